@@ -1,0 +1,3 @@
+// Client-rendered static app: nothing runs on a server.
+export const ssr = false;
+export const prerender = true;
