@@ -39,7 +39,13 @@ function crossOriginIsolation(): Plugin {
 
 export default defineConfig({
   plugins: [crossOriginIsolation(), sveltekit()],
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // TF.js WASM threads: Emscripten starts each pthread by evaluating `factory.toString()`, which breaks if the
+    // minifier renames or folds away the factory's free variables (`typeof _scriptDir` checks). No mangling or
+    // compression in the worker bundle; whitespace still goes.
+    rolldownOptions: { output: { minify: { mangle: false, compress: false, codegen: { removeWhitespace: true } } } }
+  },
   server: { port: 5173, strictPort: false },
   preview: { port: 4173 },
   test: {

@@ -1,16 +1,26 @@
-import { ACTIVATION_NAMES, tfjsActivation } from './activations';
+import { ACTIVATION_NAMES, activationLayer } from './activations';
 import type { LayerDef } from './types';
+import { checkActivation, sizeOf } from './util';
 
 /** Keras `layers.Activation`. */
 export const activation: LayerDef = {
   kind: 'Activation',
-  doc: 'Applies an activation function to its input; the shape is unchanged.',
+  doc:
+    'Applies an activation function to each value of its input; the shape is unchanged and it has no parameters. ' +
+    'layers.Dense(16), layers.Activation("relu") is the same as layers.Dense(16, activation="relu").',
   arity: 1,
-  args: [{ name: 'activation', type: 'activation', values: ACTIVATION_NAMES, doc: 'Name of the activation function.' }],
-  outputShape: ([input]) => input,
+  args: [{ name: 'activation', type: 'activation', values: ACTIVATION_NAMES, doc: 'Name of the activation function, e.g. "relu" (None means linear).' }],
+  validate(args) {
+    checkActivation('Activation', args.activation, true);
+  },
+  outputShape([input], args) {
+    checkActivation('Activation', args.activation, true);
+    return input;
+  },
   params: () => ({ trainable: 0, nonTrainable: 0 }),
-  flops: ([input]) => input.reduce((a, b) => a * b, 1),
+  flops: ([input]) => sizeOf(input),
   toTfjs(node, { tf }) {
-    return tf.layers.activation({ name: node.id, activation: tfjsActivation(node.args.activation as string) as never });
+    const name = checkActivation('Activation', node.args.activation, true) ?? 'linear';
+    return activationLayer(tf, name, node.id);
   }
 };

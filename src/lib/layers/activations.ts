@@ -1,20 +1,55 @@
-/** Activation names accepted as `activation=` strings, with their TF.js identifiers and docs. */
+/**
+ * Activation names accepted as `activation=` strings (Keras 3 names), with their TF.js lowering and docs.
+ * `tfjs` is TF.js' string activation, or null where TF.js has none and a layer is used instead (leaky_relu).
+ */
+import type { Tfjs } from './types';
+import type * as TF from '@tensorflow/tfjs';
+
+/** Keras 3's `leaky_relu` default `negative_slope` (TF.js' LeakyReLU defaults to 0.3, so it is always passed). */
+export const LEAKY_RELU_SLOPE = 0.2;
+
 export const ACTIVATIONS = {
-  linear: { tfjs: 'linear', doc: 'Identity: f(x) = x.' },
   relu: { tfjs: 'relu', doc: 'Rectified linear unit: max(x, 0).' },
   sigmoid: { tfjs: 'sigmoid', doc: 'Logistic sigmoid: 1 / (1 + exp(-x)), in (0, 1).' },
   tanh: { tfjs: 'tanh', doc: 'Hyperbolic tangent, in (-1, 1).' },
   softmax: { tfjs: 'softmax', doc: 'Softmax over the last axis: outputs sum to 1 (class probabilities).' },
+  linear: { tfjs: 'linear', doc: 'Identity: f(x) = x.' },
+  leaky_relu: { tfjs: null, doc: 'Leaky ReLU: x if x > 0 else 0.2 · x (Keras\' default negative_slope=0.2).' },
   elu: { tfjs: 'elu', doc: 'Exponential linear unit: x if x > 0 else exp(x) - 1.' },
-  gelu: { tfjs: 'gelu', doc: 'Gaussian error linear unit: x * Φ(x).' },
-  swish: { tfjs: 'swish', doc: 'Swish / SiLU: x * sigmoid(x).' }
-} as const;
+  gelu: { tfjs: 'gelu', doc: 'Gaussian error linear unit: x · Φ(x), with the exact (erf) Φ, as Keras\' default approximate=False.' },
+  swish: { tfjs: 'swish', doc: 'Swish / SiLU: x · sigmoid(x).' }
+} as const satisfies Record<string, { tfjs: string | null; doc: string }>;
 
 export type ActivationName = keyof typeof ACTIVATIONS;
 export const ACTIVATION_NAMES = Object.keys(ACTIVATIONS) as ActivationName[];
 
-export function tfjsActivation(name: string): string {
-  const a = (ACTIVATIONS as Record<string, { tfjs: string }>)[name];
+function lookup(name: string): { tfjs: string | null; doc: string } {
+  const a = (ACTIVATIONS as Record<string, { tfjs: string | null; doc: string }>)[name];
   if (!a) throw new Error(`unknown activation ${name}`);
+  return a;
+}
+
+/** TF.js' string activation for a Keras name. Throws for names without one (leaky_relu): use `fusedActivation`. */
+export function tfjsActivation(name: string): string {
+  const a = lookup(name);
+  if (a.tfjs === null) throw new Error(`activation ${name} has no TF.js string form`);
   return a.tfjs;
+}
+
+/**
+ * Lowering of an `activation=` argument fused into a layer (Dense, Conv2D): the TF.js string to give the layer, and
+ * the layers to apply after it (a LeakyReLU for leaky_relu, whose layer keeps the node's output shape).
+ */
+export function fusedActivation(tf: Tfjs, name: string | null, nodeId: string): { activation: string; after: TF.layers.Layer[] } {
+  if (name === null || name === undefined) return { activation: 'linear', after: [] };
+  const a = lookup(name);
+  if (a.tfjs !== null) return { activation: a.tfjs, after: [] };
+  return { activation: 'linear', after: [activationLayer(tf, name, `${nodeId}__${name}`)] };
+}
+
+/** A standalone TF.js layer computing the activation (for `layers.Activation`). */
+export function activationLayer(tf: Tfjs, name: string, layerName: string): TF.layers.Layer {
+  const a = lookup(name);
+  if (name === 'leaky_relu') return tf.layers.leakyReLU({ name: layerName, alpha: LEAKY_RELU_SLOPE });
+  return tf.layers.activation({ name: layerName, activation: a.tfjs as never });
 }

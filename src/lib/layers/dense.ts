@@ -1,42 +1,72 @@
-import { ACTIVATION_NAMES, tfjsActivation } from './activations';
+import type { ArgValue } from '$lib/spec/types';
+import { ACTIVATION_NAMES, fusedActivation } from './activations';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
-import { LayerError, type LayerDef } from './types';
+import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
+import { LayerError, type ArgDef, type LayerDef } from './types';
+import { checkActivation, checkBool, checkInitializer, checkInt, withArgDefaults } from './util';
+
+const ARGS: readonly ArgDef[] = [
+  { name: 'units', type: 'int', min: 1, doc: 'Number of output units (size of the last axis of the output).' },
+  { name: 'activation', type: 'activation', default: null, values: ACTIVATION_NAMES, doc: 'Activation applied to the output; None means linear.' },
+  { name: 'use_bias', type: 'bool', default: true, doc: 'Whether the layer adds a bias vector.' },
+  { name: 'kernel_initializer', type: 'initializer', default: 'glorot_uniform', values: INITIALIZER_NAMES, doc: 'Initializer of the kernel weights.' },
+  { name: 'bias_initializer', type: 'initializer', default: 'zeros', values: INITIALIZER_NAMES, doc: 'Initializer of the bias vector.' },
+  { name: 'kernel_regularizer', type: 'regularizer', default: null, values: REGULARIZER_NAMES, doc: 'Penalty on the kernel weights added to the loss, e.g. regularizers.l2(0.01); None for none.' },
+  { name: 'bias_regularizer', type: 'regularizer', default: null, values: REGULARIZER_NAMES, doc: 'Penalty on the bias vector added to the loss; None for none.' }
+];
+
+function check(raw: Record<string, ArgValue>) {
+  const a = withArgDefaults(ARGS, raw);
+  const units = checkInt('Dense', 'units', a.units);
+  checkActivation('Dense', a.activation, true);
+  checkBool('Dense', 'use_bias', a.use_bias);
+  checkInitializer('Dense', 'kernel_initializer', a.kernel_initializer);
+  checkInitializer('Dense', 'bias_initializer', a.bias_initializer);
+  checkRegularizer('Dense', 'kernel_regularizer', a.kernel_regularizer);
+  checkRegularizer('Dense', 'bias_regularizer', a.bias_regularizer);
+  return { a, units };
+}
 
 /** Keras `layers.Dense`: acts on the last axis of its input, like Keras. */
 export const dense: LayerDef = {
   kind: 'Dense',
-  doc: 'Densely-connected layer: `activation(dot(input, kernel) + bias)`. On an N-D input it acts on the last axis.',
+  doc:
+    'Densely-connected layer: `activation(dot(input, kernel) + bias)`, with a kernel of shape (input features, units). ' +
+    'On an input with several axes, e.g. (steps, features), it acts on the last axis only and keeps the others: ' +
+    '(steps, features) → (steps, units). Parameters: features · units weights plus units biases.',
   arity: 1,
-  args: [
-    { name: 'units', type: 'int', min: 1, doc: 'Number of output units (size of the last axis of the output).' },
-    { name: 'activation', type: 'activation', default: null, values: ACTIVATION_NAMES, doc: 'Activation applied to the output; None means linear.' },
-    { name: 'use_bias', type: 'bool', default: true, doc: 'Whether the layer adds a bias vector.' },
-    { name: 'kernel_initializer', type: 'initializer', default: 'glorot_uniform', values: INITIALIZER_NAMES, doc: 'Initializer of the kernel weights.' },
-    { name: 'bias_initializer', type: 'initializer', default: 'zeros', values: INITIALIZER_NAMES, doc: 'Initializer of the bias vector.' }
-  ],
+  args: ARGS,
+  validate(args) {
+    check(args);
+  },
   outputShape([input], args) {
+    const { units } = check(args);
     if (input.length === 0) throw new LayerError('Dense needs an input with at least one axis');
-    return [...input.slice(0, -1), args.units as number];
+    return [...input.slice(0, -1), units];
   },
   params([input], args) {
+    const { a, units } = check(args);
     const inDim = input[input.length - 1];
-    const units = args.units as number;
-    return { trainable: inDim * units + (args.use_bias ? units : 0), nonTrainable: 0 };
+    return { trainable: inDim * units + (a.use_bias ? units : 0), nonTrainable: 0 };
   },
   flops([input], args) {
-    const rows = input.slice(0, -1).reduce((a, b) => a * b, 1);
-    return 2 * rows * input[input.length - 1] * (args.units as number);
+    const { units } = check(args);
+    const rows = input.slice(0, -1).reduce((x, y) => x * y, 1);
+    return 2 * rows * input[input.length - 1] * units;
   },
   toTfjs(node, { tf, seed }) {
-    const a = node.args;
-    if (a.units === undefined) throw new LayerError('Dense needs units');
-    return tf.layers.dense({
+    const { a, units } = check(node.args);
+    const act = fusedActivation(tf, a.activation as string | null, node.id);
+    const layer = tf.layers.dense({
       name: node.id,
-      units: a.units as number,
-      activation: (a.activation === null ? 'linear' : tfjsActivation(a.activation as string)) as never,
+      units,
+      activation: act.activation as never,
       useBias: a.use_bias as boolean,
       kernelInitializer: tfjsInitializer(tf, a.kernel_initializer as string, seed),
-      biasInitializer: tfjsInitializer(tf, a.bias_initializer as string, seed + 1)
+      biasInitializer: tfjsInitializer(tf, a.bias_initializer as string, seed + 1),
+      kernelRegularizer: tfjsRegularizer(tf, a.kernel_regularizer),
+      biasRegularizer: tfjsRegularizer(tf, a.bias_regularizer)
     });
+    return act.after.length ? [layer, ...act.after] : layer;
   }
 };

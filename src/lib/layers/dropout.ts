@@ -1,18 +1,28 @@
-import type { LayerDef } from './types';
+import { LayerError, type LayerDef } from './types';
+import { checkNumber, sizeOf } from './util';
 
 /** Keras `layers.Dropout`: active in training only. */
 export const dropout: LayerDef = {
   kind: 'Dropout',
-  doc: 'Randomly sets a fraction `rate` of inputs to 0 during training and scales the rest by 1/(1 - rate). Does nothing at inference.',
+  doc:
+    'Randomly sets a fraction `rate` of its inputs to 0 during training and scales the rest by 1/(1 - rate), so ' +
+    'the network cannot rely on any single unit (a regularizer against overfitting). Does nothing at inference. ' +
+    'No parameters; the shape is unchanged.',
   arity: 1,
   args: [
     { name: 'rate', type: 'float', min: 0, max: 0.999, doc: 'Fraction of the input units to drop, in [0, 1).' },
     { name: 'seed', type: 'int', default: null, doc: 'Seed of the dropout mask.' }
   ],
+  validate(args) {
+    checkNumber('Dropout', 'rate', args.rate, 0, 0.999);
+    if (args.seed !== null && args.seed !== undefined && !Number.isInteger(args.seed)) throw new LayerError(`Dropout's seed must be an integer or None`);
+  },
   outputShape: ([input]) => input,
   params: () => ({ trainable: 0, nonTrainable: 0 }),
-  flops: ([input]) => input.reduce((a, b) => a * b, 1),
-  toTfjs(node, { tf, seed }) {
-    return tf.layers.dropout({ name: node.id, rate: node.args.rate as number, seed: (node.args.seed as number | null) ?? seed });
+  flops: ([input]) => sizeOf(input),
+  toTfjs(node, { tf }) {
+    // No seed is passed on: TF.js reuses a seeded layer's mask for every batch, while Keras draws a new mask
+    // per step. So eager dropout masks are random, not reproducible from the run seed.
+    return tf.layers.dropout({ name: node.id, rate: node.args.rate as number });
   }
 };

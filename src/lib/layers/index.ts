@@ -1,13 +1,36 @@
 /**
  * The layer registry. Adding a layer = one file beside this one + one line here.
  * The parser, shape inference, editor completion/hover and the engines all read this list.
+ * Conventions (shapes, parameter and FLOP counting, TF.js lowering): see the top of `types.ts`.
  */
 import { activation } from './activation';
+import { add } from './add';
+import { averagePooling2d } from './average_pooling2d';
+import { batchNormalization } from './batch_normalization';
+import { concatenate } from './concatenate';
+import { conv2d } from './conv2d';
 import { dense } from './dense';
 import { dropout } from './dropout';
+import { flatten } from './flatten';
+import { globalAveragePooling2d } from './global_average_pooling2d';
+import { maxPooling2d } from './max_pooling2d';
+import { reshape } from './reshape';
 import type { LayerDef } from './types';
 
-export const LAYERS: readonly LayerDef[] = [dense, activation, dropout];
+export const LAYERS: readonly LayerDef[] = [
+  dense,
+  conv2d,
+  maxPooling2d,
+  averagePooling2d,
+  globalAveragePooling2d,
+  flatten,
+  dropout,
+  batchNormalization,
+  activation,
+  reshape,
+  add,
+  concatenate
+];
 
 const byKind = new Map(LAYERS.map((l) => [l.kind, l]));
 

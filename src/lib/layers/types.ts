@@ -1,3 +1,24 @@
+/**
+ * The layer registry's contract (one `LayerDef` per Keras layer class).
+ *
+ * Conventions:
+ * - Shapes never include the batch axis; layers are channels-last like Keras (`(height, width, channels)`).
+ *   `axis` arguments count the batch axis as Keras does (axis=-1 is the last axis, axis=1 the first non-batch one).
+ * - Parameter counts follow Keras' `model.summary()`: `trainable` + `nonTrainable` (BatchNormalization's moving
+ *   mean and variance are non-trainable) is what TF.js' `countParams()` reports for the lowered layer.
+ * - FLOPs are per sample, for the forward (inference) pass, counting a multiply-add as 2:
+ *     Dense                 2 · rows · in · units                      (rows = product of the leading axes)
+ *     Conv2D                2 · k_h · k_w · C_in · C_out · H_out · W_out
+ *     MaxPooling2D /
+ *     AveragePooling2D      p_h · p_w · C · H_out · W_out              (one compare / add per window element)
+ *     GlobalAveragePooling2D H · W · C                                 (one add per input element)
+ *     BatchNormalization    2 · elements                               (normalisation folded into one multiply-add)
+ *     Activation, Dropout   1 · elements
+ *     Add                   (inputs - 1) · output elements
+ *     Flatten, Reshape,
+ *     Concatenate           0                                          (data movement only)
+ *   Biases and activations fused into Dense/Conv2D are not counted (as in most FLOP counters).
+ */
 import type { ArgValue, LayerNode, Shape } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
 
@@ -49,7 +70,21 @@ export interface TfjsLowerContext {
   tf: Tfjs;
   /** Seed for this layer's initialisers (derived from the run seed and the layer index). */
   seed: number;
+  /**
+   * Shapes (no batch axis) of the node's inputs, in call order, when the caller knows them. Layers use them where
+   * TF.js needs concrete sizes that Keras infers (Reshape's -1, Flatten of a 1-D input); without them they fall
+   * back to a plain lowering.
+   */
+  inputShapes?: Shape[];
 }
+
+/**
+ * What `toTfjs` returns: one TF.js layer, or a chain of layers applied in sequence (the first takes the node's
+ * inputs, each next one the previous output). The first layer of a chain is named after the node and holds its
+ * weights; the others are weightless, keep the shape, and are named `${node.id}__<what>` (e.g. the LeakyReLU that
+ * follows a Dense with activation="leaky_relu").
+ */
+export type TfjsLowering = TF.layers.Layer | TF.layers.Layer[];
 
 export interface LayerDef {
   /** Keras class name (`Dense`). */
@@ -66,8 +101,8 @@ export interface LayerDef {
   outputShape(inputs: Shape[], args: Record<string, ArgValue>): Shape;
   /** Parameter count for these input shapes. */
   params(inputs: Shape[], args: Record<string, ArgValue>): ParamCount;
-  /** Multiply-adds ×2 per sample (forward pass). */
+  /** Forward FLOPs per sample (multiply-add = 2; see the table at the top of this file). */
   flops(inputs: Shape[], args: Record<string, ArgValue>): number;
-  /** The TF.js layer for this node. */
-  toTfjs(node: LayerNode, ctx: TfjsLowerContext): TF.layers.Layer;
+  /** The TF.js layer (or chain of layers, see `TfjsLowering`) for this node. */
+  toTfjs(node: LayerNode, ctx: TfjsLowerContext): TfjsLowering;
 }

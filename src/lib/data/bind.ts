@@ -1,0 +1,102 @@
+/**
+ * Binds a data set to what `model.fit(x_train, y_train)` means for this program: the features checked
+ * against the model's input, the labels encoded for its loss and last layer (one-hot, sparse, 0/1 column).
+ * Mismatches come back as one plain, actionable sentence.
+ */
+import { formatTuple } from '$lib/spec/shape';
+import type { LossName, ModelSpec, Shape } from '$lib/spec/types';
+import type { BoundData, Dataset } from './types';
+
+export type BindResult = { ok: true; data: BoundData } | { ok: false; message: string };
+
+function plural(n: number, word: string): string {
+  if (n === 1) return `1 ${word}`;
+  return `${n} ${word.endsWith('s') ? `${word}es` : `${word}s`}`;
+}
+
+function lastLayerFix(numClasses: number): string {
+  return `layers.Dense(${numClasses}, activation="softmax")`;
+}
+
+function oneHot(labels: Int32Array, k: number): Float32Array {
+  const y = new Float32Array(labels.length * k);
+  for (let i = 0; i < labels.length; i++) y[i * k + labels[i]] = 1;
+  return y;
+}
+
+function column(labels: Int32Array): Float32Array {
+  return Float32Array.from(labels);
+}
+
+/**
+ * @param outputShape the model's output shape without the batch axis (from `inferShapes`), e.g. [3].
+ */
+export function bindData(ds: Dataset, spec: ModelSpec, outputShape: Shape): BindResult {
+  const fail = (message: string): BindResult => ({ ok: false, message });
+  const what = `the ${ds.name} data`;
+  const What = `The ${ds.name} data`;
+  const k = ds.numClasses;
+
+  if (spec.inputs.length !== 1) {
+    return fail(`The model has ${plural(spec.inputs.length, 'input')} but ${what} gives one array of features (x_train) — give the model a single keras.Input(shape=(${ds.features},))`);
+  }
+  if (spec.outputs.length !== 1) {
+    return fail(`The model has ${plural(spec.outputs.length, 'output')} but ${what} gives one array of labels (y_train) — give the model a single output`);
+  }
+  const inShape = spec.inputs[0].shape;
+  if (inShape.length !== 1 || inShape[0] !== ds.features) {
+    return fail(`The model's input has shape ${formatTuple(inShape)} but ${what} has ${plural(ds.features, 'feature')} — use keras.Input(shape=(${ds.features},))`);
+  }
+  if (!spec.compile) {
+    return fail('The model is not compiled — call model.compile(optimizer=..., loss=...) before model.fit(...)');
+  }
+  const loss: LossName = spec.compile.loss;
+  if (!outputShape || outputShape.length !== 1) {
+    const shown = outputShape ? formatTuple(outputShape) : 'an unknown shape';
+    return fail(`The last layer outputs shape ${shown} but ${what} has one label per sample — end the model with ${k === 2 && loss === 'binary_crossentropy' ? 'layers.Dense(1, activation="sigmoid")' : lastLayerFix(k)}`);
+  }
+  const units = outputShape[0];
+  const n = ds.n;
+  const x = ds.x;
+  const xShape = [n, ds.features];
+  const ok = (y: Float32Array, yShape: number[], target: BoundData['target']): BindResult => ({
+    ok: true,
+    data: { x, xShape, y, yShape, n, numClasses: k, target }
+  });
+
+  switch (loss) {
+    case 'categorical_crossentropy':
+    case 'sparse_categorical_crossentropy': {
+      if (k === 2 && units === 1) {
+        return fail(`With one output unit use loss="binary_crossentropy" — or keep ${loss} and end the model with ${lastLayerFix(2)}`);
+      }
+      if (units !== k) {
+        return fail(`${What} has ${plural(k, 'class')} but the last layer outputs ${plural(units, 'unit')} — use ${lastLayerFix(k)}`);
+      }
+      return loss === 'categorical_crossentropy' ? ok(oneHot(ds.labels, k), [n, k], 'onehot') : ok(column(ds.labels), [n], 'sparse');
+    }
+    case 'binary_crossentropy': {
+      if (k !== 2) {
+        return fail(`binary_crossentropy needs 2 classes but ${what} has ${k} — use loss="categorical_crossentropy" with ${lastLayerFix(k)}`);
+      }
+      if (units !== 1) {
+        return fail(`binary_crossentropy needs one output unit but the last layer outputs ${units} — use layers.Dense(1, activation="sigmoid")`);
+      }
+      return ok(column(ds.labels), [n, 1], 'binary');
+    }
+    case 'mse':
+    case 'mae': {
+      if (units === k && k > 1) return ok(oneHot(ds.labels, k), [n, k], 'onehot');
+      if (units === 1) return ok(column(ds.labels), [n, 1], 'index');
+      return fail(`${What} has ${plural(k, 'class')} but the last layer outputs ${plural(units, 'unit')} — use layers.Dense(${k}) to predict one-hot labels, or layers.Dense(1) to predict the class index`);
+    }
+    default:
+      return fail(`The loss ${String(loss)} is not supported here`);
+  }
+}
+
+/** Rows used for training when fitting with this validation split (Keras: `floor(n * (1 - split))`). */
+export function trainRows(n: number, validationSplit: number): number {
+  if (!(validationSplit > 0)) return n;
+  return Math.floor(n * (1 - validationSplit));
+}

@@ -1,0 +1,311 @@
+/**
+ * The training loop, as a pure function over an injected TF.js: the worker calls it, vitest runs it
+ * in-process on the cpu backend. A custom loop (not model.fit) so pause and stop act between batches.
+ *
+ * Keras semantics: the validation set is the LAST `validation_split` fraction of the rows (taken before
+ * shuffling); the training rows are reshuffled every epoch (seeded: run seed + epoch); batches of
+ * `batch_size` with a partial last batch; epoch loss/metrics are means over the epoch weighted by batch
+ * size, computed on the training-mode forward pass (dropout on); validation runs at the end of the epoch
+ * in inference mode. Regularisation penalties (when layers have them) are added to the loss, as in Keras.
+ */
+import { trainRows } from '$lib/data/bind';
+import { mixSeed, Rng } from '$lib/data/rng';
+import type { BoundData } from '$lib/data/types';
+import type { Tfjs } from '$lib/layers/types';
+import type { ModelSpec } from '$lib/spec/types';
+import type * as TF from '@tensorflow/tfjs';
+import { DEFAULT_LEARNING_RATE, outputUnits, resolveMetrics } from './build';
+
+export interface EpochLog {
+  /** 1-based, counted from the start of the run (includes `startEpoch`). */
+  epoch: number;
+  loss: number;
+  acc?: number;
+  valLoss?: number;
+  valAcc?: number;
+  mae?: number;
+  valMae?: number;
+  /** Wall ms of this epoch's training batches (validation excluded). */
+  ms: number;
+  /** Wall ms of this epoch's validation pass (0 when there is no validation set). */
+  valMs: number;
+}
+
+export interface BatchLog {
+  epoch: number;
+  /** 1-based within the epoch. */
+  batch: number;
+  batches: number;
+  loss: number;
+}
+
+export interface TrainHooks {
+  onEpoch(log: EpochLog): void | Promise<void>;
+  onBatch?(log: BatchLog): void;
+  /** Checked between batches. */
+  shouldStop(): boolean;
+  /** Awaited between batches. */
+  waitIfPaused(): Promise<void>;
+  /** Lets the worker process messages; called about every 30 ms of work. */
+  yieldNow?(): Promise<void>;
+}
+
+export type TrainResult =
+  | { status: 'completed' | 'stopped'; /** Number of the last completed epoch. */ epochs: number; history: EpochLog[] }
+  | { status: 'diverged'; epoch: number; batch: number; message: string; history: EpochLog[] };
+
+export interface TrainOptions {
+  seed: number;
+  /** Epochs to run in this call (default: the spec's fit epochs, else 1). */
+  epochs?: number;
+  batchSize?: number;
+  validationSplit?: number;
+  shuffle?: boolean;
+  /** Epochs already done (continuing a run): numbering and shuffling continue from there. Default 0. */
+  startEpoch?: number;
+}
+
+/** Keys of the per-epoch metrics, for the UI. */
+export const EPOCH_METRICS = [
+  { key: 'loss', label: 'loss' },
+  { key: 'valLoss', label: 'val_loss' },
+  { key: 'acc', label: 'accuracy' },
+  { key: 'valAcc', label: 'val_accuracy' },
+  { key: 'mae', label: 'mae' },
+  { key: 'valMae', label: 'val_mae' }
+] as const satisfies readonly { key: keyof EpochLog; label: string }[];
+
+const YIELD_MS = 30;
+/** Rows per forward pass when validating. */
+const EVAL_CHUNK = 2048;
+
+function rowSize(shape: number[]): number {
+  return shape.slice(1).reduce((a, b) => a * b, 1);
+}
+
+function fmtNumber(v: number): string {
+  return String(Number(v.toPrecision(6)));
+}
+
+export function divergenceMessage(spec: ModelSpec, value: number, epoch: number, batch: number): string {
+  const what = Number.isNaN(value) ? 'NaN' : value > 0 ? 'infinite' : '-Infinity';
+  const opt = spec.compile?.optimizer;
+  const where = `at epoch ${epoch}, batch ${batch}`;
+  if (!opt) return `The loss became ${what} ${where}.`;
+  const lr = opt.learningRate;
+  const dflt = DEFAULT_LEARNING_RATE[opt.name] ?? 0.001;
+  const suggestion = lr > dflt ? dflt : lr / 10;
+  return `The loss became ${what} ${where} — the learning rate (${fmtNumber(lr)}) is probably too high; try ${fmtNumber(suggestion)}`;
+}
+
+export async function trainModel(
+  tf: Tfjs,
+  model: TF.LayersModel,
+  spec: ModelSpec,
+  data: BoundData,
+  opts: TrainOptions,
+  hooks: TrainHooks
+): Promise<TrainResult> {
+  if (!spec.compile) throw new Error('The model is not compiled — call model.compile(...) before model.fit(...)');
+  const fit = spec.fit;
+  const epochs = Math.max(0, Math.floor(opts.epochs ?? fit?.epochs ?? 1));
+  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? fit?.batchSize ?? 32));
+  const split = opts.validationSplit ?? fit?.validationSplit ?? 0;
+  const shuffle = opts.shuffle ?? fit?.shuffle ?? true;
+  const startEpoch = opts.startEpoch ?? 0;
+
+  const optimizer = model.optimizer;
+  const lossFn = model.lossFunctions?.[0];
+  if (!optimizer || !lossFn) throw new Error('buildModel must compile the model before training');
+  const metrics = resolveMetrics(tf, spec, outputUnits(model));
+  const vars = model.trainableWeights.map((w) => w.read() as TF.Variable);
+
+  const n = data.xShape[0];
+  const nTrain = trainRows(n, split);
+  const nVal = n - nTrain;
+  if (nTrain <= 0) throw new Error(`validation_split=${split} leaves no rows to train on`);
+  const rx = rowSize(data.xShape);
+  const ry = rowSize(data.yShape);
+  const xRest = data.xShape.slice(1);
+  const yRest = data.yShape.slice(1);
+
+  const xTrain = tf.tensor(data.x.subarray(0, nTrain * rx), [nTrain, ...xRest], 'float32');
+  const yTrain = tf.tensor(data.y.subarray(0, nTrain * ry), [nTrain, ...yRest], 'float32');
+  const xVal = nVal > 0 ? tf.tensor(data.x.subarray(nTrain * rx, n * rx), [nVal, ...xRest], 'float32') : null;
+  const yVal = nVal > 0 ? tf.tensor(data.y.subarray(nTrain * ry, n * ry), [nVal, ...yRest], 'float32') : null;
+
+  const batches = Math.ceil(nTrain / batchSize);
+  const history: EpochLog[] = [];
+  let lastYield = performance.now();
+
+  const regularization = (): TF.Scalar | null => {
+    const losses = model.calculateLosses();
+    return losses.length ? (tf.addN(losses) as TF.Scalar) : null;
+  };
+
+  /** One optimizer step; returns [loss, ...metrics] for the batch. */
+  const step = (idx: Int32Array): TF.Tensor1D =>
+    tf.tidy(() => {
+      const it = tf.tensor1d(idx, 'int32');
+      const xb = tf.gather(xTrain, it);
+      const yb = tf.gather(yTrain, it);
+      const metricValues: TF.Tensor[] = [];
+      const cost = optimizer.minimize(
+        () => {
+          const pred = model.apply(xb, { training: true }) as TF.Tensor;
+          let loss = tf.mean(lossFn(yb, pred)) as TF.Scalar;
+          for (const m of metrics) metricValues.push(tf.keep(tf.mean(m.fn(yb, pred))));
+          const reg = regularization();
+          if (reg) loss = tf.add(loss, reg);
+          return loss;
+        },
+        true,
+        vars
+      ) as TF.Scalar;
+      const out = tf.stack([cost, ...metricValues]) as TF.Tensor1D;
+      tf.dispose(metricValues);
+      return out;
+    });
+
+  /** Validation loss and metrics (inference mode), in one read-back. */
+  const validate = async (): Promise<number[]> => {
+    const sums = tf.tidy(() => {
+      let acc: TF.Tensor = tf.zeros([1 + metrics.length]);
+      for (let s = 0; s < nVal; s += EVAL_CHUNK) {
+        const size = Math.min(EVAL_CHUNK, nVal - s);
+        const xb = tf.slice(xVal!, s, size);
+        const yb = tf.slice(yVal!, s, size);
+        const pred = model.apply(xb, { training: false }) as TF.Tensor;
+        const parts = [tf.mean(lossFn(yb, pred)), ...metrics.map((m) => tf.mean(m.fn(yb, pred)))];
+        acc = tf.add(acc, tf.mul(tf.stack(parts), size));
+      }
+      const reg = regularization();
+      const mean = tf.div(acc, nVal);
+      return reg ? tf.add(mean, tf.concat([tf.reshape(reg, [1]), tf.zeros([metrics.length])])) : mean;
+    });
+    const v = Array.from(await sums.data());
+    sums.dispose();
+    return v;
+  };
+
+  const finish = (status: 'completed' | 'stopped'): TrainResult => ({
+    status,
+    epochs: history.length ? history[history.length - 1].epoch : startEpoch,
+    history
+  });
+
+  try {
+    for (let e = 1; e <= epochs; e++) {
+      const epoch = startEpoch + e;
+      const order = new Int32Array(nTrain);
+      for (let i = 0; i < nTrain; i++) order[i] = i;
+      if (shuffle) new Rng(mixSeed(opts.seed, epoch, 0x5eed)).shuffle(order);
+
+      const sums = new Float64Array(1 + metrics.length);
+      let trainMs = 0;
+      for (let b = 0; b < batches; b++) {
+        if (hooks.shouldStop()) return finish('stopped');
+        await hooks.waitIfPaused();
+        if (hooks.shouldStop()) return finish('stopped');
+
+        const t0 = performance.now();
+        const start = b * batchSize;
+        const size = Math.min(batchSize, nTrain - start);
+        const out = step(order.subarray(start, start + size));
+        const values = await out.data();
+        out.dispose();
+        trainMs += performance.now() - t0;
+
+        const loss = values[0];
+        if (!Number.isFinite(loss)) {
+          return { status: 'diverged', epoch, batch: b + 1, message: divergenceMessage(spec, loss, epoch, b + 1), history };
+        }
+        for (let k = 0; k < sums.length; k++) sums[k] += values[k] * size;
+        hooks.onBatch?.({ epoch, batch: b + 1, batches, loss });
+
+        if (hooks.yieldNow && performance.now() - lastYield >= YIELD_MS) {
+          await hooks.yieldNow();
+          lastYield = performance.now();
+        }
+      }
+
+      const log: EpochLog = { epoch, loss: sums[0] / nTrain, ms: trainMs, valMs: 0 };
+      metrics.forEach((m, k) => (log[m.key] = sums[k + 1] / nTrain));
+      if (nVal > 0) {
+        const t0 = performance.now();
+        const v = await validate();
+        log.valMs = performance.now() - t0;
+        log.valLoss = v[0];
+        metrics.forEach((m, k) => (log[m.key === 'acc' ? 'valAcc' : 'valMae'] = v[k + 1]));
+      }
+      history.push(log);
+      await hooks.onEpoch(log);
+    }
+    return finish('completed');
+  } finally {
+    tf.dispose([xTrain, yTrain]);
+    if (xVal) xVal.dispose();
+    if (yVal) yVal.dispose();
+  }
+}
+
+export interface GridOptions {
+  xMin: number;
+  xMax: number;
+  yMin: number;
+  yMax: number;
+  /** Cells per side. */
+  resolution: number;
+}
+
+function gridTensor(tf: Tfjs, g: GridOptions): TF.Tensor2D {
+  const r = Math.max(1, Math.floor(g.resolution));
+  const pts = new Float32Array(r * r * 2);
+  const dx = (g.xMax - g.xMin) / r;
+  const dy = (g.yMax - g.yMin) / r;
+  for (let row = 0; row < r; row++) {
+    const y = g.yMin + (row + 0.5) * dy;
+    for (let col = 0; col < r; col++) {
+      const o = (row * r + col) * 2;
+      pts[o] = g.xMin + (col + 0.5) * dx;
+      pts[o + 1] = y;
+    }
+  }
+  return tf.tensor2d(pts, [r * r, 2]);
+}
+
+function gridPredict(tf: Tfjs, model: TF.LayersModel, g: GridOptions): TF.Tensor {
+  const inShape = model.inputs[0].shape;
+  if (model.inputs.length !== 1 || inShape.length !== 2 || inShape[1] !== 2) {
+    throw new Error('The decision boundary needs a model with one input of 2 features');
+  }
+  return tf.tidy(() => {
+    const out = model.apply(gridTensor(tf, g), { training: false }) as TF.Tensor | TF.Tensor[];
+    const t = Array.isArray(out) ? out[0] : out;
+    return tf.reshape(t, [t.shape[0], -1]);
+  });
+}
+
+/**
+ * The model's outputs over a grid of cell centres, for the decision-boundary picture: row-major
+ * `[row][col][class]` with row 0 at yMin and col 0 at xMin; `resolution² × units` values. For a
+ * 1-unit sigmoid output that is p(class 1) per cell. One batched forward pass. Synchronous
+ * (reads back with dataSync); prefer `predictGridAsync` on GPU backends.
+ */
+export function predictGrid(tf: Tfjs, model: TF.LayersModel, g: GridOptions): Float32Array {
+  const t = gridPredict(tf, model, g);
+  try {
+    return new Float32Array(t.dataSync() as Float32Array);
+  } finally {
+    t.dispose();
+  }
+}
+
+export async function predictGridAsync(tf: Tfjs, model: TF.LayersModel, g: GridOptions): Promise<Float32Array> {
+  const t = gridPredict(tf, model, g);
+  try {
+    return new Float32Array((await t.data()) as Float32Array);
+  } finally {
+    t.dispose();
+  }
+}

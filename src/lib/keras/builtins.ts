@@ -1,0 +1,318 @@
+/**
+ * The table of names a program can reach: the `keras` module tree (built from the layer registry, so a new layer
+ * needs no change here), Python builtins we accept or refuse, and the argument tables of the non-layer callables
+ * (keras.Input, optimizers, regularizers, model.compile, model.fit).
+ */
+import { LAYERS } from '$lib/layers';
+import type { ArgDef, LayerDef } from '$lib/layers/types';
+import type { LossName, MetricName, OptimizerName } from '$lib/spec/types';
+
+/** Something a program can call. `display` is how messages name it. */
+export type Callable =
+  | { type: 'sequential'; display: string }
+  | { type: 'model'; display: string }
+  | { type: 'input'; display: string }
+  | { type: 'layer'; display: string; def: LayerDef }
+  | { type: 'optimizer'; display: string; name: OptimizerName }
+  | { type: 'regularizer'; display: string; name: RegularizerName }
+  | { type: 'range'; display: string }
+  | { type: 'print'; display: string };
+
+export interface Namespace {
+  type: 'namespace';
+  /** Dotted path, e.g. `keras.layers`. */
+  path: string;
+  members: Record<string, Namespace | Callable>;
+  /** Names under this path that Keras has but the playground does not, with a hint each. */
+  unsupported?: Record<string, string>;
+  /** What an unknown member is called in messages ("layer", "optimizer"); unset = plain attribute. */
+  memberNoun?: string;
+}
+
+export type Entry = Namespace | Callable;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Optimizers
+
+/** Keras 3 optimizer constructors: argument tables in Keras positional order, with Keras defaults. */
+export const OPTIMIZERS: Record<OptimizerName, { className: string; args: readonly ArgDef[] }> = {
+  sgd: {
+    className: 'SGD',
+    args: [
+      { name: 'learning_rate', type: 'float', default: 0.01, doc: 'Step size (greater than 0).' },
+      { name: 'momentum', type: 'float', default: 0, min: 0, max: 1, doc: 'Momentum factor, in [0, 1].' },
+      { name: 'nesterov', type: 'bool', default: false, doc: 'Whether to use Nesterov momentum.' }
+    ]
+  },
+  adam: {
+    className: 'Adam',
+    args: [
+      { name: 'learning_rate', type: 'float', default: 0.001, doc: 'Step size (greater than 0).' },
+      { name: 'beta_1', type: 'float', default: 0.9, min: 0, max: 1, doc: 'Decay rate of the first-moment estimates.' },
+      { name: 'beta_2', type: 'float', default: 0.999, min: 0, max: 1, doc: 'Decay rate of the second-moment estimates.' },
+      { name: 'epsilon', type: 'float', default: 1e-7, min: 0, doc: 'Small constant for numerical stability.' }
+    ]
+  },
+  rmsprop: {
+    className: 'RMSprop',
+    args: [
+      { name: 'learning_rate', type: 'float', default: 0.001, doc: 'Step size (greater than 0).' },
+      { name: 'rho', type: 'float', default: 0.9, min: 0, max: 1, doc: 'Discounting factor for the gradient history.' },
+      { name: 'momentum', type: 'float', default: 0, min: 0, max: 1, doc: 'Momentum factor.' },
+      { name: 'epsilon', type: 'float', default: 1e-7, min: 0, doc: 'Small constant for numerical stability.' },
+      { name: 'centered', type: 'bool', default: false, doc: 'Normalise gradients by their estimated variance.' }
+    ]
+  },
+  adagrad: {
+    className: 'Adagrad',
+    args: [
+      { name: 'learning_rate', type: 'float', default: 0.001, doc: 'Step size (greater than 0).' },
+      { name: 'initial_accumulator_value', type: 'float', default: 0.1, min: 0, doc: 'Starting value of the accumulators.' },
+      { name: 'epsilon', type: 'float', default: 1e-7, min: 0, doc: 'Small constant for numerical stability.' }
+    ]
+  }
+};
+
+/** Optimizer strings accepted by `compile(optimizer=...)` (Keras accepts both the snake and the class name). */
+export const OPTIMIZER_STRINGS: Record<string, OptimizerName> = {
+  sgd: 'sgd',
+  SGD: 'sgd',
+  adam: 'adam',
+  Adam: 'adam',
+  rmsprop: 'rmsprop',
+  RMSprop: 'rmsprop',
+  adagrad: 'adagrad',
+  Adagrad: 'adagrad'
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Regularizers
+
+export type RegularizerName = 'l1' | 'l2' | 'l1_l2';
+
+/** Keras 3 regularizers (`l2(0.01)` is an alias of `L2(0.01)`; `l1_l2` defaults to 0, 0). */
+export const REGULARIZERS: Record<RegularizerName, { args: readonly ArgDef[] }> = {
+  l1: { args: [{ name: 'l1', type: 'float', default: 0.01, min: 0, doc: 'L1 factor.' }] },
+  l2: { args: [{ name: 'l2', type: 'float', default: 0.01, min: 0, doc: 'L2 factor.' }] },
+  l1_l2: {
+    args: [
+      { name: 'l1', type: 'float', default: 0, min: 0, doc: 'L1 factor.' },
+      { name: 'l2', type: 'float', default: 0, min: 0, doc: 'L2 factor.' }
+    ]
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Losses and metrics
+
+export const LOSSES: Record<string, LossName> = {
+  categorical_crossentropy: 'categorical_crossentropy',
+  sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
+  binary_crossentropy: 'binary_crossentropy',
+  mse: 'mse',
+  mean_squared_error: 'mse',
+  mae: 'mae',
+  mean_absolute_error: 'mae'
+};
+
+export const METRICS: Record<string, MetricName> = {
+  accuracy: 'accuracy',
+  acc: 'accuracy',
+  mae: 'mae',
+  mean_absolute_error: 'mae'
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parameter tables of the calls that are not layers
+
+/** A parameter of a non-layer call. `unsupported` (a hint) marks Keras parameters the playground refuses. */
+export interface ParamDef {
+  name: string;
+  required?: boolean;
+  /** Can only be passed by name (Keras' `**kwargs`, e.g. a layer's `name=`). */
+  keywordOnly?: boolean;
+  unsupported?: string;
+}
+
+export const INPUT_PARAMS: readonly ParamDef[] = [
+  { name: 'shape', required: true },
+  { name: 'batch_size', unsupported: 'The batch size is set by model.fit(batch_size=...)' },
+  { name: 'dtype', unsupported: 'Inputs are always float32 here' },
+  { name: 'sparse', unsupported: 'Inputs are always dense here' },
+  { name: 'batch_shape', unsupported: 'Use shape=(...) without the batch axis' },
+  { name: 'name' }
+];
+
+export const SEQUENTIAL_PARAMS: readonly ParamDef[] = [
+  { name: 'layers' },
+  { name: 'trainable', unsupported: 'All layers are trainable here' },
+  { name: 'name' }
+];
+
+export const MODEL_PARAMS: readonly ParamDef[] = [{ name: 'inputs', required: true }, { name: 'outputs', required: true }, { name: 'name' }];
+
+export const COMPILE_PARAMS: readonly ParamDef[] = [
+  { name: 'optimizer' },
+  { name: 'loss' },
+  { name: 'loss_weights', unsupported: 'Models here have a single loss' },
+  { name: 'metrics' },
+  { name: 'weighted_metrics', unsupported: 'Use metrics=[...]' },
+  { name: 'run_eagerly', unsupported: 'The playground decides how to run the model' },
+  { name: 'steps_per_execution', unsupported: 'The playground decides how to run the model' },
+  { name: 'jit_compile', unsupported: 'The playground decides how to run the model' },
+  { name: 'auto_scale_loss', unsupported: 'The playground decides how to run the model' }
+];
+
+const FIT_UNSUPPORTED = 'The playground supports x, y, epochs, batch_size, validation_split, shuffle and verbose';
+
+export const FIT_PARAMS: readonly ParamDef[] = [
+  { name: 'x' },
+  { name: 'y' },
+  { name: 'batch_size' },
+  { name: 'epochs' },
+  { name: 'verbose' },
+  { name: 'callbacks', unsupported: 'The playground shows the training curves itself' },
+  { name: 'validation_split' },
+  { name: 'validation_data', unsupported: 'Use validation_split=... instead' },
+  { name: 'shuffle' },
+  { name: 'class_weight', unsupported: FIT_UNSUPPORTED },
+  { name: 'sample_weight', unsupported: FIT_UNSUPPORTED },
+  { name: 'initial_epoch', unsupported: FIT_UNSUPPORTED },
+  { name: 'steps_per_epoch', unsupported: FIT_UNSUPPORTED },
+  { name: 'validation_steps', unsupported: FIT_UNSUPPORTED },
+  { name: 'validation_batch_size', unsupported: FIT_UNSUPPORTED },
+  { name: 'validation_freq', unsupported: FIT_UNSUPPORTED }
+];
+
+export const SUMMARY_PARAMS: readonly ParamDef[] = [
+  'line_length',
+  'positions',
+  'print_fn',
+  'expand_nested',
+  'show_trainable',
+  'layer_range'
+].map((name) => ({ name, unsupported: 'Call model.summary() without arguments' }));
+
+/** Keras 3 `fit` defaults. */
+export const FIT_DEFAULTS = { epochs: 1, batchSize: 32, validationSplit: 0, shuffle: true } as const;
+
+/** The methods of a model object. */
+export const MODEL_METHODS = ['add', 'compile', 'fit', 'summary'] as const;
+export type ModelMethod = (typeof MODEL_METHODS)[number];
+
+// ---------------------------------------------------------------------------------------------------------------
+// The keras module tree
+
+function layerEntries(): Record<string, Callable> {
+  const out: Record<string, Callable> = {};
+  for (const def of LAYERS) out[def.kind] = { type: 'layer', display: def.kind, def };
+  return out;
+}
+
+const INPUT: Callable = { type: 'input', display: 'keras.Input' };
+const SEQUENTIAL: Callable = { type: 'sequential', display: 'keras.Sequential' };
+const MODEL: Callable = { type: 'model', display: 'keras.Model' };
+
+function optimizerEntries(): Record<string, Callable> {
+  const out: Record<string, Callable> = {};
+  for (const [name, o] of Object.entries(OPTIMIZERS) as [OptimizerName, (typeof OPTIMIZERS)[OptimizerName]][]) {
+    out[o.className] = { type: 'optimizer', display: o.className, name };
+  }
+  return out;
+}
+
+function regularizerEntries(): Record<string, Callable> {
+  const entry = (name: RegularizerName, display: string): Callable => ({ type: 'regularizer', display, name });
+  return { l1: entry('l1', 'l1'), l2: entry('l2', 'l2'), l1_l2: entry('l1_l2', 'l1_l2'), L1: entry('l1', 'L1'), L2: entry('l2', 'L2'), L1L2: entry('l1_l2', 'L1L2') };
+}
+
+const STRING_LOSS = 'Pass the loss as a string, e.g. loss="categorical_crossentropy"';
+
+/** Builds the `keras` namespace. Called once; layers come from the registry. */
+export function buildKeras(): Namespace {
+  const layers: Namespace = {
+    type: 'namespace',
+    path: 'keras.layers',
+    memberNoun: 'layer',
+    members: { ...layerEntries(), Input: INPUT },
+    unsupported: { InputLayer: 'Start the model with keras.Input(shape=(...))' }
+  };
+  const optimizers: Namespace = { type: 'namespace', path: 'keras.optimizers', memberNoun: 'optimizer', members: optimizerEntries() };
+  const regularizers: Namespace = { type: 'namespace', path: 'keras.regularizers', memberNoun: 'regularizer', members: regularizerEntries() };
+  const models: Namespace = { type: 'namespace', path: 'keras.models', members: { Sequential: SEQUENTIAL, Model: MODEL } };
+  return {
+    type: 'namespace',
+    path: 'keras',
+    members: { Sequential: SEQUENTIAL, Model: MODEL, Input: INPUT, layers, optimizers, regularizers, models },
+    unsupported: {
+      losses: STRING_LOSS,
+      metrics: 'Pass metrics as strings, e.g. metrics=["accuracy"]',
+      activations: 'Pass the activation as a string, e.g. activation="relu"',
+      initializers: 'Pass the initializer as a string, e.g. kernel_initializer="he_normal"',
+      callbacks: 'The playground shows the training curves itself',
+      datasets: 'The data is predefined as x_train, y_train, x_test, y_test',
+      utils: 'The playground prepares the data itself',
+      backend: 'The playground picks the backend itself',
+      ops: 'Build models from layers',
+      random: 'The playground sets the random seed itself',
+      applications: 'Build models from layers',
+      saving: 'The playground saves your code itself',
+      Functional: 'Use keras.Model(inputs, outputs)'
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Python builtins and predefined names
+
+export const PYTHON_BUILTINS: Record<string, Callable> = {
+  range: { type: 'range', display: 'range' },
+  print: { type: 'print', display: 'print' }
+};
+
+/** The data sets the playground provides; they can only be passed to model.fit. */
+export const DATA_NAMES = ['x_train', 'y_train', 'x_test', 'y_test'] as const;
+
+/** Builtins refused because they would run or load code. */
+export const FORBIDDEN_BUILTINS = new Set([
+  'eval',
+  'exec',
+  'compile',
+  'open',
+  '__import__',
+  'getattr',
+  'setattr',
+  'delattr',
+  'globals',
+  'locals',
+  'vars',
+  'input',
+  'breakpoint',
+  'exit',
+  'quit',
+  'help',
+  'dir',
+  'memoryview',
+  '__builtins__'
+]);
+
+/** Other Python builtins: they exist in Python but not in this subset. */
+export const OTHER_BUILTINS = new Set(
+  (
+    'abs all any ascii bin bool bytearray bytes callable chr classmethod complex dict divmod enumerate filter float ' +
+    'format frozenset hasattr hash hex id int isinstance issubclass iter len list map max min next object oct ord ' +
+    'pow property repr reversed round set slice sorted staticmethod str sum super tuple type zip __name__ __file__'
+  ).split(' ')
+);
+
+/** Hints for imports of modules other than keras. */
+export function foreignModuleHint(root: string): { message: string; hint: string } {
+  const supported = 'Supported: import keras, from keras import layers, optimizers, regularizers, from keras.layers import Dense, ...';
+  if (root === 'tensorflow' || root === 'tf_keras') {
+    return { message: `${root} is not available here: the playground runs Keras 3 code`, hint: `Use import keras and from keras import layers (Keras 3 style). ${supported}` };
+  }
+  if (root === 'numpy' || root === 'pandas' || root === 'sklearn') {
+    return { message: `${root} is not available here: the data is predefined as x_train, y_train, x_test, y_test`, hint: supported };
+  }
+  return { message: `Only keras can be imported here, not ${root}`, hint: supported };
+}

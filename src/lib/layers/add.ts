@@ -1,0 +1,56 @@
+import type { Shape } from '$lib/spec/types';
+import { LayerError, type LayerDef } from './types';
+import { formatTuple, sizeOf } from './util';
+
+/** At least two inputs (TF.js' merge layers refuse a single one, which Keras 3 passes through). */
+export function requireSeveral(kind: string, inputs: Shape[]): void {
+  if (inputs.length < 2) {
+    throw new LayerError(`${kind} needs at least two inputs but gets ${inputs.length}`, `Call it on a list: layers.${kind}()([a, b])`);
+  }
+}
+
+/**
+ * Keras' elementwise merge shape: axes are aligned from the right and an axis of size 1 broadcasts (so
+ * (4, 4, 8) + (8,) and (4, 4, 8) + (1, 1, 8) are accepted as in Keras); any other difference is an error.
+ */
+export function broadcastShapes(kind: string, inputs: Shape[]): Shape {
+  let out = inputs[0];
+  for (const s of inputs.slice(1)) {
+    const [long, short] = out.length >= s.length ? [out, s] : [s, out];
+    const lead = long.slice(0, long.length - short.length);
+    const tail = long.slice(long.length - short.length).map((d, i) => {
+      const e = short[i];
+      if (d === e || e === 1) return d;
+      if (d === 1) return e;
+      return -1;
+    });
+    if (tail.includes(-1)) {
+      const same = inputs[0].length === s.length && inputs[0].slice(0, -1).every((d, i) => d === s[i]);
+      const hint = same ? `Give both branches ${s[s.length - 1]} features, e.g. with layers.Dense(${s[s.length - 1]}) on the ${formatTuple(inputs[0])} one` : undefined;
+      throw new LayerError(`${kind} needs inputs of the same shape but gets ${formatTuple(inputs[0])} and ${formatTuple(s)}`, hint);
+    }
+    out = [...lead, ...tail];
+  }
+  return out;
+}
+
+/** Keras `layers.Add`. */
+export const add: LayerDef = {
+  kind: 'Add',
+  doc:
+    'Adds a list of inputs elementwise: layers.Add()([a, b]). The inputs must have the same shape (an axis of ' +
+    'size 1 is broadcast, as in Keras). Used for residual (skip) connections, x + f(x). No parameters.',
+  arity: 'many',
+  args: [],
+  outputShape(inputs) {
+    requireSeveral('Add', inputs);
+    return broadcastShapes('Add', inputs);
+  },
+  params: () => ({ trainable: 0, nonTrainable: 0 }),
+  flops(inputs) {
+    return (inputs.length - 1) * sizeOf(broadcastShapes('Add', inputs));
+  },
+  toTfjs(node, { tf }) {
+    return tf.layers.add({ name: node.id });
+  }
+};

@@ -1,0 +1,113 @@
+import type { ArgValue, Shape } from '$lib/spec/types';
+import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
+import { LayerError, type ArgDef, type LayerDef, type Tfjs } from './types';
+import { checkBool, checkInitializer, checkNumber, formatTuple, resolveAxis, sizeOf, withArgDefaults } from './util';
+import type * as TF from '@tensorflow/tfjs';
+
+const ARGS: readonly ArgDef[] = [
+  { name: 'axis', type: 'int', default: -1, doc: 'The axis holding the features to normalise (the channels); -1, the default, is the last axis.' },
+  { name: 'momentum', type: 'float', default: 0.99, min: 0, max: 1, doc: 'Momentum of the moving mean and variance used at inference: moving = momentum · moving + (1 - momentum) · batch.' },
+  { name: 'epsilon', type: 'float', default: 0.001, min: 0, doc: 'Small constant added to the variance to avoid dividing by zero.' },
+  { name: 'center', type: 'bool', default: true, doc: 'Learn an offset beta added after normalising.' },
+  { name: 'scale', type: 'bool', default: true, doc: 'Learn a factor gamma applied after normalising (can be off when the next layer is linear or relu).' },
+  { name: 'beta_initializer', type: 'initializer', default: 'zeros', values: INITIALIZER_NAMES, doc: 'Initializer of beta (the offset).' },
+  { name: 'gamma_initializer', type: 'initializer', default: 'ones', values: INITIALIZER_NAMES, doc: 'Initializer of gamma (the factor).' },
+  { name: 'moving_mean_initializer', type: 'initializer', default: 'zeros', values: INITIALIZER_NAMES, doc: 'Initializer of the moving mean.' },
+  { name: 'moving_variance_initializer', type: 'initializer', default: 'ones', values: INITIALIZER_NAMES, doc: 'Initializer of the moving variance.' },
+  { name: 'beta_regularizer', type: 'regularizer', default: null, values: REGULARIZER_NAMES, doc: 'Penalty on beta added to the loss; None for none.' },
+  { name: 'gamma_regularizer', type: 'regularizer', default: null, values: REGULARIZER_NAMES, doc: 'Penalty on gamma added to the loss; None for none.' }
+];
+
+const K = 'BatchNormalization';
+
+function check(raw: Record<string, ArgValue>) {
+  const a = withArgDefaults(ARGS, raw);
+  if (typeof a.axis !== 'number' || !Number.isInteger(a.axis)) throw new LayerError(`${K}'s axis must be an integer but gets ${String(a.axis)}`);
+  const momentum = checkNumber(K, 'momentum', a.momentum, 0, 1);
+  const epsilon = checkNumber(K, 'epsilon', a.epsilon, 0);
+  const center = checkBool(K, 'center', a.center);
+  const scale = checkBool(K, 'scale', a.scale);
+  for (const n of ['beta_initializer', 'gamma_initializer', 'moving_mean_initializer', 'moving_variance_initializer']) checkInitializer(K, n, a[n]);
+  checkRegularizer(K, 'beta_regularizer', a.beta_regularizer);
+  checkRegularizer(K, 'gamma_regularizer', a.gamma_regularizer);
+  return { a, axis: a.axis, momentum, epsilon, center, scale };
+}
+
+/** Number of features (channels) normalised for this input. */
+function features(input: Shape, raw: Record<string, ArgValue>) {
+  const c = check(raw);
+  if (input.length === 0) throw new LayerError(`${K} needs an input with at least one axis`);
+  // TF.js normalises tensors of rank 2 to 4 only (batch included).
+  if (input.length > 3) throw new LayerError(`${K} supports inputs with up to 3 axes, like (height, width, channels), but gets ${formatTuple(input)} here`);
+  return { ...c, channels: input[resolveAxis(K, c.axis, input)] };
+}
+
+type BnInternals = { gamma?: { read(): TF.Tensor }; beta?: { read(): TF.Tensor }; movingMean?: { shape: number[] } };
+
+/**
+ * TF.js' BatchNormalization reads gamma and beta unconditionally when training, so center=False or scale=False
+ * crashes in fit. This instance wraps `call` to stand in a constant 1 (gamma) or 0 (beta) during training calls; the
+ * layer's weights, config and inference path are untouched, so it serialises as a plain BatchNormalization.
+ */
+function patchTrainingWithoutCenterOrScale(tf: Tfjs, layer: TF.layers.Layer): void {
+  const base = layer.call.bind(layer);
+  layer.call = (inputs, kwargs) => {
+    const self = layer as unknown as BnInternals;
+    if (!kwargs?.training || (self.gamma && self.beta)) return base(inputs, kwargs);
+    const dim = self.movingMean!.shape[0];
+    const saved = { gamma: self.gamma, beta: self.beta };
+    if (!self.gamma) self.gamma = { read: () => tf.ones([dim]) };
+    if (!self.beta) self.beta = { read: () => tf.zeros([dim]) };
+    try {
+      return base(inputs, kwargs);
+    } finally {
+      self.gamma = saved.gamma;
+      self.beta = saved.beta;
+    }
+  };
+}
+
+/** Keras `layers.BatchNormalization`. */
+export const batchNormalization: LayerDef = {
+  kind: K,
+  doc:
+    'Normalises each feature (channel, by default the last axis) to mean 0 and variance 1, then scales by gamma ' +
+    'and shifts by beta. In training it uses the statistics of the current batch and updates moving averages of ' +
+    'them; at inference it uses the moving averages. Parameters per feature: gamma and beta (trainable) plus the ' +
+    'moving mean and variance (non-trainable), i.e. 4 · C of which 2 · C are non-trainable. It often lets a deep ' +
+    'network train faster and with higher learning rates.',
+  arity: 1,
+  args: ARGS,
+  validate(args) {
+    check(args);
+  },
+  outputShape([input], args) {
+    features(input, args);
+    return input;
+  },
+  params([input], args) {
+    const f = features(input, args);
+    return { trainable: f.channels * ((f.center ? 1 : 0) + (f.scale ? 1 : 0)), nonTrainable: 2 * f.channels };
+  },
+  flops: ([input]) => 2 * sizeOf(input),
+  toTfjs(node, { tf, seed }) {
+    const c = check(node.args);
+    const layer = tf.layers.batchNormalization({
+      name: node.id,
+      axis: c.axis,
+      momentum: c.momentum,
+      epsilon: c.epsilon,
+      center: c.center,
+      scale: c.scale,
+      betaInitializer: tfjsInitializer(tf, c.a.beta_initializer as string, seed),
+      gammaInitializer: tfjsInitializer(tf, c.a.gamma_initializer as string, seed + 1),
+      movingMeanInitializer: tfjsInitializer(tf, c.a.moving_mean_initializer as string, seed + 2),
+      movingVarianceInitializer: tfjsInitializer(tf, c.a.moving_variance_initializer as string, seed + 3),
+      betaRegularizer: tfjsRegularizer(tf, c.a.beta_regularizer),
+      gammaRegularizer: tfjsRegularizer(tf, c.a.gamma_regularizer)
+    });
+    if (!c.center || !c.scale) patchTrainingWithoutCenterOrScale(tf, layer);
+    return layer;
+  }
+};

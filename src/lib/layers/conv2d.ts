@@ -1,0 +1,119 @@
+import type { ArgValue } from '$lib/spec/types';
+import { ACTIVATION_NAMES, fusedActivation } from './activations';
+import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
+import { LayerError, type ArgDef, type LayerDef } from './types';
+import {
+  checkActivation,
+  checkBool,
+  checkChoice,
+  checkDataFormat,
+  checkInitializer,
+  checkInt,
+  formatTuple,
+  requireImage,
+  toPair,
+  windowOutputLength,
+  withArgDefaults
+} from './util';
+
+const PADDINGS = ['valid', 'same'] as const;
+
+const ARGS: readonly ArgDef[] = [
+  { name: 'filters', type: 'int', min: 1, doc: 'Number of filters, i.e. channels of the output.' },
+  { name: 'kernel_size', type: 'int_or_tuple', min: 1, doc: 'Height and width of the convolution window: 3 or (3, 3).' },
+  { name: 'strides', type: 'int_or_tuple', default: [1, 1], min: 1, doc: 'Step of the window along height and width: 1 or (2, 2).' },
+  { name: 'padding', type: 'string', default: 'valid', values: PADDINGS, doc: '"valid": no padding, the output shrinks by kernel_size - 1; "same": zero-pads so that the output is ceil(input / strides).' },
+  { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: 'Only "channels_last" (height, width, channels), Keras\' default, is supported here.' },
+  { name: 'dilation_rate', type: 'int_or_tuple', default: [1, 1], min: 1, doc: 'Spacing between the window\'s taps (atrous convolution); cannot be combined with strides > 1.' },
+  { name: 'groups', type: 'int', default: 1, min: 1, doc: 'Grouped convolution; only 1 is supported here.' },
+  { name: 'activation', type: 'activation', default: null, values: ACTIVATION_NAMES, doc: 'Activation applied to the output; None means linear.' },
+  { name: 'use_bias', type: 'bool', default: true, doc: 'Whether the layer adds one bias per filter.' },
+  { name: 'kernel_initializer', type: 'initializer', default: 'glorot_uniform', values: INITIALIZER_NAMES, doc: 'Initializer of the kernel weights.' },
+  { name: 'bias_initializer', type: 'initializer', default: 'zeros', values: INITIALIZER_NAMES, doc: 'Initializer of the biases.' },
+  { name: 'kernel_regularizer', type: 'regularizer', default: null, values: REGULARIZER_NAMES, doc: 'Penalty on the kernel weights added to the loss, e.g. regularizers.l2(0.01); None for none.' },
+  { name: 'bias_regularizer', type: 'regularizer', default: null, values: REGULARIZER_NAMES, doc: 'Penalty on the biases added to the loss; None for none.' }
+];
+
+function check(raw: Record<string, ArgValue>) {
+  const a = withArgDefaults(ARGS, raw);
+  const filters = checkInt('Conv2D', 'filters', a.filters);
+  const kernel = toPair('Conv2D', 'kernel_size', a.kernel_size);
+  const strides = toPair('Conv2D', 'strides', a.strides);
+  const padding = checkChoice('Conv2D', 'padding', a.padding, PADDINGS);
+  checkDataFormat('Conv2D', a.data_format);
+  const dilation = toPair('Conv2D', 'dilation_rate', a.dilation_rate);
+  if (a.groups !== 1) throw new LayerError(`Conv2D supports only groups=1 here but gets groups=${String(a.groups)}`, 'Leave groups out');
+  if (strides.some((s) => s > 1) && dilation.some((d) => d > 1)) {
+    throw new LayerError('Conv2D cannot combine strides > 1 with dilation_rate > 1', 'Use strides=1 with a dilation_rate, or dilation_rate=1 with strides');
+  }
+  checkActivation('Conv2D', a.activation, true);
+  checkBool('Conv2D', 'use_bias', a.use_bias);
+  checkInitializer('Conv2D', 'kernel_initializer', a.kernel_initializer);
+  checkInitializer('Conv2D', 'bias_initializer', a.bias_initializer);
+  checkRegularizer('Conv2D', 'kernel_regularizer', a.kernel_regularizer);
+  checkRegularizer('Conv2D', 'bias_regularizer', a.bias_regularizer);
+  return { a, filters, kernel, strides, padding, dilation };
+}
+
+function output(input: number[], raw: Record<string, ArgValue>) {
+  const c = check(raw);
+  const [h, w, channels] = requireImage('Conv2D', input);
+  const oh = windowOutputLength(h, c.kernel[0], c.strides[0], c.padding, c.dilation[0]);
+  const ow = windowOutputLength(w, c.kernel[1], c.strides[1], c.padding, c.dilation[1]);
+  if (oh < 1 || ow < 1) {
+    const dilated = c.dilation.some((d) => d > 1);
+    const eff = c.kernel.map((k, i) => (k - 1) * c.dilation[i] + 1);
+    throw new LayerError(
+      `Conv2D's kernel ${formatTuple(dilated ? eff : c.kernel)}${dilated ? ' (with its dilation)' : ''} is larger than its input ${formatTuple([h, w])} with padding="valid"`,
+      'use padding="same", a smaller kernel_size, or less pooling before it'
+    );
+  }
+  return { ...c, channels, shape: [oh, ow, c.filters] };
+}
+
+/** Keras `layers.Conv2D`, channels-last. */
+export const conv2d: LayerDef = {
+  kind: 'Conv2D',
+  doc:
+    '2D convolution over an image (height, width, channels): each of the `filters` filters slides a ' +
+    'kernel_size window over the input and outputs one channel, `activation(conv(input, kernel) + bias)`. ' +
+    'The output is (H_out, W_out, filters) with H_out = floor((H - k) / s) + 1 for padding="valid" and ' +
+    'ceil(H / s) for padding="same". Parameters: k_h · k_w · C_in · filters weights plus filters biases.',
+  arity: 1,
+  args: ARGS,
+  validate(args) {
+    check(args);
+  },
+  outputShape([input], args) {
+    return output(input, args).shape;
+  },
+  params([input], args) {
+    const o = output(input, args);
+    return { trainable: o.kernel[0] * o.kernel[1] * o.channels * o.filters + (o.a.use_bias ? o.filters : 0), nonTrainable: 0 };
+  },
+  flops([input], args) {
+    const o = output(input, args);
+    return 2 * o.kernel[0] * o.kernel[1] * o.channels * o.filters * o.shape[0] * o.shape[1];
+  },
+  toTfjs(node, { tf, seed }) {
+    const c = check(node.args);
+    const act = fusedActivation(tf, c.a.activation as string | null, node.id);
+    const layer = tf.layers.conv2d({
+      name: node.id,
+      filters: c.filters,
+      kernelSize: c.kernel,
+      strides: c.strides,
+      padding: c.padding,
+      dataFormat: 'channelsLast',
+      dilationRate: c.dilation,
+      activation: act.activation as never,
+      useBias: c.a.use_bias as boolean,
+      kernelInitializer: tfjsInitializer(tf, c.a.kernel_initializer as string, seed),
+      biasInitializer: tfjsInitializer(tf, c.a.bias_initializer as string, seed + 1),
+      kernelRegularizer: tfjsRegularizer(tf, c.a.kernel_regularizer),
+      biasRegularizer: tfjsRegularizer(tf, c.a.bias_regularizer)
+    });
+    return act.after.length ? [layer, ...act.after] : layer;
+  }
+};

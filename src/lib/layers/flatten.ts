@@ -1,0 +1,31 @@
+import type { ArgDef, LayerDef } from './types';
+import { checkDataFormat, sizeOf } from './util';
+
+const ARGS: readonly ArgDef[] = [
+  { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: 'Only "channels_last", Keras\' default, is supported here (it only matters for the order of the values).' }
+];
+
+/** Keras `layers.Flatten`. */
+export const flatten: LayerDef = {
+  kind: 'Flatten',
+  doc:
+    'Flattens its input to one axis, keeping the batch: (7, 7, 64) → (3136,). No parameters. Typically used ' +
+    'between the convolutional part of a model and its Dense classifier.',
+  arity: 1,
+  args: ARGS,
+  validate(args) {
+    checkDataFormat('Flatten', args.data_format);
+  },
+  outputShape([input], args) {
+    checkDataFormat('Flatten', args.data_format);
+    return [sizeOf(input)];
+  },
+  params: () => ({ trainable: 0, nonTrainable: 0 }),
+  flops: () => 0,
+  toTfjs(node, { tf, inputShapes }) {
+    const shape = inputShapes?.[0];
+    // TF.js' Flatten refuses 1-D inputs, which Keras accepts (a no-op): lower those as a Reshape to the same size.
+    if (shape && shape.length <= 1) return tf.layers.reshape({ name: node.id, targetShape: [sizeOf(shape)] });
+    return tf.layers.flatten({ name: node.id });
+  }
+};

@@ -1,0 +1,43 @@
+import type { ArgValue } from '$lib/spec/types';
+import type { ArgDef, LayerDef } from './types';
+import { checkBool, checkDataFormat, requireImage, withArgDefaults } from './util';
+
+const ARGS: readonly ArgDef[] = [
+  { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: 'Only "channels_last" (height, width, channels), Keras\' default, is supported here.' },
+  { name: 'keepdims', type: 'bool', default: false, doc: 'Keep the spatial axes with size 1: (1, 1, channels) instead of (channels,).' }
+];
+
+function check(raw: Record<string, ArgValue>) {
+  const a = withArgDefaults(ARGS, raw);
+  checkDataFormat('GlobalAveragePooling2D', a.data_format);
+  return { keepdims: checkBool('GlobalAveragePooling2D', 'keepdims', a.keepdims) };
+}
+
+/** Keras `layers.GlobalAveragePooling2D`, channels-last. */
+export const globalAveragePooling2d: LayerDef = {
+  kind: 'GlobalAveragePooling2D',
+  doc:
+    'Averages an image (height, width, channels) over all its positions, giving one value per channel: ' +
+    '(7, 7, 64) → (64,). A parameter-free alternative to Flatten before the classifier of a CNN; it makes the ' +
+    'model independent of the image size.',
+  arity: 1,
+  args: ARGS,
+  validate(args) {
+    check(args);
+  },
+  outputShape([input], args) {
+    const { keepdims } = check(args);
+    const [, , c] = requireImage('GlobalAveragePooling2D', input);
+    return keepdims ? [1, 1, c] : [c];
+  },
+  params: () => ({ trainable: 0, nonTrainable: 0 }),
+  flops: ([input]) => input.reduce((a, b) => a * b, 1),
+  toTfjs(node, { tf, inputShapes }) {
+    const { keepdims } = check(node.args);
+    if (!keepdims) return tf.layers.globalAveragePooling2d({ name: node.id, dataFormat: 'channelsLast' });
+    // TF.js has no keepdims: an average pool over the whole image computes the same (1, 1, channels).
+    const shape = inputShapes?.[0];
+    if (!shape || shape.length !== 3) throw new Error('GlobalAveragePooling2D(keepdims=True) needs its input shape');
+    return tf.layers.averagePooling2d({ name: node.id, poolSize: [shape[0], shape[1]], strides: [shape[0], shape[1]], padding: 'valid', dataFormat: 'channelsLast' });
+  }
+};

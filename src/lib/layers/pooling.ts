@@ -1,0 +1,57 @@
+/** Shared definition of MaxPooling2D and AveragePooling2D (same arguments and shape rules as Keras). */
+import type { ArgValue } from '$lib/spec/types';
+import { LayerError, type ArgDef, type LayerDef, type Tfjs } from './types';
+import { checkChoice, checkDataFormat, formatTuple, requireImage, toPair, windowOutputLength, withArgDefaults } from './util';
+import type * as TF from '@tensorflow/tfjs';
+
+const PADDINGS = ['valid', 'same'] as const;
+
+function poolArgs(what: string): readonly ArgDef[] {
+  return [
+    { name: 'pool_size', type: 'int_or_tuple', default: [2, 2], min: 1, doc: `Height and width of the window to take the ${what} over: 2 or (2, 2).` },
+    { name: 'strides', type: 'int_or_tuple', default: null, min: 1, doc: 'Step of the window: an int or a tuple; None (the default) means pool_size, i.e. windows do not overlap.' },
+    { name: 'padding', type: 'string', default: 'valid', values: PADDINGS, doc: '"valid": windows that do not fit are dropped (floor); "same": the input is padded so that the output is ceil(input / strides).' },
+    { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: 'Only "channels_last" (height, width, channels), Keras\' default, is supported here.' }
+  ];
+}
+
+export function poolingLayer(kind: 'MaxPooling2D' | 'AveragePooling2D', doc: string, lower: (tf: Tfjs, cfg: { name: string; poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same'; dataFormat: 'channelsLast' }) => TF.layers.Layer): LayerDef {
+  const ARGS = poolArgs(kind === 'MaxPooling2D' ? 'maximum' : 'average');
+  const check = (raw: Record<string, ArgValue>) => {
+    const a = withArgDefaults(ARGS, raw);
+    const pool = toPair(kind, 'pool_size', a.pool_size);
+    const strides = a.strides === null ? pool : toPair(kind, 'strides', a.strides);
+    const padding = checkChoice(kind, 'padding', a.padding, PADDINGS);
+    checkDataFormat(kind, a.data_format);
+    return { pool, strides, padding };
+  };
+  const output = (input: number[], raw: Record<string, ArgValue>) => {
+    const c = check(raw);
+    const [h, w, channels] = requireImage(kind, input);
+    const oh = windowOutputLength(h, c.pool[0], c.strides[0], c.padding);
+    const ow = windowOutputLength(w, c.pool[1], c.strides[1], c.padding);
+    if (oh < 1 || ow < 1) {
+      throw new LayerError(`${kind}'s pool ${formatTuple(c.pool)} is larger than its input ${formatTuple([h, w])} with padding="valid"`, 'use padding="same", a smaller pool_size, or less pooling before it');
+    }
+    return { ...c, channels, shape: [oh, ow, channels] };
+  };
+  return {
+    kind,
+    doc,
+    arity: 1,
+    args: ARGS,
+    validate(args) {
+      check(args);
+    },
+    outputShape: ([input], args) => output(input, args).shape,
+    params: () => ({ trainable: 0, nonTrainable: 0 }),
+    flops([input], args) {
+      const o = output(input, args);
+      return o.pool[0] * o.pool[1] * o.shape[0] * o.shape[1] * o.shape[2];
+    },
+    toTfjs(node, { tf }) {
+      const c = check(node.args);
+      return lower(tf, { name: node.id, poolSize: [...c.pool], strides: [...c.strides], padding: c.padding, dataFormat: 'channelsLast' });
+    }
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * One training session: backend resolution, model build, the training loop, pause/resume/stop,
+ * decision-boundary snapshots, and event batching. Pure over an injected TF.js, so the worker
+ * dispatches to it and vitest runs it in-process on the cpu backend.
+ */
+import { resolveBackend, type BackendLoaders } from '$lib/engines/backend';
+import { buildModel } from '$lib/engines/tfjs/build';
+import { predictGridAsync, trainModel } from '$lib/engines/tfjs/train';
+import type { Tfjs } from '$lib/layers/types';
+import type * as TF from '@tensorflow/tfjs';
+import type { TrainEvent, TrainRequest, TrainingApi } from './protocol';
+
+export interface SessionOptions {
+  tf: Tfjs;
+  loaders: BackendLoaders;
+  /** How often batched events are flushed to the UI (ms). */
+  flushMs?: number;
+  /** Minimum ms between decision-boundary snapshots. */
+  boundaryMs?: number;
+  /** Makes a transferable list for postMessage; identity in-process. */
+  transfer?: <T>(value: T, transferables: Transferable[]) => T;
+}
+
+/** Yields to the event loop with a macrotask, so messages (pause/stop) are processed mid-run. */
+function macrotask(): Promise<void> {
+  if (typeof MessageChannel !== 'undefined') {
+    return new Promise((resolve) => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => {
+        ch.port1.close();
+        resolve();
+      };
+      ch.port2.postMessage(null);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+export function createSession(opts: SessionOptions): TrainingApi {
+  const { tf, loaders } = opts;
+  const flushMs = opts.flushMs ?? 100;
+  const boundaryMs = opts.boundaryMs ?? 250;
+  let model: TF.LayersModel | null = null;
+  let paused = false;
+  let stopRequested = false;
+  let wake: (() => void) | null = null;
+  let running: Promise<void> | null = null;
+
+  const disposeModel = () => {
+    if (model) {
+      model.optimizer?.dispose();
+      model.dispose();
+      model = null;
+    }
+  };
+
+  const api: TrainingApi = {
+    async train(request, onEvents) {
+      if (running) {
+        api.stop();
+        await running.catch(() => undefined);
+      }
+      let release!: () => void;
+      running = new Promise<void>((r) => (release = r));
+      paused = false;
+      stopRequested = false;
+
+      let queue: TrainEvent[] = [];
+      let lastFlush = performance.now();
+      const flush = () => {
+        if (queue.length === 0) return;
+        const batch = queue;
+        queue = [];
+        lastFlush = performance.now();
+        const transferables = batch.flatMap((e) => (e.type === 'boundary' ? [e.probs.buffer as ArrayBuffer] : []));
+        onEvents(opts.transfer ? opts.transfer(batch, transferables) : batch);
+      };
+      const emit = (e: TrainEvent, now = false) => {
+        queue.push(e);
+        if (now || performance.now() - lastFlush >= flushMs) flush();
+      };
+
+      try {
+        const info = await resolveBackend(tf, request.backend, loaders);
+        emit({ type: 'backend', info }, true);
+        disposeModel();
+        const t0 = performance.now();
+        model = buildModel(tf, request.spec, request.seed);
+        emit({ type: 'model', params: model.countParams(), buildMs: performance.now() - t0 }, true);
+
+        let lastBoundary = -Infinity;
+        const snapshot = async (epoch: number, force = false) => {
+          const b = request.boundary;
+          if (!b || !model) return;
+          const now = performance.now();
+          if (!force && now - lastBoundary < boundaryMs) return;
+          lastBoundary = now;
+          const [xMin, xMax, yMin, yMax] = b.extent;
+          const probs = await predictGridAsync(tf, model, { xMin, xMax, yMin, yMax, resolution: b.resolution });
+          emit({ type: 'boundary', epoch, resolution: b.resolution, classes: probs.length / (b.resolution * b.resolution), probs });
+        };
+        await snapshot(0, true);
+
+        const result = await trainModel(tf, model, request.spec, request.data, { seed: request.seed }, {
+          onEpoch: async (log) => {
+            emit({ type: 'epoch', log });
+            await snapshot(log.epoch);
+          },
+          onBatch: (log) => {
+            if (performance.now() - lastFlush >= flushMs) emit({ type: 'progress', ...log });
+          },
+          shouldStop: () => stopRequested,
+          waitIfPaused: async () => {
+            if (!paused) return;
+            emit({ type: 'paused' }, true);
+            while (paused && !stopRequested) await new Promise<void>((r) => (wake = r));
+            if (!stopRequested) emit({ type: 'resumed' }, true);
+          },
+          yieldNow: async () => {
+            flush();
+            await macrotask();
+          }
+        });
+        const epochs = result.history.length;
+        if (epochs > 0) await snapshot(result.history[epochs - 1].epoch, true);
+        if (result.status === 'diverged') {
+          emit({ type: 'diverged', message: result.message, epoch: result.epoch, batch: result.batch });
+        } else {
+          emit({ type: 'done', outcome: result.status, epochs });
+        }
+      } catch (e) {
+        emit({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      } finally {
+        flush();
+        running = null;
+        release();
+      }
+    },
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      wake?.();
+      wake = null;
+    },
+    stop() {
+      stopRequested = true;
+      paused = false;
+      wake?.();
+      wake = null;
+    },
+    reset() {
+      api.stop();
+      const done = running ?? Promise.resolve();
+      void done.then(disposeModel);
+    }
+  };
+  return api;
+}

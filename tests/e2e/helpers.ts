@@ -1,0 +1,50 @@
+import { expect, type Page } from '@playwright/test';
+
+/** Opens the playground fresh (no saved session) and waits for Monaco to replace the plain text box. */
+export async function openPlayground(page: Page) {
+  await page.addInitScript(() => {
+    if (!sessionStorage.getItem('e2e-keep')) localStorage.clear();
+  });
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Model code' })).toBeVisible();
+  await expect(page.locator('.monaco-editor')).toBeVisible({ timeout: 30_000 });
+}
+
+/**
+ * Replaces the whole program as a user would: select all and paste. (Typing newlines would let the editor
+ * auto-indent each line, as it does for a person typing.)
+ */
+export async function setCode(page: Page, code: string) {
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.evaluate((text) => navigator.clipboard.writeText(text), code);
+  const editor = page.getByRole('textbox', { name: 'Keras program' });
+  await editor.focus();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('ControlOrMeta+V');
+  await expect(page.locator('.monaco-editor .view-lines')).toContainText(code.split('\n').find((l) => l.trim())!.trim().replace(/ /g, '\u00a0'));
+}
+
+/** Reads the "Latest" (or "Epoch 1") column of a row of the training-metrics table. */
+export async function metric(page: Page, name: string, column: 'first' | 'latest' = 'latest'): Promise<number> {
+  const row = page.getByRole('table', { name: 'Training metrics' }).getByRole('row', { name: new RegExp(`^${name}\\b`) });
+  const text = await row.getByRole('cell').nth(column === 'first' ? 0 : 1).textContent();
+  return Number.parseFloat(text ?? 'NaN');
+}
+
+/** Starts recording main-thread long tasks; read them with `longTasks(page)`. */
+export async function recordLongTasks(page: Page) {
+  await page.evaluate(() => {
+    const w = window as unknown as { __longTasks: number[] };
+    w.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.push(e.duration);
+    }).observe({ type: 'longtask' });
+  });
+}
+
+export async function longTasks(page: Page): Promise<number[]> {
+  return page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+}
+
+export const runStatus = (page: Page) => page.getByRole('status', { name: 'Run status' });
+export const backendInUse = (page: Page) => page.getByRole('status', { name: 'Backend in use' });
