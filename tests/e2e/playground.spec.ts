@@ -35,7 +35,8 @@ for (const b of backends) {
     await page.keyboard.type('\n# still typing');
     await expect(page.locator('.monaco-editor')).toContainText('# still typing', { timeout: 2_000 });
     await expect(runStatus(page)).toContainText('Completed — epoch 100 of 100', { timeout: 200_000 });
-    expect(await page.getByRole('alert').count()).toBe(0);
+    // No warning or error shown (Monaco keeps empty live regions with the alert role: only count ones with text).
+    await expect(page.getByRole('alert').filter({ hasText: /\S/ })).toHaveCount(0);
     const [loss0, loss, acc0, acc, valAcc] = [
       await metric(page, 'Loss', 'first'),
       await metric(page, 'Loss'),
@@ -43,7 +44,11 @@ for (const b of backends) {
       await metric(page, 'Accuracy'),
       await metric(page, 'Validation accuracy')
     ];
-    console.log(`${b.label}: loss ${loss0.toFixed(3)} -> ${loss.toFixed(3)}, acc ${acc0.toFixed(3)} -> ${acc.toFixed(3)}, val acc ${valAcc.toFixed(3)}`);
+    const msPerEpoch = await metric(page, 'Time per epoch');
+    console.log(
+      `${b.label}: loss ${loss0.toFixed(3)} -> ${loss.toFixed(3)}, acc ${acc0.toFixed(3)} -> ${acc.toFixed(3)}, ` +
+        `val acc ${valAcc.toFixed(3)}, median ${msPerEpoch.toFixed(1)} ms/epoch`
+    );
     expect(loss).toBeLessThan(loss0 / 3);
     expect(acc).toBeGreaterThan(acc0);
     expect(valAcc).toBeGreaterThanOrEqual(0.95);

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { binarySpec, sequentialSpec, spiralSpec } from '$lib/spec/fixtures';
-import { bindData, trainRows } from './bind';
+import type { LossName } from '$lib/spec/types';
+import { bindData, sampleShape, trainRows } from './bind';
+import { makeRegression } from './regression';
 import { makeToy } from './toys';
+import type { ClassificationDataset } from './types';
 
 const spiral = makeToy({ name: 'spiral', seed: 1, samples: 30 });
 const circle = makeToy({ name: 'circle', seed: 1, samples: 30 });
@@ -98,5 +101,94 @@ describe('bindData', () => {
     expect(trainRows(600, 0.2)).toBe(480);
     expect(trainRows(600, 0)).toBe(600);
     expect(trainRows(10, 0.25)).toBe(7);
+  });
+});
+
+describe('bindData on regression data', () => {
+  const sine = makeRegression({ name: 'sine', samples: 40, seed: 1 });
+  const plane = makeRegression({ name: 'plane', samples: 40, seed: 1 });
+  const regSpec = (input: number[], units: number, loss: LossName = 'mse') =>
+    sequentialSpec({ input, layers: [{ kind: 'Dense', args: { units: 8, activation: 'tanh' } }, { kind: 'Dense', args: { units } }], loss, metrics: ['mae'] });
+
+  it('passes the targets through for mse and mae', () => {
+    for (const loss of ['mse', 'mae'] as const) {
+      const d = bound(bindData(sine, regSpec([1], 1, loss), [1]));
+      expect(d).toMatchObject({ xShape: [40, 1], yShape: [40, 1], n: 40, numClasses: 0, target: 'value' });
+      expect(d.x).toBe(sine.x);
+      expect(d.y).toBe(sine.y);
+    }
+    expect(bound(bindData(plane, regSpec([2], 1), [1])).xShape).toEqual([40, 2]);
+  });
+
+  it('refuses classification losses, naming the loss and the data', () => {
+    for (const loss of ['categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy'] as const) {
+      expect(bindData(sine, regSpec([1], 1, loss), [1])).toEqual({
+        ok: false,
+        message: `The loss ${loss} is for classification but the sine data is for regression (real-valued targets) — use loss="mse" or loss="mae"`
+      });
+    }
+  });
+
+  it('needs one output unit per target and the right input', () => {
+    expect(bindData(sine, regSpec([1], 3), [3])).toEqual({
+      ok: false,
+      message: 'The sine data has 1 target per sample but the last layer outputs 3 units — end the model with layers.Dense(1)'
+    });
+    expect(bindData(sine, regSpec([1], 1), [4, 1])).toMatchObject({ ok: false, message: expect.stringContaining('outputs shape (4, 1) but the sine data has 1 target per sample') });
+    expect(bindData(plane, regSpec([1], 1), [1])).toEqual({
+      ok: false,
+      message: "The model's input has shape (1,) but the plane data has 2 features — use keras.Input(shape=(2,))"
+    });
+    const two = regSpec([1], 1);
+    two.outputs.push('dense');
+    expect(bindData(sine, two, [1])).toMatchObject({ ok: false, message: expect.stringContaining('one array of targets (y_train)') });
+  });
+});
+
+describe('bindData on image data', () => {
+  const n = 6;
+  const images: ClassificationDataset = {
+    kind: 'classification',
+    name: 'digits',
+    x: Float32Array.from({ length: n * 784 }, (_, i) => (i % 7) / 7),
+    labels: Int32Array.from({ length: n }, (_, i) => i),
+    n,
+    features: 784,
+    sampleShape: [28, 28, 1],
+    numClasses: 10
+  };
+  const cnn = (input: number[], loss: LossName = 'sparse_categorical_crossentropy') =>
+    sequentialSpec({ input, layers: [{ kind: 'Flatten', args: {} }, { kind: 'Dense', args: { units: 10, activation: 'softmax' } }], loss });
+
+  it('binds x as (n, 28, 28, 1) and encodes the labels for the loss', () => {
+    expect(sampleShape(images)).toEqual([28, 28, 1]);
+    expect(sampleShape(spiral)).toEqual([2]);
+    const sparse = bound(bindData(images, cnn([28, 28, 1]), [10]));
+    expect(sparse).toMatchObject({ xShape: [n, 28, 28, 1], yShape: [n], target: 'sparse', numClasses: 10 });
+    expect(sparse.x).toBe(images.x);
+    const onehot = bound(bindData(images, cnn([28, 28, 1], 'categorical_crossentropy'), [10]));
+    expect(onehot).toMatchObject({ xShape: [n, 28, 28, 1], yShape: [n, 10], target: 'onehot' });
+    expect(Array.from(onehot.y.subarray(30, 40))).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('does not flatten images for a (784,) input: it says how to write the model', () => {
+    const flat = sequentialSpec({ input: [784], layers: [{ kind: 'Dense', args: { units: 10, activation: 'softmax' } }], loss: 'sparse_categorical_crossentropy' });
+    expect(bindData(images, flat, [10])).toEqual({
+      ok: false,
+      message:
+        "The model's input has shape (784,) but the digits data holds images of shape (28, 28, 1) (x_train is (6, 28, 28, 1)) — use keras.Input(shape=(28, 28, 1)) followed by layers.Flatten() to feed Dense layers"
+    });
+    expect(bindData(images, cnn([28, 28]), [10])).toEqual({
+      ok: false,
+      message: "The model's input has shape (28, 28) but the digits data holds images of shape (28, 28, 1) (x_train is (6, 28, 28, 1)) — use keras.Input(shape=(28, 28, 1))"
+    });
+    const two = cnn([28, 28, 1]);
+    two.inputs.push({ ...two.inputs[0], id: 'in2', name: 'in2' });
+    expect(bindData(images, two, [10])).toMatchObject({ ok: false, message: expect.stringContaining('a single keras.Input(shape=(28, 28, 1))') });
+  });
+
+  it('checks the classes as for other classification data', () => {
+    expect(bindData(images, cnn([28, 28, 1]), [3])).toMatchObject({ ok: false, message: 'The digits data has 10 classes but the last layer outputs 3 units — use layers.Dense(10, activation="softmax")' });
+    expect(bindData(images, cnn([28, 28, 1], 'binary_crossentropy'), [10])).toMatchObject({ ok: false, message: expect.stringContaining('binary_crossentropy needs 2 classes but the digits data has 10') });
   });
 });

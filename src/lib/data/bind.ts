@@ -2,10 +2,17 @@
  * Binds a data set to what `model.fit(x_train, y_train)` means for this program: the features checked
  * against the model's input, the labels encoded for its loss and last layer (one-hot, sparse, 0/1 column).
  * Mismatches come back as one plain, actionable sentence.
+ *
+ * - Classification rows (toys): x is (n, features); the labels are encoded for the loss, as the playground
+ *   prepares the data itself (no keras.utils.to_categorical needed for categorical_crossentropy).
+ * - Images (digits): x is (n, 28, 28, 1) and the model's input must be exactly that sample shape. Like Keras, a
+ *   model taking (784,) is NOT fed flattened images: the message suggests keras.Input(shape=(28, 28, 1)) +
+ *   layers.Flatten(). Labels are encoded as for the toys (sparse or one-hot following the loss).
+ * - Regression (sine, plane): mse / mae only, with one output unit per target; y passes through unchanged.
  */
 import { formatTuple } from '$lib/spec/shape';
 import type { LossName, ModelSpec, Shape } from '$lib/spec/types';
-import type { BoundData, Dataset } from './types';
+import type { BoundData, ClassificationDataset, Dataset, RegressionDataset } from './types';
 
 export type BindResult = { ok: true; data: BoundData } | { ok: false; message: string };
 
@@ -28,29 +35,82 @@ function column(labels: Int32Array): Float32Array {
   return Float32Array.from(labels);
 }
 
+/** The shape of one sample of `ds.x`, without the batch axis: `[features]` for rows, e.g. [28, 28, 1] for images. */
+export function sampleShape(ds: Dataset): Shape {
+  return ds.kind === 'classification' && ds.sampleShape ? ds.sampleShape : [ds.features];
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function size(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Why the model's input does not fit the data's samples, or null when it does. */
+function inputMismatch(ds: Dataset, inShape: Shape): string | null {
+  const sample = sampleShape(ds);
+  if (sameShape(inShape, sample)) return null;
+  const what = `the ${ds.name} data`;
+  if (sample.length === 1) {
+    return `The model's input has shape ${formatTuple(inShape)} but ${what} has ${plural(ds.features, 'feature')} — use keras.Input(shape=${formatTuple(sample)})`;
+  }
+  // Images: Keras does not reshape x_train to fit the model, so neither do we.
+  const images = `${what} holds images of shape ${formatTuple(sample)} (x_train is (${ds.n}, ${sample.join(', ')}))`;
+  if (inShape.length === 1 && inShape[0] === size(sample)) {
+    return `The model's input has shape ${formatTuple(inShape)} but ${images} — use keras.Input(shape=${formatTuple(sample)}) followed by layers.Flatten() to feed Dense layers`;
+  }
+  return `The model's input has shape ${formatTuple(inShape)} but ${images} — use keras.Input(shape=${formatTuple(sample)})`;
+}
+
 /**
  * @param outputShape the model's output shape without the batch axis (from `inferShapes`), e.g. [3].
  */
 export function bindData(ds: Dataset, spec: ModelSpec, outputShape: Shape): BindResult {
   const fail = (message: string): BindResult => ({ ok: false, message });
   const what = `the ${ds.name} data`;
-  const What = `The ${ds.name} data`;
-  const k = ds.numClasses;
+  const sample = sampleShape(ds);
+  const yName = ds.kind === 'regression' ? 'targets' : 'labels';
 
   if (spec.inputs.length !== 1) {
-    return fail(`The model has ${plural(spec.inputs.length, 'input')} but ${what} gives one array of features (x_train) — give the model a single keras.Input(shape=(${ds.features},))`);
+    return fail(`The model has ${plural(spec.inputs.length, 'input')} but ${what} gives one array of features (x_train) — give the model a single keras.Input(shape=${formatTuple(sample)})`);
   }
   if (spec.outputs.length !== 1) {
-    return fail(`The model has ${plural(spec.outputs.length, 'output')} but ${what} gives one array of labels (y_train) — give the model a single output`);
+    return fail(`The model has ${plural(spec.outputs.length, 'output')} but ${what} gives one array of ${yName} (y_train) — give the model a single output`);
   }
-  const inShape = spec.inputs[0].shape;
-  if (inShape.length !== 1 || inShape[0] !== ds.features) {
-    return fail(`The model's input has shape ${formatTuple(inShape)} but ${what} has ${plural(ds.features, 'feature')} — use keras.Input(shape=(${ds.features},))`);
-  }
+  const mismatch = inputMismatch(ds, spec.inputs[0].shape);
+  if (mismatch) return fail(mismatch);
   if (!spec.compile) {
     return fail('The model is not compiled — call model.compile(optimizer=..., loss=...) before model.fit(...)');
   }
-  const loss: LossName = spec.compile.loss;
+  return ds.kind === 'regression' ? bindRegression(ds, spec.compile.loss, outputShape) : bindClassification(ds, spec.compile.loss, outputShape);
+}
+
+function bindRegression(ds: RegressionDataset, loss: LossName, outputShape: Shape): BindResult {
+  const fail = (message: string): BindResult => ({ ok: false, message });
+  const what = `the ${ds.name} data`;
+  const What = `The ${ds.name} data`;
+  const t = ds.targets;
+  const fix = `layers.Dense(${t})`;
+  if (loss !== 'mse' && loss !== 'mae') {
+    return fail(`The loss ${loss} is for classification but ${what} is for regression (real-valued targets) — use loss="mse" or loss="mae"`);
+  }
+  if (!outputShape || outputShape.length !== 1) {
+    const shown = outputShape ? formatTuple(outputShape) : 'an unknown shape';
+    return fail(`The last layer outputs shape ${shown} but ${what} has ${plural(t, 'target')} per sample — end the model with ${fix}`);
+  }
+  if (outputShape[0] !== t) {
+    return fail(`${What} has ${plural(t, 'target')} per sample but the last layer outputs ${plural(outputShape[0], 'unit')} — end the model with ${fix}`);
+  }
+  return { ok: true, data: { x: ds.x, xShape: [ds.n, ds.features], y: ds.y, yShape: [ds.n, t], n: ds.n, numClasses: 0, target: 'value' } };
+}
+
+function bindClassification(ds: ClassificationDataset, loss: LossName, outputShape: Shape): BindResult {
+  const fail = (message: string): BindResult => ({ ok: false, message });
+  const what = `the ${ds.name} data`;
+  const What = `The ${ds.name} data`;
+  const k = ds.numClasses;
   if (!outputShape || outputShape.length !== 1) {
     const shown = outputShape ? formatTuple(outputShape) : 'an unknown shape';
     return fail(`The last layer outputs shape ${shown} but ${what} has one label per sample — end the model with ${k === 2 && loss === 'binary_crossentropy' ? 'layers.Dense(1, activation="sigmoid")' : lastLayerFix(k)}`);
@@ -58,7 +118,7 @@ export function bindData(ds: Dataset, spec: ModelSpec, outputShape: Shape): Bind
   const units = outputShape[0];
   const n = ds.n;
   const x = ds.x;
-  const xShape = [n, ds.features];
+  const xShape = [n, ...sampleShape(ds)];
   const ok = (y: Float32Array, yShape: number[], target: BoundData['target']): BindResult => ({
     ok: true,
     data: { x, xShape, y, yShape, n, numClasses: k, target }

@@ -23,8 +23,24 @@ export interface ModelSummary {
   outputShapes: Shape[];
 }
 
+/** Larger models are refused: a browser tab cannot hold their weights, gradients and optimizer state. */
+export const MAX_PARAMS = 50_000_000;
+/** Activations kept for the backward pass, for one batch (float32), above which training would not fit. */
+export const MAX_ACTIVATION_BYTES = 2 * 1024 ** 3;
+
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
 export function formatShape(shape: Shape): string {
-  return `(None, ${shape.join(', ')}${shape.length === 0 ? '' : ''})`.replace('(None, )', '(None,)');
+  return shape.length === 0 ? '(None,)' : `(None, ${shape.join(', ')})`;
 }
 
 export function formatTuple(shape: Shape): string {
@@ -59,6 +75,11 @@ export function inferShapes(spec: ModelSpec): { summary: ModelSummary | null; di
       const p = def.params(inShapes, node.args);
       shapes[node.id] = out;
       rows.push({ id: node.id, kind: node.kind, outputShape: out, trainable: p.trainable, nonTrainable: p.nonTrainable, flops: def.flops(inShapes, node.args), inputs: node.inputs, line: node.span.line });
+      const tooBig = sizeCheck(spec, rows);
+      if (tooBig) {
+        diagnostics.push({ severity: 'error', span: node.span, ...tooBig });
+        return { summary: null, diagnostics };
+      }
     } catch (e) {
       if (e instanceof LayerError) {
         diagnostics.push({ severity: 'error', message: e.message, hint: e.hint, span: node.span });
@@ -76,4 +97,25 @@ export function inferShapes(spec: ModelSpec): { summary: ModelSummary | null; di
     outputShapes: spec.outputs.map((id) => shapes[id])
   };
   return { summary, diagnostics };
+}
+
+/** Refuses a model whose parameters or per-batch activations would not fit in a browser tab. */
+function sizeCheck(spec: ModelSpec, rows: SummaryRow[]): { message: string; hint: string } | null {
+  const params = rows.reduce((a, r) => a + r.trainable + r.nonTrainable, 0);
+  if (params > MAX_PARAMS) {
+    return {
+      message: `The model reaches ${params.toLocaleString('en-US')} parameters here (${formatBytes(params * 4)} of float32 weights), more than the ${MAX_PARAMS / 1e6} M a browser can train`,
+      hint: 'Use fewer units or filters, or pool / stride before large Dense layers.'
+    };
+  }
+  const batch = spec.fit?.batchSize ?? 32;
+  const elements = rows.reduce((a, r) => a + r.outputShape.reduce((x, y) => x * y, 1), 0);
+  const bytes = elements * batch * 4;
+  if (bytes > MAX_ACTIVATION_BYTES) {
+    return {
+      message: `The activations of one batch of ${batch} reach ${formatBytes(bytes)} here, more than a browser can hold (${formatBytes(MAX_ACTIVATION_BYTES)})`,
+      hint: 'Use a smaller batch_size, fewer filters, or downsample earlier.'
+    };
+  }
+  return null;
 }

@@ -5,9 +5,16 @@
 import * as Comlink from 'comlink';
 import type { BackendInfo, BackendName } from '$lib/engines/backend';
 import type { EpochLog } from '$lib/engines/tfjs/train';
+import type { ModelSpec } from '$lib/spec/types';
 import type { TrainEvent, TrainRequest, TrainingApi } from './protocol';
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'stopped' | 'completed' | 'diverged' | 'failed';
+
+export interface Curve {
+  epoch: number;
+  xs: Float32Array;
+  ys: Float32Array;
+}
 
 export interface Boundary {
   epoch: number;
@@ -22,6 +29,7 @@ export class TrainingClient {
   history = $state.raw<EpochLog[]>([]);
   progress = $state<{ epoch: number; batch: number; batches: number; loss: number } | null>(null);
   boundary = $state.raw<Boundary | null>(null);
+  curve = $state.raw<Curve | null>(null);
   params = $state(0);
   /** A plain message for the last failure or divergence. */
   message = $state<string | null>(null);
@@ -68,6 +76,7 @@ export class TrainingClient {
     this.history = [];
     this.progress = null;
     this.message = null;
+    this.curve = null;
     this.totalEpochs = totalEpochs;
     const api = this.#ensureWorker(request.backend);
     const onEvents = (events: TrainEvent[]) => {
@@ -101,6 +110,9 @@ export class TrainingClient {
           break;
         case 'boundary':
           this.boundary = { epoch: e.epoch, resolution: e.resolution, classes: e.classes, probs: e.probs };
+          break;
+        case 'curve':
+          this.curve = { epoch: e.epoch, xs: e.xs, ys: e.ys };
           break;
         case 'paused':
           this.status = 'paused';
@@ -144,11 +156,19 @@ export class TrainingClient {
     this.#runId++;
     void this.#api?.reset();
     this.status = 'idle';
+    this.backend = null;
     this.history = [];
     this.progress = null;
     this.boundary = null;
+    this.curve = null;
     this.message = null;
     this.params = 0;
+  }
+
+  /** TF.js files of the trained model, or of a fresh one built from `spec` with `seed` when nothing was trained. */
+  async exportModel(spec: ModelSpec, seed: number, backend: BackendName) {
+    const api = this.#api ?? this.#ensureWorker(backend);
+    return api.exportModel(spec, seed);
   }
 
   dispose() {

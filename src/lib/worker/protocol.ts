@@ -15,6 +15,13 @@ export interface BoundaryRequest {
   extent: [number, number, number, number];
 }
 
+export interface CurveRequest {
+  /** Inputs of a 1-feature regression are sampled evenly on [xMin, xMax]. */
+  xMin: number;
+  xMax: number;
+  points: number;
+}
+
 export interface TrainRequest {
   spec: ModelSpec;
   data: BoundData;
@@ -23,6 +30,13 @@ export interface TrainRequest {
   seed: number;
   /** Present when the data is 2D and the UI draws a decision boundary. */
   boundary?: BoundaryRequest;
+  /** Present when the data is a 1-feature regression and the UI draws the fitted curve. */
+  curve?: CurveRequest;
+}
+
+export interface ExportedFile {
+  name: string;
+  data: Uint8Array;
 }
 
 export type RunOutcome = 'completed' | 'stopped';
@@ -33,6 +47,7 @@ export type TrainEvent =
   | { type: 'epoch'; log: EpochLog }
   | { type: 'progress'; epoch: number; batch: number; batches: number; loss: number }
   | { type: 'boundary'; epoch: number; resolution: number; classes: number; probs: Float32Array }
+  | { type: 'curve'; epoch: number; xs: Float32Array; ys: Float32Array }
   | { type: 'paused' }
   | { type: 'resumed' }
   | { type: 'done'; outcome: RunOutcome; epochs: number }
@@ -48,4 +63,9 @@ export interface TrainingApi {
   stop(): void;
   /** Stops any run and frees the model and its tensors. */
   reset(): void;
+  /**
+   * The current model as TF.js files (model.json + weights). With no trained model, `spec` is built with `seed`
+   * (its initial weights). `trained` says which.
+   */
+  exportModel(spec: ModelSpec, seed: number): Promise<{ files: ExportedFile[]; trained: boolean }>;
 }

@@ -4,7 +4,7 @@ import { bindData } from '$lib/data/bind';
 import { makeToy } from '$lib/data/toys';
 import { inferShapes } from '$lib/spec/shape';
 import { spiralSpec } from '$lib/spec/fixtures';
-import { createSession } from './session';
+import { createSession, explainError } from './session';
 import type { TrainEvent, TrainRequest } from './protocol';
 
 const loaders = { load: async () => undefined };
@@ -81,5 +81,14 @@ describe('training session (the worker logic, in-process)', () => {
     const last = events.at(-1);
     expect(last?.type).toBe('diverged');
     expect(last?.type === 'diverged' && last.message).toMatch(/NaN|infinite/i);
+  });
+});
+
+describe('error messages', () => {
+  it('explains a backend that cannot train a layer, and names the alternatives', () => {
+    const msg = explainError(new Error("Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'"), 'wasm');
+    expect(msg).toBe(
+      "TF.js's WASM backend cannot train Conv2D layers (it has no Conv2DBackpropFilter kernel for the backward pass). Train this model on CPU, WebGL, WebGPU instead."
+    );
   });
 });

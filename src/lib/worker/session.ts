@@ -6,6 +6,7 @@
 import { resolveBackend, type BackendLoaders } from '$lib/engines/backend';
 import { buildModel } from '$lib/engines/tfjs/build';
 import { predictGridAsync, trainModel } from '$lib/engines/tfjs/train';
+import { exportTfjsModel } from '$lib/engines/tfjs/export';
 import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
 import type { TrainEvent, TrainRequest, TrainingApi } from './protocol';
@@ -72,7 +73,9 @@ export function createSession(opts: SessionOptions): TrainingApi {
         const batch = queue;
         queue = [];
         lastFlush = performance.now();
-        const transferables = batch.flatMap((e) => (e.type === 'boundary' ? [e.probs.buffer as ArrayBuffer] : []));
+        const transferables = batch.flatMap((e) =>
+          e.type === 'boundary' ? [e.probs.buffer as ArrayBuffer] : e.type === 'curve' ? [e.xs.buffer as ArrayBuffer, e.ys.buffer as ArrayBuffer] : []
+        );
         onEvents(opts.transfer ? opts.transfer(batch, transferables) : batch);
       };
       const emit = (e: TrainEvent, now = false) => {
@@ -90,14 +93,23 @@ export function createSession(opts: SessionOptions): TrainingApi {
 
         let lastBoundary = -Infinity;
         const snapshot = async (epoch: number, force = false) => {
-          const b = request.boundary;
-          if (!b || !model) return;
+          const { boundary: b, curve: c } = request;
+          if ((!b && !c) || !model) return;
           const now = performance.now();
           if (!force && now - lastBoundary < boundaryMs) return;
           lastBoundary = now;
-          const [xMin, xMax, yMin, yMax] = b.extent;
-          const probs = await predictGridAsync(tf, model, { xMin, xMax, yMin, yMax, resolution: b.resolution });
-          emit({ type: 'boundary', epoch, resolution: b.resolution, classes: probs.length / (b.resolution * b.resolution), probs });
+          if (b) {
+            const [xMin, xMax, yMin, yMax] = b.extent;
+            const probs = await predictGridAsync(tf, model, { xMin, xMax, yMin, yMax, resolution: b.resolution });
+            emit({ type: 'boundary', epoch, resolution: b.resolution, classes: probs.length / (b.resolution * b.resolution), probs });
+          }
+          if (c) {
+            const xs = Float32Array.from({ length: c.points }, (_, i) => c.xMin + ((c.xMax - c.xMin) * i) / (c.points - 1));
+            const out = tf.tidy(() => (model!.predict(tf.tensor2d(xs, [c.points, 1])) as TF.Tensor).reshape([-1]));
+            const ys = new Float32Array((await out.data()) as Float32Array);
+            out.dispose();
+            emit({ type: 'curve', epoch, xs, ys });
+          }
         };
         await snapshot(0, true);
 
@@ -110,6 +122,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
             if (performance.now() - lastFlush >= flushMs) emit({ type: 'progress', ...log });
           },
           shouldStop: () => stopRequested,
+          isPaused: () => paused,
           waitIfPaused: async () => {
             if (!paused) return;
             emit({ type: 'paused' }, true);
@@ -129,7 +142,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
           emit({ type: 'done', outcome: result.status, epochs });
         }
       } catch (e) {
-        emit({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+        emit({ type: 'error', message: explainError(e, tf.getBackend()) });
       } finally {
         flush();
         running = null;
@@ -154,7 +167,48 @@ export function createSession(opts: SessionOptions): TrainingApi {
       api.stop();
       const done = running ?? Promise.resolve();
       void done.then(disposeModel);
+    },
+    async exportModel(spec, seed) {
+      if (model) {
+        const { files } = await exportTfjsModel(tf, model);
+        return { files: files.map((f) => ({ name: f.name, data: toBytes(f.data) })), trained: true };
+      }
+      const fresh = buildModel(tf, spec, seed);
+      try {
+        const { files } = await exportTfjsModel(tf, fresh);
+        return { files: files.map((f) => ({ name: f.name, data: toBytes(f.data) })), trained: false };
+      } finally {
+        fresh.optimizer?.dispose();
+        fresh.dispose();
+      }
     }
   };
   return api;
+}
+
+function toBytes(data: Uint8Array | string | ArrayBuffer): Uint8Array {
+  if (typeof data === 'string') return new TextEncoder().encode(data);
+  return data instanceof Uint8Array ? data : new Uint8Array(data);
+}
+
+const GRADIENT_KERNELS: Record<string, string> = {
+  Conv2DBackpropFilter: 'Conv2D',
+  Conv2DBackpropInput: 'Conv2D',
+  MaxPoolGrad: 'MaxPooling2D',
+  AvgPoolGrad: 'AveragePooling2D'
+};
+
+/** Turns TF.js errors into messages a learner can act on. */
+export function explainError(e: unknown, backend: string): string {
+  const raw = e instanceof Error ? e.message : String(e);
+  const missing = /Kernel '(\w+)' not registered for backend '(\w+)'/.exec(raw);
+  if (missing) {
+    const [, kernel, on] = missing;
+    const layer = GRADIENT_KERNELS[kernel];
+    const others = ['CPU', 'WebGL', 'WebGPU', 'WASM'].filter((b) => b.toLowerCase() !== on).join(', ');
+    return layer
+      ? `TF.js's ${on.toUpperCase()} backend cannot train ${layer} layers (it has no ${kernel} kernel for the backward pass). Train this model on ${others} instead.`
+      : `TF.js's ${on} backend has no ${kernel} kernel, which this model needs. Try ${others} instead.`;
+  }
+  return raw || `Training failed on ${backend}`;
 }

@@ -63,5 +63,9 @@ Comlink.expose({
   pause: () => session.pause(),
   resume: () => session.resume(),
   stop: () => session.stop(),
-  reset: () => session.reset()
+  reset: () => session.reset(),
+  exportModel: async (spec, seed) => {
+    const result = await session.exportModel(spec, seed);
+    return Comlink.transfer(result, result.files.map((f) => f.data.buffer as ArrayBuffer));
+  }
 } satisfies import('./protocol').TrainingApi);

@@ -46,6 +46,8 @@ export interface TrainHooks {
   shouldStop(): boolean;
   /** Awaited between batches. */
   waitIfPaused(): Promise<void>;
+  /** Whether a pause has been asked for (pending batch results are read back before waiting). */
+  isPaused?(): boolean;
   /** Lets the worker process messages; called about every 30 ms of work. */
   yieldNow?(): Promise<void>;
 }
@@ -78,6 +80,11 @@ export const EPOCH_METRICS = [
 const YIELD_MS = 30;
 /** Rows per forward pass when validating. */
 const EVAL_CHUNK = 2048;
+/**
+ * On GPU backends, batch results stay on the device and are read back together at most this often (and at each
+ * epoch's end): one GPU→CPU sync per read-back instead of one per batch. A NaN is still located to its batch.
+ */
+const READBACK_MS = 200;
 
 function rowSize(shape: number[]): number {
   return shape.slice(1).reduce((a, b) => a * b, 1);
@@ -135,6 +142,8 @@ export async function trainModel(
   const yVal = nVal > 0 ? tf.tensor(data.y.subarray(nTrain * ry, n * ry), [nVal, ...yRest], 'float32') : null;
 
   const batches = Math.ceil(nTrain / batchSize);
+  // On GPU backends every read-back is a GPU→CPU sync: batch them. On cpu/wasm it is free: read each batch.
+  const deferReadback = tf.getBackend() === 'webgl' || tf.getBackend() === 'webgpu';
   const history: EpochLog[] = [];
   let lastYield = performance.now();
 
@@ -203,30 +212,61 @@ export async function trainModel(
 
       const sums = new Float64Array(1 + metrics.length);
       let trainMs = 0;
-      for (let b = 0; b < batches; b++) {
-        if (hooks.shouldStop()) return finish('stopped');
-        await hooks.waitIfPaused();
-        if (hooks.shouldStop()) return finish('stopped');
-
-        const t0 = performance.now();
-        const start = b * batchSize;
-        const size = Math.min(batchSize, nTrain - start);
-        const out = step(order.subarray(start, start + size));
-        const values = await out.data();
-        out.dispose();
-        trainMs += performance.now() - t0;
-
-        const loss = values[0];
-        if (!Number.isFinite(loss)) {
-          return { status: 'diverged', epoch, batch: b + 1, message: divergenceMessage(spec, loss, epoch, b + 1), history };
+      // Batches whose [loss, ...metrics] are still on the device.
+      let pending: { out: TF.Tensor1D; batch: number; size: number }[] = [];
+      let lastReadback = performance.now();
+      /** Reads pending batch results in one sync; returns the first non-finite batch, if any. */
+      const drain = async (): Promise<{ batch: number; loss: number } | null> => {
+        if (pending.length === 0) return null;
+        const batch = pending;
+        pending = [];
+        const stacked = tf.stack(batch.map((p) => p.out));
+        const values = await stacked.data();
+        tf.dispose([stacked, ...batch.map((p) => p.out)]);
+        const width = 1 + metrics.length;
+        for (let i = 0; i < batch.length; i++) {
+          const loss = values[i * width];
+          if (!Number.isFinite(loss)) return { batch: batch[i].batch, loss };
+          for (let k = 0; k < width; k++) sums[k] += values[i * width + k] * batch[i].size;
+          hooks.onBatch?.({ epoch, batch: batch[i].batch, batches, loss });
         }
-        for (let k = 0; k < sums.length; k++) sums[k] += values[k] * size;
-        hooks.onBatch?.({ epoch, batch: b + 1, batches, loss });
+        lastReadback = performance.now();
+        return null;
+      };
+      const diverged = (bad: { batch: number; loss: number }): TrainResult => ({
+        status: 'diverged',
+        epoch,
+        batch: bad.batch,
+        message: divergenceMessage(spec, bad.loss, epoch, bad.batch),
+        history
+      });
+      try {
+        for (let b = 0; b < batches; b++) {
+          if (hooks.shouldStop()) return finish('stopped');
+          if (hooks.isPaused?.()) {
+            const bad = await drain(); // a paused run shows its latest loss
+            if (bad) return diverged(bad);
+          }
+          await hooks.waitIfPaused();
+          if (hooks.shouldStop()) return finish('stopped');
 
-        if (hooks.yieldNow && performance.now() - lastYield >= YIELD_MS) {
-          await hooks.yieldNow();
-          lastYield = performance.now();
+          const t0 = performance.now();
+          const start = b * batchSize;
+          const size = Math.min(batchSize, nTrain - start);
+          pending.push({ out: step(order.subarray(start, start + size)), batch: b + 1, size });
+          if (!deferReadback || b === batches - 1 || performance.now() - lastReadback >= READBACK_MS) {
+            const bad = await drain();
+            if (bad) return diverged(bad);
+          }
+          trainMs += performance.now() - t0;
+
+          if (hooks.yieldNow && performance.now() - lastYield >= YIELD_MS) {
+            await hooks.yieldNow();
+            lastYield = performance.now();
+          }
         }
+      } finally {
+        tf.dispose(pending.map((p) => p.out));
       }
 
       const log: EpochLog = { epoch, loss: sums[0] / nTrain, ms: trainMs, valMs: 0 };

@@ -1,0 +1,18 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { parseProgram } from '../lib/keras/parse';
+import { buildModel } from '../lib/engines/tfjs/build';
+import { useFastCpuGradients } from '../../tests/unit/fast-conv-grad';
+await tf.setBackend(process.env.BACKEND ?? 'cpu'); if (process.env.FAST) useFastCpuGradients(tf);
+const spec = parseProgram(readFileSync(`examples/${process.argv[2]}.py`, 'utf8')).spec!;
+const model = buildModel(tf, spec, 1);
+const x = tf.randomUniform([64, 28, 28, 1]);
+const lab = tf.randomUniform([64], 0, 10, 'int32'); const y = spec.compile!.loss.startsWith('sparse') ? lab.toFloat() : tf.oneHot(lab, 10).toFloat();
+const lossFn = model.lossFunctions[0];
+const step = () => model.optimizer.minimize(() => tf.mean(lossFn(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true);
+step()!.dispose();
+const prof = await tf.profile(() => { step()!.dispose(); });
+const by: Record<string, number> = {};
+for (const k of prof.kernels) by[k.name] = (by[k.name] ?? 0) + (k.kernelTimeMs as number);
+console.log(Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 10));
+const t0 = performance.now(); for (let i = 0; i < 3; i++) step()!.dispose(); console.log('ms/step', (performance.now() - t0) / 3);

@@ -1,0 +1,175 @@
+/**
+ * The export formats of `cli export --format NAME`. Each format is one entry of FORMATS: its help text, the options
+ * it reads besides the common ones (--format, --out, --seed), and its `run`. A new format (onnx, ...) is one more
+ * entry; `run.ts` needs no change.
+ */
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { bindData } from '../lib/data/bind';
+import { makeToy, TOY_NAMES } from '../lib/data/toys';
+import { buildModel } from '../lib/engines/tfjs/build';
+import { exportTfjsModel } from '../lib/engines/tfjs/export';
+import { EPOCH_METRICS, trainModel, type EpochLog } from '../lib/engines/tfjs/train';
+import { printKerasScript } from '../lib/keras/print';
+import type { Tfjs } from '../lib/layers/types';
+import { CliFailure, intOption, UsageError } from './args';
+import { chooseData, DATA_OPTIONS, describeData, type DataChoice, type Program } from './program';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface ExportContext {
+  program: Program;
+  /** All options given (already checked against `options` of the format). */
+  options: Map<string, string>;
+  /** Weight-initialisation seed (--seed, default 1). */
+  seed: number;
+  seedGiven: boolean;
+  /** --out as given, if given. */
+  out: string | undefined;
+  io: CliIo;
+}
+
+export interface ExportFormat {
+  name: string;
+  /** Help lines describing what the format writes. */
+  help: string[];
+  /** Options this format reads besides --format, --out and --seed. */
+  options: readonly string[];
+  run(ctx: ExportContext): Promise<void>;
+}
+
+const DATA_HINT = `Pick data the model fits with --data ${TOY_NAMES.join('|')} (and --classes K for spiral or gaussians)`;
+
+function dataOrigin(choice: DataChoice): string {
+  if (choice.origin === 'header') return ' (from the file\'s "# data:" line)';
+  if (choice.origin === 'default') return ' (the default)';
+  return '';
+}
+
+function kb(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+/** TF.js for node, on the cpu backend, without its "install tfjs-node" banner. Loaded only when a format needs it. */
+async function loadTf(): Promise<Tfjs> {
+  const mod = (await import('@tensorflow/tfjs')) as Tfjs & { default?: Tfjs };
+  const tf = typeof mod.env === 'function' ? mod : (mod.default as Tfjs);
+  tf.env().set('PROD', true);
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return tf;
+}
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 1e-4 || v === 0 ? v.toFixed(4) : v.toExponential(3);
+}
+
+/** Keras-style epoch line: `Epoch 3/10 - 12ms - loss: 0.4012 - accuracy: 0.8625 - val_loss: ...`. */
+export function epochLine(log: EpochLog, total: number): string {
+  const parts = [`Epoch ${log.epoch}/${total}`, `${Math.round(log.ms + log.valMs)}ms`];
+  // Keras' order: the training metrics, then the validation ones.
+  const metrics = [...EPOCH_METRICS.filter((m) => !m.label.startsWith('val_')), ...EPOCH_METRICS.filter((m) => m.label.startsWith('val_'))];
+  for (const m of metrics) {
+    const v = log[m.key];
+    if (typeof v === 'number') parts.push(`${m.label}: ${fmt(v)}`);
+  }
+  return parts.join(' - ');
+}
+
+/** Creates the directory (and its parents), or fails when the path is a file. */
+function ensureDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliFailure(`${dir} exists and is not a directory`, 'Give --out a directory for --format tfjs');
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new CliFailure(`Cannot create the directory ${dir}: ${(e as Error).message}`);
+  }
+}
+
+function write(path: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(path, data);
+  } catch (e) {
+    throw new CliFailure(`Cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
+const keras: ExportFormat = {
+  name: 'keras',
+  help: [
+    'a Python script meant to run unchanged in Keras 3: numpy code generating the toy data set (same',
+    'distribution as the playground, not the same numbers), the program, and its model.fit(...).',
+    '--out FILE.py (default: standard output); --seed N adds keras.utils.set_random_seed(N).'
+  ],
+  options: DATA_OPTIONS,
+  async run({ program, options, seed, seedGiven, out, io }) {
+    const choice = chooseData(options, program);
+    let script: string;
+    try {
+      script = printKerasScript(program.spec, choice.data, program.source, { seed: seedGiven ? seed : undefined, title: basename(program.file) });
+    } catch (e) {
+      throw new CliFailure(`${program.file} cannot train on ${describeData(choice.data)}${dataOrigin(choice)}: ${(e as Error).message}`, DATA_HINT);
+    }
+    if (out === undefined || out === '-') {
+      io.out(script.replace(/\n$/, ''));
+      return;
+    }
+    if (existsSync(out) && statSync(out).isDirectory()) throw new CliFailure(`${out} is a directory`, 'Give --out the path of the .py file to write');
+    ensureDir(dirname(out));
+    write(out, script);
+    io.out(`Wrote ${out}: the ${program.spec.style} model, trained on ${describeData(choice.data)}.`);
+  }
+};
+
+const tfjs: ExportFormat = {
+  name: 'tfjs',
+  help: [
+    'a TF.js layers model: DIR/model.json and DIR/group1-shard1of1.bin (load with',
+    'tf.loadLayersModel(".../model.json")). Weights come from --seed: the same seed gives',
+    'byte-identical weights. --out DIR is required; --epochs N trains first (TF.js cpu) on the',
+    'data set and prints each epoch.'
+  ],
+  options: ['epochs', ...DATA_OPTIONS],
+  async run({ program, options, seed, out, io }) {
+    if (out === undefined) throw new UsageError('--format tfjs needs --out DIR, the directory to write model.json and its weights to');
+    const epochs = intOption(options, 'epochs', 1, 100_000);
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new CliFailure(`${out} exists and is not a directory`, 'Give --out a directory for --format tfjs');
+    let training: { choice: DataChoice; data: Extract<ReturnType<typeof bindData>, { ok: true }>['data'] } | undefined;
+    if (epochs !== undefined) {
+      const choice = chooseData(options, program);
+      const bound = bindData(makeToy(choice.data), program.spec, program.summary.outputShapes[0]);
+      if (!bound.ok) throw new CliFailure(`${program.file} cannot train on ${describeData(choice.data)}${dataOrigin(choice)}: ${bound.message}`, DATA_HINT);
+      training = { choice, data: bound.data };
+    } else {
+      const unused = DATA_OPTIONS.filter((o) => options.has(o));
+      if (unused.length) io.err(`note: ${unused.map((o) => `--${o}`).join(', ')} ${unused.length === 1 ? 'is' : 'are'} only used with --epochs N (training before the export)`);
+    }
+    const tf = await loadTf();
+    const model = buildModel(tf, program.spec, seed);
+    try {
+      if (training && epochs !== undefined) {
+        io.out(`Training ${epochs} epoch${epochs === 1 ? '' : 's'} on ${describeData(training.choice.data)}, TF.js ${tf.getBackend()}, seed ${seed}`);
+        const result = await trainModel(tf, model, program.spec, training.data, { seed, epochs }, {
+          onEpoch: (log) => io.out(epochLine(log, epochs)),
+          shouldStop: () => false,
+          waitIfPaused: async () => {}
+        });
+        if (result.status === 'diverged') throw new CliFailure(`Training stopped: ${result.message}`, 'Nothing was written');
+      }
+      const exported = await exportTfjsModel(tf, model);
+      ensureDir(out);
+      for (const f of exported.files) write(join(out, f.name), f.data);
+      const [json, bin] = exported.files;
+      io.out(`Wrote ${join(out, json.name)} (${kb(json.data.byteLength)}) and ${join(out, bin.name)} (${model.countParams()} parameters, ${kb(bin.data.byteLength)}).`);
+    } finally {
+      model.optimizer?.dispose();
+      model.dispose();
+    }
+  }
+};
+
+/** The formats of `export --format`, by name. */
+export const FORMATS: Record<string, ExportFormat> = { keras, tfjs };
