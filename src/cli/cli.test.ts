@@ -55,19 +55,21 @@ const hasPython = spawnSync('python3', ['--version']).status === 0;
 
 describe('npm run cli (spawned)', () => {
   const dir = (name: string) => join(tmp, name);
-  let runs: Record<'check' | 'broken' | 'a' | 'b' | 'c' | 'keras', Run>;
+  let runs: Record<'check' | 'broken' | 'a' | 'b' | 'c' | 'keras' | 'checkDigits' | 'kerasSine', Run>;
 
   beforeAll(async () => {
     const spiral = 'examples/spiral.py';
-    const [check, broken, a, b, c, keras] = await Promise.all([
+    const [check, broken, a, b, c, keras, checkDigits, kerasSine] = await Promise.all([
       spawnCli(['check', spiral]),
       spawnCli(['check', BROKEN]),
       spawnCli(['export', spiral, '--format', 'tfjs', '--seed', '7', '--out', dir('a')]),
       spawnCli(['export', spiral, '--format=tfjs', '--seed=7', '--out', dir('b')]),
       spawnCli(['export', spiral, '--format', 'tfjs', '--seed', '8', '--out', dir('c')]),
-      spawnCli(['export', spiral, '--format', 'keras', '--seed', '3', '--out', dir('keras/spiral.py')])
+      spawnCli(['export', spiral, '--format', 'keras', '--seed', '3', '--out', dir('keras/spiral.py')]),
+      spawnCli(['check', 'examples/digits_cnn.py']),
+      spawnCli(['export', 'examples/sine_regression.py', '--format', 'keras', '--out', dir('keras/sine.py')])
     ]);
-    runs = { check, broken, a, b, c, keras };
+    runs = { check, broken, a, b, c, keras, checkDigits, kerasSine };
   });
 
   it('check prints the summary and exits 0', () => {
@@ -113,13 +115,28 @@ describe('npm run cli (spawned)', () => {
     loaded.dispose();
   });
 
-  it.skipIf(!hasPython)(`export keras writes a script that python3 -m py_compile accepts${hasPython ? '' : ' — SKIPPED: python3 is not on the PATH'}`, () => {
+  it('check reads the digits CNN (images in, no data needed)', () => {
+    expect(runs.checkDigits.code, runs.checkDigits.stderr).toBe(0);
+    expect(runs.checkDigits.stderr).toBe('');
+    expect(runs.checkDigits.stdout).toContain('│ conv2d (Conv2D)                 │ (None, 26, 26, 16)     │           160 │');
+    expect(runs.checkDigits.stdout).toContain('Total params: 12,810 (50.04 KB)');
+  });
+
+  it('export keras writes the regression data from the file\'s "# data: sine" line', () => {
+    expect(runs.kerasSine.code, runs.kerasSine.stderr).toBe(0);
+    expect(runs.kerasSine.stdout).toBe(`Wrote ${dir('keras/sine.py')}: the sequential model, trained on the sine data (400 samples, noise 0.1, data seed 1).\n`);
+    const script = readFileSync(dir('keras/sine.py'), 'utf8');
+    expect(script).toContain('x_train, y_train = make_sine(samples=400, noise=0.1, seed=1)\n');
+    expect(script).toContain(readFileSync('examples/sine_regression.py', 'utf8').trim());
+  });
+
+  it.skipIf(!hasPython)(`export keras writes scripts that python3 -m py_compile accepts${hasPython ? '' : ' — SKIPPED: python3 is not on the PATH'}`, () => {
     expect(runs.keras.code, runs.keras.stderr).toBe(0);
     const file = dir('keras/spiral.py');
     const script = readFileSync(file, 'utf8');
     expect(script).toContain('keras.utils.set_random_seed(3)');
     expect(script).toContain(readFileSync('examples/spiral.py', 'utf8').trim());
-    const r = spawnSync('python3', ['-m', 'py_compile', file], { encoding: 'utf8' });
+    const r = spawnSync('python3', ['-m', 'py_compile', file, dir('keras/sine.py')], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
   });
 });
@@ -156,7 +173,11 @@ describe('runCli (in-process)', () => {
       [['export', 'examples/spiral.py', '--format', 'tfjs', '--out', tmp, '--seed', 'abc'], /--seed must be a whole number, got "abc"/],
       [['export', 'examples/spiral.py', '--format', 'tfjs', '--out', tmp, '--epochs', '0'], /--epochs must be between 1 and/],
       [['export', 'examples/spiral.py', '--format', 'keras', '--epochs', '3'], /--epochs does not apply to --format keras/],
-      [['export', 'examples/spiral.py', '--format', 'keras', '--data', 'spirals'], /--data must be one of circle, xor, gaussians, spiral; got "spirals" — did you mean spiral\?/],
+      [['export', 'examples/spiral.py', '--format', 'keras', '--data', 'spirals'], /--data must be one of circle, xor, gaussians, spiral, sine, plane, digits; got "spirals" — did you mean spiral\?/],
+      [['export', 'examples/digits_cnn.py', '--format', 'keras', '--noise', '0.2', '--samples', '50'], /--samples, --noise do not apply to the digits data: the Keras script loads Keras' own MNIST/],
+      [['export', 'examples/digits_cnn.py', '--format', 'tfjs', '--out', tmp, '--epochs', '1', '--data-seed', '2'], /--data-seed does not apply to the digits data: they are fixed images/],
+      [['export', 'examples/sine_regression.py', '--format', 'keras', '--classes', '3'], /The sine data is for regression .*--classes does not apply/],
+      [['export', 'examples/sine_regression.py', '--format', 'keras', '--samples', '10'], /--samples must be between 20 and 5000, got 10/],
       [['export', 'examples/spiral.py', '--format', 'keras', '--noise', '2'], /--noise must be between 0 and 1, got 2/],
       [['export', 'examples/spiral.py', '--format', 'keras', '--data', 'xor', '--classes', '3'], /The xor data always has 2 classes/],
       [['export', 'examples/spiral.py', '--format', 'keras', '--seed', '1', '--seed', '2'], /--seed is given twice/]
@@ -173,6 +194,33 @@ describe('runCli (in-process)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('examples/circle_l2.py cannot train on the spiral data (600 samples, noise 0.1, 3 classes, data seed 1): binary_crossentropy needs 2 classes');
     expect(r.stderr).toContain('hint: Pick data the model fits with --data');
+  });
+
+  it('exits 1 when the program does not fit a regression or the digits, or names a data set the CLI does not know', async () => {
+    const sine = await cli('export', 'examples/digits_cnn.py', '--format', 'keras', '--data', 'sine');
+    expect(sine.code).toBe(1);
+    expect(sine.stderr).toContain("examples/digits_cnn.py cannot train on the sine data (400 samples, noise 0.1, data seed 1): The model's input has shape (28, 28, 1) but the sine data has 1 feature");
+    const digits = await cli('export', 'examples/sine_regression.py', '--format', 'keras', '--data', 'digits');
+    expect(digits.code).toBe(1);
+    expect(digits.stderr).toContain("examples/sine_regression.py cannot train on the digits data (MNIST, 28×28 images): The model's input has shape (1,) but the digits data holds images");
+    const file = join(tmp, 'mnist.py');
+    writeFileSync(file, readFileSync('examples/digits_mlp.py', 'utf8').replace('# data: digits', '# data: mnist'));
+    const unknown = await cli('export', file, '--format', 'keras');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(`${file} trains on the mnist data (its "# data: mnist" line), which the CLI does not know`);
+    expect(unknown.stderr).toContain('hint: The CLI has the data sets circle, xor, gaussians, spiral, sine, plane, digits');
+  });
+
+  it('check and export keras of the digits CNN and the sine regression, in-process', async () => {
+    const check = await cli('check', 'examples/sine_regression.py');
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toContain('Total params: 1,153');
+    const r = await cli('export', 'examples/digits_cnn.py', '--format', 'keras', '--seed', '4');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n');
+    expect(r.stdout).toContain('y_train = y_train.astype("int32")\n');
+    expect(r.stdout).toContain('keras.utils.set_random_seed(4)');
+    expect(r.stdout).toContain(readFileSync('examples/digits_cnn.py', 'utf8').trim());
   });
 
   it('takes the data set from the file\'s "# data:" line, and writes the script to stdout without --out', async () => {
@@ -200,6 +248,28 @@ describe('runCli (in-process)', () => {
     expect(p).toHaveLength(2);
     expect(p.every((v) => v > 0 && v < 1), String(p)).toBe(true);
     model.dispose();
+  });
+
+  it('export --epochs trains on a regression, and on a subset of the shipped digits (saying so)', async () => {
+    const sine = await cli('export', 'examples/sine_regression.py', '--format', 'tfjs', '--epochs', '2', '--samples', '100', '--out', join(tmp, 'sine'));
+    expect(sine.code, sine.stderr).toBe(0);
+    const sineLines = sine.stdout.trim().split('\n');
+    expect(sineLines[0]).toBe('Training 2 epochs on the sine data (100 samples, noise 0.1, data seed 1), TF.js cpu, seed 1');
+    expect(sineLines[1]).toMatch(/^Epoch 1\/2 - \d+ms - loss: \d+\.\d{4} - mae: \d+\.\d{4} - val_loss: /);
+    expect(sineLines[3]).toMatch(/^Wrote .*model\.json .*\(1153 parameters/);
+
+    const digits = await cli('export', 'examples/digits_mlp.py', '--format', 'tfjs', '--epochs', '1', '--samples', '64', '--out', join(tmp, 'digits'));
+    expect(digits.code, digits.stderr).toBe(0);
+    const lines = digits.stdout.trim().split('\n');
+    expect(lines[0]).toBe('Training 1 epoch on the digits data (MNIST, 28×28 images), TF.js cpu, seed 1');
+    expect(lines[1]).toMatch(/^Using the first 64 of the \d+ training images of static\/data\/digits\.bin: TF\.js on the cpu is slow on images/);
+    expect(lines[2]).toMatch(/^Epoch 1\/1 - \d+ms - loss: \d+\.\d{4} - accuracy: /);
+    expect(lines[3]).toMatch(/^Wrote .*model\.json/);
+    expect(existsSync(join(tmp, 'digits', TFJS_WEIGHTS_FILE))).toBe(true);
+
+    const tooMany = await cli('export', 'examples/digits_mlp.py', '--format', 'tfjs', '--epochs', '1', '--samples', '999999', '--out', join(tmp, 'digits'));
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(/--samples must be between 1 and \d+ for the digits data/);
   });
 
   it('reports program errors of export like check, and writes nothing', async () => {

@@ -3,17 +3,22 @@
  * it reads besides the common ones (--format, --out, --seed), and its `run`. A new format (onnx, ...) is one more
  * entry; `run.ts` needs no change.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bindData } from '../lib/data/bind';
-import { makeToy, TOY_NAMES } from '../lib/data/toys';
+import { parseDigits } from '../lib/data/digits';
+import { makeRegression } from '../lib/data/regression';
+import { makeToy } from '../lib/data/toys';
+import type { ClassificationDataset, Dataset } from '../lib/data/types';
 import { buildModel } from '../lib/engines/tfjs/build';
 import { exportTfjsModel } from '../lib/engines/tfjs/export';
 import { EPOCH_METRICS, trainModel, type EpochLog } from '../lib/engines/tfjs/train';
-import { printKerasScript } from '../lib/keras/print';
+import { isRegressionData, isToyData, printKerasScript, SCRIPT_DATASETS } from '../lib/keras/print';
 import type { Tfjs } from '../lib/layers/types';
+import type { ModelSpec } from '../lib/spec/types';
 import { CliFailure, intOption, UsageError } from './args';
-import { chooseData, DATA_OPTIONS, describeData, type DataChoice, type Program } from './program';
+import { chooseData, DATA_OPTIONS, describeData, DIGITS_TRAIN_SAMPLES, type DataChoice, type Program } from './program';
 
 export interface CliIo {
   out(text: string): void;
@@ -41,7 +46,11 @@ export interface ExportFormat {
   run(ctx: ExportContext): Promise<void>;
 }
 
-const DATA_HINT = `Pick data the model fits with --data ${TOY_NAMES.join('|')} (and --classes K for spiral or gaussians)`;
+const DATA_HINT = `Pick data the model fits with --data ${SCRIPT_DATASETS.join('|')} (and --classes K for spiral or gaussians)`;
+
+/** The digits the app ships, read from disk for training in the CLI. */
+const DIGITS_FILE = fileURLToPath(new URL('../../static/data/digits.bin', import.meta.url));
+const DIGITS_HINT = 'static/data/digits.bin ships with the repository; npx tsx src/cli/make-digits.ts writes it again';
 
 function dataOrigin(choice: DataChoice): string {
   if (choice.origin === 'header') return ' (from the file\'s "# data:" line)';
@@ -79,6 +88,47 @@ export function epochLine(log: EpochLog, total: number): string {
   return parts.join(' - ');
 }
 
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+/** The shipped digits (static/data/digits.bin), decoded with the app's own parseDigits. */
+function readDigits(): ReturnType<typeof parseDigits> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(DIGITS_FILE);
+  } catch (e) {
+    throw new CliFailure(`Cannot read the digits data ${shownPath(DIGITS_FILE)}: ${(e as Error).message}`, DIGITS_HINT);
+  }
+  try {
+    return parseDigits(bytes);
+  } catch (e) {
+    throw new CliFailure(`${shownPath(DIGITS_FILE)} is not a valid digits file: ${(e as Error).message}`, DIGITS_HINT);
+  }
+}
+
+/**
+ * The data set to train on in the CLI, with a note when it is not all of it: the toys and regressions are generated
+ * as in the playground; the digits are the first --samples training images of the shipped file (its rows are
+ * shuffled, so the first ones are a fair sample), by default a subset (DIGITS_TRAIN_SAMPLES): TF.js' cpu backend
+ * is slow on images.
+ */
+function trainingData(choice: DataChoice, spec: ModelSpec): { ds: Dataset; note?: string } {
+  const d = choice.data;
+  if (isToyData(d)) return { ds: makeToy(d) };
+  if (isRegressionData(d)) return { ds: makeRegression(d) };
+  const all = readDigits();
+  const n = choice.digitsSamples ?? Math.min(all.n, spec.layers.some((l) => l.kind === 'Conv2D') ? DIGITS_TRAIN_SAMPLES.conv : DIGITS_TRAIN_SAMPLES.dense);
+  if (n > all.n) throw new UsageError(`--samples must be between 1 and ${all.n} for the digits data (the training images of ${shownPath(DIGITS_FILE)}), got ${n}`);
+  const ds: ClassificationDataset = { ...all, x: all.x.subarray(0, n * all.features), labels: all.labels.subarray(0, n), n, test: undefined };
+  const note =
+    n < all.n
+      ? `Using the first ${n} of the ${all.n} training images of ${shownPath(DIGITS_FILE)}: TF.js on the cpu is slow on images (--samples N picks another number, up to ${all.n})`
+      : `Using all ${n} training images of ${shownPath(DIGITS_FILE)}`;
+  return { ds, note };
+}
+
 /** Creates the directory (and its parents), or fails when the path is a file. */
 function ensureDir(dir: string): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliFailure(`${dir} exists and is not a directory`, 'Give --out a directory for --format tfjs');
@@ -100,8 +150,9 @@ function write(path: string, data: string | Uint8Array): void {
 const keras: ExportFormat = {
   name: 'keras',
   help: [
-    'a Python script meant to run unchanged in Keras 3: numpy code generating the toy data set (same',
-    'distribution as the playground, not the same numbers), the program, and its model.fit(...).',
+    'a Python script meant to run unchanged in Keras 3: numpy code generating the data set (same',
+    'distribution as the playground, not the same numbers; for the digits Keras\' own MNIST,',
+    'keras.datasets.mnist.load_data()), the program, and its model.fit(...).',
     '--out FILE.py (default: standard output); --seed N adds keras.utils.set_random_seed(N).'
   ],
   options: DATA_OPTIONS,
@@ -130,19 +181,21 @@ const tfjs: ExportFormat = {
     'a TF.js layers model: DIR/model.json and DIR/group1-shard1of1.bin (load with',
     'tf.loadLayersModel(".../model.json")). Weights come from --seed: the same seed gives',
     'byte-identical weights. --out DIR is required; --epochs N trains first (TF.js cpu) on the',
-    'data set and prints each epoch.'
+    'data set and prints each epoch (the digits: a subset of the shipped training images, see',
+    '--samples).'
   ],
   options: ['epochs', ...DATA_OPTIONS],
   async run({ program, options, seed, out, io }) {
     if (out === undefined) throw new UsageError('--format tfjs needs --out DIR, the directory to write model.json and its weights to');
     const epochs = intOption(options, 'epochs', 1, 100_000);
     if (existsSync(out) && !statSync(out).isDirectory()) throw new CliFailure(`${out} exists and is not a directory`, 'Give --out a directory for --format tfjs');
-    let training: { choice: DataChoice; data: Extract<ReturnType<typeof bindData>, { ok: true }>['data'] } | undefined;
+    let training: { choice: DataChoice; data: Extract<ReturnType<typeof bindData>, { ok: true }>['data']; note?: string } | undefined;
     if (epochs !== undefined) {
-      const choice = chooseData(options, program);
-      const bound = bindData(makeToy(choice.data), program.spec, program.summary.outputShapes[0]);
+      const choice = chooseData(options, program, 'train');
+      const { ds, note } = trainingData(choice, program.spec);
+      const bound = bindData(ds, program.spec, program.summary.outputShapes[0]);
       if (!bound.ok) throw new CliFailure(`${program.file} cannot train on ${describeData(choice.data)}${dataOrigin(choice)}: ${bound.message}`, DATA_HINT);
-      training = { choice, data: bound.data };
+      training = { choice, data: bound.data, note };
     } else {
       const unused = DATA_OPTIONS.filter((o) => options.has(o));
       if (unused.length) io.err(`note: ${unused.map((o) => `--${o}`).join(', ')} ${unused.length === 1 ? 'is' : 'are'} only used with --epochs N (training before the export)`);
@@ -152,6 +205,7 @@ const tfjs: ExportFormat = {
     try {
       if (training && epochs !== undefined) {
         io.out(`Training ${epochs} epoch${epochs === 1 ? '' : 's'} on ${describeData(training.choice.data)}, TF.js ${tf.getBackend()}, seed ${seed}`);
+        if (training.note) io.out(training.note);
         const result = await trainModel(tf, model, program.spec, training.data, { seed, epochs }, {
           onEpoch: (log) => io.out(epochLine(log, epochs)),
           shouldStop: () => false,

@@ -1,11 +1,14 @@
 /**
  * Reading a program file for the CLI: the source, its parse (diagnostics as `FILE:LINE:COL: message`), and the
- * data set it trains on (`--data` and friends, else the file's `# data: NAME` header line, else spiral).
+ * data set it trains on (`--data` and friends, else the file's `# data: NAME` header line, else spiral): any of
+ * the playground's data sets (toys, regressions, digits).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { resolveToyParams, TOY_NAMES, TOYS, type ToyName } from '../lib/data/toys';
+import { REGRESSIONS, resolveRegressionParams } from '../lib/data/regression';
+import { resolveToyParams, TOYS, type ToyName } from '../lib/data/toys';
+import type { DatasetName } from '../lib/examples';
 import { parseProgram } from '../lib/keras/parse';
-import type { ScriptData } from '../lib/keras/print';
+import { isRegressionData, isToyData, SCRIPT_DATASETS, type ResolvedScriptData, type ScriptData } from '../lib/keras/print';
 import { inferShapes, type ModelSummary } from '../lib/spec/shape';
 import type { Diagnostic, ModelSpec } from '../lib/spec/types';
 import { choiceOption, CliFailure, intOption, numberOption, UsageError } from './args';
@@ -73,19 +76,42 @@ export function dataHeader(source: string): string | undefined {
 
 export const DATA_OPTIONS = ['data', 'samples', 'noise', 'data-seed', 'classes'] as const;
 
+/**
+ * How many of the shipped digits' training images `export --format tfjs --epochs N` trains on unless --samples
+ * says: TF.js' cpu backend takes seconds per epoch for 1000 images through Dense layers, but about a tenth of a
+ * second per image through convolutions (their gradients are slow there).
+ */
+export const DIGITS_TRAIN_SAMPLES = { dense: 1000, conv: 200 } as const;
+
 export interface DataChoice {
-  data: Required<ScriptData>;
+  data: ResolvedScriptData;
   /** Where the data set's name came from, for messages. */
   origin: '--data' | 'header' | 'default';
+  /** The digits, when training in the CLI: --samples, how many of the shipped training images to use (default: DIGITS_TRAIN_SAMPLES). */
+  digitsSamples?: number;
+}
+
+/** `--classes` (checked against the toy's range; a fixed number of classes must be given as that number). */
+function classesOption(options: Map<string, string>, name: ToyName): number | undefined {
+  if (!options.has('classes')) return undefined;
+  const info = TOYS[name];
+  if (info.classes.min === info.classes.max) {
+    const k = intOption(options, 'classes', 1, 1000);
+    if (k !== info.classes.min) throw new UsageError(`The ${name} data always has ${info.classes.min} classes; --classes ${k} does not apply`);
+    return k;
+  }
+  return intOption(options, 'classes', info.classes.min, info.classes.max);
 }
 
 /**
- * The toy data set the program trains on: `--data` (or the file's `# data:` line, else spiral) with `--samples`,
- * `--noise`, `--data-seed` and `--classes` checked against the toy's ranges; the playground's defaults otherwise.
+ * The data set the program trains on: `--data` (or the file's `# data:` line, else spiral) with `--samples`,
+ * `--noise`, `--data-seed` and `--classes` checked against the data set's ranges; the playground's defaults
+ * otherwise. `use` is what the data is for: a Keras `script` (the digits are Keras' own MNIST there, so none of the
+ * options apply to them), or `train`ing in the CLI (where `--samples N` takes the first N of the shipped digits).
  */
-export function chooseData(options: Map<string, string>, program: Pick<Program, 'file' | 'source'>): DataChoice {
-  const flag = choiceOption(options, 'data', TOY_NAMES);
-  let name: ToyName = 'spiral';
+export function chooseData(options: Map<string, string>, program: Pick<Program, 'file' | 'source'>, use: 'script' | 'train' = 'script'): DataChoice {
+  const flag = choiceOption(options, 'data', SCRIPT_DATASETS);
+  let name: DatasetName = 'spiral';
   let origin: DataChoice['origin'] = 'default';
   if (flag) {
     name = flag;
@@ -93,32 +119,48 @@ export function chooseData(options: Map<string, string>, program: Pick<Program, 
   } else {
     const header = dataHeader(program.source);
     if (header !== undefined) {
-      if (!(TOY_NAMES as readonly string[]).includes(header)) {
+      if (!(SCRIPT_DATASETS as readonly string[]).includes(header)) {
         throw new CliFailure(
-          `${program.file} trains on the ${header} data (its "# data: ${header}" line), which the CLI cannot generate`,
-          `The CLI has the toy data sets ${TOY_NAMES.join(', ')}: pass one with --data`
+          `${program.file} trains on the ${header} data (its "# data: ${header}" line), which the CLI does not know`,
+          `The CLI has the data sets ${SCRIPT_DATASETS.join(', ')}: pass one with --data`
         );
       }
-      name = header as ToyName;
+      name = header as DatasetName;
       origin = 'header';
     }
   }
-  const info = TOYS[name];
-  const samples = intOption(options, 'samples', info.samples.min, info.samples.max);
-  const noise = numberOption(options, 'noise', info.noise.min, info.noise.max);
-  const seed = intOption(options, 'data-seed', 0, 0xffffffff - 1);
-  let classes: number | undefined;
-  if (options.has('classes')) {
-    if (info.classes.min === info.classes.max) {
-      const k = intOption(options, 'classes', 1, 1000);
-      if (k !== info.classes.min) throw new UsageError(`The ${name} data always has ${info.classes.min} classes; --classes ${k} does not apply`);
-      classes = k;
-    } else classes = intOption(options, 'classes', info.classes.min, info.classes.max);
+  const data: ScriptData = { name } as ScriptData;
+  if (isToyData(data)) {
+    const info = TOYS[data.name];
+    const samples = intOption(options, 'samples', info.samples.min, info.samples.max);
+    const noise = numberOption(options, 'noise', info.noise.min, info.noise.max);
+    const seed = intOption(options, 'data-seed', 0, 0xffffffff - 1);
+    return { data: resolveToyParams({ name: data.name, samples, noise, seed, classes: classesOption(options, data.name) }), origin };
   }
-  return { data: resolveToyParams({ name, samples, noise, seed, classes }), origin };
+  if (isRegressionData(data)) {
+    const info = REGRESSIONS[data.name];
+    if (options.has('classes')) throw new UsageError(`The ${data.name} data is for regression (real-valued targets, no classes); --classes does not apply`);
+    const samples = intOption(options, 'samples', info.samples.min, info.samples.max);
+    const noise = numberOption(options, 'noise', info.noise.min, info.noise.max);
+    const seed = intOption(options, 'data-seed', 0, 0xffffffff - 1);
+    return { data: resolveRegressionParams({ name: data.name, samples, noise, seed }), origin };
+  }
+  // The digits: fixed images, nothing to generate.
+  const unused = (use === 'train' ? ['noise', 'data-seed', 'classes'] : ['samples', 'noise', 'data-seed', 'classes']).filter((o) => options.has(o));
+  if (unused.length) {
+    const why = use === 'train' ? 'they are fixed images (--samples N picks how many to train on)' : "the Keras script loads Keras' own MNIST as it is";
+    throw new UsageError(`${unused.map((o) => `--${o}`).join(', ')} ${unused.length === 1 ? 'does' : 'do'} not apply to the digits data: ${why}`);
+  }
+  const digitsSamples = use === 'train' ? intOption(options, 'samples', 1, 1_000_000) : undefined;
+  return { data: { name: 'digits' }, origin, digitsSamples };
 }
 
-/** How a data choice reads in messages: "the spiral data (600 samples, noise 0.1, 3 classes, data seed 1)". */
-export function describeData(d: Required<ScriptData>): string {
-  return `the ${d.name} data (${d.samples} samples, noise ${d.noise}, ${d.classes} classes, data seed ${d.seed})`;
+/**
+ * How a data choice reads in messages: "the spiral data (600 samples, noise 0.1, 3 classes, data seed 1)",
+ * "the sine data (400 samples, noise 0.1, data seed 1)", "the digits data (MNIST, 28×28 images)".
+ */
+export function describeData(d: ResolvedScriptData): string {
+  if (d.name === 'digits') return 'the digits data (MNIST, 28×28 images)';
+  if ('classes' in d) return `the ${d.name} data (${d.samples} samples, noise ${d.noise}, ${d.classes} classes, data seed ${d.seed})`;
+  return `the ${d.name} data (${d.samples} samples, noise ${d.noise}, data seed ${d.seed})`;
 }

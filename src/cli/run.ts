@@ -6,7 +6,7 @@ import { didYouMean } from '../lib/keras/diagnostics';
 import { formatSummary } from '../lib/keras/summary';
 import { CliFailure, EXIT, intOption, parseArgs, UsageError } from './args';
 import { FORMATS, type CliIo } from './formats';
-import { loadProgram } from './program';
+import { DIGITS_TRAIN_SAMPLES, loadProgram } from './program';
 
 const COMMANDS = ['check', 'export', 'help'] as const;
 
@@ -32,11 +32,14 @@ function formatHelp(): string {
     '  --out PATH        Where to write (see the formats).',
     '  --seed N          Weight-initialisation seed, 0 or more (default 1).',
     '  --epochs N        tfjs: train N epochs before exporting.',
-    '  --data NAME       The toy data set: spiral, circle, xor or gaussians. Default: the file\'s',
-    '                    "# data: NAME" header line when it names one, else spiral.',
-    '  --samples N       Number of points, 20 to 5000 (default 600).',
-    '  --noise X         Noise, 0 to 1 (default 0.1).',
-    '  --data-seed N     Seed of the data set (default 1).',
+    '  --data NAME       The data set: the toys spiral, circle, xor, gaussians; the regressions sine,',
+    '                    plane; or digits (MNIST images). Default: the file\'s "# data: NAME" header',
+    '                    line when it has one, else spiral.',
+    '  --samples N       Number of points, 20 to 5000 (default: toys 600, sine and plane 400). digits,',
+    '                    tfjs --epochs only: train on the first N shipped training images (default',
+    `                    ${DIGITS_TRAIN_SAMPLES.dense}, or ${DIGITS_TRAIN_SAMPLES.conv} for models with Conv2D layers: TF.js on the cpu is slow).`,
+    '  --noise X         Noise, 0 to 1 (default 0.1). Not for digits.',
+    '  --data-seed N     Seed of the generated data set (default 1). Not for digits.',
     '  --classes K       Classes: spiral 2 to 6 (default 3), gaussians 2 to 8 (default 3); circle and xor have 2.',
     '',
     'Exit status: 0 done; 1 the program has errors, or does not fit the data, or training diverged;',

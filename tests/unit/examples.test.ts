@@ -58,6 +58,9 @@ const EXPECTED: Record<string, { trainable: number; nonTrainable: number }> = {
   // Dense 2→32: 96; two blocks of Dense 32→32 twice: 2·2·1056 = 4224; Add, Activation 0;
   // Concatenate (32 + 2) → 34; Dense 34→3: 102+3 = 105. Total 96+4224+105 = 4425.
   residual_mlp: { trainable: 4425, nonTrainable: 0 },
+  // Dense 2→512: 2·512+512 = 1536; three Dense 512→512: 3·(262144+512) = 787968; Dense 512→3: 1536+3 = 1539.
+  // Total 1536+787968+1539 = 791043.
+  wide_mlp: { trainable: 791_043, nonTrainable: 0 },
   // Conv2D 3×3, 1→8, no bias: 72; BN(8): 16 + 16; AvgPool → (14, 14, 8);
   // Conv2D 3×3, 8→16, no bias: 1152; BN(16): 32 + 32; AvgPool → (7, 7, 16);
   // Conv2D 3×3, 16→32, no bias: 4608; BN(32): 64 + 64; GAP keepdims → (1, 1, 32); Dropout;
@@ -117,9 +120,15 @@ function syntheticDigits(n: number, seed = 7): ClassificationDataset {
   return { kind: 'classification', name: 'digits', x: xs, labels: ls, n, features: 784, sampleShape: [28, 28, 1], numClasses: 10 };
 }
 
-function dataFor(name: DatasetName): Dataset {
+/**
+ * Fewer rows for the examples that are slow on TF.js' pure-JS cpu backend: wide_mlp (a benchmark model, ~0.8 M
+ * weights) takes about a second per batch there, so it trains on 100 spiral points (3 batches of 32 per epoch).
+ */
+const ROWS: Record<string, number> = { wide_mlp: 100 };
+
+function dataFor(name: DatasetName, id = ''): Dataset {
   if (name === 'digits') return syntheticDigits(DIGITS_STAND_IN);
-  if ((TOY_NAMES as string[]).includes(name)) return makeToy({ name: name as ToyName, seed: 1 });
+  if ((TOY_NAMES as string[]).includes(name)) return makeToy({ name: name as ToyName, seed: 1, samples: ROWS[id] });
   if ((REGRESSION_NAMES as string[]).includes(name)) return makeRegression({ name: name as RegressionName, seed: 1 });
   throw new Error(`no data set ${name}`);
 }
@@ -200,7 +209,7 @@ describe('examples/', () => {
     afterAll(() => restore());
 
     it.each(examples.map((e) => [e.id, e] as const))('%s: the loss falls over 3 epochs', async (_id, ex) => {
-      const r = bindData(dataFor(ex.header.data), ex.spec, inferShapes(ex.spec).summary!.outputShapes[0]);
+      const r = bindData(dataFor(ex.header.data, ex.id), ex.spec, inferShapes(ex.spec).summary!.outputShapes[0]);
       if (!r.ok) throw new Error(r.message);
       const model = buildModel(tf, ex.spec, 1);
       try {

@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bindData } from '$lib/data/bind';
-import { makeToy, TOY_NAMES, type ToyName } from '$lib/data/toys';
+import { makeRegression, NOISE_SCALE, PLANE, SINE_AMPLITUDE, type RegressionName } from '$lib/data/regression';
+import { makeToy, type ToyName } from '$lib/data/toys';
+import { LEGACY_HEADERS, parseExampleHeader } from '$lib/examples';
 import { inferShapes } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
 import { parseProgram } from './parse';
-import { printKeras, printKerasScript, printNumpyData, pyFloat, type ScriptData } from './print';
+import { printKeras, printKerasScript, printNumpyData, pyFloat } from './print';
 
 function parse(source: string): ModelSpec {
   const { spec, diagnostics } = parseProgram(source);
@@ -223,17 +225,6 @@ function pyCompile(files: string[]): void {
   expect(r.status, r.stderr).toBe(0);
 }
 
-/** The first toy data set the program can train on (its "# data:" toy, else spiral with its defaults first), or null. */
-function dataFor(spec: ModelSpec, source: string): ScriptData | null {
-  const header = /^#\s*data:\s*(\w+)/m.exec(source)?.[1] as ToyName | undefined;
-  const candidates: ScriptData[] = header && (TOY_NAMES as string[]).includes(header) ? [{ name: header }] : [];
-  candidates.push({ name: 'spiral' });
-  for (let k = 2; k <= 8; k++) candidates.push({ name: 'spiral', classes: k }, { name: 'gaussians', classes: k });
-  candidates.push({ name: 'circle' }, { name: 'xor' });
-  const out = inferShapes(spec).summary?.outputShapes[0];
-  if (!out) return null;
-  return candidates.find((d) => bindData(makeToy(d), spec, out).ok) ?? null;
-}
 
 describe('printKerasScript', () => {
   it('composes header, imports, numpy data, the program and its fit', () => {
@@ -273,25 +264,25 @@ describe('printKerasScript', () => {
     .filter((f) => f.endsWith('.py'))
     .sort();
 
-  it.skipIf(!hasPython)(`python3 -m py_compile accepts the scripts of every example in examples/ (${examples.length} found)${hasPython ? '' : ` — ${NO_PYTHON}`}`, () => {
+  it.skipIf(!hasPython)(`python3 -m py_compile accepts the scripts of every example in examples/, on its "# data:" data set (${examples.length} found)${hasPython ? '' : ` — ${NO_PYTHON}`}`, () => {
     expect(examples.length).toBeGreaterThan(0);
     const files: string[] = [];
     for (const file of examples) {
       const source = readFileSync(join('examples', file), 'utf8');
       const spec = parse(source);
+      const header = parseExampleHeader(source) ?? LEGACY_HEADERS[file.replace(/\.py$/, '')];
+      expect(header, `${file} has no "# data:" line`).toBeDefined();
       const base = join(tmp, file.replace(/\.py$/, ''));
       // The program alone, printed from the spec: must also be the same spec again.
       const printed = printKeras(spec);
       expect(noSpans(parse(printed)), `${file} printed:\n${printed}`).toEqual(noSpans(spec));
       writeFileSync(`${base}_printed.py`, printed);
       files.push(`${base}_printed.py`);
-      // The complete scripts, on the first toy data set the example can train on.
-      const data = dataFor(spec, source);
-      if (data) {
-        writeFileSync(`${base}_script.py`, printKerasScript(spec, data, source, { seed: 1, title: file }));
-        writeFileSync(`${base}_script_printed.py`, printKerasScript(spec, data));
-        files.push(`${base}_script.py`, `${base}_script_printed.py`);
-      }
+      // The complete scripts, on the data set the example names.
+      const data = { name: header.data };
+      writeFileSync(`${base}_script.py`, printKerasScript(spec, data, source, { seed: 1, title: file }));
+      writeFileSync(`${base}_script_printed.py`, printKerasScript(spec, data));
+      files.push(`${base}_script.py`, `${base}_script_printed.py`);
     }
     pyCompile(files);
   });
@@ -383,5 +374,138 @@ describe('printKerasScript', () => {
         expect(Math.abs(got.radius[cls] - mr), `${where} class ${cls} mean radius`).toBeLessThan(0.04);
       }
     });
+  });
+
+  const regressions: { name: RegressionName; program: string }[] = [
+    {
+      name: 'sine',
+      program: 'import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(shape=(1,)), layers.Dense(16, activation="tanh"), layers.Dense(1)])\nmodel.compile(optimizer="adam", loss="mse")\n'
+    },
+    {
+      name: 'plane',
+      program: 'import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])\nmodel.compile(optimizer="adam", loss="mae")\n'
+    }
+  ];
+
+  it.skipIf(!hasNumpy)(`the numpy data part of sine and plane runs with only numpy and matches the playground's generators${hasNumpy ? '' : ` — ${hasPython ? NO_NUMPY : NO_PYTHON}`}`, () => {
+    const samples = 2000;
+    const noise = 0.2;
+    const parts = regressions.map((c) => printNumpyData(parse(c.program), { name: c.name, samples, noise, seed: 3 }, true));
+    // One python3 -c run for both: shapes, dtypes, ranges, and the noise left after taking the formula away.
+    const code = [
+      'import json',
+      'import numpy as np',
+      `parts = ${JSON.stringify(parts)}`,
+      'out = []',
+      'for code in parts:',
+      '    ns = {"np": np}',
+      '    exec(code, ns)',
+      '    x, y, xt = ns["x_train"], ns["y_train"], ns["x_test"]',
+      `    f = ${pyFloat(SINE_AMPLITUDE)} * np.sin(np.pi * x[:, 0]) if x.shape[1] == 1 else ${pyFloat(PLANE.a)} * x[:, 0] + ${pyFloat(PLANE.b)} * x[:, 1]`,
+      '    r = y[:, 0] - f',
+      '    s = np.sort(x[:, 0])',
+      '    out.append({',
+      '        "xShape": list(x.shape), "yShape": list(y.shape), "testShape": list(xt.shape), "dtypes": [str(x.dtype), str(y.dtype)],',
+      '        "min": float(x.min()), "max": float(x.max()), "maxGap": float(np.diff(np.concatenate([[-1], s, [1]])).max()),',
+      '        "sorted": bool((np.diff(x[:, 0]) >= 0).all()), "sameAsTest": bool(np.array_equal(x, xt)),',
+      '        "residualMean": float(r.mean()), "residualStd": float(r.std()),',
+      '    })',
+      'print(json.dumps(out))'
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', code], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    expect(r.status, r.stderr).toBe(0);
+    const results = JSON.parse(r.stdout) as {
+      xShape: number[];
+      yShape: number[];
+      testShape: number[];
+      dtypes: string[];
+      min: number;
+      max: number;
+      maxGap: number;
+      sorted: boolean;
+      sameAsTest: boolean;
+      residualMean: number;
+      residualStd: number;
+    }[];
+    regressions.forEach((c, i) => {
+      const got = results[i];
+      const where = c.name;
+      const spec = parse(c.program);
+      const ds = makeRegression({ name: c.name, samples, noise, seed: 3 });
+      const bound = bindData(ds, spec, inferShapes(spec).summary!.outputShapes[0]);
+      if (!bound.ok) throw new Error(bound.message);
+      // Same shapes as bindData's (the targets pass through as they are).
+      expect(bound.data.target).toBe('value');
+      expect(got.xShape, where).toEqual(bound.data.xShape);
+      expect(got.yShape, where).toEqual(bound.data.yShape);
+      expect(got.testShape, where).toEqual(bound.data.xShape);
+      expect(got.dtypes, where).toEqual(['float32', 'float32']);
+      expect(got.sorted, `${where}: rows are shuffled`).toBe(false);
+      expect(got.sameAsTest, `${where}: x_test is another draw`).toBe(false);
+      // Inputs in [-1, 1], spread over it like the playground's.
+      expect(got.min, where).toBeGreaterThanOrEqual(-1);
+      expect(got.max, where).toBeLessThanOrEqual(1);
+      const tsMin = Math.min(...ds.x);
+      const tsMax = Math.max(...ds.x);
+      expect(Math.abs(got.min - tsMin), where).toBeLessThan(0.01);
+      expect(Math.abs(got.max - tsMax), where).toBeLessThan(0.01);
+      // The sine's x is stratified: no gap wider than two slices (a uniform draw of 2000 points has wider ones).
+      if (c.name === 'sine') expect(got.maxGap, where).toBeLessThanOrEqual(4 / samples);
+      // The same formula: what is left is the noise, mean 0 and sigma = noise * NOISE_SCALE, as in the playground.
+      const f = (j: number) => (c.name === 'sine' ? SINE_AMPLITUDE * Math.sin(Math.PI * ds.x[j]) : PLANE.a * ds.x[2 * j] + PLANE.b * ds.x[2 * j + 1]);
+      const res = Array.from({ length: ds.n }, (_, j) => ds.y[j] - f(j));
+      const tsStd = Math.sqrt(res.reduce((a, v) => a + v * v, 0) / ds.n);
+      expect(Math.abs(tsStd - noise * NOISE_SCALE), `${where} playground noise`).toBeLessThan(0.01);
+      expect(Math.abs(got.residualStd - noise * NOISE_SCALE), `${where} numpy noise`).toBeLessThan(0.01);
+      expect(Math.abs(got.residualMean), `${where} numpy noise mean`).toBeLessThan(0.01);
+    });
+  });
+
+  const DIGITS_MODEL = (loss: string, units = 10, input = '(28, 28, 1)') =>
+    `import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(shape=${input}), layers.Flatten(), layers.Dense(${units}, activation="softmax")])\nmodel.compile(optimizer="adam", loss="${loss}")\nmodel.fit(x_train, y_train, epochs=2)\n`;
+
+  it("loads the digits with keras.datasets.mnist and encodes the targets for the program's loss", () => {
+    const script = (loss: string, units?: number) => printKerasScript(parse(DIGITS_MODEL(loss, units)), { name: 'digits' }, undefined, { title: 'digits.py' });
+    const sparse = script('sparse_categorical_crossentropy');
+    expect(sparse).toContain('(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n');
+    expect(sparse).toContain('x_train = (x_train / 255).astype("float32").reshape(-1, 28, 28, 1)\n');
+    expect(sparse).toContain('x_test = (x_test / 255).astype("float32").reshape(-1, 28, 28, 1)\n');
+    // The note: Keras' MNIST is bigger than the playground's set.
+    expect(sparse).toMatch(/Keras downloads the full MNIST\s+# \(60000 training and 10000 test images/);
+    expect(sparse).toMatch(/playground ships a smaller set/);
+    expect(sparse).toContain('y_train = y_train.astype("int32")\n');
+    expect(sparse).not.toContain('to_categorical');
+    expect(sparse).not.toContain('np.random');
+    expect(sparse.indexOf('load_data()')).toBeLessThan(sparse.indexOf('model.fit('));
+
+    const onehot = script('categorical_crossentropy');
+    expect(onehot).toContain('keras.datasets.mnist.load_data()');
+    expect(onehot).toContain('y_train = keras.utils.to_categorical(y_train, 10)\n');
+    expect(onehot).toContain('y_test = keras.utils.to_categorical(y_test, 10)\n');
+    expect(onehot).not.toContain('astype("int32")');
+
+    // mse on one unit: the digit as a value, as bindData does.
+    expect(script('mse', 1)).toContain('y_train = y_train.astype("float32").reshape(-1, 1)\n');
+
+    // A model for flattened images is refused with the playground's message (the data keeps its image shape).
+    expect(() => printKerasScript(parse(DIGITS_MODEL('sparse_categorical_crossentropy', 10, '(784,)')), { name: 'digits' })).toThrow(
+      /input has shape \(784,\) but the digits data holds images of shape \(28, 28, 1\)/
+    );
+    expect(() => printKerasScript(parse(DIGITS_MODEL('binary_crossentropy', 1)), { name: 'digits' })).toThrow(/needs 2 classes but the digits data has 10/);
+  });
+
+  it('writes the regression data sets with their parameters, and refuses classification losses on them', () => {
+    const script = printKerasScript(parse(regressions[0].program), { name: 'sine', samples: 120, noise: 0.3, seed: 7 }, undefined, { seed: 2 });
+    expect(script).toContain('# Data: the sine regression data set (120 samples, noise 0.3, data seed 7)');
+    expect(script).toContain("not the same numbers, since numpy's random generator is not the playground's");
+    expect(script).toContain(`y = ${pyFloat(SINE_AMPLITUDE)} * np.sin(np.pi * x) + rng.normal(0, noise * ${pyFloat(NOISE_SCALE)}, samples)`);
+    expect(script).toContain('x_train, y_train = make_sine(samples=120, noise=0.3, seed=7)\n');
+    expect(script).toContain('model.fit(x_train, y_train, epochs=1)');
+    const plane = printNumpyData(parse(regressions[1].program), { name: 'plane' });
+    expect(plane).toContain('y = 0.6 * x[:, 0] - 0.4 * x[:, 1] + rng.normal(0, noise * 0.5, samples)');
+    expect(plane).toContain('x_train, y_train = make_plane(samples=400, noise=0.1, seed=1)\n');
+    expect(() => printKerasScript(parse(SPIRAL), { name: 'sine' })).toThrow(/input has shape \(2,\) but the sine data has 1 feature/);
+    const classifier = regressions[1].program.replace('loss="mae"', 'loss="binary_crossentropy"');
+    expect(() => printKerasScript(parse(classifier), { name: 'plane' })).toThrow(/is for classification but the plane data is for regression/);
   });
 });

@@ -91,13 +91,12 @@ export function createSession(opts: SessionOptions): TrainingApi {
         model = buildModel(tf, request.spec, request.seed);
         emit({ type: 'model', params: model.countParams(), buildMs: performance.now() - t0 }, true);
 
-        let lastBoundary = -Infinity;
+        let nextSnapshot = -Infinity;
         const snapshot = async (epoch: number, force = false) => {
           const { boundary: b, curve: c } = request;
           if ((!b && !c) || !model) return;
           const now = performance.now();
-          if (!force && now - lastBoundary < boundaryMs) return;
-          lastBoundary = now;
+          if (!force && now < nextSnapshot) return;
           if (b) {
             const [xMin, xMax, yMin, yMax] = b.extent;
             const probs = await predictGridAsync(tf, model, { xMin, xMax, yMin, yMax, resolution: b.resolution });
@@ -110,6 +109,9 @@ export function createSession(opts: SessionOptions): TrainingApi {
             out.dispose();
             emit({ type: 'curve', epoch, xs, ys });
           }
+          // Pictures may take at most ~10% of the run: a slow predict (a software GPU) spaces them out.
+          const cost = performance.now() - now;
+          nextSnapshot = performance.now() + Math.max(boundaryMs, 9 * cost);
         };
         await snapshot(0, true);
 

@@ -1,0 +1,246 @@
+/**
+ * The UI side of the benchmark: plans the cells, runs them one at a time in bench workers (one worker per TF.js
+ * backend, as the training client does), fetches CPU reference values, and can be canceled at any point
+ * (workers are terminated). Also the app-overhead measurement: the spiral trained through the playground's own
+ * TrainingClient → training worker → session path, against bare `model.fit` in a bench worker.
+ */
+import * as Comlink from 'comlink';
+import { bindData } from '$lib/data/bind';
+import { makeToy } from '$lib/data/toys';
+import type { BackendName } from '$lib/engines/backend';
+import { DEFAULT_DATA } from '$lib/state/playground.svelte';
+import type { ModelSpec } from '$lib/spec/types';
+import { TrainingClient } from '$lib/worker/client.svelte';
+import type { BenchWorkerApi } from './bench.worker';
+import { benchModel } from './models';
+import { median } from './stats';
+import {
+  emptyRow,
+  isSoftwareGpu,
+  planCells,
+  referenceKey,
+  REPEATS_FULL,
+  REPEATS_QUICK,
+  staticUnavailable,
+  type BackendId,
+  type BenchRow,
+  type Cell,
+  type DeviceInfo,
+  type Filters,
+  type OverheadRow
+} from './suite';
+
+/** Seed of the weights and of the synthetic batches: the same on every backend. */
+export const BENCH_SEED = 1;
+/** A cell that has not answered after this long is failed and its worker replaced (a hung GPU, say). */
+const CELL_TIMEOUT_MS = 180_000;
+
+export class Canceled extends Error {
+  constructor() {
+    super('canceled');
+  }
+}
+
+interface WorkerHandle {
+  worker: Worker;
+  api: Comlink.Remote<BenchWorkerApi>;
+  /** Rejects the call in flight when the worker dies. */
+  crashed: Promise<never>;
+}
+
+export interface RunHooks {
+  onStart?(cell: Cell, index: number, total: number): void;
+  onRow(row: BenchRow, index: number, total: number): void;
+  /** The WebGL renderer string, once the WebGL worker reports it. */
+  onWebglRenderer?(renderer: string): void;
+}
+
+export class BenchRunner {
+  #workers = new Map<BackendId, WorkerHandle>();
+  #cancel: (() => void) | null = null;
+  #canceled = false;
+  #cancelPromise: Promise<never> = new Promise(() => {});
+
+  #handle(backend: BackendId): WorkerHandle {
+    const existing = this.#workers.get(backend);
+    if (existing) return existing;
+    const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module', name: `bench-${backend}` });
+    const crashed = new Promise<never>((_, reject) =>
+      worker.addEventListener('error', (e) => {
+        this.#drop(backend);
+        reject(new Error(`The ${backend} bench worker crashed: ${e.message || 'unknown error'}`));
+      })
+    );
+    crashed.catch(() => undefined);
+    const handle = { worker, api: Comlink.wrap<BenchWorkerApi>(worker), crashed };
+    this.#workers.set(backend, handle);
+    return handle;
+  }
+
+  #drop(backend: BackendId) {
+    const h = this.#workers.get(backend);
+    if (!h) return;
+    h.api[Comlink.releaseProxy]();
+    h.worker.terminate();
+    this.#workers.delete(backend);
+  }
+
+  /** Awaits a worker call, unless the run is canceled, the worker dies, or it takes too long. */
+  async #call<T>(backend: BackendId, f: (api: Comlink.Remote<BenchWorkerApi>) => Promise<T>): Promise<T> {
+    const h = this.#handle(backend);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.#drop(backend);
+        reject(new Error(`no answer from the ${backend} worker after ${CELL_TIMEOUT_MS / 1000} s; it was stopped`));
+      }, CELL_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([f(h.api), h.crashed, timeout, this.#cancelPromise]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Runs every selected cell, one at a time, in order; resolves with the rows done (all of them unless canceled). */
+  async run(filters: Filters, hooks: RunHooks): Promise<BenchRow[]> {
+    this.#canceled = false;
+    this.#cancelPromise = new Promise<never>((_, reject) => (this.#cancel = () => reject(new Canceled())));
+    this.#cancelPromise.catch(() => undefined);
+    const repeats = filters.quick ? REPEATS_QUICK : REPEATS_FULL;
+    const cells = planCells(filters, (m) => benchModel(m).trainBatch);
+    const refs = new Map<string, Float32Array | null>();
+    const rows: BenchRow[] = [];
+    try {
+      for (const [i, cell] of cells.entries()) {
+        if (this.#canceled) break;
+        hooks.onStart?.(cell, i, cells.length);
+        let row: BenchRow;
+        const why = staticUnavailable(cell);
+        if (why) {
+          row = emptyRow(cell, 'unavailable', why);
+        } else {
+          try {
+            const key = referenceKey(cell);
+            if (!refs.has(key) && cell.backend !== 'cpu') {
+              refs.set(key, await this.#call('cpu', (api) => api.reference({ ...cell, backend: 'cpu' }, BENCH_SEED, repeats.warmCalls)));
+            }
+            const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null }));
+            row = res.row;
+            if (cell.backend === 'cpu' && row.status === 'ok') {
+              refs.set(key, res.values);
+              row.maxAbsDiff = 0;
+            }
+            if (row.actualBackend === 'webgl' && row.backendDetail) hooks.onWebglRenderer?.(row.backendDetail.replace(/^WebGL \((.*)\)$/, '$1'));
+          } catch (e) {
+            if (e instanceof Canceled) break;
+            row = emptyRow(cell, 'error', e instanceof Error ? e.message : String(e));
+          }
+        }
+        rows.push(row);
+        hooks.onRow(row, i, cells.length);
+      }
+    } finally {
+      this.dispose();
+    }
+    return rows;
+  }
+
+  cancel() {
+    this.#canceled = true;
+    this.#cancel?.();
+    this.dispose();
+  }
+
+  /**
+   * The app-overhead ratio on each backend: `epochs` epochs of the spiral (examples/spiral.py, the playground's
+   * default data) through TrainingClient, vs `model.fit` on the same spec, data, seed and backend in a bench
+   * worker. Both are timed as wall ms per epoch from the request to the end (model build included), after one
+   * untimed 1-epoch run each (worker start, backend init, kernel compilation), alternating, `rounds` times; the
+   * medians are compared. The app run draws no decision boundary (that is drawing, not training).
+   */
+  async overhead(backends: BackendId[], opts: { epochs: number; rounds: number; onRow?(row: OverheadRow): void }): Promise<OverheadRow[]> {
+    this.#canceled = false;
+    this.#cancelPromise = new Promise<never>((_, reject) => (this.#cancel = () => reject(new Canceled())));
+    this.#cancelPromise.catch(() => undefined);
+    const base = benchModel('tiny');
+    const withEpochs = (n: number): ModelSpec => ({ ...base.spec, fit: { ...base.spec.fit!, epochs: n } });
+    const bound = bindData(makeToy({ ...DEFAULT_DATA, name: 'spiral' }), base.spec, base.summary.outputShapes[0]);
+    if (!bound.ok) throw new Error(bound.message);
+    const data = bound.data;
+    const out: OverheadRow[] = [];
+    for (const backend of backends) {
+      if (this.#canceled) break;
+      const client = new TrainingClient();
+      const row: OverheadRow = { backend, actualBackend: null, appEpochMs: null, fitEpochMs: null, ratio: null, epochs: opts.epochs, reason: null };
+      try {
+        const app = async (n: number) => {
+          const t0 = performance.now();
+          await Promise.race([client.train({ spec: withEpochs(n), data, backend: backend as BackendName, seed: BENCH_SEED }, n), this.#cancelPromise]);
+          if (client.status !== 'completed') throw new Error(client.message ?? `the app's run ended ${client.status}`);
+          return (performance.now() - t0) / n;
+        };
+        const fit = async (n: number) => (await this.#call(backend, (api) => api.fit(backend as BackendName, withEpochs(n), data, BENCH_SEED, n))) / n;
+        await app(1);
+        await fit(1);
+        const appMs: number[] = [];
+        const fitMs: number[] = [];
+        for (let r = 0; r < opts.rounds; r++) {
+          appMs.push(await app(opts.epochs));
+          fitMs.push(await fit(opts.epochs));
+        }
+        row.actualBackend = client.backend?.actual ?? null;
+        row.appEpochMs = median(appMs);
+        row.fitEpochMs = median(fitMs);
+        row.ratio = row.appEpochMs / row.fitEpochMs;
+      } catch (e) {
+        if (e instanceof Canceled) break;
+        row.reason = e instanceof Error ? e.message : String(e);
+      } finally {
+        client.dispose();
+        this.#drop(backend);
+      }
+      out.push(row);
+      opts.onRow?.(row);
+    }
+    return out;
+  }
+
+  dispose() {
+    for (const b of [...this.#workers.keys()]) this.#drop(b);
+  }
+}
+
+/** What the page can tell about the device: user agent, cores, isolation and the WebGPU adapter. */
+export async function collectDevice(webglRenderer?: string): Promise<DeviceInfo> {
+  type AdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  type Adapter = { info?: AdapterInfo; isFallbackAdapter?: boolean };
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<Adapter | null> } }).gpu;
+  let webgpu: DeviceInfo['webgpu'];
+  if (!gpu) webgpu = { unavailable: 'navigator.gpu is missing' };
+  else {
+    const adapter = await gpu.requestAdapter().catch(() => null);
+    if (!adapter) webgpu = { unavailable: 'no adapter was found' };
+    else {
+      const info = adapter.info ?? {};
+      webgpu = {
+        vendor: info.vendor ?? '',
+        architecture: info.architecture ?? '',
+        device: info.device ?? '',
+        description: info.description ?? '',
+        isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter)
+      };
+    }
+  }
+  const d: DeviceInfo = {
+    userAgent: navigator.userAgent,
+    hardwareConcurrency: navigator.hardwareConcurrency || 1,
+    crossOriginIsolated: Boolean(globalThis.crossOriginIsolated),
+    webgpu,
+    webglRenderer,
+    softwareGpu: false,
+    date: new Date().toISOString()
+  };
+  d.softwareGpu = isSoftwareGpu(d);
+  return d;
+}

@@ -1,0 +1,223 @@
+/**
+ * Runs one benchmark cell over an injected TF.js (already set to its backend): builds the seeded model, makes a
+ * seeded batch, times the first call (warm-up), a few untimed warm calls, then timed repeats — each call ends with
+ * `await data()` on its result, so work queued on a GPU is counted. Also the bare `model.fit` baseline of the
+ * app-overhead measurement. Runs in the bench worker and, on the cpu backend, in-process under vitest.
+ */
+import { describeBackend, type BackendInfo } from '$lib/engines/backend';
+import { buildModel } from '$lib/engines/tfjs/build';
+import { mixSeed, Rng } from '$lib/data/rng';
+import type { BoundData } from '$lib/data/types';
+import type { Tfjs } from '$lib/layers/types';
+import type { ModelSpec, Shape } from '$lib/spec/types';
+import type * as TF from '@tensorflow/tfjs';
+import type { BenchModel } from './models';
+import { gflops, maxAbsDiff, samplesPerSec, summarize } from './stats';
+import { emptyRow, type BenchRow, type Cell, type RepeatOptions } from './suite';
+
+export interface SyntheticBatch {
+  x: Float32Array;
+  xShape: number[];
+  y: Float32Array;
+  yShape: number[];
+}
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/**
+ * A seeded batch shaped for the model: inputs ~ N(0, 1) (images: uniform in [0, 1]), targets valid for its loss
+ * (one-hot rows, class indices, 0/1, or N(0, 1) values for regression).
+ */
+export function syntheticBatch(spec: ModelSpec, outputShape: Shape, batch: number, seed: number): SyntheticBatch {
+  const rng = new Rng(mixSeed(seed, batch, 0xba7c));
+  const inShape = spec.inputs[0].shape;
+  const x = new Float32Array(batch * size(inShape));
+  const image = inShape.length === 3;
+  for (let i = 0; i < x.length; i++) x[i] = image ? rng.next() : rng.normal();
+  const units = outputShape[outputShape.length - 1] ?? 1;
+  const loss = spec.compile?.loss ?? 'mse';
+  let y: Float32Array;
+  let yShape: number[];
+  switch (loss) {
+    case 'categorical_crossentropy':
+      y = new Float32Array(batch * units);
+      for (let i = 0; i < batch; i++) y[i * units + rng.int(units)] = 1;
+      yShape = [batch, units];
+      break;
+    case 'sparse_categorical_crossentropy':
+      y = Float32Array.from({ length: batch }, () => rng.int(units));
+      yShape = [batch];
+      break;
+    case 'binary_crossentropy':
+      y = Float32Array.from({ length: batch * units }, () => rng.int(2));
+      yShape = [batch, ...outputShape];
+      break;
+    default:
+      y = Float32Array.from({ length: batch * size(outputShape) }, () => rng.normal());
+      yShape = [batch, ...outputShape];
+  }
+  return { x, xShape: [batch, ...inShape], y, yShape };
+}
+
+export interface CellOptions {
+  repeats: RepeatOptions;
+  seed: number;
+  /** Stop timing early (cancel). */
+  shouldStop?: () => boolean;
+  /** Only the values compared across backends (no timed repeats). */
+  referenceOnly?: boolean;
+}
+
+export interface CellMeasurement {
+  warmupMs: number;
+  /** Timed repeats, ms per call. */
+  samples: number[];
+  /**
+   * What is compared with the CPU reference: inference outputs of the first call, or the losses of the first
+   * 1 + warmCalls training steps.
+   */
+  values: Float32Array;
+  tensors: number;
+  bytes: number;
+  leakedTensors: number;
+}
+
+/** One call: a training step (returns its loss) or an inference (returns the outputs). */
+type Call = () => Promise<Float32Array>;
+
+function trainCall(tf: Tfjs, model: TF.LayersModel, x: TF.Tensor, y: TF.Tensor): Call {
+  const optimizer = model.optimizer;
+  const lossFn = model.lossFunctions?.[0];
+  if (!optimizer || !lossFn) throw new Error('the model is not compiled');
+  const vars = model.trainableWeights.map((w) => w.read() as TF.Variable);
+  const last = vars[vars.length - 1];
+  return async () => {
+    // Forward + backward + optimizer update, as the app's training loop does it (train.ts).
+    const probe = tf.tidy(() => {
+      const cost = optimizer.minimize(
+        () => {
+          const pred = model.apply(x, { training: true }) as TF.Tensor;
+          let loss = tf.mean(lossFn(y, pred)) as TF.Scalar;
+          const reg = model.calculateLosses();
+          if (reg.length) loss = tf.add(loss, tf.addN(reg));
+          return loss;
+        },
+        true,
+        vars
+      ) as TF.Scalar;
+      // The read-back also depends on the last updated weight, so a GPU finishes the whole update before it returns.
+      return tf.concat([tf.reshape(cost, [1]), tf.slice(tf.reshape(last, [-1]), 0, 1)]);
+    });
+    try {
+      const v = (await probe.data()) as Float32Array;
+      return v.slice(0, 1);
+    } finally {
+      probe.dispose();
+    }
+  };
+}
+
+function inferCall(tf: Tfjs, model: TF.LayersModel, x: TF.Tensor): Call {
+  return async () => {
+    const out = tf.tidy(() => {
+      const o = model.apply(x, { training: false }) as TF.Tensor | TF.Tensor[];
+      return Array.isArray(o) ? o[0] : o;
+    });
+    try {
+      return new Float32Array((await out.data()) as Float32Array);
+    } finally {
+      out.dispose();
+    }
+  };
+}
+
+export async function measureCell(tf: Tfjs, m: BenchModel, cell: Pick<Cell, 'mode' | 'batch'>, opts: CellOptions): Promise<CellMeasurement> {
+  if (cell.mode === 'train-compiled') throw new Error('the compiled train step runs on ONNX Runtime, not TF.js');
+  const t0 = performance.now();
+  const model = buildModel(tf, m.spec, opts.seed);
+  const data = syntheticBatch(m.spec, m.summary.outputShapes[0], cell.batch, opts.seed);
+  const x = tf.tensor(data.x, data.xShape, 'float32');
+  const y = tf.tensor(data.y, data.yShape, 'float32');
+  try {
+    const train = cell.mode === 'train-eager';
+    const call = train ? trainCall(tf, model, x, y) : inferCall(tf, model, x);
+    const first = await call();
+    const warmupMs = performance.now() - t0;
+    const values = [...first];
+    for (let i = 0; i < opts.repeats.warmCalls; i++) {
+      const v = await call();
+      if (train) values.push(...v);
+    }
+    const samples: number[] = [];
+    const before = tf.memory().numTensors;
+    if (!opts.referenceOnly) {
+      const { minRepeats, maxRepeats, budgetMs } = opts.repeats;
+      const start = performance.now();
+      while (samples.length < maxRepeats && (samples.length < minRepeats || performance.now() - start < budgetMs)) {
+        if (opts.shouldStop?.()) break;
+        const s = performance.now();
+        await call();
+        samples.push(performance.now() - s);
+      }
+    }
+    const mem = tf.memory();
+    return { warmupMs, samples, values: Float32Array.from(values), tensors: mem.numTensors, bytes: mem.numBytes, leakedTensors: mem.numTensors - before };
+  } finally {
+    tf.dispose([x, y]);
+    model.optimizer?.dispose();
+    model.dispose();
+  }
+}
+
+/** A result row from a measurement, the backend that ran it and the CPU reference values (if any). */
+export function toRow(cell: Cell, m: BenchModel, r: CellMeasurement, info: BackendInfo | null, reference: Float32Array | null): BenchRow {
+  const s = summarize(r.samples);
+  const kind = cell.mode === 'infer' ? 'infer' : 'train';
+  const flops = m.summary.flops;
+  const ref = reference ? (cell.mode === 'infer' ? reference : reference.subarray(0, Math.min(reference.length, r.values.length))) : null;
+  const mine = ref && cell.mode !== 'infer' ? r.values.subarray(0, ref.length) : r.values;
+  return {
+    ...emptyRow(cell, 'ok', null),
+    actualBackend: info?.actual ?? null,
+    backendDetail: info ? describeBackend(info) : null,
+    initMs: info?.initMs ?? null,
+    warmupMs: r.warmupMs,
+    medianMs: r.samples.length ? s.median : null,
+    p10Ms: r.samples.length ? s.p10 : null,
+    p90Ms: r.samples.length ? s.p90 : null,
+    repeats: r.samples.length,
+    samplesPerSec: r.samples.length ? samplesPerSec(cell.batch, s.median) : null,
+    gflops: r.samples.length ? gflops(flops, cell.batch, kind, s.median) : null,
+    flopsPerSample: flops,
+    tensors: r.tensors,
+    bytes: r.bytes,
+    leakedTensors: r.leakedTensors,
+    maxAbsDiff: ref ? maxAbsDiff(mine, ref) : null
+  };
+}
+
+/**
+ * The bare-TF.js side of the app-overhead ratio: `model.fit` for `epochs` epochs with the spec's batch size and
+ * validation split. Returns the wall ms from the model build to the end of the fit.
+ */
+export async function fitEpochs(tf: Tfjs, spec: ModelSpec, data: BoundData, seed: number, epochs: number): Promise<number> {
+  // Timed from the model build, as the app's run is (its worker builds the model too).
+  const t0 = performance.now();
+  const model = buildModel(tf, spec, seed);
+  const x = tf.tensor(data.x, data.xShape, 'float32');
+  const y = tf.tensor(data.y, data.yShape, 'float32');
+  try {
+    await model.fit(x, y, {
+      epochs,
+      batchSize: spec.fit?.batchSize ?? 32,
+      validationSplit: spec.fit?.validationSplit ?? 0,
+      shuffle: spec.fit?.shuffle ?? true,
+      verbose: 0
+    });
+    return performance.now() - t0;
+  } finally {
+    tf.dispose([x, y]);
+    model.optimizer?.dispose();
+    model.dispose();
+  }
+}
