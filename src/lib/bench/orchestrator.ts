@@ -127,6 +127,9 @@ export class BenchRunner {
             }
             const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null }));
             row = res.row;
+            // A failed step can leave TF.js state behind (tensors saved for a backward pass that never ran):
+            // the next cell on this backend gets a fresh worker.
+            if (row.status !== 'ok') this.#drop(cell.backend);
             if (cell.backend === 'cpu' && row.status === 'ok') {
               refs.set(key, res.values);
               row.maxAbsDiff = 0;
@@ -177,6 +180,10 @@ export class BenchRunner {
         const app = async (n: number) => {
           const t0 = performance.now();
           await Promise.race([client.train({ spec: withEpochs(n), data, backend: backend as BackendName, seed: BENCH_SEED }, n), this.#cancelPromise]);
+          // The run's last events travel on the callback's own channel and may land just after train() resolves:
+          // the app's run ends when the page has applied them (as the playground's status line shows it).
+          const deadline = performance.now() + 10_000;
+          while (client.busy && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
           if (client.status !== 'completed') throw new Error(client.message ?? `the app's run ended ${client.status}`);
           return (performance.now() - t0) / n;
         };

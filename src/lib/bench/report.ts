@@ -63,9 +63,21 @@ export function fmtNum(v: number | null, digits = 3): string {
 
 export const targetLabel = (r: Pick<BenchRow, 'engine' | 'backend'>) => TARGETS.find((t) => t.engine === r.engine && t.backend === r.backend)?.label ?? `${r.engine} ${r.backend}`;
 
-/** Plain-text table of the rows (every row; unavailable and failed ones with their reason underneath). */
+export function fmtBytes(bytes: number | null): string {
+  if (bytes === null || !Number.isFinite(bytes)) return '–';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+}
+
+/** At most `n` characters, with an ellipsis when cut. */
+function clip(text: string, n: number): string {
+  return text.length <= n ? text : `${text.slice(0, n - 1)}…`;
+}
+
+/** Plain-text table of the rows (every row; unavailable and failed ones with their reason in place of numbers). */
 export function formatTable(rows: BenchRow[]): string {
-  const head = ['model', 'engine/backend', 'mode', 'batch', 'warm-up ms', 'median ms', 'p10 ms', 'p90 ms', 'samples/s', 'GFLOP/s', 'max |Δ| vs cpu', 'tensors', 'ran on'];
+  const head = ['model', 'engine/backend', 'mode', 'batch', 'warm-up ms', 'median ms', 'p10 ms', 'p90 ms', 'samples/s', 'GFLOP/s', 'max |Δ| vs cpu', 'tensors', 'memory', 'ran on'];
   const body = rows.map((r) =>
     r.status === 'ok'
       ? [
@@ -81,13 +93,15 @@ export function formatTable(rows: BenchRow[]): string {
           fmtNum(r.gflops),
           fmtNum(r.maxAbsDiff, 2),
           r.tensors === null ? '–' : `${r.tensors}${r.leakedTensors ? ` (+${r.leakedTensors} leaked)` : ''}`,
-          r.backendDetail ?? '–'
+          fmtBytes(r.bytes),
+          clip(r.backendDetail ?? '–', 56)
         ]
       : [MODELS[r.model].title, targetLabel(r), MODE_LABELS[r.mode], String(r.batch), `${r.status === 'error' ? 'ERROR: ' : ''}${r.reason ?? r.status}`]
   );
   const full = body.filter((b) => b.length === head.length);
-  const widths = head.map((h, i) => Math.max(h.length, ...full.map((b) => b[i].length)));
-  const numeric = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  // The first four columns line up over every row; the others over the measured rows.
+  const widths = head.map((h, i) => Math.max(h.length, ...(i < 4 ? body : full).map((b) => b[i].length)));
+  const numeric = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   const line = (cells: string[]) =>
     cells.length === head.length
       ? cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()

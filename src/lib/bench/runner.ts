@@ -77,8 +77,10 @@ export interface CellMeasurement {
    * 1 + warmCalls training steps.
    */
   values: Float32Array;
+  /** Tensors and bytes this cell holds after its timed calls (model, optimizer state, inputs): tf.memory() then minus before the build. */
   tensors: number;
   bytes: number;
+  /** Tensors the timed calls left behind. */
   leakedTensors: number;
 }
 
@@ -133,6 +135,7 @@ function inferCall(tf: Tfjs, model: TF.LayersModel, x: TF.Tensor): Call {
 
 export async function measureCell(tf: Tfjs, m: BenchModel, cell: Pick<Cell, 'mode' | 'batch'>, opts: CellOptions): Promise<CellMeasurement> {
   if (cell.mode === 'train-compiled') throw new Error('the compiled train step runs on ONNX Runtime, not TF.js');
+  const baseline = tf.memory();
   const t0 = performance.now();
   const model = buildModel(tf, m.spec, opts.seed);
   const data = syntheticBatch(m.spec, m.summary.outputShapes[0], cell.batch, opts.seed);
@@ -144,24 +147,37 @@ export async function measureCell(tf: Tfjs, m: BenchModel, cell: Pick<Cell, 'mod
     const first = await call();
     const warmupMs = performance.now() - t0;
     const values = [...first];
-    for (let i = 0; i < opts.repeats.warmCalls; i++) {
+    const { warmCalls, minRepeats, maxRepeats, budgetMs } = opts.repeats;
+    // Slow cells (seconds per call on a software GPU) get fewer warm calls: at least one, as many as fit the budget.
+    const warm = opts.referenceOnly ? warmCalls : Math.min(warmCalls, Math.max(1, Math.floor(budgetMs / warmupMs)));
+    for (let i = 0; i < warm; i++) {
       const v = await call();
       if (train) values.push(...v);
     }
     const samples: number[] = [];
     const before = tf.memory().numTensors;
     if (!opts.referenceOnly) {
-      const { minRepeats, maxRepeats, budgetMs } = opts.repeats;
       const start = performance.now();
-      while (samples.length < maxRepeats && (samples.length < minRepeats || performance.now() - start < budgetMs)) {
-        if (opts.shouldStop?.()) break;
+      // At least minRepeats, then until the budget is spent; never past 4× the budget once there are 3 samples.
+      for (;;) {
+        const spent = performance.now() - start;
+        if (samples.length >= maxRepeats || opts.shouldStop?.()) break;
+        if (samples.length >= minRepeats && spent >= budgetMs) break;
+        if (samples.length >= 3 && spent >= 4 * budgetMs) break;
         const s = performance.now();
         await call();
         samples.push(performance.now() - s);
       }
     }
     const mem = tf.memory();
-    return { warmupMs, samples, values: Float32Array.from(values), tensors: mem.numTensors, bytes: mem.numBytes, leakedTensors: mem.numTensors - before };
+    return {
+      warmupMs,
+      samples,
+      values: Float32Array.from(values),
+      tensors: mem.numTensors - baseline.numTensors,
+      bytes: mem.numBytes - baseline.numBytes,
+      leakedTensors: mem.numTensors - before
+    };
   } finally {
     tf.dispose([x, y]);
     model.optimizer?.dispose();

@@ -78,3 +78,20 @@ describe('report', () => {
     expect(decodeShare('')).toBeNull();
   });
 });
+
+describe('npm run bench arguments', async () => {
+  const { parseBenchArgs } = await import('./args');
+  it('reads lists (commas or repeated), flags and --json', () => {
+    const a = parseBenchArgs(['--model', 'tiny,wide', '--model=cnn', '--engine', 'tfjs-wasm', '--mode', 'infer', '--quick', '--json', 'out.json', '--no-build']);
+    expect(a.filters).toEqual({ models: ['tiny', 'wide', 'cnn'], engines: ['tfjs-wasm'], modes: ['infer'], quick: true });
+    expect(a).toMatchObject({ json: 'out.json', build: false, overhead: true, help: false });
+    expect(parseBenchArgs([])).toEqual({ filters: {}, json: null, build: true, overhead: true, help: false });
+  });
+
+  it('refuses unknown options, names and missing values', () => {
+    expect(() => parseBenchArgs(['--fast'])).toThrow(/Unknown option --fast/);
+    expect(() => parseBenchArgs(['--model', 'huge'])).toThrow(/Unknown model "huge"/);
+    expect(() => parseBenchArgs(['--json'])).toThrow(/--json needs a value/);
+    expect(() => parseBenchArgs(['tiny'])).toThrow(/Unexpected argument/);
+  });
+});

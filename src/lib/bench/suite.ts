@@ -98,8 +98,7 @@ export const cellKey = (c: Cell) => `${c.model}|${c.engine}-${c.backend}|${c.mod
 export const referenceKey = (c: Pick<Cell, 'model' | 'mode' | 'batch'>) => `${c.model}|${c.mode}|${c.batch}`;
 
 export const ORT_MISSING = 'unavailable: ONNX export and the compiled train step are not built yet';
-export const COMPILED_MISSING =
-  'unavailable: the compiled train step (one ONNX graph of forward + backward + optimizer, run by ONNX Runtime) is not built yet; TF.js itself only trains eagerly, op by op';
+export const COMPILED_MISSING = 'unavailable: the compiled train step (an ONNX graph run by ONNX Runtime) is not built yet; TF.js only trains eagerly';
 
 /** Why a cell cannot run at all, known before running it; null when it should run. */
 export function staticUnavailable(cell: Pick<Cell, 'engine' | 'mode'>): string | null {
@@ -177,12 +176,15 @@ export interface RepeatOptions {
   warmCalls: number;
   minRepeats: number;
   maxRepeats: number;
-  /** Timed repeats stop once this many ms are spent (after minRepeats). */
+  /**
+   * Timed repeats stop once this many ms are spent (after minRepeats), and at 4× this once there are 3 samples
+   * (cells of seconds per call). Warm calls are cut to what fits it too (at least one).
+   */
   budgetMs: number;
 }
 
-export const REPEATS_FULL: RepeatOptions = { warmCalls: 2, minRepeats: 10, maxRepeats: 100, budgetMs: 3000 };
-export const REPEATS_QUICK: RepeatOptions = { warmCalls: 1, minRepeats: 5, maxRepeats: 30, budgetMs: 700 };
+export const REPEATS_FULL: RepeatOptions = { warmCalls: 3, minRepeats: 10, maxRepeats: 100, budgetMs: 3000 };
+export const REPEATS_QUICK: RepeatOptions = { warmCalls: 2, minRepeats: 5, maxRepeats: 50, budgetMs: 700 };
 
 export type RowStatus = 'ok' | 'unavailable' | 'error';
 
@@ -213,7 +215,7 @@ export interface BenchRow {
   gflops: number | null;
   /** Forward FLOPs per sample (inferShapes). */
   flopsPerSample: number | null;
-  /** tf.memory() after the timed calls, with the model and its inputs alive. */
+  /** What the cell holds after its timed calls (model, optimizer state, inputs): tf.memory() minus its value before the build. */
   tensors: number | null;
   bytes: number | null;
   /** Tensors that the timed calls left behind (0 when nothing leaks). */
