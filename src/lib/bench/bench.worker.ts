@@ -5,59 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as Comlink from 'comlink';
-import { describeBackend, resolveBackend, type BackendInfo, type BackendLoaders, type BackendName } from '$lib/engines/backend';
+import { createBackendLoaders } from '$lib/worker/backend-loaders';
+import { describeBackend, resolveBackend, type BackendInfo, type BackendName } from '$lib/engines/backend';
 import { explainError } from '$lib/worker/session';
 import type { BoundData } from '$lib/data/types';
 import type { ModelSpec } from '$lib/spec/types';
 import { benchModel } from './models';
 import { fitEpochs, measureCell, toRow } from './runner';
 import { emptyRow, type BenchRow, type Cell, type RepeatOptions } from './suite';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 
-let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
-
-/** The same loaders as the training worker (src/lib/worker/training.worker.ts), so the race runs what the app runs. */
-const loaders: BackendLoaders = {
-  async load(name: BackendName) {
-    if (name === 'wasm' && !wasmModule) {
-      wasmModule = await import('@tensorflow/tfjs-backend-wasm');
-      wasmModule.setWasmPaths({
-        'tfjs-backend-wasm.wasm': wasmPlain,
-        'tfjs-backend-wasm-simd.wasm': wasmSimd,
-        'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd
-      });
-      const cores = navigator.hardwareConcurrency || 1;
-      if (Math.floor(cores / 2) <= 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      wasmModule.setThreadsCount(Math.min(8, Math.max(1, Math.floor(cores / 2))));
-    }
-    if (name === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
-  },
-  async adapterInfo() {
-    type AdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-    type Adapter = { info?: AdapterInfo; isFallbackAdapter?: boolean };
-    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<Adapter | null> } }).gpu;
-    const adapter = await gpu?.requestAdapter();
-    if (!adapter) return undefined;
-    const info = adapter.info ?? {};
-    return {
-      vendor: info.vendor ?? '',
-      architecture: info.architecture ?? '',
-      device: info.device ?? '',
-      description: info.description ?? '',
-      isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter)
-    };
-  },
-  async wasmInfo() {
-    return {
-      simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
-      threadsSupported: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
-      threads: wasmModule ? wasmModule.getThreadsCount() : 1,
-      logicalCores: navigator.hardwareConcurrency || 1
-    };
-  }
-};
+const loaders = createBackendLoaders(tf);
 
 let info: BackendInfo | null = null;
 let initError: string | null = null;
