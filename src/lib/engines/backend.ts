@@ -40,7 +40,7 @@ export interface BackendInfo {
 /** The order tried when a requested backend is not available: the next ones down the list. */
 export function fallbackChain(requested: BackendName): BackendName[] {
   const i = BACKENDS.indexOf(requested);
-  return [...BACKENDS.slice(i), ...BACKENDS.slice(0, i).reverse()].filter((b, j, a) => a.indexOf(b) === j);
+  return [...BACKENDS.slice(i), ...BACKENDS.slice(0, i).reverse()];
 }
 
 export interface BackendLoaders {

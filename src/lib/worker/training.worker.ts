@@ -13,11 +13,8 @@ const loaders = createBackendLoaders(tf);
 const session = createSession({ tf, loaders, transfer: Comlink.transfer });
 
 Comlink.expose({
-  train: (request, onEvents) => session.train(request, onEvents),
-  pause: () => session.pause(),
-  resume: () => session.resume(),
-  stop: () => session.stop(),
-  reset: () => session.reset(),
+  ...session,
+  // The exported files' buffers move to the UI thread instead of being copied.
   exportModel: async (spec, seed) => {
     const result = await session.exportModel(spec, seed);
     return Comlink.transfer(result, result.files.map((f) => f.data.buffer as ArrayBuffer));
