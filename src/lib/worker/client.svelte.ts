@@ -135,15 +135,15 @@ export class TrainingClient {
     if (epochs.length) this.history = [...this.history, ...epochs];
   }
 
+  // Pause and resume take effect when the worker says so ('paused' / 'resumed' events): it sends every event
+  // from before the pause first, so the epoch shown beside "Paused" does not move afterwards.
   pause() {
     if (this.status !== 'running') return;
-    this.status = 'paused';
     void this.#api?.pause();
   }
 
   resume() {
     if (this.status !== 'paused') return;
-    this.status = 'running';
     void this.#api?.resume();
   }
 
