@@ -21,6 +21,7 @@
  */
 import type { ArgValue, LayerNode, Shape } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
+import type { GraphBuilder } from '$lib/onnx/graph';
 
 /** The TF.js namespace, passed in so layer files never import TF.js at run time (it loads in the worker only). */
 export type Tfjs = typeof TF;
@@ -86,6 +87,35 @@ export interface TfjsLowerContext {
  */
 export type TfjsLowering = TF.layers.Layer | TF.layers.Layer[];
 
+/**
+ * What a layer's `toOnnx` gets. Values are ONNX value names; tensors are laid out as in Keras: batch axis first, then
+ * the node's shape, channels last (a lowering that needs NCHW transposes in and out itself).
+ */
+export interface OnnxLowerContext {
+  g: GraphBuilder;
+  /** The node's input values, in call order. */
+  inputs: string[];
+  /** Shapes of the inputs and of the output, without the batch axis. */
+  inputShapes: Shape[];
+  outputShape: Shape;
+  /**
+   * The value holding one of this layer's weights, by Keras weight name ('kernel', 'bias', 'gamma', 'beta',
+   * 'moving_mean', 'moving_variance'), in Keras' layout (Dense kernel (in, units); Conv2D kernel (kh, kw, cin, cout)).
+   * The caller decides what it is: an initializer in an exported model, a graph input in the train-step graph.
+   */
+  weight(name: string): string;
+  /**
+   * False for inference (export): BatchNormalization uses its moving statistics, Dropout is the identity.
+   * True in the train-step graph: BatchNormalization normalises with the batch's statistics and reports its new
+   * moving statistics through `updateState`, Dropout multiplies by `dropoutMask`.
+   */
+  training: boolean;
+  /** Train step only: the new value of a non-trainable weight (BatchNormalization's moving_mean / moving_variance). */
+  updateState?(name: string, value: string): void;
+  /** Train step only: a keep-mask already scaled by 1 / (1 - rate), with the shape of the input (batch axis first). */
+  dropoutMask?(rate: number): string;
+}
+
 export interface LayerDef {
   /** Keras class name (`Dense`). */
   kind: string;
@@ -105,4 +135,6 @@ export interface LayerDef {
   flops(inputs: Shape[], args: Record<string, ArgValue>): number;
   /** The TF.js layer (or chain of layers, see `TfjsLowering`) for this node. */
   toTfjs(node: LayerNode, ctx: TfjsLowerContext): TfjsLowering;
+  /** The ONNX lowering: adds this node's ops to `ctx.g` and returns the value name of its output. */
+  toOnnx?(node: LayerNode, ctx: OnnxLowerContext): string;
 }
