@@ -1,4 +1,4 @@
-import { ACTIVATION_NAMES, activationLayer } from './activations';
+import { ACTIVATION_NAMES, activationLayer, onnxActivation } from './activations';
 import type { LayerDef } from './types';
 import { checkActivation, sizeOf } from './util';
 
@@ -22,5 +22,9 @@ export const activation: LayerDef = {
   toTfjs(node, { tf }) {
     const name = checkActivation('Activation', node.args.activation, true) ?? 'linear';
     return activationLayer(tf, name, node.id);
+  },
+  // ONNX: the activation's ops (see onnxActivation; none for linear / None).
+  toOnnx(node, { g, inputs }) {
+    return onnxActivation(g, checkActivation('Activation', node.args.activation, true), inputs[0], node.id);
   }
 };

@@ -2,6 +2,8 @@
  * Activation names accepted as `activation=` strings (Keras 3 names), with their TF.js lowering and docs.
  * `tfjs` is TF.js' string activation, or null where TF.js has none and a layer is used instead (leaky_relu).
  */
+import type { GraphBuilder } from '$lib/onnx/graph';
+import { f32, op } from './onnx-ops';
 import type { Tfjs } from './types';
 import type * as TF from '@tensorflow/tfjs';
 
@@ -52,4 +54,40 @@ export function activationLayer(tf: Tfjs, name: string, layerName: string): TF.l
   const a = lookup(name);
   if (name === 'leaky_relu') return tf.layers.leakyReLU({ name: layerName, alpha: LEAKY_RELU_SLOPE });
   return tf.layers.activation({ name: layerName, activation: a.tfjs as never });
+}
+
+/**
+ * ONNX lowering of an activation applied to `x` (any rank, Keras layout). Returns `x` itself for linear / None.
+ * Ops: relu Relu · sigmoid Sigmoid · tanh Tanh · softmax Softmax(axis=-1) · leaky_relu LeakyRelu(alpha=0.2) ·
+ * elu Elu(alpha=1) · gelu x · 0.5 · (1 + Erf(x / √2)) (Div, Erf, Add, Mul, Mul; the exact form TF.js and Keras use) ·
+ * swish x · Sigmoid(x) (Sigmoid, Mul).
+ */
+export function onnxActivation(g: GraphBuilder, name: string | null, x: string, nodeId: string): string {
+  if (name === null || name === undefined) return x;
+  lookup(name);
+  switch (name as ActivationName) {
+    case 'linear':
+      return x;
+    case 'relu':
+      return op(g, nodeId, 'Relu', [x]);
+    case 'sigmoid':
+      return op(g, nodeId, 'Sigmoid', [x]);
+    case 'tanh':
+      return op(g, nodeId, 'Tanh', [x]);
+    case 'softmax':
+      return op(g, nodeId, 'Softmax', [x], { axis: -1 });
+    case 'leaky_relu':
+      return op(g, nodeId, 'LeakyRelu', [x], { alpha: f32(LEAKY_RELU_SLOPE) });
+    case 'elu':
+      return op(g, nodeId, 'Elu', [x], { alpha: f32(1) });
+    case 'gelu': {
+      const scaled = op(g, nodeId, 'Div', [x, g.constFloat(Math.SQRT2, [], `${nodeId}/sqrt2`)], {}, 'gelu_div');
+      const erf = op(g, nodeId, 'Erf', [scaled], {}, 'gelu_erf');
+      const cdf = op(g, nodeId, 'Add', [erf, g.constFloat(1, [], `${nodeId}/one`)], {}, 'gelu_add');
+      const xcdf = op(g, nodeId, 'Mul', [x, cdf], {}, 'gelu_mul');
+      return op(g, nodeId, 'Mul', [xcdf, g.constFloat(0.5, [], `${nodeId}/half`)], {}, 'gelu');
+    }
+    case 'swish':
+      return op(g, nodeId, 'Mul', [x, op(g, nodeId, 'Sigmoid', [x], {}, 'swish_sigmoid')], {}, 'swish');
+  }
 }

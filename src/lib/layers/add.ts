@@ -1,5 +1,6 @@
 import type { Shape } from '$lib/spec/types';
-import { LayerError, type LayerDef } from './types';
+import { op } from './onnx-ops';
+import { LayerError, type LayerDef, type OnnxLowerContext } from './types';
 import { formatTuple, sizeOf } from './util';
 
 /** At least two inputs (TF.js' merge layers refuse a single one, which Keras 3 passes through). */
@@ -52,5 +53,25 @@ export const add: LayerDef = {
   },
   toTfjs(node, { tf }) {
     return tf.layers.add({ name: node.id });
+  },
+  // ONNX: Add, one per extra input (+ Reshape of an input with fewer axes, see `alignRanks`).
+  toOnnx(node, ctx) {
+    const xs = alignRanks(node.id, ctx);
+    return xs.slice(1).reduce((sum, x, i) => op(ctx.g, node.id, 'Add', [sum, x], {}, i === xs.length - 2 ? 'Add' : `add_${i}`), xs[0]);
   }
 };
+
+/**
+ * Keras and TF.js merge inputs of different ranks by inserting size-1 axes right after the batch axis, so (4, 4, 8)
+ * + (8,) adds the (8,) to every position: a Reshape to (0, 1, 1, 8) before an ONNX Add, whose numpy broadcasting
+ * would otherwise align the batch axis with an inner one.
+ */
+export function alignRanks(nodeId: string, { g, inputs, inputShapes }: OnnxLowerContext): string[] {
+  const rank = Math.max(...inputShapes.map((s) => s.length));
+  return inputs.map((x, i) => {
+    const s = inputShapes[i];
+    if (s.length === rank) return x;
+    const shape = g.constInt64([0, ...Array(rank - s.length).fill(1), ...s], undefined, `${nodeId}/expand_shape`);
+    return op(g, nodeId, 'Reshape', [x, shape], {}, `expand_${i}`);
+  });
+}

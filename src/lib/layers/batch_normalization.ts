@@ -1,7 +1,8 @@
-import type { ArgValue, Shape } from '$lib/spec/types';
+import type { ArgValue, LayerNode, Shape } from '$lib/spec/types';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { f32, op } from './onnx-ops';
 import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
-import { LayerError, type ArgDef, type LayerDef, type Tfjs } from './types';
+import { LayerError, type ArgDef, type LayerDef, type OnnxLowerContext, type Tfjs } from './types';
 import { checkBool, checkInitializer, checkNumber, formatTuple, resolveAxis, sizeOf, withArgDefaults } from './util';
 import type * as TF from '@tensorflow/tfjs';
 
@@ -68,6 +69,63 @@ function patchTrainingWithoutCenterOrScale(tf: Tfjs, layer: TF.layers.Layer): vo
   };
 }
 
+/**
+ * ONNX, inference: BatchNormalization (+ Transpose around it when the channel axis is not axis 1 of the batched
+ * tensor) on the moving statistics, with Keras' epsilon; a missing gamma / beta (scale / center=False) is a constant
+ * 1 / 0. TF.js computes (x - mean) · gamma / √(var + ε) + beta, as ONNX does.
+ */
+function onnxInference(node: LayerNode, ctx: OnnxLowerContext, c: ReturnType<typeof check>, channel: number, channels: number): string {
+  const { g } = ctx;
+  const rank = ctx.inputShapes[0].length + 1;
+  const scale = c.scale ? ctx.weight('gamma') : g.constFloat(new Float32Array(channels).fill(1), [channels], `${node.id}/gamma_ones`);
+  const bias = c.center ? ctx.weight('beta') : g.constFloat(new Float32Array(channels), [channels], `${node.id}/beta_zeros`);
+  const bn = (x: string) => op(g, node.id, 'BatchNormalization', [x, scale, bias, ctx.weight('moving_mean'), ctx.weight('moving_variance')], { epsilon: f32(c.epsilon) });
+  if (channel === 1) return bn(ctx.inputs[0]);
+  // Move the channel axis to 1 (ONNX' layout), normalise, move it back.
+  const perm = [0, channel, ...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== 0 && i !== channel)];
+  const inverse = perm.map((_, i) => perm.indexOf(i));
+  const moved = op(g, node.id, 'Transpose', [ctx.inputs[0]], { perm }, 'to_channels_first');
+  return op(g, node.id, 'Transpose', [bn(moved)], { perm: inverse }, 'to_channels_last');
+}
+
+/**
+ * ONNX, training (train-step graph): ReduceMean, Sub, Mul, Add, Sqrt, Div (+ Reshape of the per-channel vectors when
+ * the channel axis is not the last). Normalises with the batch mean and the biased batch variance (mean of squared
+ * deviations) over every axis but the channel axis, as TF.js 4.22 (`tf.moments`) and Keras do. The moving statistics
+ * are updated as TF.js does, moving - (moving - batch) · (1 - momentum), and TF.js feeds the same biased variance
+ * into moving_variance (no n/(n-1) correction; Keras 3 does the same), so this does too.
+ */
+function onnxTraining(node: LayerNode, ctx: OnnxLowerContext, c: ReturnType<typeof check>, channel: number, channels: number): string {
+  const { g } = ctx;
+  const id = node.id;
+  const x = ctx.inputs[0];
+  const rank = ctx.inputShapes[0].length + 1;
+  const axes = Array.from({ length: rank }, (_, i) => i).filter((i) => i !== channel);
+  const trailing = rank - 1 - channel;
+  // A (C,) vector broadcast along the channel axis: as is when it is the last axis, else reshaped to (C, 1, ..., 1).
+  const shapeConst = trailing > 0 ? g.constInt64([channels, ...Array(trailing).fill(1)], undefined, `${id}/channel_shape`) : '';
+  const perChannel = (v: string, what: string) => (trailing > 0 ? op(g, id, 'Reshape', [v, shapeConst], {}, `${what}_bcast`) : v);
+  const mean = op(g, id, 'ReduceMean', [x], { axes, keepdims: 0 }, 'batch_mean');
+  const centered = op(g, id, 'Sub', [x, perChannel(mean, 'batch_mean')], {}, 'centered');
+  const variance = op(g, id, 'ReduceMean', [op(g, id, 'Mul', [centered, centered], {}, 'squared')], { axes, keepdims: 0 }, 'batch_variance');
+  const std = op(g, id, 'Sqrt', [op(g, id, 'Add', [perChannel(variance, 'batch_variance'), g.constFloat(c.epsilon, [], `${id}/epsilon`)], {}, 'variance_eps')], {}, 'std');
+  let y = op(g, id, 'Div', [centered, std], {}, 'normalized');
+  if (c.scale) y = op(g, id, 'Mul', [y, perChannel(ctx.weight('gamma'), 'gamma')], {}, 'scaled');
+  if (c.center) y = op(g, id, 'Add', [y, perChannel(ctx.weight('beta'), 'beta')], {}, 'shifted');
+  if (ctx.updateState) {
+    const decay = g.constFloat(1 - c.momentum, [], `${id}/decay`);
+    for (const [name, batch] of [
+      ['moving_mean', mean],
+      ['moving_variance', variance]
+    ] as const) {
+      const moving = ctx.weight(name);
+      const delta = op(g, id, 'Mul', [op(g, id, 'Sub', [moving, batch], {}, `${name}_diff`), decay], {}, `${name}_delta`);
+      ctx.updateState(name, op(g, id, 'Sub', [moving, delta], {}, `${name}_next`));
+    }
+  }
+  return y;
+}
+
 /** Keras `layers.BatchNormalization`. */
 export const batchNormalization: LayerDef = {
   kind: K,
@@ -109,5 +167,13 @@ export const batchNormalization: LayerDef = {
     });
     if (!c.center || !c.scale) patchTrainingWithoutCenterOrScale(tf, layer);
     return layer;
+  },
+  // ONNX: inference BatchNormalization (+ Transpose unless the channel is axis 1); training ReduceMean, Sub, Mul, Add,
+  // Sqrt, Div (+ Reshape when the channel axis is not the last). See onnxInference / onnxTraining above.
+  toOnnx(node, ctx) {
+    const input = ctx.inputShapes[0];
+    const f = features(input, node.args);
+    const channel = resolveAxis(K, f.axis, input) + 1;
+    return ctx.training ? onnxTraining(node, ctx, f, channel, f.channels) : onnxInference(node, ctx, f, channel, f.channels);
   }
 };

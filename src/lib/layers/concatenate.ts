@@ -1,5 +1,6 @@
 import type { ArgValue, Shape } from '$lib/spec/types';
 import { requireSeveral } from './add';
+import { op } from './onnx-ops';
 import { LayerError, type ArgDef, type LayerDef } from './types';
 import { formatTuple, resolveAxis } from './util';
 
@@ -53,5 +54,11 @@ export const concatenate: LayerDef = {
     const first = inputShapes?.[0];
     if (axis < -1 && first) axis = resolveAxis('Concatenate', axis, first) + 1;
     return tf.layers.concatenate({ name: node.id, axis });
+  },
+  // ONNX: Concat along the Keras axis made positive (Keras counts the batch axis, as ONNX does).
+  toOnnx(node, { g, inputs, inputShapes }) {
+    output(inputShapes, node.args);
+    const axis = resolveAxis('Concatenate', axisOf(node.args), inputShapes[0]) + 1;
+    return op(g, node.id, 'Concat', inputs, { axis });
   }
 };

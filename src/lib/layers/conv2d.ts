@@ -1,6 +1,7 @@
 import type { ArgValue } from '$lib/spec/types';
-import { ACTIVATION_NAMES, fusedActivation } from './activations';
+import { ACTIVATION_NAMES, fusedActivation, onnxActivation } from './activations';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { op, pads2d, throughNchw } from './onnx-ops';
 import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
 import { LayerError, type ArgDef, type LayerDef } from './types';
 import {
@@ -115,5 +116,21 @@ export const conv2d: LayerDef = {
       biasRegularizer: tfjsRegularizer(tf, c.a.bias_regularizer)
     });
     return act.after.length ? [layer, ...act.after] : layer;
+  },
+  // ONNX: Transpose (kernel (kh, kw, cin, cout) → (cout, cin, kh, kw)), Transpose NHWC→NCHW, Conv with explicit pads
+  // (TF's "same" split), Transpose back, Add for the bias (in NHWC, along the last axis) (+ the activation's ops).
+  toOnnx(node, { g, inputs, inputShapes, weight }) {
+    const o = output(inputShapes[0], node.args);
+    const [h, w] = inputShapes[0];
+    const kernel = op(g, node.id, 'Transpose', [weight('kernel')], { perm: [3, 2, 0, 1] }, 'kernel_oihw');
+    const attrs = {
+      kernel_shape: [...o.kernel],
+      strides: [...o.strides],
+      dilations: [...o.dilation],
+      pads: pads2d([h, w], o.kernel, o.strides, o.padding, o.dilation)
+    };
+    let y = throughNchw(g, node.id, inputs[0], (x) => op(g, node.id, 'Conv', [x, kernel], attrs));
+    if (o.a.use_bias) y = op(g, node.id, 'Add', [y, weight('bias')], {}, 'bias');
+    return onnxActivation(g, o.a.activation as string | null, y, node.id);
   }
 };

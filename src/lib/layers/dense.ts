@@ -1,6 +1,7 @@
 import type { ArgValue } from '$lib/spec/types';
-import { ACTIVATION_NAMES, fusedActivation } from './activations';
+import { ACTIVATION_NAMES, fusedActivation, onnxActivation } from './activations';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { op } from './onnx-ops';
 import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
 import { LayerError, type ArgDef, type LayerDef } from './types';
 import { checkActivation, checkBool, checkInitializer, checkInt, withArgDefaults } from './util';
@@ -68,5 +69,13 @@ export const dense: LayerDef = {
       biasRegularizer: tfjsRegularizer(tf, a.bias_regularizer)
     });
     return act.after.length ? [layer, ...act.after] : layer;
+  },
+  // ONNX: MatMul (+ Add for the bias) (+ the activation's ops, see onnxActivation). MatMul, not Gemm: it takes inputs
+  // of any rank (Dense acts on the last axis) and keeps the train step's gradient table small.
+  toOnnx(node, { g, inputs, weight }) {
+    const { a } = check(node.args);
+    let y = op(g, node.id, 'MatMul', [inputs[0], weight('kernel')]);
+    if (a.use_bias) y = op(g, node.id, 'Add', [y, weight('bias')], {}, 'bias');
+    return onnxActivation(g, a.activation as string | null, y, node.id);
   }
 };

@@ -1,3 +1,4 @@
+import { op } from './onnx-ops';
 import { LayerError, type LayerDef } from './types';
 import { checkNumber, sizeOf } from './util';
 
@@ -24,5 +25,12 @@ export const dropout: LayerDef = {
     // No seed is passed on: TF.js reuses a seeded layer's mask for every batch, while Keras draws a new mask
     // per step. So eager dropout masks are random, not reproducible from the run seed.
     return tf.layers.dropout({ name: node.id, rate: node.args.rate as number });
+  },
+  // ONNX: none at inference (the input passes through); Mul by the train step's scaled keep-mask in training.
+  toOnnx(node, ctx) {
+    const rate = checkNumber('Dropout', 'rate', node.args.rate, 0, 0.999);
+    if (!ctx.training || rate === 0) return ctx.inputs[0];
+    if (!ctx.dropoutMask) throw new Error(`Dropout ${node.id}: the train-step graph must provide dropoutMask`);
+    return op(ctx.g, node.id, 'Mul', [ctx.inputs[0], ctx.dropoutMask(rate)], {}, 'dropout');
   }
 };

@@ -1,3 +1,4 @@
+import { op } from './onnx-ops';
 import type { ArgDef, LayerDef } from './types';
 import { checkDataFormat, sizeOf } from './util';
 
@@ -27,5 +28,9 @@ export const flatten: LayerDef = {
     // TF.js' Flatten refuses 1-D inputs, which Keras accepts (a no-op): lower those as a Reshape to the same size.
     if (shape && shape.length <= 1) return tf.layers.reshape({ name: node.id, targetShape: [sizeOf(shape)] });
     return tf.layers.flatten({ name: node.id });
+  },
+  // ONNX: Flatten(axis=1). Tensors are in Keras layout (NHWC) between layers, so this flattens in Keras' order.
+  toOnnx(node, { g, inputs }) {
+    return op(g, node.id, 'Flatten', [inputs[0]], { axis: 1 });
   }
 };

@@ -1,4 +1,5 @@
 import type { ArgValue } from '$lib/spec/types';
+import { op } from './onnx-ops';
 import type { ArgDef, LayerDef } from './types';
 import { checkBool, checkDataFormat, requireImage, withArgDefaults } from './util';
 
@@ -39,5 +40,10 @@ export const globalAveragePooling2d: LayerDef = {
     const shape = inputShapes?.[0];
     if (!shape || shape.length !== 3) throw new Error('GlobalAveragePooling2D(keepdims=True) needs its input shape');
     return tf.layers.averagePooling2d({ name: node.id, poolSize: [shape[0], shape[1]], strides: [shape[0], shape[1]], padding: 'valid', dataFormat: 'channelsLast' });
+  },
+  // ONNX: ReduceMean over axes 1, 2 of the NHWC tensor (no transposes needed; GlobalAveragePool would want NCHW).
+  toOnnx(node, { g, inputs }) {
+    const { keepdims } = check(node.args);
+    return op(g, node.id, 'ReduceMean', [inputs[0]], { axes: [1, 2], keepdims: keepdims ? 1 : 0 });
   }
 };

@@ -1,5 +1,6 @@
 /** Shared definition of MaxPooling2D and AveragePooling2D (same arguments and shape rules as Keras). */
 import type { ArgValue } from '$lib/spec/types';
+import { op, pads2d, throughNchw } from './onnx-ops';
 import { LayerError, type ArgDef, type LayerDef, type Tfjs } from './types';
 import { checkChoice, checkDataFormat, formatTuple, requireImage, toPair, windowOutputLength, withArgDefaults } from './util';
 import type * as TF from '@tensorflow/tfjs';
@@ -52,6 +53,15 @@ export function poolingLayer(kind: 'MaxPooling2D' | 'AveragePooling2D', doc: str
     toTfjs(node, { tf }) {
       const c = check(node.args);
       return lower(tf, { name: node.id, poolSize: [...c.pool], strides: [...c.strides], padding: c.padding, dataFormat: 'channelsLast' });
+    },
+    // ONNX: Transpose NHWC→NCHW, MaxPool / AveragePool with explicit pads (TF's "same" split; the padding is left out
+    // of maxima and of averages, count_include_pad=0, as TF does), Transpose back.
+    toOnnx(node, { g, inputs, inputShapes }) {
+      const o = output(inputShapes[0], node.args);
+      const [h, w] = inputShapes[0];
+      const attrs = { kernel_shape: [...o.pool], strides: [...o.strides], pads: pads2d([h, w], o.pool, o.strides, o.padding) };
+      const onnxOp = kind === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool';
+      return throughNchw(g, node.id, inputs[0], (x) => op(g, node.id, onnxOp, [x], onnxOp === 'AveragePool' ? { ...attrs, count_include_pad: 0 } : attrs));
     }
   };
 }

@@ -1,4 +1,5 @@
 import type { ArgValue, Shape } from '$lib/spec/types';
+import { op } from './onnx-ops';
 import { LayerError, type ArgDef, type LayerDef } from './types';
 import { formatTuple, formatValue, sizeOf } from './util';
 
@@ -55,5 +56,10 @@ export const reshape: LayerDef = {
     // TF.js leaves a -1 unknown in the output shape, so it gets the resolved size where the input shape is known.
     const target = inputShapes?.[0] ? resolve(inputShapes[0], node.args.target_shape) : checkTarget(node.args.target_shape);
     return tf.layers.reshape({ name: node.id, targetShape: [...target] });
+  },
+  // ONNX: Reshape to (0, ...target) with the -1 resolved: 0 copies the batch size (Keras' target shape has no batch).
+  toOnnx(node, { g, inputs, inputShapes }) {
+    const target = resolve(inputShapes[0], node.args.target_shape);
+    return op(g, node.id, 'Reshape', [inputs[0], g.constInt64([0, ...target], undefined, `${node.id}/shape`)]);
   }
 };

@@ -8,7 +8,14 @@
  * Attributes: a plain integer becomes an INT attribute, a plain non-integer a FLOAT, an array of integers INTS, a
  * string STRING. Wrap with `float()` / `floats()` where ONNX wants a float that happens to be whole (alpha=1.0).
  */
-import { onnx } from 'onnx-proto';
+import * as onnxProto from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
+
+/**
+ * onnx-proto's runtime namespace. The package is CommonJS: bundlers and vitest expose `onnx` as a named export, but
+ * Node's own ESM loader (the CLI, run by tsx) only as a property of `default`.
+ */
+const pb: typeof onnxProto.onnx = onnxProto.onnx ?? (onnxProto as unknown as { default: typeof onnxProto }).default.onnx;
 
 export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
 
@@ -179,20 +186,20 @@ export class GraphBuilder {
 // Encoding
 
 const DTYPE_CODE: Record<DType, number> = {
-  float32: onnx.TensorProto.DataType.FLOAT,
-  float16: onnx.TensorProto.DataType.FLOAT16,
-  int64: onnx.TensorProto.DataType.INT64,
-  int32: onnx.TensorProto.DataType.INT32,
-  int8: onnx.TensorProto.DataType.INT8,
-  uint8: onnx.TensorProto.DataType.UINT8,
-  bool: onnx.TensorProto.DataType.BOOL
+  float32: pb.TensorProto.DataType.FLOAT,
+  float16: pb.TensorProto.DataType.FLOAT16,
+  int64: pb.TensorProto.DataType.INT64,
+  int32: pb.TensorProto.DataType.INT32,
+  int8: pb.TensorProto.DataType.INT8,
+  uint8: pb.TensorProto.DataType.UINT8,
+  bool: pb.TensorProto.DataType.BOOL
 };
 
 const CODE_DTYPE = new Map<number, DType>(Object.entries(DTYPE_CODE).map(([k, v]) => [v, k as DType]));
 
 /** The ONNX TensorProto.DataType name of a code (for messages about types the app does not handle). */
 export function dataTypeName(code: number): string {
-  return (onnx.TensorProto.DataType as unknown as Record<number, string>)[code] ?? `type ${code}`;
+  return (pb.TensorProto.DataType as unknown as Record<number, string>)[code] ?? `type ${code}`;
 }
 
 function bytesOf(data: TensorData): Uint8Array {
@@ -217,7 +224,7 @@ function valueInfoProto(v: ValueInfo): onnx.IValueInfoProto {
 }
 
 function attrProto(name: string, v: AttrValue): onnx.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = pb.AttributeProto.AttributeType;
   if (typeof v === 'number') return Number.isInteger(v) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) {
@@ -260,7 +267,7 @@ export function encodeModel(m: OnnxModel): Uint8Array {
       valueInfo: g.valueInfo.map(valueInfoProto)
     }
   };
-  return onnx.ModelProto.encode(onnx.ModelProto.fromObject(proto)).finish();
+  return pb.ModelProto.encode(pb.ModelProto.fromObject(proto)).finish();
 }
 
 /** Wrap a built graph as a model with the app's defaults. */
@@ -290,7 +297,7 @@ function decodeTensor(t: onnx.ITensorProto): OnnxTensor {
   const dims = (t.dims ?? []).map(toNum);
   const count = dims.reduce((a, b) => a * b, 1);
   if (!dtype) throw new OnnxFormatError(`initializer ${t.name} has data type ${dataTypeName(code)}, which this viewer does not read`);
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+  if (t.dataLocation === pb.TensorProto.DataLocation.EXTERNAL) {
     throw new OnnxFormatError(`initializer ${t.name} keeps its data in an external file; save the model with its weights inside`);
   }
   let data: TensorData;
@@ -338,7 +345,7 @@ function decodeValueInfo(v: onnx.IValueInfoProto): ValueInfo & { elemType: numbe
 }
 
 function decodeAttr(a: onnx.IAttributeProto): AttrValue {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = pb.AttributeProto.AttributeType;
   switch (a.type) {
     case T.INT:
       return toNum(a.i);
@@ -362,7 +369,7 @@ export function decodeModel(bytes: Uint8Array): OnnxModel {
   if (bytes.length === 0) throw new OnnxFormatError('The file is empty');
   let p: onnx.ModelProto;
   try {
-    p = onnx.ModelProto.decode(bytes);
+    p = pb.ModelProto.decode(bytes);
   } catch (e) {
     throw new OnnxFormatError(`This is not an ONNX model: the protobuf could not be read (${(e as Error).message})`);
   }
