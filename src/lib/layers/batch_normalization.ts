@@ -41,7 +41,16 @@ function features(input: Shape, raw: Record<string, ArgValue>) {
   if (input.length === 0) throw new LayerError(`${K} needs an input with at least one axis`);
   // TF.js normalises tensors of rank 2 to 4 only (batch included).
   if (input.length > 3) throw new LayerError(`${K} supports inputs with up to 3 axes, like (height, width, channels), but gets ${formatTuple(input)} here`);
-  return { ...c, channels: input[resolveAxis(K, c.axis, input)] };
+  const axis = resolveAxis(K, c.axis, input);
+  // TF.js 4.22 applies the statistics of a non-last axis cyclically along the last axis (wrong values, no error), so
+  // eager training would silently compute something else than Keras: refuse it here, at the layer's line.
+  if (axis !== input.length - 1) {
+    throw new LayerError(
+      `${K} normalises only the last axis here (axis=-1, the channels), but axis=${c.axis} of ${formatTuple(input)} is not the last`,
+      'Leave axis out (the default -1: the last axis, the channels of an image)'
+    );
+  }
+  return { ...c, channels: input[axis] };
 }
 
 type BnInternals = { gamma?: { read(): TF.Tensor }; beta?: { read(): TF.Tensor }; movingMean?: { shape: number[] } };

@@ -57,8 +57,8 @@ const CASES: Case[] = [
   { kind: 'BatchNormalization', args: { momentum: 0.9, epsilon: 1e-5 }, inputs: [[8, 8, 3]], out: [8, 8, 3], params: [6, 6] },
   { kind: 'BatchNormalization', args: { center: false, gamma_regularizer: L2 }, inputs: [[4, 5]], out: [4, 5], params: [5, 10] },
   { kind: 'BatchNormalization', args: { center: false, scale: false }, inputs: [[6]], out: [6], params: [0, 12] },
-  { kind: 'BatchNormalization', args: { axis: 1 }, inputs: [[4, 3]], out: [4, 3], params: [8, 8] },
-  { kind: 'BatchNormalization', args: { axis: -3 }, inputs: [[2, 3, 5]], out: [2, 3, 5], params: [4, 4] },
+  { kind: 'BatchNormalization', args: { axis: 1 }, inputs: [[3]], out: [3], params: [6, 6] },
+  { kind: 'BatchNormalization', args: { axis: 3 }, inputs: [[2, 3, 5]], out: [2, 3, 5], params: [10, 10] },
   ...['relu', 'sigmoid', 'tanh', 'softmax', 'linear', 'leaky_relu', 'elu', 'gelu', 'swish'].map(
     (a): Case => ({ kind: 'Activation', args: { activation: a }, inputs: [[5]], out: [5], params: [0, 0], flops: 5 })
   ),
@@ -304,6 +304,7 @@ describe('errors', () => {
     { kind: 'Reshape', args: { target_shape: 64 }, inputs: [[64]], message: "Reshape's target_shape must be a tuple but gets 64", hint: 'Write (64,) with a comma: (64) is just a number' },
     { kind: 'BatchNormalization', args: { axis: 2 }, inputs: [[16]], message: "BatchNormalization's axis=2 is out of range for an input of shape (16,)" },
     { kind: 'BatchNormalization', args: {}, inputs: [[2, 2, 2, 3]], message: 'BatchNormalization supports inputs with up to 3 axes, like (height, width, channels), but gets (2, 2, 2, 3) here' },
+    { kind: 'BatchNormalization', args: { axis: 1 }, inputs: [[4, 3]], message: 'BatchNormalization normalises only the last axis here (axis=-1, the channels), but axis=1 of (4, 3) is not the last' },
     { kind: 'BatchNormalization', args: { momentum: 1.5 }, inputs: [[4]], message: "BatchNormalization's momentum must be a number between 0 and 1 but gets 1.5" },
     { kind: 'Dropout', args: { rate: 1 }, inputs: [[4]], message: "Dropout's rate must be a number between 0 and 0.999 but gets 1" }
   ];
