@@ -1,0 +1,35 @@
+/**
+ * Seeded dropout keep-masks shared by the compiled step and the eager loop, so both train with the same masks.
+ *
+ * mask = 1/(1−rate) where u ≥ rate, else 0 (u uniform in [0, 1) from Rng(mixSeed(seed, step, layerIndex))): the
+ * same rule as tf.dropout (floor(u + keep) / keep). `step` counts optimizer steps from 0 over the whole run.
+ *
+ * Eager side: `useDropoutMasks(tf, model, spec, seed, () => step)` makes the model's Dropout layers multiply by these
+ * masks in training (call it once after buildModel; the loop must advance the step counter after every batch).
+ */
+import { mixSeed, Rng } from '$lib/data/rng';
+import type { Tfjs } from '$lib/layers/types';
+import type { ModelSpec } from '$lib/spec/types';
+import type * as TF from '@tensorflow/tfjs';
+
+export function dropoutMask(seed: number, step: number, layerIndex: number, count: number, rate: number, out = new Float32Array(count)): Float32Array {
+  const r = new Rng(mixSeed(seed, step, layerIndex, 0xd20f));
+  const scale = 1 / (1 - rate);
+  for (let i = 0; i < count; i++) out[i] = r.next() >= rate ? scale : 0;
+  return out;
+}
+
+/** Patch the TF.js Dropout layers of `model` (built from `spec`) to use `dropoutMask` for the step `step()`. */
+export function useDropoutMasks(tf: Tfjs, model: TF.LayersModel, spec: ModelSpec, seed: number, step: () => number): void {
+  spec.layers.forEach((node, layerIndex) => {
+    if (node.kind !== 'Dropout') return;
+    const rate = typeof node.args.rate === 'number' ? node.args.rate : 0;
+    const layer = model.getLayer(node.id) as unknown as { call: (inputs: TF.Tensor | TF.Tensor[], kwargs: Record<string, unknown>) => TF.Tensor };
+    layer.call = (inputs, kwargs) => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      if (!kwargs?.training || rate === 0) return x;
+      const mask = tf.tensor(dropoutMask(seed, step(), layerIndex, x.size, rate), x.shape);
+      return tf.mul(x, mask);
+    };
+  });
+}

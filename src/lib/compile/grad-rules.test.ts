@@ -1,0 +1,293 @@
+/**
+ * Every gradient rule vs TF.js `tf.grads` (cpu backend): a tiny graph op(inputs) → ReduceSum(output · R) with R
+ * random, its generated backward pass run by ONNX Runtime (wasm), compared to TF.js on the same inputs.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-web';
+import * as tf from '@tensorflow/tfjs';
+import { encodeModel, float, GraphBuilder, makeModel } from '$lib/onnx/graph';
+import { Rng } from '$lib/data/rng';
+import { backprop, inferShapes, RULES, type Shapes } from './grad-rules';
+
+type T = tf.Tensor;
+interface In {
+  shape: number[];
+  /** Values away from 0 (Log, Sqrt, Div). */
+  positive?: boolean;
+  /** Not differentiated (labels, masks). */
+  constant?: boolean;
+  /** Few distinct values (ties inside pooling windows). */
+  ties?: boolean;
+}
+
+let seed = 1;
+function rand(shape: number[], positive = false): Float32Array {
+  const r = new Rng(seed++);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return Float32Array.from({ length: n }, () => (positive ? r.uniform(0.5, 2) : r.uniform(-1.5, 1.5)));
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / Math.max(den, 1e-3);
+}
+
+const covered = new Set<string>();
+
+async function check(ins: In[], onnx: (g: GraphBuilder, xs: string[]) => string, ref: (...xs: T[]) => T, tol = 1e-4): Promise<void> {
+  const data = ins.map((i) => (i.ties ? rand(i.shape).map((v) => Math.round(v)) : rand(i.shape, i.positive)));
+  const g = new GraphBuilder('rule');
+  const names = ins.map((inp, k) => g.input(`x${k}`, 'float32', inp.shape));
+  const y = onnx(g, names);
+  const shapes: Shapes = new Map(ins.map((inp, k) => [names[k], inp.shape]));
+  inferShapes(g, shapes);
+  const yShape = shapes.get(y)!;
+  const r = rand(yShape);
+  const n0 = g.graph.nodes.length;
+  const loss = g.node('ReduceSum', [g.node('Mul', [y, g.constFloat(r, yShape)])], { keepdims: 0 });
+  inferShapes(g, shapes, n0);
+  const forwardOps = g.graph.nodes.map((n) => n.op);
+  forwardOps.forEach((op) => covered.add(op));
+  const wrt = names.filter((_, k) => !ins[k].constant);
+  const grads = backprop(g, loss, wrt, shapes);
+  wrt.forEach((w, k) => g.output(g.node('Identity', [grads.get(w)!], {}, { outputNames: [`g${k}`] }), 'float32', shapes.get(w)!));
+  g.output(loss, 'float32', []);
+  const session = await ort.InferenceSession.create(encodeModel(makeModel(g.graph, { producerVersion: 'test' })), { executionProviders: ['wasm'] });
+  const feeds = Object.fromEntries(names.map((n, k) => [n, new ort.Tensor('float32', data[k], ins[k].shape)]));
+  const out = await session.run(feeds);
+  await session.release();
+
+  const tins = data.map((d, k) => tf.tensor(d, ins[k].shape));
+  const diffIdx = ins.map((_, k) => k).filter((k) => !ins[k].constant);
+  const f = (...xs: T[]) => {
+    const all = [...tins];
+    diffIdx.forEach((k, j) => (all[k] = xs[j]));
+    return tf.sum(tf.mul(ref(...all), tf.tensor(r, yShape)));
+  };
+  const expectLoss = (f(...diffIdx.map((k) => tins[k])).dataSync() as Float32Array)[0];
+  expect(Math.abs((out[loss].data as Float32Array)[0] - expectLoss) / Math.max(1, Math.abs(expectLoss))).toBeLessThan(1e-4);
+  const tg = tf.grads(f)(diffIdx.map((k) => tins[k]));
+  tg.forEach((t, j) => {
+    const got = out[`g${j}`].data as Float32Array;
+    const want = t.dataSync() as Float32Array;
+    expect(got.length).toBe(want.length);
+    expect(relErr(got, want), `gradient of input ${diffIdx[j]} (${forwardOps.join(',')})`).toBeLessThanOrEqual(tol);
+  });
+  tf.dispose([...tins, ...tg]);
+}
+
+const nchwToNhwc = (x: T) => tf.transpose(x, [0, 2, 3, 1]);
+const nhwcToNchw = (x: T) => tf.transpose(x, [0, 3, 1, 2]);
+
+/** (co, ci, kh, kw) → (co, ci, 2kh-1, 2kw-1) with zeros between the taps (a dilation-2 kernel as a plain one). */
+function dilate2(w: T): T {
+  const [co, ci, kh, kw] = w.shape;
+  const a = tf.slice(tf.reshape(tf.stack([w, tf.zerosLike(w)], 3), [co, ci, kh * 2, kw]), [0, 0, 0, 0], [co, ci, 2 * kh - 1, kw]);
+  return tf.slice(tf.reshape(tf.stack([a, tf.zerosLike(a)], 4), [co, ci, 2 * kh - 1, kw * 2]), [0, 0, 0, 0], [co, ci, 2 * kh - 1, 2 * kw - 1]);
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('gradient rules vs tf.grads', () => {
+  it('Add / Sub / Mul / Div with broadcasting', async () => {
+    await check([{ shape: [3, 4] }, { shape: [4] }], (g, [a, b]) => g.node('Add', [a, b]), (a, b) => tf.add(a, b));
+    await check([{ shape: [3, 4] }, { shape: [3, 1] }], (g, [a, b]) => g.node('Add', [a, b]), (a, b) => tf.add(a, b));
+    await check([{ shape: [2, 3, 4] }, { shape: [1, 4] }], (g, [a, b]) => g.node('Sub', [a, b]), (a, b) => tf.sub(a, b));
+    await check([{ shape: [1, 4] }, { shape: [3, 1] }], (g, [a, b]) => g.node('Mul', [a, b]), (a, b) => tf.mul(a, b));
+    await check([{ shape: [3, 4] }, { shape: [4], positive: true }], (g, [a, b]) => g.node('Div', [a, b]), (a, b) => tf.div(a, b));
+    // Dropout in training: x · mask (the mask is an input without gradient).
+    await check([{ shape: [4, 5] }, { shape: [4, 5], constant: true }], (g, [a, m]) => g.node('Mul', [a, m]), (a, m) => tf.mul(a, m));
+  });
+
+  it('MatMul (2-D and batched) and Gemm', async () => {
+    await check([{ shape: [5, 3] }, { shape: [3, 4] }], (g, [a, b]) => g.node('MatMul', [a, b]), (a, b) => tf.matMul(a, b));
+    await check([{ shape: [2, 5, 3] }, { shape: [3, 4] }], (g, [a, b]) => g.node('MatMul', [a, b]), (a, b) => tf.matMul(a, tf.broadcastTo(b, [2, 3, 4])));
+    await check(
+      [{ shape: [5, 3] }, { shape: [4, 3] }, { shape: [4] }],
+      (g, [a, b, c]) => g.node('Gemm', [a, b, c], { transB: 1, alpha: float(0.5), beta: float(2) }),
+      (a, b, c) => tf.add(tf.mul(tf.matMul(a, b, false, true), 0.5), tf.mul(c, 2))
+    );
+  });
+
+  it('activations', async () => {
+    const x = [{ shape: [4, 6] }];
+    await check(x, (g, [a]) => g.node('Relu', [a]), (a) => tf.relu(a));
+    await check(x, (g, [a]) => g.node('LeakyRelu', [a], { alpha: float(0.2) }), (a) => tf.leakyRelu(a, 0.2));
+    await check(x, (g, [a]) => g.node('Elu', [a], { alpha: float(1) }), (a) => tf.elu(a));
+    await check(x, (g, [a]) => g.node('Sigmoid', [a]), (a) => tf.sigmoid(a));
+    await check(x, (g, [a]) => g.node('Tanh', [a]), (a) => tf.tanh(a));
+    await check(x, (g, [a]) => g.node('Softmax', [a], { axis: -1 }), (a) => tf.softmax(a));
+    await check(x, (g, [a]) => g.node('Exp', [a]), (a) => tf.exp(a));
+    await check(x, (g, [a]) => g.node('Neg', [a]), (a) => tf.neg(a));
+    await check(x, (g, [a]) => g.node('Erf', [a]), (a) => tf.erf(a));
+    await check(x, (g, [a]) => g.node('Abs', [a]), (a) => tf.abs(a));
+    await check(x, (g, [a]) => g.node('Identity', [a]), (a) => a);
+    await check([{ shape: [4, 6], positive: true }], (g, [a]) => g.node('Log', [a]), (a) => tf.log(a));
+    await check([{ shape: [4, 6], positive: true }], (g, [a]) => g.node('Sqrt', [a]), (a) => tf.sqrt(a));
+    await check(x, (g, [a]) => g.node('Clip', [a, g.constFloat(-0.5), g.constFloat(0.7)]), (a) => tf.clipByValue(a, -0.5, 0.7));
+  });
+
+  it('reductions', async () => {
+    const x = [{ shape: [2, 3, 4] }];
+    await check(x, (g, [a]) => g.node('ReduceSum', [a, g.constInt64([1])], { keepdims: 0 }), (a) => tf.sum(a, 1));
+    await check(x, (g, [a]) => g.node('ReduceMean', [a], { axes: [0, 2], keepdims: 1 }), (a) => tf.mean(a, [0, 2], true));
+    await check(x, (g, [a]) => g.node('ReduceLogSumExp', [a], { axes: [-1], keepdims: 0 }), (a) => tf.logSumExp(a, -1));
+  });
+
+  it('layout: Transpose, Reshape, Flatten, Concat', async () => {
+    await check([{ shape: [2, 3, 4] }], (g, [a]) => g.node('Transpose', [a], { perm: [0, 2, 1] }), (a) => tf.transpose(a, [0, 2, 1]));
+    await check([{ shape: [2, 3, 4] }], (g, [a]) => g.node('Reshape', [a, g.constInt64([4, -1])]), (a) => tf.reshape(a, [4, 6]));
+    await check([{ shape: [2, 3, 4] }], (g, [a]) => g.node('Flatten', [a], { axis: 1 }), (a) => tf.reshape(a, [2, 12]));
+    await check([{ shape: [2, 3] }, { shape: [2, 2] }, { shape: [2, 1] }], (g, xs) => g.node('Concat', xs, { axis: -1 }), (a, b, c) => tf.concat([a, b, c], -1));
+  });
+
+  it('Conv with strides, asymmetric pads, dilation; bias', async () => {
+    // TF.js: NHWC, kernel (kh, kw, cin, cout), explicit padding [[0,0],[top,bottom],[left,right],[0,0]].
+    const tfConv = (x: T, w: T, b: T | null, strides: number, pads: number[], dil: number) => {
+      const y = tf.conv2d(nchwToNhwc(x) as tf.Tensor4D, tf.transpose(w, [2, 3, 1, 0]) as tf.Tensor4D, strides, [[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]], 'NHWC', dil);
+      return nhwcToNchw(b ? tf.add(y, b) : y);
+    };
+    await check(
+      [{ shape: [2, 3, 7, 7] }, { shape: [4, 3, 3, 3] }, { shape: [4] }],
+      (g, [x, w, b]) => g.node('Conv', [x, w, b], { strides: [2, 2], pads: [1, 0, 1, 1], kernel_shape: [3, 3] }),
+      (x, w, b) => tfConv(x, w, b, 2, [1, 0, 1, 1], 1)
+    );
+    await check(
+      [{ shape: [1, 2, 6, 6] }, { shape: [3, 2, 2, 3] }],
+      (g, [x, w]) => g.node('Conv', [x, w], { dilations: [2, 2], pads: [1, 1, 1, 1] }),
+      // TF.js has no conv gradient for dilation > 1: the reference dilates the kernel by inserting zeros.
+      (x, w) => tfConv(x, dilate2(w), null, 1, [1, 1, 1, 1], 1)
+    );
+    // 'same' padding as Keras writes it (auto_pad) with stride 2 on an even size.
+    await check(
+      [{ shape: [2, 2, 6, 6] }, { shape: [3, 2, 3, 3] }],
+      (g, [x, w]) => g.node('Conv', [x, w], { strides: [2, 2], auto_pad: 'SAME_UPPER', kernel_shape: [3, 3] }),
+      (x, w) => nhwcToNchw(tf.conv2d(nchwToNhwc(x) as tf.Tensor4D, tf.transpose(w, [2, 3, 1, 0]) as tf.Tensor4D, 2, 'same'))
+    );
+  });
+
+  it('MaxPool / AveragePool with strides and pads, GlobalAveragePool', async () => {
+    await check(
+      [{ shape: [2, 3, 7, 7] }],
+      (g, [x]) => g.node('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+      (x) => nhwcToNchw(tf.maxPool(nchwToNhwc(x) as tf.Tensor4D, 3, 2, 1))
+    );
+    await check(
+      [{ shape: [2, 3, 6, 6] }],
+      (g, [x]) => g.node('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] }),
+      (x) => nhwcToNchw(tf.maxPool(nchwToNhwc(x) as tf.Tensor4D, 2, 2, 'valid'))
+    );
+    // Ties: the gradient goes to the first maximum of each window (row-major), as in TF.js.
+    await check(
+      [{ shape: [2, 2, 6, 6], ties: true }],
+      (g, [x]) => g.node('MaxPool', [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] }),
+      (x) => nhwcToNchw(tf.maxPool(nchwToNhwc(x) as tf.Tensor4D, 3, 1, 'same'))
+    );
+    await check(
+      [{ shape: [2, 3, 7, 7] }],
+      (g, [x]) => g.node('AveragePool', [x], { kernel_shape: [3, 3], strides: [2, 2] }),
+      (x) => nhwcToNchw(tf.avgPool(nchwToNhwc(x) as tf.Tensor4D, 3, 2, 'valid'))
+    );
+    await check(
+      [{ shape: [2, 3, 6, 6] }],
+      (g, [x]) => g.node('AveragePool', [x], { kernel_shape: [2, 2], strides: [2, 2] }),
+      (x) => nhwcToNchw(tf.avgPool(nchwToNhwc(x) as tf.Tensor4D, 2, 2, 'valid'))
+    );
+    await check([{ shape: [2, 3, 4, 5] }], (g, [x]) => g.node('GlobalAveragePool', [x]), (x) => tf.mean(x, [2, 3], true));
+  });
+
+  it('AveragePool with pads: the true gradient (each window divides by the cells inside the input)', async () => {
+    // TF.js' avgPoolGrad divides by the full window even where the forward pass excluded padding, so the reference
+    // here is the forward pass itself through tf.grads of a differentiable formulation: conv with a ones kernel / counts.
+    const counts = (x: T) => nhwcToNchw(tf.depthwiseConv2d(tf.onesLike(nchwToNhwc(x)) as tf.Tensor4D, tf.ones([3, 3, 2, 1]) as tf.Tensor4D, 2, 'same'));
+    await check(
+      [{ shape: [1, 2, 6, 6] }],
+      (g, [x]) => g.node('AveragePool', [x], { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }),
+      (x) => {
+        const sums = tf.depthwiseConv2d(nchwToNhwc(x) as tf.Tensor4D, tf.ones([3, 3, 2, 1]) as tf.Tensor4D, 2, 'same');
+        const c = counts(x);
+        return tf.div(nhwcToNchw(sums), c);
+      }
+    );
+  });
+
+  it('BatchNorm in training mode (composition) and Dropout mask', async () => {
+    const eps = 1e-3;
+    await check(
+      [{ shape: [6, 2, 2, 3] }, { shape: [3] }, { shape: [3] }],
+      (g, [x, gamma, beta]) => {
+        const mean = g.node('ReduceMean', [x], { axes: [0, 1, 2], keepdims: 1 });
+        const d = g.node('Sub', [x, mean]);
+        const v = g.node('ReduceMean', [g.node('Mul', [d, d])], { axes: [0, 1, 2], keepdims: 1 });
+        const inv = g.node('Div', [g.constFloat(1), g.node('Sqrt', [g.node('Add', [v, g.constFloat(eps)])])]);
+        return g.node('Add', [g.node('Mul', [g.node('Mul', [d, inv]), gamma]), beta]);
+      },
+      (x, gamma, beta) => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2], false);
+        return tf.batchNorm(x, mean, variance, beta, gamma, eps);
+      }
+    );
+  });
+
+  it('losses: softmax + cross-entropy fused, MSE, MAE, L1/L2', async () => {
+    // Categorical cross-entropy from logits as the compiler writes it: mean(logsumexp(z) − Σ y·z), y one-hot.
+    const onehot = (g: GraphBuilder) => g.constFloat(Float32Array.from({ length: 20 }, (_, i) => (i % 4 === (i >> 2) % 4 ? 1 : 0)), [5, 4]);
+    await check(
+      [{ shape: [5, 4] }],
+      (g, [z]) => {
+        const y = onehot(g);
+        const lse = g.node('ReduceLogSumExp', [z], { axes: [-1], keepdims: 0 });
+        const yz = g.node('ReduceSum', [g.node('Mul', [y, z]), g.constInt64([-1])], { keepdims: 0 });
+        return g.node('ReduceMean', [g.node('Sub', [lse, yz])], { keepdims: 0 });
+      },
+      (z) => tf.mean(tf.metrics.categoricalCrossentropy(tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0], 'int32'), 4), tf.softmax(z)))
+    );
+    await check(
+      [{ shape: [5, 2] }, { shape: [5, 2], constant: true }],
+      (g, [p, y]) => {
+        const d = g.node('Sub', [p, y]);
+        return g.node('ReduceMean', [g.node('Mul', [d, d])], { keepdims: 0 });
+      },
+      (p, y) => tf.mean(tf.metrics.meanSquaredError(y, p))
+    );
+    await check(
+      [{ shape: [5, 2] }, { shape: [5, 2], constant: true }],
+      (g, [p, y]) => g.node('ReduceMean', [g.node('Abs', [g.node('Sub', [p, y])])], { keepdims: 0 }),
+      (p, y) => tf.mean(tf.metrics.meanAbsoluteError(y, p))
+    );
+    await check(
+      [{ shape: [3, 4] }],
+      (g, [w]) => {
+        const l1 = g.node('Mul', [g.constFloat(0.01), g.node('ReduceSum', [g.node('Abs', [w])], { keepdims: 0 })]);
+        const l2 = g.node('Mul', [g.constFloat(0.02), g.node('ReduceSum', [g.node('Mul', [w, w])], { keepdims: 0 })]);
+        return g.node('Add', [l1, l2]);
+      },
+      (w) => tf.regularizers.l1l2({ l1: 0.01, l2: 0.02 }).apply(w)
+    );
+  });
+
+  it('catches a wrong rule (the check can fail)', async () => {
+    const sigmoid = RULES.Sigmoid;
+    RULES.Sigmoid = { ...sigmoid, grad: RULES.Tanh.grad };
+    try {
+      await expect(check([{ shape: [3, 4] }], (g, [a]) => g.node('Sigmoid', [a]), (a) => tf.sigmoid(a))).rejects.toThrow(/gradient of input 0/);
+    } finally {
+      RULES.Sigmoid = sigmoid;
+    }
+  });
+
+  it('covers every op the layer lowerings emit', () => {
+    const lowering = ['MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Softmax', 'Erf', 'Sqrt', 'Exp', 'Log', 'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Transpose', 'Reshape', 'Flatten', 'Concat', 'Identity', 'ReduceMean', 'ReduceSum'];
+    for (const op of lowering) {
+      expect(RULES[op], op).toBeDefined();
+      expect(covered.has(op), `${op} checked against tf.grads`).toBe(true);
+    }
+  });
+});

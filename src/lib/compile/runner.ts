@@ -1,0 +1,328 @@
+/**
+ * The compiled trainer: a ModelSpec lowered once (`compileTrainStep`) to ONE ONNX graph holding K whole training
+ * steps (forward + backward + optimizer update, unrolled over a stack of K batches), run by ONNX Runtime Web.
+ *
+ * - One ORT session per (model, batch size, K), built once in `create` (`compileMs` = graph build + session creation).
+ * - Parameters and optimizer state are graph inputs and their new values graph outputs; the outputs of one run are
+ *   fed as the inputs of the next. On webgpu they stay on the GPU (`preferredOutputLocation: 'gpu-buffer'`).
+ * - `step()` queues a batch; the graph runs when K batches are queued (or on `flush()`, which runs the queued rest
+ *   through a second session compiled for that count). A batch smaller than `batchSize` (the partial last batch
+ *   of an epoch) flushes the queue and runs through its own session compiled for that size (cached), so an epoch's
+ *   trajectory matches eager training, which also trains on the partial batch.
+ * - Losses stay where they were computed until `readLosses()` (on webgpu: on the GPU; one read-back per call).
+ *
+ * ORT is passed in (`OrtModule`), never imported here: the app loads it lazily in the worker.
+ */
+import { encodeModel } from '$lib/onnx/graph';
+import type { WeightMap } from '$lib/onnx/export';
+import type { ModelSpec } from '$lib/spec/types';
+import type * as OrtNs from 'onnxruntime-web';
+import { dropoutMask } from './dropout-masks';
+import { checkCompiledSupport, CompileError, compileTrainStep, type CompiledStep } from './train-step';
+
+export { CompileError };
+export type { WeightMap };
+
+export type OrtModule = typeof import('onnxruntime-web');
+
+
+export interface CompiledTrainerOptions {
+  spec: ModelSpec;
+  batchSize: number;
+  provider: 'wasm' | 'webgpu';
+  /** Initial weights (from TF.js, so eager and compiled start equal). Trainable and non-trainable (moving stats). */
+  weights: WeightMap;
+  /** K batches per run() (amortises the per-call overhead). Default: 8 on wasm, 4 on webgpu. */
+  stepsPerRun?: number;
+  /** Seed of the dropout masks (mixed with the step number: step i always gets the same masks). */
+  seed: number;
+}
+
+export interface StepResult {
+  loss: number;
+  /** The batch's accuracy or MAE (as resolveMetrics computes it), null when the model has no metric. */
+  metric: number | null;
+}
+
+/** Why a model cannot be compiled: the op (or layer feature) it lacks, and where it is. */
+export type CompiledSupport = { ok: true } | { ok: false; op: string; layer: string; line: number; message: string };
+
+/**
+ * Whether `compileTrainStep` can lower this spec (without building sessions; cheap enough to call on every edit).
+ * A refusal names the op or feature that is missing, the layer id and its source line; eager training is unaffected.
+ */
+export function compiledSupport(spec: ModelSpec): CompiledSupport {
+  return supportOf(spec);
+}
+
+/**
+ * One compiled trainer per (model, batch size). Use:
+ * ```ts
+ * const t = await CompiledTrainer.create(ort, { spec, batchSize: 32, provider: 'wasm', weights, seed });
+ * for (const [x, y] of batches) await t.step(x, y);   // runs every K batches
+ * await t.flush();
+ * const losses = await t.readLosses();                // one entry per step since the last call
+ * ```
+ */
+export class CompiledTrainer {
+  /** Graph build + session creation, ms (the first session; later ones for other sizes are not counted). */
+  readonly compileMs: number;
+  /** The execution provider that actually runs ('wasm' or 'webgpu'); differs from the request on a silent fallback. */
+  readonly provider: string;
+  /** Nodes in the K-step graph. */
+  readonly nodeCount: number;
+  /** K: batches per run(). */
+  readonly stepsPerRun: number;
+  /** Why the requested provider is not the one that runs ('' when it is). */
+  get fallbackReason(): string {
+    return this.core.fallback;
+  }
+
+  private constructor(private core: TrainerCore) {
+    this.compileMs = core.compileMs;
+    this.provider = core.provider;
+    this.nodeCount = core.nodeCount;
+    this.stepsPerRun = core.k;
+  }
+
+  /** Compile the spec and create the session. Throws `CompileError` (from train-step.ts) for an unsupported model. */
+  static async create(ort: OrtModule, opts: CompiledTrainerOptions): Promise<CompiledTrainer> {
+    return new CompiledTrainer(await TrainerCore.create(ort, opts));
+  }
+
+  /**
+   * Queue one batch: x row-major (rows, ...inputShape), y encoded as the loss wants (like BoundData). rows is
+   * `batchSize`, or fewer for a partial last batch (which flushes the queue and runs alone). Runs the graph when K
+   * batches are queued. The arrays are copied.
+   */
+  step(x: Float32Array, y: Float32Array): Promise<void> {
+    return this.core.step(x, y);
+  }
+
+  /** Run the queued batches now (fewer than K). */
+  flush(): Promise<void> {
+    return this.core.flush();
+  }
+
+  /** Loss and metric of every step run since the last call, in order (read back from the device only here). */
+  readLosses(): Promise<StepResult[]> {
+    return this.core.readLosses();
+  }
+
+  /** Takes effect from the next queued batch. */
+  setLearningRate(lr: number): void {
+    this.core.setLearningRate(lr);
+  }
+
+  /** Current weights (flushes first), in the same WeightMap layout as the initial ones. */
+  getWeights(): Promise<WeightMap> {
+    return this.core.getWeights();
+  }
+
+  dispose(): Promise<void> {
+    return this.core.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Implementation
+
+type Tensor = OrtNs.Tensor;
+type Session = OrtNs.InferenceSession;
+
+interface Compiled {
+  step: CompiledStep;
+  session: Session;
+}
+
+function supportOf(spec: ModelSpec): CompiledSupport {
+  return checkCompiledSupport(spec);
+}
+
+const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+class TrainerCore {
+  compileMs = 0;
+  provider = 'wasm';
+  nodeCount = 0;
+  k = 1;
+  /** Why the requested provider is not the one that runs (empty when it is). */
+  fallback = '';
+  private sessions = new Map<string, Promise<Compiled>>();
+  private values = new Map<string, Tensor>();
+  private queue: { x: Float32Array; y: Float32Array }[] = [];
+  private pending: { loss: Tensor; metric: Tensor | null; count: number }[] = [];
+  private lr: number;
+  private stepIndex = 0;
+  private rowX: number;
+  private chain: Promise<void> = Promise.resolve();
+  private gpu: boolean;
+
+  private constructor(
+    private ort: OrtModule,
+    private opts: CompiledTrainerOptions
+  ) {
+    if (!opts.spec.compile) throw new CompileError('compile', '', 0, 'The model is not compiled — call model.compile(...) first');
+    this.lr = opts.spec.compile.optimizer.learningRate;
+    this.rowX = sizeOf(opts.spec.inputs[0]?.shape ?? []);
+    this.gpu = opts.provider === 'webgpu';
+    this.k = Math.max(1, Math.floor(opts.stepsPerRun ?? (opts.provider === 'webgpu' ? 4 : 8)));
+  }
+
+  static async create(ort: OrtModule, opts: CompiledTrainerOptions): Promise<TrainerCore> {
+    const core = new TrainerCore(ort, opts);
+    const t0 = performance.now();
+    const c = await core.compiled(opts.batchSize, core.k);
+    core.compileMs = performance.now() - t0;
+    core.nodeCount = c.step.nodeCount;
+    // Initial values of parameters and state.
+    for (const p of c.step.params) core.values.set(p.input, new ort.Tensor('float32', Float32Array.from(opts.weights[p.node][p.weight].data), p.shape));
+    for (const s of c.step.state) {
+      const data = typeof s.init === 'number' ? new Float32Array(sizeOf(s.shape)).fill(s.init) : Float32Array.from(s.init);
+      core.values.set(s.input, new ort.Tensor('float32', data, s.shape));
+    }
+    return core;
+  }
+
+  private compiled(batch: number, steps: number): Promise<Compiled> {
+    const key = `${batch}x${steps}`;
+    let c = this.sessions.get(key);
+    if (!c) {
+      c = (async () => {
+        const step = compileTrainStep(this.opts.spec, { batchSize: batch, steps, weights: this.opts.weights });
+        const bytes = encodeModel(step.model);
+        const stateOutputs = [...step.params.map((p) => p.output), ...step.state.map((s) => s.output)];
+        const base: OrtNs.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+        let session: Session;
+        if (this.gpu && !this.fallback) {
+          try {
+            const where: Record<string, 'gpu-buffer'> = {};
+            for (const n of stateOutputs) where[n] = 'gpu-buffer';
+            session = await this.ort.InferenceSession.create(bytes, { ...base, executionProviders: ['webgpu'], preferredOutputLocation: where });
+            this.provider = 'webgpu';
+          } catch (e) {
+            this.fallback = `webgpu could not start: ${(e as Error).message}`;
+            this.gpu = false;
+            session = await this.ort.InferenceSession.create(bytes, { ...base, executionProviders: ['wasm'] });
+            this.provider = 'wasm';
+          }
+        } else {
+          session = await this.ort.InferenceSession.create(bytes, { ...base, executionProviders: ['wasm'] });
+          this.provider = 'wasm';
+        }
+        return { step, session };
+      })();
+      this.sessions.set(key, c);
+    }
+    return c;
+  }
+
+  step(x: Float32Array, y: Float32Array): Promise<void> {
+    const rows = x.length / this.rowX;
+    if (!Number.isInteger(rows) || rows < 1 || rows > this.opts.batchSize) throw new Error(`x holds ${x.length} values: not a batch of rows of ${this.rowX}`);
+    const item = { x: Float32Array.from(x), y: Float32Array.from(y) };
+    if (rows !== this.opts.batchSize) {
+      // A partial batch: run what is queued, then this one alone through a session for its size.
+      return this.enqueue(async () => {
+        await this.runQueued();
+        await this.run(await this.compiled(rows, 1), [item]);
+      });
+    }
+    this.queue.push(item);
+    if (this.queue.length < this.k) return Promise.resolve();
+    const batches = this.queue.splice(0, this.k);
+    return this.enqueue(async () => this.run(await this.compiled(this.opts.batchSize, this.k), batches));
+  }
+
+  flush(): Promise<void> {
+    return this.enqueue(() => this.runQueued());
+  }
+
+  /** Queued batches (fewer than K) go one by one through the K = 1 session. */
+  private async runQueued(): Promise<void> {
+    const batches = this.queue.splice(0);
+    for (const b of batches) await this.run(await this.compiled(this.opts.batchSize, 1), [b]);
+  }
+
+  private enqueue(f: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(f);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async run(c: Compiled, batches: { x: Float32Array; y: Float32Array }[]): Promise<void> {
+    const { ort } = this;
+    const s = c.step;
+    const K = s.steps;
+    const xs = new Float32Array(sizeOf(s.inputs.xShape));
+    const ys = new Float32Array(sizeOf(s.inputs.yShape));
+    const rx = xs.length / K;
+    const ry = ys.length / K;
+    batches.forEach((b, k) => {
+      if (b.y.length !== ry) throw new Error(`y holds ${b.y.length} values for a batch but the loss wants ${ry}`);
+      xs.set(b.x, k * rx);
+      ys.set(b.y, k * ry);
+    });
+    const feeds: Record<string, Tensor> = {
+      [s.inputs.x]: new ort.Tensor('float32', xs, s.inputs.xShape),
+      [s.inputs.y]: new ort.Tensor('float32', ys, s.inputs.yShape),
+      [s.inputs.lr]: new ort.Tensor('float32', Float32Array.of(this.lr), [])
+    };
+    for (const m of s.masks) {
+      const data = new Float32Array(sizeOf(m.shape));
+      const per = data.length / K;
+      for (let k = 0; k < K; k++) dropoutMask(this.opts.seed, this.stepIndex + k, m.layerIndex, per, m.rate, data.subarray(k * per, (k + 1) * per));
+      feeds[m.input] = new ort.Tensor('float32', data, m.shape);
+    }
+    for (const p of s.params) feeds[p.input] = this.values.get(p.input)!;
+    for (const st of s.state) feeds[st.input] = this.values.get(st.input)!;
+    const out = await c.session.run(feeds);
+    this.stepIndex += K;
+    for (const t of [...s.params, ...s.state]) {
+      const old = this.values.get(t.input);
+      this.values.set(t.input, out[t.output]);
+      if (old && old.location === 'gpu-buffer') old.dispose();
+    }
+    this.pending.push({ loss: out[s.outputs.loss], metric: s.outputs.metric ? out[s.outputs.metric] : null, count: K });
+  }
+
+  async readLosses(): Promise<StepResult[]> {
+    await this.chain;
+    const pending = this.pending.splice(0);
+    const res: StepResult[] = [];
+    for (const p of pending) {
+      const l = (await p.loss.getData()) as Float32Array;
+      const m = p.metric ? ((await p.metric.getData()) as Float32Array) : null;
+      for (let i = 0; i < p.count; i++) res.push({ loss: l[i], metric: m ? m[i] : null });
+      if (p.loss.location === 'gpu-buffer') p.loss.dispose();
+      if (p.metric?.location === 'gpu-buffer') p.metric.dispose();
+    }
+    return res;
+  }
+
+  setLearningRate(lr: number): void {
+    this.lr = lr;
+  }
+
+  async getWeights(): Promise<WeightMap> {
+    await this.flush();
+    const c = await this.compiled(this.opts.batchSize, this.k);
+    const out: WeightMap = {};
+    const put = async (node: string, weight: string, input: string, shape: number[]) => {
+      const t = this.values.get(input)!;
+      const data = Float32Array.from((await t.getData()) as Float32Array);
+      (out[node] ??= {})[weight] = { shape: [...shape], data };
+    };
+    for (const p of c.step.params) await put(p.node, p.weight, p.input, p.shape);
+    for (const s of c.step.state) if (s.node && s.weight) await put(s.node, s.weight, s.input, s.shape);
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    for (const c of this.sessions.values()) await (await c.catch(() => null))?.session.release();
+    for (const t of this.values.values()) if (t.location === 'gpu-buffer') t.dispose();
+    this.sessions.clear();
+    this.values.clear();
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Shared by the compiled-vs-eager tests (train-step.test.ts, train-step-images.test.ts): examples, data, the eager
+ * reference (the app's own trainModel on TF.js cpu) and the compiled run (CompiledTrainer on ORT wasm).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-web';
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'vitest';
+import { bindData } from '$lib/data/bind';
+import { parseDigits } from '$lib/data/digits';
+import { makeRegression } from '$lib/data/regression';
+import { makeToy, type ToyName } from '$lib/data/toys';
+import type { BoundData, Dataset } from '$lib/data/types';
+import { buildModel } from '$lib/engines/tfjs/build';
+import { trainModel } from '$lib/engines/tfjs/train';
+import { readTfjsWeights } from '$lib/engines/tfjs/weights';
+import { parseExampleHeader } from '$lib/examples';
+import { parseProgram } from '$lib/keras/parse';
+import { inferShapes } from '$lib/spec/shape';
+import type { ModelSpec } from '$lib/spec/types';
+import { useDropoutMasks } from './dropout-masks';
+import { CompiledTrainer } from './runner';
+
+let digits: Dataset | null = null;
+export function dataset(name: string, rows: number): Dataset {
+  if (name === 'digits') {
+    digits ??= parseDigits(readFileSync('static/data/digits.bin'));
+    const d = digits as Dataset & { features: number };
+    return { ...d, x: d.x.subarray(0, rows * d.features), labels: (d as { labels: Int32Array }).labels.subarray(0, rows), n: rows, test: undefined } as Dataset;
+  }
+  if (name === 'sine' || name === 'plane') return makeRegression({ name, seed: 1, samples: rows });
+  return makeToy({ name: name as ToyName, seed: 1, samples: rows });
+}
+
+export function load(id: string): { spec: ModelSpec; data: string } {
+  const source = readFileSync(`examples/${id}.py`, 'utf8');
+  const r = parseProgram(source);
+  if (!r.spec) throw new Error(`${id}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+  return { spec: r.spec, data: parseExampleHeader(source)?.data ?? 'spiral' };
+}
+
+export function bind(ds: Dataset, spec: ModelSpec): BoundData {
+  const r = bindData(ds, spec, inferShapes(spec).summary!.outputShapes[0]);
+  if (!r.ok) throw new Error(r.message);
+  return r.data;
+}
+
+/** Eager: the app's trainModel, one epoch over the rows in order (no shuffle, no validation); losses per batch. */
+export async function eager(spec: ModelSpec, data: BoundData, batch: number, seed: number) {
+  const model = buildModel(tf, spec, seed);
+  const weights = readTfjsWeights(model, spec);
+  let step = 0;
+  useDropoutMasks(tf, model, spec, seed, () => step);
+  const losses: number[] = [];
+  const r = await trainModel(tf, model, spec, data, { seed, epochs: 1, batchSize: batch, validationSplit: 0, shuffle: false }, {
+    onEpoch: () => {},
+    onBatch: (b) => {
+      losses.push(b.loss);
+      step++;
+    },
+    shouldStop: () => false,
+    waitIfPaused: async () => {}
+  });
+  const after = readTfjsWeights(model, spec);
+  model.optimizer?.dispose();
+  model.dispose();
+  return { weights, losses, log: r.status === 'completed' ? r.history[0] : null, after };
+}
+
+export async function compiled(spec: ModelSpec, data: BoundData, batch: number, seed: number, weights: ReturnType<typeof readTfjsWeights>, k: number) {
+  const t = await CompiledTrainer.create(ort, { spec, batchSize: batch, provider: 'wasm', weights, seed, stepsPerRun: k });
+  const rx = data.x.length / data.n;
+  const ry = data.y.length / data.n;
+  for (let s = 0; s < data.n; s += batch) {
+    const e = Math.min(data.n, s + batch);
+    await t.step(data.x.subarray(s * rx, e * rx), data.y.subarray(s * ry, e * ry));
+  }
+  await t.flush();
+  const res = await t.readLosses();
+  const w = await t.getWeights();
+  await t.dispose();
+  return { res, weights: w, nodeCount: t.nodeCount, compileMs: t.compileMs };
+}
+
+export function maxRel(a: number[], b: number[]): number {
+  return Math.max(...a.map((v, i) => Math.abs(v - b[i]) / Math.max(Math.abs(b[i]), 1e-3)));
+}
+
+export const EXAMPLES = readdirSync('examples')
+  .filter((f) => f.endsWith('.py'))
+  .map((f) => f.replace(/\.py$/, ''))
+  .sort();
+
+// Batch sizes: the examples' own except for the image models (kept small for time on a loaded machine).
+const SMALL: Record<string, number> = { digits_cnn: 8, digits_mlp: 16, bn_dropout_cnn: 8 };
+
+
+/** Runs `steps` batches (the last one partial) both ways and checks losses, the epoch metric and the weights. */
+export async function compareExample(id: string, steps: number, batchOverride?: number, tol = 1e-3): Promise<void> {
+  const { spec, data: dsName } = load(id);
+  const batch = batchOverride ?? spec.fit?.batchSize ?? 32;
+  const rows = (steps - 1) * batch + Math.ceil(batch / 2);
+  const data = bind(dataset(dsName, rows), spec);
+  const seed = 7;
+  const t0 = performance.now();
+  const e = await eager(spec, data, batch, seed);
+  const t1 = performance.now();
+  const c = await compiled(spec, data, batch, seed, e.weights, 4);
+  expect(c.res).toHaveLength(steps);
+  expect(e.losses).toHaveLength(steps);
+  const losses = c.res.map((r) => r.loss);
+  const err = maxRel(losses, e.losses);
+  console.log(`${id}: batch ${batch}, ${c.nodeCount} nodes (K=4), compile ${c.compileMs.toFixed(0)} ms, eager ${(t1 - t0).toFixed(0)} ms, compiled ${(performance.now() - t1).toFixed(0)} ms; loss ${e.losses[0].toFixed(4)} → ${e.losses[steps - 1].toFixed(4)}, max rel diff ${err.toExponential(2)}`);
+  if (err > 1e-4) console.log(`${id} relative difference per step:`, losses.map((v, i) => (Math.abs(v - e.losses[i]) / Math.abs(e.losses[i])).toExponential(1)).join(' '));
+  expect(err).toBeLessThanOrEqual(tol);
+  // The epoch's metric (weighted by batch size) as the eager loop reports it.
+  const key = e.log?.acc !== undefined ? 'acc' : e.log?.mae !== undefined ? 'mae' : null;
+  if (key) {
+    let sum = 0;
+    c.res.forEach((r, i) => (sum += r.metric! * (i === steps - 1 ? data.n - (steps - 1) * batch : batch)));
+    expect(Math.abs(sum / data.n - e.log![key]!)).toBeLessThan(key === 'acc' ? 0.01 : 1e-3);
+  }
+  // Trained weights (and BatchNormalization's moving statistics) agree too.
+  for (const [node, ws] of Object.entries(e.after)) {
+    for (const [name, w] of Object.entries(ws)) {
+      const got = c.weights[node]?.[name];
+      expect(got, `${node}/${name}`).toBeDefined();
+      let num = 0;
+      let den = 0;
+      w.data.forEach((v, i) => {
+        num = Math.max(num, Math.abs(v - got!.data[i]));
+        den = Math.max(den, Math.abs(v));
+      });
+      expect(num / Math.max(den, 1e-3), `${id} ${node}/${name}`).toBeLessThan(10 * tol);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Compiled (ORT wasm, one graph per K = 4 steps) vs eager (TF.js cpu, the app's own trainModel) on the examples:
+ * same initial weights, same batches in order, same dropout masks; loss trajectories agree to 1e-3 relative over
+ * 50 steps (the last a partial batch). The image models and the 512-wide MLP are in train-step-images.test.ts.
+ */
+import * as ort from 'onnxruntime-web';
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from '$lib/engines/tfjs/build';
+import { readTfjsWeights } from '$lib/engines/tfjs/weights';
+import { getLayer } from '$lib/layers';
+import type { ModelSpec } from '$lib/spec/types';
+import { compiledSupport } from './runner';
+import { EXAMPLES, compareExample, load } from './test-helpers';
+import { CompileError, compileTrainStep } from './train-step';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  ort.env.wasm.numThreads = 1;
+});
+
+const HEAVY = ['digits_cnn', 'bn_dropout_cnn', 'wide_mlp'];
+
+describe('compiled train step vs eager TF.js, 50 steps', () => {
+  for (const id of EXAMPLES.filter((e) => !HEAVY.includes(e))) {
+    it(`${id}: same losses to 1e-3`, async () => {
+      await compareExample(id, 50, id === 'digits_mlp' ? 16 : undefined);
+    }, 60_000);
+  }
+});
+
+describe('compiledSupport', () => {
+  it('accepts every example', () => {
+    for (const id of EXAMPLES) expect(compiledSupport(load(id).spec), id).toEqual({ ok: true });
+  });
+
+  const dense = getLayer('Dense')!;
+  const lower = dense.toOnnx;
+  afterEach(() => {
+    dense.toOnnx = lower;
+  });
+
+  it('refuses an op without a gradient rule, naming the op, the layer and its line', () => {
+    const { spec } = load('spiral');
+    // A Dense lowering that emits an op the table lacks (HardSigmoid), as a future activation might.
+    dense.toOnnx = (node, ctx) => ctx.g.node('HardSigmoid', [lower!(node, ctx)], {}, { name: `${node.id}/HardSigmoid` });
+    const r = compiledSupport(spec);
+    expect(r).toMatchObject({ ok: false, op: 'HardSigmoid', layer: spec.layers[0].id, line: spec.layers[0].span.line });
+    if (!r.ok) expect(r.message).toMatch(/HardSigmoid/);
+    const model = buildModel(tf, spec, 1);
+    const weights = readTfjsWeights(model, spec);
+    model.dispose();
+    expect(() => compileTrainStep(spec, { batchSize: 4, weights })).toThrow(CompileError);
+    expect(() => compileTrainStep(spec, { batchSize: 4, weights })).toThrow(/line \d+.*HardSigmoid/);
+  });
+
+  it('names the layer whose lowering fails', () => {
+    const { spec } = load('spiral');
+    const broken: ModelSpec = JSON.parse(JSON.stringify(spec));
+    broken.layers[1].args.activation = 'no_such_activation';
+    expect(compiledSupport(broken)).toMatchObject({ ok: false, layer: broken.layers[1].id, line: broken.layers[1].span.line });
+  });
+
+  it('throws CompileError from compileTrainStep for a layer without a lowering', () => {
+    const { spec } = load('spiral');
+    const broken: ModelSpec = JSON.parse(JSON.stringify(spec));
+    broken.layers[0].kind = 'LSTM';
+    expect(() => compileTrainStep(broken, { batchSize: 4, weights: {} })).toThrow(CompileError);
+    const r = compiledSupport(broken);
+    expect(r).toMatchObject({ ok: false, op: 'LSTM', layer: broken.layers[0].id, line: broken.layers[0].span.line });
+  });
+});
