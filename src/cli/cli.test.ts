@@ -166,14 +166,14 @@ describe('runCli (in-process)', () => {
       [['check', tmp], /is not a file/],
       [['check', 'examples/spiral.py', '--format', 'keras'], /Unknown option --format/],
       [['export', 'examples/spiral.py'], /export needs --format keras\|tfjs/],
-      [['export', 'examples/spiral.py', '--format', 'onnx'], /Unknown format "onnx"[\s\S]*Formats: keras, tfjs/],
+      [['export', 'examples/spiral.py', '--format', 'tflite'], /Unknown format "tflite"[\s\S]*Formats: keras, tfjs, onnx/],
       [['export', 'examples/spiral.py', '--fromat', 'tfjs'], /Unknown option --fromat — did you mean --format\?/],
       [['export', 'examples/spiral.py', '--format', 'tfjs'], /--format tfjs needs --out DIR/],
       [['export', 'examples/spiral.py', '--format', 'tfjs', '--out'], /--out needs a value/],
       [['export', 'examples/spiral.py', '--format', 'tfjs', '--out', tmp, '--seed', 'abc'], /--seed must be a whole number, got "abc"/],
       [['export', 'examples/spiral.py', '--format', 'tfjs', '--out', tmp, '--epochs', '0'], /--epochs must be between 1 and/],
       [['export', 'examples/spiral.py', '--format', 'keras', '--epochs', '3'], /--epochs does not apply to --format keras/],
-      [['export', 'examples/spiral.py', '--format', 'keras', '--data', 'spirals'], /--data must be one of circle, xor, gaussians, spiral, sine, plane, digits; got "spirals" — did you mean spiral\?/],
+      [['export', 'examples/spiral.py', '--format', 'keras', '--data', 'spirals'], /--data must be one of circle, xor, gaussians, spiral, moons, sine, plane, digits; got "spirals" — did you mean spiral\?/],
       [['export', 'examples/digits_cnn.py', '--format', 'keras', '--noise', '0.2', '--samples', '50'], /--samples, --noise do not apply to the digits data: the Keras script loads Keras' own MNIST/],
       [['export', 'examples/digits_cnn.py', '--format', 'tfjs', '--out', tmp, '--epochs', '1', '--data-seed', '2'], /--data-seed does not apply to the digits data: they are fixed images/],
       [['export', 'examples/sine_regression.py', '--format', 'keras', '--classes', '3'], /The sine data is for regression .*--classes does not apply/],
@@ -208,7 +208,7 @@ describe('runCli (in-process)', () => {
     const unknown = await cli('export', file, '--format', 'keras');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(`${file} trains on the mnist data (its "# data: mnist" line), which the CLI does not know`);
-    expect(unknown.stderr).toContain('hint: The CLI has the data sets circle, xor, gaussians, spiral, sine, plane, digits');
+    expect(unknown.stderr).toContain('hint: The CLI has the data sets circle, xor, gaussians, spiral, moons, sine, plane, digits');
   });
 
   it('check and export keras of the digits CNN and the sine regression, in-process', async () => {

@@ -13,8 +13,11 @@ import { makeToy } from '../lib/data/toys';
 import type { ClassificationDataset, Dataset } from '../lib/data/types';
 import { buildModel } from '../lib/engines/tfjs/build';
 import { exportTfjsModel } from '../lib/engines/tfjs/export';
+import { readTfjsWeights } from '../lib/engines/tfjs/weights';
 import { EPOCH_METRICS, trainModel, type EpochLog } from '../lib/engines/tfjs/train';
 import { isRegressionData, isToyData, printKerasScript, SCRIPT_DATASETS } from '../lib/keras/print';
+import { exportOnnx, opHistogram } from '../lib/onnx/export';
+import { encodeModel } from '../lib/onnx/graph';
 import type { Tfjs } from '../lib/layers/types';
 import type { ModelSpec } from '../lib/spec/types';
 import { CliFailure, intOption, UsageError } from './args';
@@ -67,6 +70,8 @@ async function loadTf(): Promise<Tfjs> {
   const mod = (await import('@tensorflow/tfjs')) as Tfjs & { default?: Tfjs };
   const tf = typeof mod.env === 'function' ? mod : (mod.default as Tfjs);
   tf.env().set('PROD', true);
+  // Fast cpu gradients for Conv2D and pooling (see src/lib/engines/tfjs/kernels.ts).
+  (await import('../lib/engines/tfjs/kernels')).registerTrainingKernels(tf);
   await tf.setBackend('cpu');
   await tf.ready();
   return tf;
@@ -225,5 +230,47 @@ const tfjs: ExportFormat = {
   }
 };
 
+/** The app's version (package.json), written as the ONNX producer_version. */
+function appVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const onnx: ExportFormat = {
+  name: 'onnx',
+  help: [
+    'an ONNX model (opset 17, IR 8) for inference: --out FILE.onnx is required. Its weights are the',
+    'initial ones of --seed, the same as --format tfjs with that seed; input named after the Keras',
+    'Input, laid out like x_train (batch, ..., channels), batch size free; the program in metadata.'
+  ],
+  options: [],
+  async run({ program, seed, out, io }) {
+    if (out === undefined) throw new UsageError('--format onnx needs --out FILE.onnx, the file to write');
+    if (existsSync(out) && statSync(out).isDirectory()) throw new CliFailure(`${out} is a directory`, 'Give --out the path of the .onnx file to write');
+    const tf = await loadTf();
+    const model = buildModel(tf, program.spec, seed);
+    let bytes: Uint8Array;
+    let histogram: [string, number][];
+    try {
+      const m = exportOnnx(program.spec, readTfjsWeights(model, program.spec), { source: program.source, seed, producerVersion: appVersion() });
+      bytes = encodeModel(m);
+      histogram = opHistogram(m);
+    } catch (e) {
+      throw new CliFailure(`${program.file}: ${(e as Error).message}`);
+    } finally {
+      model.optimizer?.dispose();
+      model.dispose();
+    }
+    ensureDir(dirname(out) || '.');
+    write(out, bytes);
+    const nodes = histogram.reduce((a, [, n]) => a + n, 0);
+    io.out(`Wrote ${out} (${kb(bytes.byteLength)}): ONNX opset 17, ${nodes} nodes, weights of seed ${seed}.`);
+    io.out(`Ops: ${histogram.map(([op, n]) => `${op} ${n}`).join(', ')}`);
+  }
+};
+
 /** The formats of `export --format`, by name. */
-export const FORMATS: Record<string, ExportFormat> = { keras, tfjs };
+export const FORMATS: Record<string, ExportFormat> = { keras, tfjs, onnx };

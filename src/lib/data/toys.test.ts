@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { makeToy, resolveToyParams, SPIRAL_GEOMETRY, TOY_NAMES, TOYS, type ToyName } from './toys';
+import { makeToy, MOONS_GEOMETRY, resolveToyParams, SPIRAL_GEOMETRY, TOY_NAMES, TOYS, type ToyName } from './toys';
+
+const SPIRAL_FIRST_X = -0.15403471887111664;
 
 function counts(labels: Int32Array, k: number): number[] {
   const c = new Array(k).fill(0);
@@ -9,7 +11,7 @@ function counts(labels: Int32Array, k: number): number[] {
 
 describe('toy data sets', () => {
   it('has a TOYS entry with consistent defaults for every toy', () => {
-    expect(TOY_NAMES).toEqual(['circle', 'xor', 'gaussians', 'spiral']);
+    expect(TOY_NAMES).toEqual(['circle', 'xor', 'gaussians', 'spiral', 'moons']);
     for (const name of TOY_NAMES) {
       const t = TOYS[name];
       expect(t.name).toBe(name);
@@ -120,5 +122,34 @@ describe('toy data sets', () => {
       return s;
     };
     expect(spread('spiral', 0.5)).toBeGreaterThan(spread('spiral', 0.1));
+  });
+
+  it('moons: at zero noise every point lies on its half circle, and the moons interleave', () => {
+    const m = makeToy({ name: 'moons', noise: 0, seed: 4, samples: 400 });
+    const g = MOONS_GEOMETRY;
+    expect(m.numClasses).toBe(2);
+    expect(m.classNames).toEqual(['upper moon', 'lower moon']);
+    for (let i = 0; i < m.n; i++) {
+      // Undo the scaling: back to make_moons' coordinates.
+      const a = m.x[2 * i] / g.scale + g.shiftX;
+      const b = m.x[2 * i + 1] / g.scale + g.shiftY;
+      if (m.labels[i] === 0) {
+        expect(Math.hypot(a, b)).toBeCloseTo(1, 4);
+        expect(b).toBeGreaterThanOrEqual(-1e-5);
+      } else {
+        expect(Math.hypot(1 - a, 0.5 - b)).toBeCloseTo(1, 4);
+        expect(b).toBeLessThanOrEqual(0.5 + 1e-5);
+      }
+      expect(Math.abs(m.x[2 * i])).toBeLessThanOrEqual(1 + 1e-5);
+    }
+    // Interleaved: each moon's tip reaches past the other's centre along x, so no vertical line separates them.
+    const xs = (c: number) => Array.from({ length: m.n }, (_, i) => i).filter((i) => m.labels[i] === c).map((i) => m.x[2 * i]);
+    expect(Math.max(...xs(0))).toBeGreaterThan(Math.min(...xs(1)) + 0.5);
+    expect(Math.max(...xs(0))).toBeGreaterThan(0.3);
+  });
+
+  it('adding moons kept the other toys\' numbers (seeds are mixed by toy index)', () => {
+    const s = makeToy({ name: 'spiral', seed: 1, samples: 20 });
+    expect(s.x[0]).toBeCloseTo(SPIRAL_FIRST_X, 6);
   });
 });

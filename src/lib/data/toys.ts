@@ -7,7 +7,7 @@
 import { Rng, mixSeed } from './rng';
 import type { ClassificationDataset } from './types';
 
-export type ToyName = 'circle' | 'xor' | 'gaussians' | 'spiral';
+export type ToyName = 'circle' | 'xor' | 'gaussians' | 'spiral' | 'moons';
 
 export interface ToyParams {
   name: ToyName;
@@ -84,6 +84,16 @@ export const TOYS: Record<ToyName, ToyInfo> = {
     samples,
     noise: { default: 0.1, min: 0, max: 1, step: 0.01 },
     classes: { default: 3, min: 2, max: 6, step: 1 }
+  },
+  moons: {
+    name: 'moons',
+    title: 'Moons',
+    description: 'Two interleaving half circles (as scikit-learn\'s make_moons), scaled into [-1, 1]. Not linearly separable: a small hidden layer bends the boundary between them.',
+    noiseDoc: 'Gaussian jitter of each point, σ = noise × 0.25.',
+    samples,
+    noise: { default: 0.1, min: 0, max: 1, step: 0.01 },
+    classes: { default: 2, min: 2, max: 2, step: 1 },
+    classNames: () => ['upper moon', 'lower moon']
   }
 };
 
@@ -103,6 +113,13 @@ export const SPIRAL_GEOMETRY = {
 function clamp(v: number, r: ToyParamRange): number {
   return Math.min(r.max, Math.max(r.min, v));
 }
+
+/**
+ * Moons geometry (exported for tests and the numpy port): scikit-learn's make_moons — class 0 is (cos t, sin t), class 1
+ * is (1 − cos t, 0.5 − sin t), t uniform in [0, π] — shifted by −(0.5, 0.25) and scaled by 1/1.5, so x ∈ [−1, 1],
+ * y ∈ [−0.5, 0.5].
+ */
+export const MOONS_GEOMETRY = { shiftX: 0.5, shiftY: 0.25, scale: 1 / 1.5, noiseScale: 0.25 };
 
 /** Resolved parameters: defaults filled in, values clamped to the toy's ranges and rounded to integers where needed. */
 export function resolveToyParams(p: ToyParams): Required<ToyParams> {
@@ -154,6 +171,13 @@ const generators: Record<ToyName, PointFn> = {
     const a = 2 * Math.PI * (g.turns * t + cls / p.classes);
     const s = p.noise * g.noiseScale;
     return [r * Math.cos(a) + rng.normal(0, s), r * Math.sin(a) + rng.normal(0, s)];
+  },
+  moons(rng, cls, p) {
+    const g = MOONS_GEOMETRY;
+    const t = rng.uniform(0, Math.PI);
+    const [a, b] = cls === 0 ? [Math.cos(t), Math.sin(t)] : [1 - Math.cos(t), 0.5 - Math.sin(t)];
+    const s = p.noise * g.noiseScale;
+    return [(a - g.shiftX) * g.scale + rng.normal(0, s), (b - g.shiftY) * g.scale + rng.normal(0, s)];
   }
 };
 

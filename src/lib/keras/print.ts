@@ -12,7 +12,7 @@
 import { bindData } from '$lib/data/bind';
 import { DIGITS_CLASSES } from '$lib/data/digits-pack';
 import { makeRegression, NOISE_SCALE, PLANE, REGRESSION_NAMES, REGRESSIONS, resolveRegressionParams, SINE_AMPLITUDE, type RegressionName, type RegressionParams } from '$lib/data/regression';
-import { makeToy, resolveToyParams, SPIRAL_GEOMETRY, TOY_NAMES, TOYS, type ToyName, type ToyParams } from '$lib/data/toys';
+import { makeToy, resolveToyParams, MOONS_GEOMETRY, SPIRAL_GEOMETRY, TOY_NAMES, TOYS, type ToyName, type ToyParams } from '$lib/data/toys';
 import type { BoundData, ClassificationDataset, Dataset } from '$lib/data/types';
 import type { DatasetName } from '$lib/examples';
 import { getLayer } from '$lib/layers';
@@ -327,7 +327,7 @@ export function resolveScriptData(d: ScriptData): ResolvedScriptData {
 /** Keras' MNIST: image size and the number of images `keras.datasets.mnist.load_data()` gives. */
 const MNIST = { side: 28, train: 60000, test: 10000 };
 /** The split of the playground's shipped digits (static/data/digits.bin, see digits.ts), for the script's note. */
-const DIGITS_SHIPPED = { train: 8000, test: 2000 };
+const DIGITS_SHIPPED = { train: 12000, test: 2000 };
 
 export interface ScriptOptions {
   /** Adds `keras.utils.set_random_seed(seed)`, so that runs of the script repeat (Keras cannot reproduce TF.js' weights). */
@@ -384,6 +384,19 @@ function toyBody(name: ToyName): { doc: string; body: string[] } {
           'x1 = 0.55 * np.sin(a) + rng.normal(0, s, n)'
         ]
       };
+    case 'moons': {
+      const m = MOONS_GEOMETRY;
+      return {
+        doc: `Two interleaving half circles (sklearn's make_moons) shifted by -(${m.shiftX}, ${m.shiftY}) and scaled by 1/1.5; jitter sigma = noise * ${m.noiseScale}.`,
+        body: [
+          't = rng.uniform(0, np.pi, n)',
+          'a, b = (np.cos(t), np.sin(t)) if c == 0 else (1 - np.cos(t), 0.5 - np.sin(t))',
+          `s = noise * ${m.noiseScale}`,
+          `x0 = (a - ${m.shiftX}) / 1.5 + rng.normal(0, s, n)`,
+          `x1 = (b - ${m.shiftY}) / 1.5 + rng.normal(0, s, n)`
+        ]
+      };
+    }
   }
 }
 

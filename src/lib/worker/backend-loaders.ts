@@ -5,16 +5,21 @@
  */
 import type { BackendLoaders, BackendName } from '$lib/engines/backend';
 import type { Tfjs } from '$lib/layers/types';
+import { registerTrainingKernels, registerWasmTrainingKernels } from '$lib/engines/tfjs/kernels';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 
 export function createBackendLoaders(tf: Tfjs): BackendLoaders {
+  // Fast cpu gradients for Conv2D/pooling, and the Conv2DBackpropFilter kernel wasm lacks (CNNs train on wasm).
+  registerTrainingKernels(tf);
   let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
   return {
     async load(name: BackendName) {
       if (name === 'wasm' && !wasmModule) {
         wasmModule = await import('@tensorflow/tfjs-backend-wasm');
+        // Now that the package's kernels are registered: faster Conv2DBackpropInput and MaxPoolGrad replace them.
+        registerWasmTrainingKernels(tf);
         // A file map (not setWasmPath) keeps TF.js free to pick the threaded SIMD build.
         wasmModule.setWasmPaths({
           'tfjs-backend-wasm.wasm': wasmPlain,
