@@ -1,9 +1,16 @@
 import { expect, type Page } from '@playwright/test';
 
-/** Opens the playground fresh (no saved session) and waits for Monaco to replace the plain text box. */
+/**
+ * Opens the playground fresh (no saved session: localStorage and the sessions' IndexedDB are cleared before the
+ * app starts, unless sessionStorage has 'e2e-keep') and waits for Monaco to replace the plain text box.
+ */
 export async function openPlayground(page: Page) {
   await page.addInitScript(() => {
-    if (!sessionStorage.getItem('e2e-keep')) localStorage.clear();
+    if (!sessionStorage.getItem('e2e-keep')) {
+      localStorage.clear();
+      // Queued before the app's own open request, so the app always finds an empty database.
+      indexedDB.deleteDatabase('nn-playground');
+    }
   });
   await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Model code' })).toBeVisible();

@@ -1,5 +1,7 @@
 /**
- * Small, failure-tolerant persistence for the editor text and settings (localStorage).
+ * Small, failure-tolerant localStorage helpers. Sessions (code, settings, history, weights, uploads) live in
+ * IndexedDB (sessions.ts); localStorage's 'nn-playground:v1' (code and settings of the first version) is only read:
+ * at start, and once into the first session.
  * Storage that is full or unavailable (private mode) never breaks the app: it reports and keeps working in memory.
  */
 export interface StoreStatus {

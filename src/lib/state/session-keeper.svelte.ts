@@ -1,0 +1,437 @@
+/**
+ * Keeps the open session saved: watches the playground (code, data settings, backend, seed) and the training
+ * client (epoch history, run status) and writes them to the session store — content debounced, the history after
+ * every epoch (batched), the weights every few epochs and when a run pauses or ends. At start it restores the
+ * current session (or opens a share link as a new session), and it runs the sessions list (open, new, rename,
+ * delete). State as a runes class; the storage itself is `sessions.ts`, the link format `share.ts`.
+ */
+import type { EpochLog } from '$lib/engines/tfjs/train';
+import type { TrainingClient } from '$lib/worker/client.svelte';
+import type { WeightSnapshot } from '$lib/worker/protocol';
+import { specKey } from '$lib/worker/weights';
+import { DEFAULT_CODE, DEFAULT_DATA, type Playground } from './playground.svelte';
+import { SessionStore, storageProblem, type OpenOptions, type SessionContent, type SessionRecord, type SessionSummary } from './sessions';
+import { decodeShare, sharePayload, shareUrl, ShareLinkError, type SharedProgram } from './share';
+
+/** Content is saved this long after the last change; the history at most this often while training. */
+const CONTENT_DEBOUNCE_MS = 200;
+const HISTORY_DEBOUNCE_MS = 250;
+/** Weights are saved every this many epochs while training (and when a run pauses or ends). */
+export const WEIGHTS_EVERY_EPOCHS = 5;
+/** …and at most this often (fast epochs of a large model would otherwise copy megabytes many times a second). */
+const WEIGHTS_MIN_MS = 2000;
+/**
+ * localStorage key of the open session's content, written synchronously when the page is hidden or unloaded: an
+ * IndexedDB write started then may not land before the page goes, this one always does. Read (and removed) at start.
+ */
+export const PENDING_KEY = 'nn-playground:pending';
+
+export interface Notice {
+  kind: 'restored' | 'shared' | 'info';
+  text: string;
+}
+
+/** The file name of the uploaded data the program trains on (links never carry it), if it uses one. */
+function uploadedName(pg: Playground): string | undefined {
+  if (pg.data.name !== 'csv') return undefined;
+  return pg.csvTable?.fileName || 'uploaded file';
+}
+
+export class SessionKeeper {
+  /** The sessions, newest first. */
+  sessions = $state.raw<SessionSummary[]>([]);
+  currentId = $state<string | null>(null);
+  readonly current = $derived(this.sessions.find((s) => s.id === this.currentId) ?? null);
+  /** Set when saving does not work (private mode, storage full): the app keeps everything in memory. */
+  problem = $state<string | null>(null);
+  /** What was restored or opened (role=status). */
+  notice = $state<Notice | null>(null);
+  /** A share link that could not be opened (role=alert). */
+  linkError = $state<string | null>(null);
+  /** Saved weights of the open session that fit its program: "Continue" can start from them. */
+  weights = $state.raw<WeightSnapshot | null>(null);
+  /**
+   * Saved weights of a session just shown, which fit its program: the page loads them into the worker (decision
+   * boundary, export) and sets this back to null.
+   */
+  restored = $state.raw<WeightSnapshot | null>(null);
+  ready = $state(false);
+
+  #pg: Playground;
+  #client: TrainingClient;
+  #store: SessionStore | null = null;
+  #stopEffects: (() => void) | null = null;
+  #contentTimer: ReturnType<typeof setTimeout> | null = null;
+  #historyTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastContent = '';
+  #lastHistory: EpochLog[] | null = null;
+  #lastStatus = '';
+  #lastUpload: unknown = undefined;
+  #weightsAt = 0;
+  #weightsTime = 0;
+  #writes: Promise<unknown> = Promise.resolve();
+  /**
+   * The open session as last written. Saves put the whole record: IndexedDB issues the request at once (no read
+   * first), so a save started as the page is hidden or reloaded still lands, and puts land in the order made.
+   */
+  #rec: SessionRecord | null = null;
+  #onHide = (e: Event) => {
+    // pagehide comes while the page still counts as visible; visibilitychange and pageshow say which way it goes.
+    if (e.type === 'pageshow' || (e.type === 'visibilitychange' && globalThis.document?.visibilityState === 'visible')) {
+      // Back again: later edits are saved as they come, so an older copy must not win after a crash.
+      this.#dropPending();
+      return;
+    }
+    this.flush();
+    this.#writePending();
+  };
+
+  #dropPending() {
+    try {
+      globalThis.localStorage?.removeItem(PENDING_KEY);
+    } catch {
+      // nothing to drop
+    }
+  }
+
+  #writePending() {
+    if (!this.currentId || !this.#rec) return;
+    try {
+      globalThis.localStorage?.setItem(PENDING_KEY, JSON.stringify({ id: this.currentId, content: this.#pg.content() }));
+    } catch {
+      // full or unavailable: the IndexedDB save started by flush() is all there is
+    }
+  }
+
+  /** The content saved by `#writePending` on the last page hide (removed once read). */
+  #takePending(): { id: string; content: SessionContent } | null {
+    try {
+      const raw = globalThis.localStorage?.getItem(PENDING_KEY);
+      if (!raw) return null;
+      globalThis.localStorage.removeItem(PENDING_KEY);
+      const p = JSON.parse(raw);
+      return p && typeof p.id === 'string' && p.content && typeof p.content.code === 'string' ? p : null;
+    } catch {
+      return null;
+    }
+  }
+
+  constructor(pg: Playground, client: TrainingClient) {
+    this.#pg = pg;
+    this.#client = client;
+  }
+
+  /** Opens the store and restores the current session, or opens the share link in `hash` as a new session. */
+  async start(opts: OpenOptions & { hash?: string; clearHash?: () => void } = {}): Promise<void> {
+    try {
+      await this.#start(opts);
+    } catch (e) {
+      // Never leaves the page without its editor: the work stays in memory, and the user is told.
+      this.problem = storageProblem(e);
+      this.ready = true;
+    }
+  }
+
+  async #start(opts: OpenOptions & { hash?: string; clearHash?: () => void }): Promise<void> {
+    const before = JSON.stringify(this.#pg.content());
+    const store = await SessionStore.open(opts);
+    this.#store = store;
+    this.problem = store.problem;
+    store.onProblem = (m) => (this.problem = m);
+
+    const payload = sharePayload(opts.hash ?? '');
+    let opened = false;
+    if (payload !== null) {
+      opts.clearHash?.();
+      try {
+        await this.#openShared(decodeShare(payload));
+        opened = true;
+      } catch (e) {
+        this.linkError = e instanceof ShareLinkError ? e.message : `This link could not be opened (${e instanceof Error ? e.message : e}). Your own work is unchanged.`;
+      }
+    }
+    if (!opened) {
+      // The user may have typed while the store opened: their edit wins over the saved copy.
+      const untouched = JSON.stringify(this.#pg.content()) === before;
+      let rec: SessionRecord | undefined;
+      const id = await store.getCurrent();
+      if (id) rec = await store.get(id);
+      rec ??= (await store.migrateLegacy(this.#pg.content())) ?? undefined;
+      if (!rec) {
+        const newest = (await store.list())[0];
+        if (newest) rec = await store.get(newest.id);
+      }
+      const pending = this.#takePending();
+      if (rec && pending && pending.id === rec.id) {
+        const merged = { ...rec, ...pending.content };
+        if (JSON.stringify(merged) !== JSON.stringify(rec)) {
+          rec = { ...merged, updated: Date.now() };
+          await store.put(rec);
+        }
+      }
+      if (rec && untouched) await this.#show(rec, 'reload');
+      else {
+        rec = rec ? { ...rec, ...this.#pg.content(), updated: Date.now() } : await store.create(this.#pg.content());
+        await store.put(rec);
+        this.currentId = rec.id;
+        this.#rec = rec;
+        this.#lastContent = JSON.stringify(this.#pg.content());
+      }
+      await store.setCurrent(rec.id);
+    }
+    await this.refresh();
+    this.#watch();
+    globalThis.addEventListener?.('pagehide', this.#onHide);
+    globalThis.addEventListener?.('pageshow', this.#onHide);
+    globalThis.document?.addEventListener('visibilitychange', this.#onHide);
+    this.ready = true;
+  }
+
+  dispose() {
+    this.flush();
+    this.#stopEffects?.();
+    globalThis.removeEventListener?.('pagehide', this.#onHide);
+    globalThis.removeEventListener?.('pageshow', this.#onHide);
+    globalThis.document?.removeEventListener('visibilitychange', this.#onHide);
+  }
+
+  async refresh() {
+    if (this.#store) this.sessions = await this.#store.list();
+  }
+
+  /** Writes run one after another (a later save never lands before an earlier one). */
+  #queue<T>(f: () => Promise<T>): Promise<T> {
+    const p = this.#writes.then(f, f);
+    this.#writes = p.catch(() => undefined);
+    return p;
+  }
+
+  #watch() {
+    this.#stopEffects = $effect.root(() => {
+      $effect(() => {
+        const json = JSON.stringify(this.#pg.content());
+        if (json === this.#lastContent) return;
+        if (this.#contentTimer) clearTimeout(this.#contentTimer);
+        this.#contentTimer = setTimeout(() => this.#saveContent(), CONTENT_DEBOUNCE_MS);
+      });
+      $effect(() => {
+        // The uploaded CSV table is saved beside the session (it can be large: only when it changes).
+        const table = this.#pg.csvTable;
+        if (table === this.#lastUpload) return;
+        this.#lastUpload = table;
+        const id = this.currentId;
+        const store = this.#store;
+        if (!id || !store) return;
+        void store.putUpload(id, table ?? undefined).then(() => this.#put({ uploadName: table?.fileName }, id));
+      });
+      $effect(() => {
+        const history = this.#client.history;
+        const status = this.#client.status;
+        void this.#client.totalEpochs;
+        if (history === this.#lastHistory && status === this.#lastStatus) return;
+        const statusChanged = status !== this.#lastStatus;
+        this.#lastStatus = status;
+        if (statusChanged) this.#saveHistory(); // a run starting, pausing or ending is saved at once
+        else if (!this.#historyTimer) this.#historyTimer = setTimeout(() => this.#saveHistory(), HISTORY_DEBOUNCE_MS);
+        const last = history.at(-1)?.epoch ?? 0;
+        const ended = statusChanged && (status === 'paused' || status === 'stopped' || status === 'completed' || status === 'diverged');
+        if (status === 'starting') this.#weightsAt = last;
+        const due = status === 'running' && last - this.#weightsAt >= WEIGHTS_EVERY_EPOCHS && performance.now() - this.#weightsTime >= WEIGHTS_MIN_MS;
+        if (ended || due) {
+          this.#weightsAt = last;
+          this.#weightsTime = performance.now();
+          void this.#saveWeights();
+        }
+      });
+    });
+  }
+
+  /** Saves whatever is pending now (before switching sessions, when the page is hidden or closed). */
+  flush() {
+    if (this.#contentTimer) this.#saveContent();
+    if (this.#historyTimer) this.#saveHistory();
+  }
+
+  #saveContent() {
+    if (this.#contentTimer) clearTimeout(this.#contentTimer);
+    this.#contentTimer = null;
+    const content = this.#pg.content();
+    const json = JSON.stringify(content);
+    if (json === this.#lastContent) return;
+    this.#lastContent = json;
+    void this.#put(content)?.then(() => this.refresh());
+  }
+
+  /** Writes changes to the open session (see `#rec`). */
+  #put(changes: Partial<SessionRecord>, id = this.currentId): Promise<void> | undefined {
+    const store = this.#store;
+    if (!store || !id || !this.#rec || this.#rec.id !== id) return undefined;
+    this.#rec = { ...this.#rec, ...changes, id, updated: Date.now() };
+    return store.put(this.#rec);
+  }
+
+  #saveHistory() {
+    if (this.#historyTimer) clearTimeout(this.#historyTimer);
+    this.#historyTimer = null;
+    const history = this.#client.history;
+    this.#lastHistory = history;
+    void this.#put({ history: $state.snapshot(history) as EpochLog[], totalEpochs: this.#client.totalEpochs, runStatus: this.#client.status });
+  }
+
+  async #saveWeights() {
+    const id = this.currentId;
+    const store = this.#store;
+    if (!id || !store) return;
+    const snapshot = await this.#client.getWeights();
+    if (!snapshot || id !== this.currentId || this.#rec?.id !== id) return;
+    this.weights = snapshot;
+    await store.putWeights(id, snapshot);
+    await this.#put({ weightsEpoch: snapshot.epoch }, id);
+  }
+
+  /** Shows a saved session in the playground and the training panel. */
+  async #show(rec: SessionRecord, why: 'reload' | 'open' | 'shared') {
+    const store = this.#store!;
+    // Read first, then show everything at once.
+    const upload = rec.uploadName !== undefined ? await store.getUpload(rec.id) : undefined;
+    const saved = rec.weightsEpoch !== undefined ? await store.getWeights(rec.id) : undefined;
+    this.currentId = rec.id;
+    this.#rec = rec;
+    this.notice = null;
+    this.#lastUpload = (upload as Playground['csvTable']) ?? null;
+    this.#pg.csvTable = (upload as Playground['csvTable']) ?? null;
+    const note = this.#pg.load(rec);
+    this.#lastContent = JSON.stringify(this.#pg.content());
+    this.#client.restore({ history: rec.history ?? [], totalEpochs: rec.totalEpochs ?? 0, status: rec.runStatus });
+    this.#lastHistory = this.#client.history;
+    this.#lastStatus = this.#client.status;
+    this.weights = saved ?? null;
+    const spec = this.#pg.lastGood?.spec;
+    this.restored = saved && spec && this.#pg.upToDate && saved.specKey === specKey(spec) ? saved : null;
+    const n = rec.history?.length ?? 0;
+    const last = rec.history?.at(-1)?.epoch ?? 0;
+    this.#weightsAt = last;
+    const wasRunning = rec.runStatus === 'running' || rec.runStatus === 'starting' || rec.runStatus === 'paused';
+    const parts: string[] = [];
+    if (why !== 'shared' && n > 0) {
+      const epochs = `${last} ${last === 1 ? 'epoch' : 'epochs'}`;
+      if (why === 'reload' && wasRunning) parts.push(`Restored: trained ${epochs} before the page was reloaded (the run does not go on by itself).`);
+      else if (why === 'reload') parts.push(`Restored: trained ${epochs}.`);
+      else parts.push(`Opened “${rec.name}”: trained ${epochs}.`);
+      parts.push(this.canContinue ? `Press Continue to go on from epoch ${this.weights!.epoch}, or Train to start again.` : 'Press Train to train again.');
+    } else if (why === 'open') parts.push(`Opened “${rec.name}”.`);
+    if (note) parts.push(note);
+    if (parts.length) this.notice = { kind: why === 'shared' ? 'shared' : 'restored', text: parts.join(' ') };
+  }
+
+  /** Whether the saved weights fit the current program and can continue the run shown. */
+  get canContinue(): boolean {
+    const w = this.weights;
+    const spec = this.#pg.lastGood?.spec;
+    if (!w || !spec || w.epoch <= 0) return false;
+    const total = spec.fit?.epochs ?? 1;
+    return w.specKey === specKey(spec) && w.epoch < total && !this.#client.busy;
+  }
+
+  /**
+   * The weights to continue from (with the curves trimmed to their epoch), or null when they do not fit the
+   * program any more. The caller trains with `initialWeights` + `startEpoch` and keeps the history.
+   */
+  prepareContinue(): WeightSnapshot | null {
+    if (!this.canContinue) return null;
+    const w = this.weights!;
+    this.#client.history = this.#client.history.filter((h) => h.epoch <= w.epoch);
+    this.notice = null;
+    return w;
+  }
+
+  async #openShared(program: SharedProgram) {
+    const store = this.#store!;
+    const content: SessionContent = { code: program.code, mine: null, data: program.data, backend: program.backend, seed: program.seed };
+    const rec = await store.create(content, await store.nextName('Shared program'));
+    await store.setCurrent(rec.id);
+    await this.#show(rec, 'shared');
+    const parts = [`Opened a shared program as a new session, “${rec.name}” (your other sessions are in the list). Nothing trains until you press Train.`];
+    if (program.uploadedData) parts.push(`It was made with uploaded data (“${program.uploadedData}”), which links do not include: upload it again to train.`);
+    if (this.notice?.text) parts.push(this.notice.text);
+    this.notice = { kind: 'shared', text: parts.join(' ') };
+  }
+
+  /** The link to the current program and settings (no weights, no uploaded data). */
+  shareLink(base = `${location.origin}${location.pathname}`): { url: string; note: string | null } {
+    const c = this.#pg.content();
+    const uploaded = uploadedName(this.#pg);
+    const url = shareUrl(base, { code: c.code, data: c.data, backend: c.backend, seed: c.seed, ...(uploaded ? { uploadedData: uploaded } : {}) });
+    return { url, note: uploaded ? `The uploaded data (“${uploaded}”) is not included in the link: whoever opens it uploads their own.` : null };
+  }
+
+  #busyMessage(): boolean {
+    if (!this.#client.busy) return false;
+    this.notice = { kind: 'info', text: 'Stop the training first: a session opens when nothing is running.' };
+    return true;
+  }
+
+  async open(id: string) {
+    if (!this.#store || id === this.currentId || this.#busyMessage()) return;
+    this.flush();
+    await this.#writes;
+    const rec = await this.#store.get(id);
+    if (!rec) {
+      this.notice = { kind: 'info', text: 'That session is no longer saved.' };
+      await this.refresh();
+      return;
+    }
+    this.linkError = null;
+    await this.#show(rec, 'open');
+    await this.#queue(() => this.#store!.setCurrent(id));
+    await this.refresh();
+  }
+
+  async create() {
+    if (!this.#store || this.#busyMessage()) return;
+    this.flush();
+    await this.#writes;
+    const content: SessionContent = { code: DEFAULT_CODE, mine: null, data: { ...DEFAULT_DATA }, backend: this.#pg.backend, seed: 1 };
+    const rec = await this.#store.create(content);
+    await this.#store.setCurrent(rec.id);
+    await this.#show(rec, 'open');
+    this.notice = { kind: 'info', text: `Started “${rec.name}”.` };
+    await this.refresh();
+  }
+
+  async rename(id: string, name: string) {
+    if (!this.#store) return;
+    if (id === this.currentId && this.#rec) await this.#put({ name: name.trim() || 'Untitled session' });
+    else await this.#queue(() => this.#store!.rename(id, name));
+    await this.refresh();
+  }
+
+  async remove(id: string) {
+    const store = this.#store;
+    if (!store) return;
+    if (id === this.currentId && this.#busyMessage()) return;
+    if (id === this.currentId) {
+      // Nothing pending may write the deleted session back.
+      this.#rec = null;
+      if (this.#contentTimer) clearTimeout(this.#contentTimer);
+      if (this.#historyTimer) clearTimeout(this.#historyTimer);
+      this.#contentTimer = this.#historyTimer = null;
+    }
+    await this.#queue(() => store.delete(id));
+    await this.refresh();
+    if (id === this.currentId) {
+      const next = this.sessions[0];
+      if (next) {
+        const rec = await store.get(next.id);
+        if (rec) {
+          await this.#show(rec, 'open');
+          await store.setCurrent(rec.id);
+          return;
+        }
+      }
+      this.currentId = null;
+      this.#rec = null;
+      await this.create();
+    }
+  }
+}
