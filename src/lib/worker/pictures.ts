@@ -1,0 +1,93 @@
+/**
+ * The pictures a training run sends besides its epoch logs: per-batch losses (raw and smoothed), weight and
+ * gradient histograms and Conv2D filters every so often, and test-set evaluations. Everything is reduced in the
+ * worker (bin counts, filter means, predicted labels) so the UI receives little. Each picture takes at most about
+ * a tenth of the run: a slow one (a software GPU) is spaced out.
+ */
+import { convFilters, evaluateClassifier, layerHistograms } from '$lib/engines/tfjs/inspect';
+import type { BatchLog, GradientValues } from '$lib/engines/tfjs/train';
+import type { Tfjs } from '$lib/layers/types';
+import type * as TF from '@tensorflow/tfjs';
+import type { TrainEvent, TrainRequest } from './protocol';
+
+export interface PicturesOptions {
+  /** Minimum ms between histogram snapshots (default 500). */
+  histogramMs?: number;
+  /** Weight of the past in the smoothed loss (exponential moving average, bias-corrected). Default 0.9. */
+  smoothing?: number;
+}
+
+export type Pictures = ReturnType<typeof createPictures>;
+
+export function createPictures(
+  tf: Tfjs,
+  model: TF.LayersModel,
+  request: TrainRequest,
+  emit: (e: TrainEvent) => void,
+  opts: PicturesOptions = {}
+) {
+  const histogramMs = opts.histogramMs ?? 500;
+  const beta = opts.smoothing ?? 0.9;
+  let xs: number[] = [];
+  let losses: number[] = [];
+  let smoothed: number[] = [];
+  let ema = 0;
+  let steps = 0;
+  let nextHistogram = performance.now() + histogramMs;
+  let nextEval = -Infinity;
+  let lastGrads: GradientValues[] | undefined;
+  const sampleShape = request.data.xShape.slice(1);
+  const test = request.test && request.data.numClasses > 0 && request.test.n > 0 ? request.test : null;
+
+  const histograms = async (epoch: number, batch: number, grads?: GradientValues[]) => {
+    const t0 = performance.now();
+    const layers = await layerHistograms(tf, model, grads);
+    if (layers.length) emit({ type: 'histograms', epoch, batch, layers });
+    const filters = await convFilters(tf, model);
+    if (filters.length) emit({ type: 'filters', epoch, batch, layers: filters });
+    const cost = performance.now() - t0;
+    nextHistogram = performance.now() + Math.max(histogramMs, 9 * cost);
+  };
+
+  const evaluate = async (epoch: number, final: boolean) => {
+    if (!test) return;
+    const t0 = performance.now();
+    if (!final && t0 < nextEval) return;
+    const ev = await evaluateClassifier(tf, model, test, sampleShape, Math.max(2, request.data.numClasses));
+    const ms = performance.now() - t0;
+    emit({ type: 'evaluation', epoch, final, ms, ...ev });
+    nextEval = performance.now() + 9 * ms;
+  };
+
+  return {
+    /** Initial weights (and filters) before the first step. */
+    start: () => histograms(0, 0),
+    batch(log: BatchLog) {
+      steps++;
+      ema = beta * ema + (1 - beta) * log.loss;
+      xs.push(log.epoch - 1 + log.batch / log.batches);
+      losses.push(log.loss);
+      smoothed.push(ema / (1 - beta ** steps));
+    },
+    /** Moves the per-batch losses gathered since the last call to the front of `queue`, as one event. */
+    drainBatches(queue: TrainEvent[]) {
+      if (!xs.length) return;
+      queue.unshift({ type: 'batches', x: Float32Array.from(xs), loss: Float32Array.from(losses), smoothed: Float32Array.from(smoothed) });
+      xs = [];
+      losses = [];
+      smoothed = [];
+    },
+    wantGradients: () => performance.now() >= nextHistogram,
+    async gradients(grads: GradientValues[], at: { epoch: number; batch: number }) {
+      lastGrads = grads;
+      await histograms(at.epoch, at.batch, grads);
+    },
+    /** After an epoch: the test set, when time allows. */
+    epoch: (epoch: number) => evaluate(epoch, false),
+    /** After the run: final histograms (with the last captured gradients) and the test set. */
+    async end(epoch: number, batch: number) {
+      await histograms(epoch, batch, lastGrads);
+      await evaluate(epoch, true);
+    }
+  };
+}
