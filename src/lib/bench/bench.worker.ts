@@ -13,6 +13,8 @@ import type { ModelSpec } from '$lib/spec/types';
 import { benchModel } from './models';
 import { fitEpochs, measureCell, toRow } from './runner';
 import { emptyRow, type BenchRow, type Cell, type RepeatOptions } from './suite';
+import { measureOrtCell } from './ort-cells';
+import { loadOrt } from '$lib/onnx/load-ort';
 
 const loaders = createBackendLoaders(tf);
 
@@ -46,6 +48,14 @@ const api = {
     if (!info) return { row: emptyRow(cell, 'unavailable', `unavailable: ${initError}`), values: null };
     const m = benchModel(cell.model);
     try {
+      if (cell.engine === 'ort') {
+        // ONNX Runtime cells (ort-cells.ts): TF.js only builds the seeded weights.
+        const r = await measureOrtCell(await loadOrt(), tf, m, cell, { repeats: opts.repeats, seed: opts.seed });
+        const row = toRow(cell, m, r, null, opts.reference);
+        row.actualBackend = r.provider;
+        row.backendDetail = `ONNX Runtime ${r.provider === 'webgpu' ? 'WebGPU' : 'WASM'}${cell.mode === 'train-compiled' ? ` (compiled step: ${r.nodeCount} nodes for ${r.stepsPerRun} steps per run, compiled in ${r.compileMs.toFixed(0)} ms)` : ` (session ${r.compileMs.toFixed(0)} ms)`}`;
+        return Comlink.transfer({ row, values: r.values }, [r.values.buffer as ArrayBuffer]);
+      }
       const r = await measureCell(tf, m, cell, { repeats: opts.repeats, seed: opts.seed });
       const row = toRow(cell, m, r, info, opts.reference);
       // Backend start-up is paid once per worker, by its first cell; later rows leave it out.
@@ -66,7 +76,8 @@ const api = {
   async reference(cell: Cell, seed: number, warmCalls: number): Promise<Float32Array | null> {
     await api.init(cell.backend);
     try {
-      const r = await measureCell(tf, benchModel(cell.model), cell, {
+      // The compiled step's reference is the eager step on TF.js CPU (same weights and batch: the same losses).
+      const r = await measureCell(tf, benchModel(cell.model), cell.mode === 'train-compiled' ? { ...cell, mode: 'train-eager' } : cell, {
         repeats: { warmCalls, minRepeats: 0, maxRepeats: 0, budgetMs: 0 },
         seed,
         referenceOnly: true

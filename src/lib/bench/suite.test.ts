@@ -28,9 +28,11 @@ describe('planCells', () => {
     expect(() => validateFilters({ models: ['tiny'], engines: ['tfjs-wasm'], backends: ['wasm'], modes: ['infer-256'] })).not.toThrow();
   });
 
-  it('says why ONNX Runtime cells and the compiled step are unavailable', () => {
-    expect(staticUnavailable({ engine: 'ort', mode: 'infer' })).toBe('unavailable: ONNX export and the compiled train step are not built yet');
-    expect(staticUnavailable({ engine: 'tfjs', mode: 'train-compiled' })).toMatch(/^unavailable: the compiled train step/);
+  it('runs ONNX Runtime inference and the compiled step; says why the other engine/mode pairs are unavailable', () => {
+    expect(staticUnavailable({ engine: 'ort', mode: 'infer' })).toBeNull();
+    expect(staticUnavailable({ engine: 'ort', mode: 'train-compiled' })).toBeNull();
+    expect(staticUnavailable({ engine: 'ort', mode: 'train-eager' })).toMatch(/^unavailable: ONNX Runtime has no eager training/);
+    expect(staticUnavailable({ engine: 'tfjs', mode: 'train-compiled' })).toMatch(/^unavailable: TF.js trains eagerly/);
     expect(staticUnavailable({ engine: 'tfjs', mode: 'train-eager' })).toBeNull();
   });
 });

@@ -97,13 +97,13 @@ export const cellKey = (c: Cell) => `${c.model}|${c.engine}-${c.backend}|${c.mod
 /** Cells that must give the same numbers: same model, mode and batch (the engine and backend differ). */
 export const referenceKey = (c: Pick<Cell, 'model' | 'mode' | 'batch'>) => `${c.model}|${c.mode}|${c.batch}`;
 
-export const ORT_MISSING = 'unavailable: ONNX export and the compiled train step are not built yet';
-export const COMPILED_MISSING = 'unavailable: the compiled train step (an ONNX graph run by ONNX Runtime) is not built yet; TF.js only trains eagerly';
+export const ORT_EAGER = 'unavailable: ONNX Runtime has no eager training; its training step is the compiled one (train-compiled)';
+export const COMPILED_TFJS = 'unavailable: TF.js trains eagerly; the compiled step (one ONNX graph) runs on ONNX Runtime (ort-wasm, ort-webgpu)';
 
 /** Why a cell cannot run at all, known before running it; null when it should run. */
 export function staticUnavailable(cell: Pick<Cell, 'engine' | 'mode'>): string | null {
-  if (cell.engine === 'ort') return ORT_MISSING;
-  if (cell.mode === 'train-compiled') return COMPILED_MISSING;
+  if (cell.engine === 'ort' && cell.mode === 'train-eager') return ORT_EAGER;
+  if (cell.engine === 'tfjs' && cell.mode === 'train-compiled') return COMPILED_TFJS;
   return null;
 }
 

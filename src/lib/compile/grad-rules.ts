@@ -321,15 +321,24 @@ export const RULES: Record<string, OpRule> = {
       const as = c.shape(a);
       const bs = c.shape(b);
       const ys = c.shape(c.node.outputs[0]);
-      const ga = need[0] ? unbroadcast(c.g, c.g.node('MatMul', [gy, swapLast(c.g, b, bs.length)]), [...ys.slice(0, -2), as[as.length - 2], as[as.length - 1]], as) : null;
+      // 2-D operands: Gemm with transA / transB instead of Transpose + MatMul (one node less each: on WebGPU every
+      // node is a dispatch).
+      const flat2 = as.length === 2 && bs.length === 2;
+      const ga = !need[0]
+        ? null
+        : flat2
+          ? c.g.node('Gemm', [gy, b], { transB: 1 })
+          : unbroadcast(c.g, c.g.node('MatMul', [gy, swapLast(c.g, b, bs.length)]), [...ys.slice(0, -2), as[as.length - 2], as[as.length - 1]], as);
       let gb: string | null = null;
       if (need[1]) {
-        if (bs.length === 2 && as.length > 2) {
+        if (flat2) {
+          gb = c.g.node('Gemm', [a, gy], { transA: 1 });
+        } else if (bs.length === 2 && as.length > 2) {
           // (…, m, k) × (k, n): fold the leading axes into rows.
           const k = as[as.length - 1];
           const a2 = c.g.node('Reshape', [a, c.g.constInt64([-1, k])]);
           const g2 = c.g.node('Reshape', [gy, c.g.constInt64([-1, bs[1]])]);
-          gb = c.g.node('MatMul', [c.g.node('Transpose', [a2], { perm: [1, 0] }), g2]);
+          gb = c.g.node('Gemm', [a2, g2], { transA: 1 });
         } else {
           gb = unbroadcast(c.g, c.g.node('MatMul', [swapLast(c.g, a, as.length), gy]), [...ys.slice(0, -2), bs[bs.length - 2], bs[bs.length - 1]], bs);
         }

@@ -48,6 +48,16 @@ const sub = (g: GraphBuilder, a: string, b: string) => g.node('Sub', [a, b]);
 const div = (g: GraphBuilder, a: string, b: string) => g.node('Div', [a, b]);
 const sqrt = (g: GraphBuilder, a: string) => g.node('Sqrt', [a]);
 
+/** −lr, emitted once per graph (the K unrolled steps share it: on WebGPU every node is a dispatch). */
+const negated = new WeakMap<GraphBuilder, Map<string, string>>();
+function negLearningRate(g: GraphBuilder, lr: string): string {
+  let m = negated.get(g);
+  if (!m) negated.set(g, (m = new Map()));
+  let v = m.get(lr);
+  if (!v) m.set(lr, (v = g.node('Neg', [lr])));
+  return v;
+}
+
 /** The update plan for a spec's optimizer (Keras argument names and defaults, as makeOptimizer reads them). */
 export function optimizerPlan(opt: OptimizerSpec): OptimizerPlan {
   const a = opt.args ?? {};
@@ -103,7 +113,7 @@ export function optimizerPlan(opt: OptimizerSpec): OptimizerPlan {
           const epsc = c(g, eps);
           const corr1 = sub(g, one, p1);
           const corr2 = sub(g, one, p2);
-          const negLr = g.node('Neg', [lr]);
+          const negLr = negLearningRate(g, lr);
           const out = params.map((p) => {
             const m = add(g, mul(g, p.slots[0], b1c), mul(g, p.grad, nb1));
             const v = add(g, mul(g, p.slots[1], b2c), mul(g, mul(g, p.grad, p.grad), nb2));
@@ -164,7 +174,7 @@ export function optimizerPlan(opt: OptimizerSpec): OptimizerPlan {
         globals: [],
         emit(g, lr, params) {
           const epsC = c(g, BACKEND_EPSILON);
-          const negLr = g.node('Neg', [lr]);
+          const negLr = negLearningRate(g, lr);
           const out = params.map((p) => {
             const acc = add(g, p.slots[0], mul(g, p.grad, p.grad));
             const value = add(g, mul(g, div(g, p.grad, sqrt(g, add(g, acc, epsC))), negLr), p.value);

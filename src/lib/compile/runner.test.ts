@@ -76,6 +76,19 @@ describe('CompiledTrainer', () => {
     const t = await CompiledTrainer.create(ort, { spec, batchSize: 16, provider: 'webgpu', weights, seed: 1, stepsPerRun: 2 });
     expect(t.provider).toBe('wasm');
     expect(t.fallbackReason).toMatch(/webgpu/);
+    expect(t.graphCapture).toEqual({ active: false, error: '' });
+    await t.step(...batch(0));
+    await t.step(...batch(1));
+    expect(await t.readLosses()).toHaveLength(2);
+    await t.dispose();
+  });
+
+  it('graphCapture (experimental, webgpu only) is off where webgpu cannot start, and says why; training still runs', async () => {
+    const { spec, weights, batch } = setup();
+    const t = await CompiledTrainer.create(ort, { spec, batchSize: 16, provider: 'webgpu', weights, seed: 1, stepsPerRun: 2, graphCapture: true });
+    expect(t.provider).toBe('wasm');
+    expect(t.graphCapture.active).toBe(false);
+    expect(t.graphCapture.error).toMatch(/webgpu/);
     await t.step(...batch(0));
     await t.step(...batch(1));
     expect(await t.readLosses()).toHaveLength(2);

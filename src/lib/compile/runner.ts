@@ -18,7 +18,7 @@ import type { WeightMap } from '$lib/onnx/export';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as OrtNs from 'onnxruntime-web';
 import { dropoutMask } from './dropout-masks';
-import { checkCompiledSupport, CompileError, compileTrainStep, type CompiledStep } from './train-step';
+import { checkCompiledSupport, CompileError, compileTrainStep, type CompiledStep, type TensorSlot } from './train-step';
 
 export { CompileError };
 export type { WeightMap };
@@ -36,6 +36,12 @@ export interface CompiledTrainerOptions {
   stepsPerRun?: number;
   /** Seed of the dropout masks (mixed with the step number: step i always gets the same masks). */
   seed: number;
+  /**
+   * EXPERIMENTAL, webgpu only, off by default, NOT yet tested in a browser: run the K-step session with WebGPU graph
+   * capture (see `GraphCapture` below). Any error while setting it up or running it falls back to the plain path;
+   * `graphCapture` on the trainer says whether it is in use and why not.
+   */
+  graphCapture?: boolean;
 }
 
 export interface StepResult {
@@ -76,6 +82,11 @@ export class CompiledTrainer {
   /** Why the requested provider is not the one that runs ('' when it is). */
   get fallbackReason(): string {
     return this.core.fallback;
+  }
+
+  /** Whether WebGPU graph capture runs the K-step session (only with `graphCapture: true`), and why not if it failed. */
+  get graphCapture(): { active: boolean; error: string } {
+    return { active: this.core.capture !== null, error: this.core.captureError };
   }
 
   private constructor(private core: TrainerCore) {
@@ -141,6 +152,9 @@ function supportOf(spec: ModelSpec): CompiledSupport {
 
 const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
+/** The tensors a run reads and returns new values of: the flat parameter vector and every state tensor. */
+const carried = (s: CompiledStep): TensorSlot[] => (s.flat ? [s.flat, ...s.state] : s.state);
+
 class TrainerCore {
   compileMs = 0;
   provider = 'wasm';
@@ -157,6 +171,10 @@ class TrainerCore {
   private rowX: number;
   private chain: Promise<void> = Promise.resolve();
   private gpu: boolean;
+  /** The graph-capture path (experimental, opt-in), null when not in use. */
+  capture: GraphCapture | null = null;
+  captureError = '';
+  private deadCaptures: GraphCapture[] = [];
 
   private constructor(
     private ort: OrtModule,
@@ -175,11 +193,25 @@ class TrainerCore {
     const c = await core.compiled(opts.batchSize, core.k);
     core.compileMs = performance.now() - t0;
     core.nodeCount = c.step.nodeCount;
-    // Initial values of parameters and state.
-    for (const p of c.step.params) core.values.set(p.input, new ort.Tensor('float32', Float32Array.from(opts.weights[p.node][p.weight].data), p.shape));
+    // Initial values of parameters (one flat vector, see train-step.ts) and state.
+    const flat = c.step.flat;
+    if (flat) {
+      const data = new Float32Array(sizeOf(flat.shape));
+      for (const p of c.step.params) data.set(opts.weights[p.node][p.weight].data.subarray(0, p.size), p.offset);
+      core.values.set(flat.input, new ort.Tensor('float32', data, flat.shape));
+    }
     for (const s of c.step.state) {
       const data = typeof s.init === 'number' ? new Float32Array(sizeOf(s.shape)).fill(s.init) : Float32Array.from(s.init);
       core.values.set(s.input, new ort.Tensor('float32', data, s.shape));
+    }
+    if (opts.graphCapture && core.gpu && core.provider === 'webgpu') {
+      try {
+        core.capture = await GraphCapture.create(ort, c.step);
+      } catch (e) {
+        core.captureError = `graph capture could not start: ${(e as Error).message}`;
+      }
+    } else if (opts.graphCapture) {
+      core.captureError = 'graph capture needs the webgpu provider';
     }
     return core;
   }
@@ -191,7 +223,7 @@ class TrainerCore {
       c = (async () => {
         const step = compileTrainStep(this.opts.spec, { batchSize: batch, steps, weights: this.opts.weights });
         const bytes = encodeModel(step.model);
-        const stateOutputs = [...step.params.map((p) => p.output), ...step.state.map((s) => s.output)];
+        const stateOutputs = carried(step).map((t) => t.output);
         const base: OrtNs.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
         let session: Session;
         if (this.gpu && !this.fallback) {
@@ -254,6 +286,20 @@ class TrainerCore {
     const { ort } = this;
     const s = c.step;
     const K = s.steps;
+    if (this.capture && s.batchSize === this.opts.batchSize && K === this.k) {
+      try {
+        const feeds = this.hostFeeds(s, batches);
+        const r = await this.capture.run(this.values, feeds);
+        this.stepIndex += K;
+        this.pending.push({ ...r, count: K });
+        return;
+      } catch (e) {
+        // Fall back to the plain path for good (the carried values are untouched until a captured run succeeds).
+        this.captureError = `graph capture failed, running without it: ${(e as Error).message}`;
+        this.deadCaptures.push(this.capture);
+        this.capture = null;
+      }
+    }
     const xs = new Float32Array(sizeOf(s.inputs.xShape));
     const ys = new Float32Array(sizeOf(s.inputs.yShape));
     const rx = xs.length / K;
@@ -274,11 +320,11 @@ class TrainerCore {
       for (let k = 0; k < K; k++) dropoutMask(this.opts.seed, this.stepIndex + k, m.layerIndex, per, m.rate, data.subarray(k * per, (k + 1) * per));
       feeds[m.input] = new ort.Tensor('float32', data, m.shape);
     }
-    for (const p of s.params) feeds[p.input] = this.values.get(p.input)!;
-    for (const st of s.state) feeds[st.input] = this.values.get(st.input)!;
+    const state = carried(s);
+    for (const t of state) feeds[t.input] = this.values.get(t.input)!;
     const out = await c.session.run(feeds);
     this.stepIndex += K;
-    for (const t of [...s.params, ...s.state]) {
+    for (const t of state) {
       const old = this.values.get(t.input);
       this.values.set(t.input, out[t.output]);
       if (old && old.location === 'gpu-buffer') old.dispose();
@@ -308,21 +354,213 @@ class TrainerCore {
     await this.flush();
     const c = await this.compiled(this.opts.batchSize, this.k);
     const out: WeightMap = {};
-    const put = async (node: string, weight: string, input: string, shape: number[]) => {
-      const t = this.values.get(input)!;
-      const data = Float32Array.from((await t.getData()) as Float32Array);
-      (out[node] ??= {})[weight] = { shape: [...shape], data };
-    };
-    for (const p of c.step.params) await put(p.node, p.weight, p.input, p.shape);
-    for (const s of c.step.state) if (s.node && s.weight) await put(s.node, s.weight, s.input, s.shape);
+    const read = async (input: string) => (await this.values.get(input)!.getData()) as Float32Array;
+    const put = (node: string, weight: string, shape: number[], data: Float32Array) => ((out[node] ??= {})[weight] = { shape: [...shape], data });
+    if (c.step.flat) {
+      const flat = await read(c.step.flat.input);
+      for (const p of c.step.params) put(p.node, p.weight, p.shape, flat.slice(p.offset, p.offset + p.size));
+    }
+    for (const s of c.step.state) if (s.node && s.weight) put(s.node, s.weight, s.shape, Float32Array.from(await read(s.input)));
     return out;
+  }
+
+  /** x, y, lr and the dropout masks of one run, on the host (the graph-capture path uploads them). */
+  private hostFeeds(s: CompiledStep, batches: { x: Float32Array; y: Float32Array }[]): Map<string, Float32Array> {
+    const K = s.steps;
+    const xs = new Float32Array(sizeOf(s.inputs.xShape));
+    const ys = new Float32Array(sizeOf(s.inputs.yShape));
+    const rx = xs.length / K;
+    const ry = ys.length / K;
+    batches.forEach((b, k) => {
+      if (b.y.length !== ry) throw new Error(`y holds ${b.y.length} values for a batch but the loss wants ${ry}`);
+      xs.set(b.x, k * rx);
+      ys.set(b.y, k * ry);
+    });
+    const feeds = new Map<string, Float32Array>([
+      [s.inputs.x, xs],
+      [s.inputs.y, ys],
+      [s.inputs.lr, Float32Array.of(this.lr)]
+    ]);
+    for (const m of s.masks) {
+      const data = new Float32Array(sizeOf(m.shape));
+      const per = data.length / K;
+      for (let k = 0; k < K; k++) dropoutMask(this.opts.seed, this.stepIndex + k, m.layerIndex, per, m.rate, data.subarray(k * per, (k + 1) * per));
+      feeds.set(m.input, data);
+    }
+    return feeds;
   }
 
   async dispose(): Promise<void> {
     await this.chain.catch(() => undefined);
     for (const c of this.sessions.values()) await (await c.catch(() => null))?.session.release();
     for (const t of this.values.values()) if (t.location === 'gpu-buffer') t.dispose();
+    for (const cap of [this.capture, ...this.deadCaptures]) await cap?.dispose().catch(() => undefined);
+    this.capture = null;
+    this.deadCaptures = [];
     this.sessions.clear();
     this.values.clear();
+  }
+}
+
+
+// ---------------------------------------------------------------------------------------------------------------
+// WebGPU graph capture (EXPERIMENTAL, opt-in with `graphCapture: true`; not tested in a browser yet — node has no
+// WebGPU, so the unit tests never reach this code). What compiled-step.md measured: ORT's default WebGPU backend
+// captures a session's dispatches once and replays them (one submit, no per-node JS) only when EVERY input and
+// output is a `Tensor.fromGpuBuffer` on `ort.env.webgpu.device` (each buffer ≥ 16 bytes) and a session always sees
+// the same buffers. The carried state (flat params, optimizer state) therefore lives in two fixed buffer sets, and
+// two sessions of the same graph alternate: A reads set 0 and writes set 1, B reads set 1 and writes set 0.
+// x, y, lr and the masks are uploaded into fixed buffers (queue.writeBuffer) before each run; loss and metric are
+// written to fixed buffers and copied after each run into a fresh read-back buffer (pending until readLosses).
+// Each run reads its inputs and writes only other buffers, so a run is idempotent (ORT may execute the capture run
+// and then replay it). Runs of other sizes (partial batch, flush) take the plain path: their inputs are the
+// wrapped set buffers, and their ORT-owned outputs are copied back into the current set before the next capture run.
+
+/** The few WebGPU members used here (the project does not depend on @webgpu/types). */
+interface GpuBuf {
+  size: number;
+  mapAsync(mode: number): Promise<void>;
+  getMappedRange(): ArrayBuffer;
+  unmap(): void;
+  destroy(): void;
+}
+interface GpuDev {
+  createBuffer(d: { size: number; usage: number }): GpuBuf;
+  createCommandEncoder(): { copyBufferToBuffer(a: GpuBuf, ao: number, b: GpuBuf, bo: number, size: number): void; finish(): unknown };
+  queue: { writeBuffer(b: GpuBuf, offset: number, data: Float32Array): void; submit(cmds: unknown[]): void };
+}
+const USAGE = { MAP_READ: 0x0001, COPY_SRC: 0x0004, COPY_DST: 0x0008, STORAGE: 0x0080 };
+const MAP_READ = 0x0001;
+const bufBytes = (shape: number[]) => Math.max(16, sizeOf(shape) * 4);
+
+class GraphCapture {
+  /** sets[i]: carried input name → buffer; session i reads sets[i] and writes sets[1 − i]. */
+  private cur = 0;
+  private constructor(
+    private ort: OrtModule,
+    private device: GpuDev,
+    private step: CompiledStep,
+    private sessions: [Session, Session],
+    private sets: [Map<string, GpuBuf>, Map<string, GpuBuf>],
+    private inputs: Map<string, { buf: GpuBuf; shape: number[] }>,
+    private outputs: Map<string, { buf: GpuBuf; shape: number[] }>
+  ) {}
+
+  static async create(ort: OrtModule, step: CompiledStep): Promise<GraphCapture> {
+    const bytes = encodeModel(step.model);
+    const opts: OrtNs.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionProviders: ['webgpu'], enableGraphCapture: true, preferredOutputLocation: 'gpu-buffer' };
+    const a = await ort.InferenceSession.create(bytes, opts);
+    let b: Session;
+    try {
+      b = await ort.InferenceSession.create(bytes, opts);
+    } catch (e) {
+      await a.release();
+      throw e;
+    }
+    const device = (await ort.env.webgpu.device) as unknown as GpuDev;
+    if (!device?.createBuffer) {
+      await a.release();
+      await b.release();
+      throw new Error('ort.env.webgpu.device is not available');
+    }
+    const usage = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
+    const make = (shape: number[]) => device.createBuffer({ size: bufBytes(shape), usage });
+    const sets: [Map<string, GpuBuf>, Map<string, GpuBuf>] = [new Map(), new Map()];
+    for (const t of carried(step)) for (const set of sets) set.set(t.input, make(t.shape));
+    const inputs = new Map<string, { buf: GpuBuf; shape: number[] }>();
+    const put = (name: string, shape: number[]) => inputs.set(name, { buf: make(shape), shape });
+    put(step.inputs.x, step.inputs.xShape);
+    put(step.inputs.y, step.inputs.yShape);
+    put(step.inputs.lr, []);
+    for (const m of step.masks) put(m.input, m.shape);
+    const outputs = new Map<string, { buf: GpuBuf; shape: number[] }>();
+    outputs.set(step.outputs.loss, { buf: make([step.steps]), shape: [step.steps] });
+    if (step.outputs.metric) outputs.set(step.outputs.metric, { buf: make([step.steps]), shape: [step.steps] });
+    return new GraphCapture(ort, device, step, [a, b], sets, inputs, outputs);
+  }
+
+  private wrap(buf: GpuBuf, shape: number[], download = true): Tensor {
+    return this.ort.Tensor.fromGpuBuffer(buf as unknown as OrtNs.Tensor.GpuBufferType, {
+      dataType: 'float32',
+      dims: shape,
+      download: download ? () => this.read(buf, sizeOf(shape)) : undefined
+    }) as Tensor;
+  }
+
+  /** Copy `n` floats of a GPU buffer to the host (a read-back buffer, mapped). */
+  private async read(buf: GpuBuf, n: number): Promise<Float32Array> {
+    const size = Math.max(16, n * 4);
+    const staging = this.device.createBuffer({ size, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(buf, 0, staging, 0, size);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(MAP_READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0, n * 4));
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /** One captured run: `values` (carried state, as the trainer holds it) are replaced by the new ones on success. */
+  async run(values: Map<string, Tensor>, host: Map<string, Float32Array>): Promise<{ loss: Tensor; metric: Tensor | null }> {
+    const { device, step } = this;
+    const set = this.sets[this.cur];
+    const next = this.sets[1 - this.cur];
+    // Bring the carried values into the current set (after create, or after a plain run of another size).
+    const enc = this.device.createCommandEncoder();
+    let copies = 0;
+    for (const t of carried(step)) {
+      const v = values.get(t.input)!;
+      const dst = set.get(t.input)!;
+      if (v.location === 'gpu-buffer') {
+        if ((v.gpuBuffer as unknown) !== dst) {
+          enc.copyBufferToBuffer(v.gpuBuffer as unknown as GpuBuf, 0, dst, 0, sizeOf(t.shape) * 4);
+          copies++;
+        }
+      } else {
+        device.queue.writeBuffer(dst, 0, v.data as Float32Array);
+      }
+    }
+    if (copies) device.queue.submit([enc.finish()]);
+    for (const [name, data] of host) device.queue.writeBuffer(this.inputs.get(name)!.buf, 0, data);
+    const feeds: Record<string, Tensor> = {};
+    for (const t of carried(step)) feeds[t.input] = this.wrap(set.get(t.input)!, t.shape, false);
+    for (const [name, i] of this.inputs) feeds[name] = this.wrap(i.buf, i.shape, false);
+    const fetches: Record<string, Tensor> = {};
+    for (const t of carried(step)) fetches[t.output] = this.wrap(next.get(t.input)!, t.shape, false);
+    for (const [name, o] of this.outputs) fetches[name] = this.wrap(o.buf, o.shape, false);
+    await this.sessions[this.cur].run(feeds, fetches);
+    // Loss and metric: copied out now (the fixed buffers are overwritten by the next run), read in readLosses.
+    const keep = (name: string | null): Tensor | null => {
+      if (!name) return null;
+      const o = this.outputs.get(name)!;
+      const copy = device.createBuffer({ size: o.buf.size, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
+      const e = device.createCommandEncoder();
+      e.copyBufferToBuffer(o.buf, 0, copy, 0, o.buf.size);
+      device.queue.submit([e.finish()]);
+      return this.ort.Tensor.fromGpuBuffer(copy as unknown as OrtNs.Tensor.GpuBufferType, {
+        dataType: 'float32',
+        dims: o.shape,
+        download: () => this.read(copy, sizeOf(o.shape)),
+        dispose: () => copy.destroy()
+      }) as Tensor;
+    };
+    const result = { loss: keep(step.outputs.loss)!, metric: keep(step.outputs.metric) };
+    // Success (nothing below throws short of a broken device): the new state is in `next`. Values that are not set
+    // buffers (plain-path outputs) are ORT's: free them.
+    for (const t of carried(step)) {
+      const old = values.get(t.input);
+      const b = old?.location === 'gpu-buffer' ? (old.gpuBuffer as unknown) : null;
+      if (old && b !== set.get(t.input) && b !== next.get(t.input) && old.location === 'gpu-buffer') old.dispose();
+      values.set(t.input, this.wrap(next.get(t.input)!, t.shape));
+    }
+    this.cur = 1 - this.cur;
+    return result;
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of this.sessions) await s.release().catch(() => undefined);
+    for (const set of this.sets) for (const b of set.values()) b.destroy();
+    for (const i of [...this.inputs.values(), ...this.outputs.values()]) i.buf.destroy();
   }
 }

@@ -29,6 +29,29 @@ describe('compiled train step vs eager TF.js, 50 steps', () => {
   }
 });
 
+describe('graph size', () => {
+  it('spiral (Adam): one flat update per step, no Identity, Gemm instead of Transpose + MatMul', () => {
+    const { spec } = load('spiral');
+    const model = buildModel(tf, spec, 1);
+    const weights = readTfjsWeights(model, spec);
+    model.dispose();
+    for (const K of [1, 4]) {
+      const s = compileTrainStep(spec, { batchSize: 32, steps: K, weights });
+      const count = (op: string) => s.model.graph.nodes.filter((n) => n.op === op).length;
+      console.log(`spiral K=${K}: ${s.nodeCount} nodes (was ${K === 1 ? 167 : 602} with one update per weight and Identity outputs)`);
+      expect(s.nodeCount).toBeLessThanOrEqual(K === 1 ? 80 : 320);
+      expect(count('Identity')).toBe(0);
+      expect(count('Sqrt')).toBe(K); // Adam's update: once per step over the flat vector
+      expect(count('Transpose')).toBe(0);
+      expect(s.flat?.shape).toEqual([2 * 16 + 16 + 16 * 16 + 16 + 16 * 3 + 3]);
+      const outs = s.model.graph.outputs.map((o) => o.name);
+      expect(outs).toEqual(expect.arrayContaining(['new:params', 'new:state:slot/m', 'new:state:slot/v', 'new:state:opt/beta1_power', 'loss', 'metric']));
+      // Every graph output is produced by a node.
+      for (const o of outs) expect(s.model.graph.nodes.some((n) => n.outputs.includes(o)), o).toBe(true);
+    }
+  });
+});
+
 describe('compiledSupport', () => {
   it('accepts every example', () => {
     for (const id of EXAMPLES) expect(compiledSupport(load(id).spec), id).toEqual({ ok: true });

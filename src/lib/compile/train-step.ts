@@ -2,11 +2,19 @@
  * ModelSpec → ONE ONNX graph for K whole training steps (forward + loss + backward + optimizer update), unrolled:
  * step k reads batch k of the stacked inputs and the parameters step k−1 produced.
  *
- * Graph inputs:  every trainable weight (`param:<node>/<weight>`), optimizer state (`state:<node>/<weight>/<slot>`,
- *                `state:opt/<global>`), non-trainable weights (BatchNormalization's moving statistics,
+ * Graph inputs:  ALL trainable weights as ONE flat vector `params` (spec order, each weight row-major at its
+ *                `ParamSlot.offset`), optimizer state as flat vectors of the same length (`state:slot/<slot>`) and
+ *                scalars (`state:opt/<global>`), non-trainable weights (BatchNormalization's moving statistics,
  *                `state:<node>/<weight>`), `x` (K, batch, ...input), `y` (K, batch, ...target), `lr` (scalar),
  *                and one dropout keep-mask per Dropout layer `mask:<node>` (K, batch, ...shape), scaled by 1/(1−rate).
- * Graph outputs: `new:<input name>` for every param and state, `loss` (K,) and `metric` (K,) when there is a metric.
+ * Graph outputs: `new:<input name>` for the flat params and every state, `loss` (K,) and `metric` (K,) when there is
+ *                a metric.
+ *
+ * Why flat: on WebGPU every node is a dispatch. Each step views the flat vector as the weights (one Split, plus a
+ * Reshape per weight that is not 1-D), flattens the gradients the same way (Reshape + one Concat) and runs the
+ * optimizer update ONCE over the whole vector (~14 nodes for Adam instead of ~14 per weight). The update is
+ * elementwise, so the math is exactly the per-weight one. Graph outputs are the producing nodes' own outputs
+ * (renamed), not Identity copies; an Identity remains only where an output must equal a graph input or another output.
  *
  * The forward pass is the layers' own lowerings (`lowerModel` in onnx/export.ts, `training: true`); the backward pass
  * is `backprop` over the table in grad-rules.ts; the update is optimizers.ts. Loss = Keras' mean over the batch +
@@ -52,9 +60,15 @@ export interface TensorSlot {
   shape: number[];
 }
 
-export interface ParamSlot extends TensorSlot {
+/** A trainable weight: where it lies in the flat parameter vector (`CompiledStep.flat`). */
+export interface ParamSlot {
   node: string;
   weight: string;
+  shape: number[];
+  /** Offset (in elements) in the flat vector. */
+  offset: number;
+  /** Number of elements. */
+  size: number;
 }
 
 export interface StateSlot extends TensorSlot {
@@ -80,6 +94,8 @@ export interface CompiledStep {
   nodeCount: number;
   batchSize: number;
   steps: number;
+  /** The flat vector of all trainable weights (graph input and output); null when the model has none. */
+  flat: TensorSlot | null;
   params: ParamSlot[];
   state: StateSlot[];
   masks: MaskSlot[];
@@ -152,6 +168,7 @@ export function compileTrainStep(spec: ModelSpec, opts: CompileOptions): Compile
   const params: ParamSlot[] = [];
   const state: StateSlot[] = [];
   const current = new Map<string, string>(); // `${node}/${weight}` → current value
+  let flatSize = 0;
   for (const l of spec.layers) {
     for (const [name, w] of Object.entries(opts.weights[l.id] ?? {})) {
       const key = `${l.id}/${name}`;
@@ -159,24 +176,30 @@ export function compileTrainStep(spec: ModelSpec, opts: CompileOptions): Compile
         const input = g.input(`state:${key}`, 'float32', w.shape);
         state.push({ input, output: `new:${input}`, shape: w.shape, init: w.data, node: l.id, weight: name });
         current.set(key, input);
+        shapes.set(input, w.shape);
       } else {
-        const input = g.input(`param:${key}`, 'float32', w.shape);
-        params.push({ input, output: `new:${input}`, shape: w.shape, node: l.id, weight: name });
-        current.set(key, input);
+        const size = w.shape.reduce((a, b) => a * b, 1);
+        params.push({ shape: w.shape, node: l.id, weight: name, offset: flatSize, size });
+        flatSize += size;
       }
-      shapes.set(`${current.get(key)}`, w.shape);
     }
   }
-  const slotStates: StateSlot[][] = params.map((p) =>
-    plan.slots.map((s) => {
-      const input = g.input(`state:${p.node}/${p.weight}/${s.name}`, 'float32', p.shape);
-      const st: StateSlot = { input, output: `new:${input}`, shape: p.shape, init: s.init };
-      state.push(st);
-      shapes.set(input, p.shape);
-      return st;
-    })
-  );
-  const slotValues = slotStates.map((l) => l.map((s) => s.input));
+  const flatShape = [flatSize];
+  let flat: TensorSlot | null = null;
+  if (params.length) {
+    const input = g.input('params', 'float32', flatShape);
+    shapes.set(input, flatShape);
+    flat = { input, output: `new:${input}`, shape: flatShape };
+  }
+  const slotStates: StateSlot[] = params.length
+    ? plan.slots.map((s) => {
+        const input = g.input(`state:slot/${s.name}`, 'float32', flatShape);
+        const st: StateSlot = { input, output: `new:${input}`, shape: flatShape, init: s.init };
+        state.push(st);
+        shapes.set(input, flatShape);
+        return st;
+      })
+    : [];
   const globalStates: StateSlot[] = plan.globals.map((s) => {
     const input = g.input(`state:opt/${s.name}`, 'float32', []);
     const st: StateSlot = { input, output: `new:${input}`, shape: [], init: s.init };
@@ -207,9 +230,15 @@ export function compileTrainStep(spec: ModelSpec, opts: CompileOptions): Compile
     return out;
   };
 
-  let paramValues = params.map((p) => p.input);
-  let slots = slotValues;
+  let flatValue = flat?.input ?? '';
+  let slots = slotStates.map((s) => s.input);
   for (let k = 0; k < K; k++) {
+    // This step's weights: views of the flat vector (not differentiated through: the gradient is taken wrt the views).
+    const paramValues = flat ? paramViews(g, flatValue, params, k) : [];
+    params.forEach((p, i) => {
+      shapes.set(paramValues[i], p.shape);
+      current.set(`${p.node}/${p.weight}`, paramValues[i]);
+    });
     const from = g.graph.nodes.length;
     const xk = pick(x, k, inp.shape);
     const stateUpdates = new Map<string, string>();
@@ -281,40 +310,36 @@ export function compileTrainStep(spec: ModelSpec, opts: CompileOptions): Compile
       refuse(spec, e, g.graph.nodes);
     }
     // The backward part of the gradient rules only reads forward nodes (from..end); nodes before `from` are earlier steps.
-    const upd = plan.emit(
-      g,
-      lr,
-      paramValues.map((v, i) => ({ value: v, grad: grads.get(v)!, slots: slots[i] })),
-      globals
-    );
-    paramValues = upd.values;
-    slots = upd.slots;
+    // One update over the flat vector (elementwise: the same math as one update per weight).
+    const upd = plan.emit(g, lr, flat ? [{ value: flatValue, grad: flatGrad(g, paramValues.map((v) => grads.get(v)!), params, k), slots }] : [], globals);
+    if (flat) {
+      flatValue = upd.values[0];
+      slots = upd.slots[0];
+      // Values that cross into the next step (the update nodes themselves are not shape-inferred).
+      shapes.set(flatValue, flatShape);
+      slots.forEach((v) => shapes.set(v, flatShape));
+    }
     globals = upd.globals;
-    // Values that cross into the next step (the update nodes themselves are not shape-inferred).
-    params.forEach((p, i) => {
-      shapes.set(paramValues[i], p.shape);
-      slots[i].forEach((v) => shapes.set(v, p.shape));
-    });
     globals.forEach((v) => shapes.set(v, []));
-    params.forEach((p, i) => current.set(`${p.node}/${p.weight}`, paramValues[i]));
     for (const [key, v] of stateUpdates) current.set(key, v);
     losses.push(g.node('Reshape', [total, g.constInt64([1])], {}, { name: `step${k}/loss` }));
     if (lv.metric) metrics.push(g.node('Reshape', [lv.metric, g.constInt64([1])], {}, { name: `step${k}/metric` }));
   }
 
-  // Outputs: new values under fixed names.
-  params.forEach((p, i) => {
-    out(g, paramValues[i], p.output, p.shape);
-    slotStates[i].forEach((st, j) => out(g, slots[i][j], st.output, st.shape));
-  });
+  // Outputs: new values under fixed names (the producing nodes' outputs renamed; Identity only where needed).
+  if (flat) {
+    out(g, flatValue, flat.output, flatShape);
+    slotStates.forEach((st, j) => out(g, slots[j], st.output, st.shape));
+  }
   for (const s of state) if (s.node) out(g, current.get(`${s.node}/${s.weight}`)!, s.output, s.shape);
   globalStates.forEach((st, j) => out(g, globals[j], st.output, []));
-  const lossOut = g.node(K > 1 ? 'Concat' : 'Identity', losses, K > 1 ? { axis: 0 } : {}, { outputNames: ['loss'] });
-  g.output(lossOut, 'float32', [K]);
+  if (K > 1) g.output(g.node('Concat', losses, { axis: 0 }, { outputNames: ['loss'] }), 'float32', [K]);
+  else out(g, losses[0], 'loss', [K]);
   let metricOut: string | null = null;
   if (metrics.length) {
-    metricOut = g.node(K > 1 ? 'Concat' : 'Identity', metrics, K > 1 ? { axis: 0 } : {}, { outputNames: ['metric'] });
-    g.output(metricOut, 'float32', [K]);
+    metricOut = 'metric';
+    if (K > 1) g.output(g.node('Concat', metrics, { axis: 0 }, { outputNames: [metricOut] }), 'float32', [K]);
+    else out(g, metrics[0], metricOut, [K]);
   }
   const model = makeModel(g.graph, {
     producerVersion: '0.1.0',
@@ -325,6 +350,7 @@ export function compileTrainStep(spec: ModelSpec, opts: CompileOptions): Compile
     nodeCount: g.graph.nodes.length,
     batchSize: B,
     steps: K,
+    flat,
     params,
     state,
     masks,
@@ -336,9 +362,37 @@ export function compileTrainStep(spec: ModelSpec, opts: CompileOptions): Compile
   };
 }
 
+/**
+ * Declare `value` as the graph output `name`: renames the node output that produces it (and its uses), so no copy
+ * node is needed. An Identity only when `value` is not a node output (a graph input, e.g. a state no step updates)
+ * or is already a graph output (two outputs equal).
+ */
 function out(g: GraphBuilder, value: string, name: string, shape: number[]): void {
-  g.node('Identity', [value], {}, { outputNames: [name], name: `out/${name}` });
+  const producer = g.graph.nodes.find((n) => n.outputs.includes(value));
+  if (!producer || g.graph.outputs.some((o) => o.name === value)) {
+    g.node('Identity', [value], {}, { outputNames: [name], name: `out/${name}` });
+  } else {
+    g.claim(name);
+    producer.outputs = producer.outputs.map((o) => (o === value ? name : o));
+    for (const n of g.graph.nodes) if (n.inputs.includes(value)) n.inputs = n.inputs.map((v) => (v === value ? name : v));
+    for (const v of g.graph.valueInfo) if (v.name === value) v.name = name;
+  }
   g.output(name, 'float32', shape);
+}
+
+/** The weights as views of the flat vector: one Split (none for a single weight), a Reshape for each non-1-D one. */
+function paramViews(g: GraphBuilder, flat: string, params: ParamSlot[], k: number): string[] {
+  const parts =
+    params.length === 1
+      ? [flat]
+      : g.nodeMulti('Split', [flat, g.constInt64(params.map((p) => p.size))], { axis: 0 }, { name: `step${k}/params`, outputs: params.length });
+  return params.map((p, i) => (p.shape.length === 1 ? parts[i] : g.node('Reshape', [parts[i], g.constInt64(p.shape)], {}, { name: `step${k}/${p.node}/${p.weight}` })));
+}
+
+/** The gradients as one flat vector, in the layout of the parameters (Reshape to 1-D where needed, one Concat). */
+function flatGrad(g: GraphBuilder, grads: string[], params: ParamSlot[], k: number): string {
+  const parts = grads.map((gv, i) => (params[i].shape.length === 1 ? gv : g.node('Reshape', [gv, g.constInt64([params[i].size])], {}, { name: `step${k}/grad/${params[i].node}/${params[i].weight}` })));
+  return parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: 0 }, { name: `step${k}/grad` });
 }
 
 

@@ -1,0 +1,65 @@
+/**
+ * The worker session's compiled-engine pieces, kept out of session.ts (which only forwards to them):
+ * - `compiledTrainFn`: a drop-in for `trainModel` that trains with the compiled step and reports the provider;
+ * - `createCompareMethods`: the eager-vs-compiled comparison (compare.ts) as a TrainingApi method.
+ * ORT is loaded lazily through `loadOrt` (the worker passes onnx/load-ort.ts; tests pass onnxruntime-web).
+ */
+import type { BackendLoaders } from '$lib/engines/backend';
+import type { trainModel } from '$lib/engines/tfjs/train';
+import type { Tfjs } from '$lib/layers/types';
+import type { ModelSpec } from '$lib/spec/types';
+import { runComparison, type CompareEvent, type CompareRequest } from './compare';
+import { compiledSupport, type OrtModule } from './runner';
+import { compiledProviderFor, trainCompiled, type CompiledInfo } from './train-loop';
+
+export type Engine = 'eager' | 'compiled';
+
+export interface OrtAccess {
+  loadOrt?: () => Promise<OrtModule>;
+  captureOrtLog?: <T>(ort: OrtModule, f: () => Promise<T>) => Promise<{ value: T; lines: string[] }>;
+}
+
+/** The TrainEvent the compiled engine adds (see protocol.ts). */
+export interface CompiledEvent {
+  type: 'compiled';
+  info: CompiledInfo;
+  /** Why the ORT provider differs from the TF.js backend chosen (cpu/webgl → wasm), or null. */
+  note: string | null;
+}
+
+/** Why the compiled engine cannot train `spec` (op, layer and line), or null when it can. */
+export function compiledRefusal(spec: ModelSpec): string | null {
+  const s = compiledSupport(spec);
+  return s.ok ? null : s.message;
+}
+
+/** A function with `trainModel`'s signature that trains with the compiled step on the provider mapped from `backend`. */
+export async function compiledTrainFn(access: OrtAccess, spec: ModelSpec, backend: string, emit: (e: CompiledEvent) => void): Promise<typeof trainModel> {
+  if (!access.loadOrt) throw new Error('The compiled engine is not available here (ONNX Runtime is not loaded in this worker)');
+  const refusal = compiledRefusal(spec);
+  if (refusal) throw new Error(refusal);
+  const ort = await access.loadOrt();
+  const { provider, note } = compiledProviderFor(backend);
+  return (tf, model, s, data, opts, hooks) =>
+    trainCompiled(ort, tf, model, s, data, { ...opts, provider }, { ...hooks, onCompiled: (info) => emit({ type: 'compiled', info, note }) });
+}
+
+export interface CompareMethods {
+  /** Eager vs compiled on `request.backend`; events stream through `onEvents`; resolves when done (or failed). */
+  compare(request: CompareRequest, onEvents: (events: CompareEvent[]) => void): Promise<void>;
+}
+
+export function createCompareMethods(tf: Tfjs, loaders: BackendLoaders, access: OrtAccess): CompareMethods {
+  return {
+    async compare(request, onEvents) {
+      try {
+        if (!access.loadOrt) throw new Error('ONNX Runtime is not loaded in this worker');
+        const ort = await access.loadOrt();
+        const capture = access.captureOrtLog ? <T>(f: () => Promise<T>) => access.captureOrtLog!(ort, f) : undefined;
+        await runComparison(tf, loaders, ort, request, (e) => onEvents([e]), capture);
+      } catch (e) {
+        onEvents([{ type: 'error', message: e instanceof Error ? e.message : String(e) }]);
+      }
+    }
+  };
+}
