@@ -114,7 +114,7 @@ test('Pause, Resume, Stop and Reset act at any moment', async ({ page }) => {
   expect(epoch).toBeLessThan(5000);
   await expect(page.getByRole('table', { name: 'Training metrics' })).toBeVisible();
 
-  await page.getByRole('button', { name: 'Reset' }).click();
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
   await expect(runStatus(page)).toHaveText('Ready');
   await expect(page.getByRole('table', { name: 'Training metrics' })).toHaveCount(0);
 

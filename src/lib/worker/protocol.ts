@@ -6,7 +6,10 @@
 import type { BoundData } from '$lib/data/types';
 import type { BackendInfo, BackendName } from '$lib/engines/backend';
 import type { EpochLog } from '$lib/engines/tfjs/train';
+import type { ConvFilters, LayerActivation, LayerHistogram } from '$lib/engines/tfjs/inspect';
 import type { ModelSpec } from '$lib/spec/types';
+import type { OnnxMethods } from './onnx-methods';
+import type { CompareMethods, CompiledEvent, Engine } from '$lib/compile/compiled-methods';
 
 export interface BoundaryRequest {
   /** Grid cells per side. */
@@ -32,6 +35,56 @@ export interface TrainRequest {
   boundary?: BoundaryRequest;
   /** Present when the data is a 1-feature regression and the UI draws the fitted curve. */
   curve?: CurveRequest;
+  /** A held-out labelled set (digits' x_test, y_test), evaluated after training and after epochs as time allows. */
+  test?: TestSet;
+  /** Continue a saved run: start from these weights (they must fit the model built from `spec`). */
+  initialWeights?: WeightSnapshot;
+  /** Epochs already done (with `initialWeights`): numbering continues and only the remaining fit epochs run. */
+  startEpoch?: number;
+  /** 'eager' (TF.js, default) or 'compiled' (the whole step as one ONNX Runtime graph; compile/train-loop.ts). */
+  engine?: Engine;
+}
+
+/** One weight tensor of a model, in `model.weights` order. */
+export interface WeightTensor {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+/** A model's weights and the model they belong to (see `specKey` in weights.ts), structured-clone/IndexedDB safe. */
+export interface WeightSnapshot {
+  /** Identifies the architecture (inputs, layers, outputs; no source spans, no fit settings). */
+  specKey: string;
+  /** The last completed epoch when the weights were read (0: initial weights). */
+  epoch: number;
+  weights: WeightTensor[];
+}
+
+/** Rows shaped like the training rows (`data.xShape` without the batch axis), with their class labels. */
+export interface TestSet {
+  x: Float32Array;
+  labels: Int32Array;
+  n: number;
+}
+
+/** Inspect one sample: run it through the current model (or, before training, the spec built with `seed`). */
+export interface InspectRequest {
+  spec: ModelSpec;
+  seed: number;
+  /** Used only when no model exists yet in the worker. */
+  backend: BackendName;
+  /** One sample, shaped like the model's input (without the batch axis). */
+  x: Float32Array;
+}
+
+export interface InspectResult {
+  /** Whether the weights are trained ones (false: the initial weights of `seed`). */
+  trained: boolean;
+  /** Last completed epoch of the model inspected (0 before training). */
+  epoch: number;
+  /** Every layer's output for the sample, in order; the last is the model's output. */
+  layers: LayerActivation[];
 }
 
 export interface ExportedFile {
@@ -42,6 +95,8 @@ export interface ExportedFile {
 export type RunOutcome = 'completed' | 'stopped';
 
 export type TrainEvent =
+  /** The compiled engine's session is ready: ORT provider, compile time, node count (engine 'compiled' only). */
+  | CompiledEvent
   | { type: 'backend'; info: BackendInfo }
   | { type: 'model'; params: number; buildMs: number }
   | { type: 'epoch'; log: EpochLog }
@@ -52,10 +107,17 @@ export type TrainEvent =
   | { type: 'resumed' }
   | { type: 'done'; outcome: RunOutcome; epochs: number }
   | { type: 'diverged'; message: string; epoch: number; batch: number }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** Per-batch losses since the last message: `x` is the fractional epoch (epoch - 1 + batch / batches). */
+  | { type: 'batches'; x: Float32Array; loss: Float32Array; smoothed: Float32Array }
+  /** Weight (and, after the first captured step, gradient) histograms of every layer with weights. */
+  | { type: 'histograms'; epoch: number; batch: number; layers: LayerHistogram[] }
+  | { type: 'filters'; epoch: number; batch: number; layers: ConvFilters[] }
+  /** The test set evaluated (`final`: after the run's last epoch). Confusion rows are true classes. */
+  | { type: 'evaluation'; epoch: number; final: boolean; accuracy: number; n: number; classes: number; confusion: Int32Array; predictions: Int32Array; ms: number };
 
 /** What the worker exposes through comlink. Every method also runs in-process (see session.ts). */
-export interface TrainingApi {
+export interface TrainingApi extends OnnxMethods, CompareMethods {
   /** Resolves when the run ends (completed, stopped, diverged or failed); events arrive through `onEvents`. */
   train(request: TrainRequest, onEvents: (events: TrainEvent[]) => void): Promise<void>;
   pause(): void;
@@ -68,4 +130,19 @@ export interface TrainingApi {
    * (its initial weights). `trained` says which.
    */
   exportModel(spec: ModelSpec, seed: number): Promise<{ files: ExportedFile[]; trained: boolean }>;
+  /** One sample's activations through every layer; works before, during (between batches) and after training. */
+  inspect(request: InspectRequest): Promise<InspectResult>;
+  /** The current model's weights (read between batches while training), or null when there is no model. */
+  getWeights(): Promise<WeightSnapshot | null>;
+  /**
+   * Makes `spec` with saved `weights` the current model without training (a restored session), on `backend` (with
+   * fallback), so export and inspection use the trained weights; with `boundary`, returns its picture. Refused
+   * (`loaded: false` and why) while a run is going or when the weights do not fit.
+   */
+  loadWeights(
+    spec: ModelSpec,
+    weights: WeightSnapshot,
+    backend: BackendName,
+    boundary?: BoundaryRequest
+  ): Promise<{ loaded: boolean; message?: string; boundary?: { resolution: number; classes: number; probs: Float32Array } }>;
 }

@@ -10,14 +10,23 @@ import { exportTfjsModel } from '$lib/engines/tfjs/export';
 import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
 import type { TrainEvent, TrainRequest, TrainingApi } from './protocol';
+import { createPictures, type Pictures } from './pictures';
+import { sampleActivations } from '$lib/engines/tfjs/inspect';
+import type { BackendName } from '$lib/engines/backend';
+import { readWeights, specKey, writeWeights } from './weights';
+import { createOnnxMethods } from './onnx-methods';
+import { compiledTrainFn, createCompareMethods, type OrtAccess } from '$lib/compile/compiled-methods';
 
-export interface SessionOptions {
+/** `loadOrt` (optional): ONNX Runtime for the compiled engine and the eager-vs-compiled comparison. */
+export interface SessionOptions extends OrtAccess {
   tf: Tfjs;
   loaders: BackendLoaders;
   /** How often batched events are flushed to the UI (ms). */
   flushMs?: number;
   /** Minimum ms between decision-boundary snapshots. */
   boundaryMs?: number;
+  /** Minimum ms between weight/gradient histogram snapshots (default 500). */
+  histogramMs?: number;
   /** Makes a transferable list for postMessage; identity in-process. */
   transfer?: <T>(value: T, transferables: Transferable[]) => T;
 }
@@ -46,6 +55,12 @@ export function createSession(opts: SessionOptions): TrainingApi {
   let stopRequested = false;
   let wake: (() => void) | null = null;
   let running: Promise<void> | null = null;
+  /** Inspect before any training: the spec built with the asked seed (kept while the same is asked for). */
+  let preview: { key: string; model: TF.LayersModel } | null = null;
+  let inspectBackend: BackendName | null = null;
+  /** Architecture key of `model` and its last completed epoch (for getWeights). */
+  let modelKey = '';
+  let modelEpoch = 0;
 
   const disposeModel = () => {
     if (model) {
@@ -56,6 +71,10 @@ export function createSession(opts: SessionOptions): TrainingApi {
   };
 
   const api: TrainingApi = {
+    // ONNX export, TF.js predictions and conformance cases (onnx-methods.ts), on the current model.
+    ...createOnnxMethods(tf, () => model, loaders),
+    // Eager vs compiled (compile/compare.ts), in its own models: the current model is untouched.
+    ...createCompareMethods(tf, loaders, opts),
     async train(request, onEvents) {
       if (running) {
         api.stop();
@@ -68,7 +87,9 @@ export function createSession(opts: SessionOptions): TrainingApi {
 
       let queue: TrainEvent[] = [];
       let lastFlush = performance.now();
+      let pictures: Pictures | null = null;
       const flush = () => {
+        if (pictures && (queue.length || performance.now() - lastFlush >= flushMs)) pictures.drainBatches(queue);
         if (queue.length === 0) return;
         const batch = queue;
         queue = [];
@@ -89,6 +110,12 @@ export function createSession(opts: SessionOptions): TrainingApi {
         disposeModel();
         const t0 = performance.now();
         model = buildModel(tf, request.spec, request.seed);
+        modelKey = specKey(request.spec);
+        modelEpoch = 0;
+        if (request.initialWeights) {
+          writeWeights(tf, model, request.initialWeights);
+          modelEpoch = request.startEpoch ?? 0;
+        }
         emit({ type: 'model', params: model.countParams(), buildMs: performance.now() - t0 }, true);
 
         let nextSnapshot = -Infinity;
@@ -114,16 +141,26 @@ export function createSession(opts: SessionOptions): TrainingApi {
           nextSnapshot = performance.now() + Math.max(boundaryMs, 9 * cost);
         };
         await snapshot(0, true);
+        pictures = createPictures(tf, model, request, emit, { histogramMs: opts.histogramMs });
+        await pictures.start();
 
-        const result = await trainModel(tf, model, request.spec, request.data, { seed: request.seed }, {
+        const startEpoch = request.initialWeights ? Math.max(0, Math.floor(request.startEpoch ?? 0)) : 0;
+        const trainOpts = startEpoch > 0 ? { seed: request.seed, startEpoch, epochs: Math.max(0, (request.spec.fit?.epochs ?? 1) - startEpoch) } : { seed: request.seed };
+        const trainFn = request.engine === 'compiled' ? await compiledTrainFn(opts, request.spec, request.backend, (e) => emit(e, true)) : trainModel;
+        const result = await trainFn(tf, model, request.spec, request.data, trainOpts, {
           onEpoch: async (log) => {
+            modelEpoch = log.epoch;
             emit({ type: 'epoch', log });
             await snapshot(log.epoch);
+            await pictures?.epoch(log.epoch);
           },
           onBatch: (log) => {
+            pictures?.batch(log);
             if (performance.now() - lastFlush >= flushMs) emit({ type: 'progress', ...log });
           },
           shouldStop: () => stopRequested,
+          wantGradients: () => pictures?.wantGradients() ?? false,
+          onGradients: (grads, at) => pictures?.gradients(grads, at),
           isPaused: () => paused,
           waitIfPaused: async () => {
             if (!paused) return;
@@ -138,6 +175,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
         });
         const epochs = result.history.length;
         if (epochs > 0) await snapshot(result.history[epochs - 1].epoch, true);
+        if (epochs > 0 && result.status !== 'diverged') await pictures.end(result.history[epochs - 1].epoch, 0);
         if (result.status === 'diverged') {
           emit({ type: 'diverged', message: result.message, epoch: result.epoch, batch: result.batch });
         } else {
@@ -169,6 +207,66 @@ export function createSession(opts: SessionOptions): TrainingApi {
       api.stop();
       const done = running ?? Promise.resolve();
       void done.then(disposeModel);
+    },
+    async getWeights() {
+      if (!model) return null;
+      try {
+        return await readWeights(tf, model, modelKey, modelEpoch);
+      } catch {
+        return null; // the model was reset or replaced while being read
+      }
+    },
+    async loadWeights(spec, weights, backend, boundary) {
+      if (running) return { loaded: false, message: 'A run is going on.' };
+      try {
+        await resolveBackend(tf, backend, loaders);
+        const fresh = buildModel(tf, spec, 0);
+        try {
+          writeWeights(tf, fresh, weights);
+        } catch (e) {
+          fresh.optimizer?.dispose();
+          fresh.dispose();
+          throw e;
+        }
+        if (running) {
+          fresh.optimizer?.dispose();
+          fresh.dispose();
+          return { loaded: false, message: 'A run started meanwhile.' };
+        }
+        disposeModel();
+        model = fresh;
+        modelKey = specKey(spec);
+        modelEpoch = weights.epoch;
+        if (!boundary) return { loaded: true };
+        const [xMin, xMax, yMin, yMax] = boundary.extent;
+        const probs = await predictGridAsync(tf, fresh, { xMin, xMax, yMin, yMax, resolution: boundary.resolution });
+        const picture = { resolution: boundary.resolution, classes: probs.length / (boundary.resolution * boundary.resolution), probs };
+        return { loaded: true, boundary: picture };
+      } catch (e) {
+        return { loaded: false, message: explainError(e, tf.getBackend()) };
+      }
+    },
+    async inspect(req) {
+      // The trained model, unless the program has changed since (then its initial weights, as before training).
+      let target = model && modelKey === specKey(req.spec) ? model : null;
+      let trained = true;
+      if (!target) {
+        trained = false;
+        if (inspectBackend !== req.backend) {
+          await resolveBackend(tf, req.backend, loaders);
+          inspectBackend = req.backend;
+        }
+        const key = `${req.seed}:${JSON.stringify(req.spec)}`;
+        if (preview?.key !== key) {
+          preview?.model.optimizer?.dispose();
+          preview?.model.dispose();
+          preview = { key, model: buildModel(tf, req.spec, req.seed) };
+        }
+        target = preview.model;
+      }
+      const shape = (target.inputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? 1);
+      const layers = await sampleActivations(tf, target, req.x, shape);
+      return { trained, epoch: trained ? modelEpoch : 0, layers };
     },
     async exportModel(spec, seed) {
       if (model) {

@@ -7,10 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import * as Comlink from 'comlink';
 import { createBackendLoaders } from '$lib/worker/backend-loaders';
 import { createSession } from './session';
+import { captureOrtLog, loadOrt } from '$lib/onnx/load-ort';
 
 const loaders = createBackendLoaders(tf);
 
-const session = createSession({ tf, loaders, transfer: Comlink.transfer });
+// ONNX Runtime (compiled engine, eager-vs-compiled) is imported only when first used.
+const session = createSession({ tf, loaders, transfer: Comlink.transfer, loadOrt, captureOrtLog });
 
 Comlink.expose({
   ...session,
@@ -18,5 +20,13 @@ Comlink.expose({
   exportModel: async (spec, seed) => {
     const result = await session.exportModel(spec, seed);
     return Comlink.transfer(result, result.files.map((f) => f.data.buffer as ArrayBuffer));
+  },
+  exportOnnx: async (spec, seed, opts) => {
+    const result = await session.exportOnnx(spec, seed, opts);
+    return Comlink.transfer(result, [result.data.buffer as ArrayBuffer]);
+  },
+  predict: async (spec, seed, x, xShape, opts) => {
+    const result = await session.predict(spec, seed, x, xShape, opts);
+    return Comlink.transfer(result, [result.data.buffer as ArrayBuffer]);
   }
 } satisfies import('./protocol').TrainingApi);

@@ -202,6 +202,34 @@ describe('trainModel', () => {
     dispose(model);
   });
 
+  it('hands over the gradients of the batches asked for, without changing the training or leaking tensors', async () => {
+    const spec = spiralSpec();
+    spec.fit = { ...spec.fit!, epochs: 2 };
+    const data = bind({ name: 'spiral', seed: 1 }, spec);
+    const plain = buildModel(tf, spec, 5);
+    const captured = buildModel(tf, spec, 5);
+    await trainModel(tf, plain, spec, data, { seed: 1 }, hooks());
+    const got: { at: { epoch: number; batch: number }; sizes: number[]; first: number[] }[] = [];
+    const capture = hooks({
+      wantGradients: () => got.length < 3 || got.length % 2 === 1,
+      onGradients: (grads, at) => void got.push({ at, sizes: grads.map((g) => g.values.length), first: grads.map((g) => g.values[0]) })
+    });
+    await trainModel(tf, captured, spec, data, { seed: 1, epochs: 1 }, capture);
+    // (after the first epoch: the optimizer's own state exists by then)
+    const before = tf.memory().numTensors;
+    await trainModel(tf, captured, spec, data, { seed: 1, epochs: 1, startEpoch: 1 }, capture);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(got.slice(0, 3).map((g) => g.at)).toEqual([{ epoch: 1, batch: 1 }, { epoch: 1, batch: 2 }, { epoch: 1, batch: 3 }]);
+    expect(got[0].sizes).toEqual(captured.trainableWeights.map((w) => w.read().size));
+    expect(got[0].first.some((v) => v !== 0)).toBe(true);
+    // Same seed, same batches: the captured run ends with exactly the plain run's weights.
+    const a = plain.trainableWeights.map((w) => Array.from(w.read().dataSync()));
+    const b = captured.trainableWeights.map((w) => Array.from(w.read().dataSync()));
+    expect(b).toEqual(a);
+    dispose(plain);
+    dispose(captured);
+  });
+
   it('detects a diverging loss and explains it', async () => {
     const spec = spiralSpec({
       layers: [{ kind: 'Dense', args: { units: 16, activation: 'relu' } }, { kind: 'Dense', args: { units: 3 } }],

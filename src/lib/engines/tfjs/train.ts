@@ -14,7 +14,7 @@ import type { BoundData } from '$lib/data/types';
 import type { Tfjs } from '$lib/layers/types';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
-import { DEFAULT_LEARNING_RATE, outputUnits, resolveMetrics } from './build';
+import { DEFAULT_LEARNING_RATE, outputUnits, resolveMetrics, type ResolvedMetric } from './build';
 
 export interface EpochLog {
   /** 1-based, counted from the start of the run (includes `startEpoch`). */
@@ -50,6 +50,20 @@ export interface TrainHooks {
   isPaused?(): boolean;
   /** Lets the worker process messages; called about every 30 ms of work. */
   yieldNow?(): Promise<void>;
+  /** Asked before each batch: whether to hand this batch's gradients to `onGradients` (for histograms). */
+  wantGradients?(): boolean;
+  /**
+   * The batch's gradients, one entry per trainable weight (TF.js variable name), read back to the CPU; called
+   * after the optimizer applied them (so the weights are already updated) and awaited.
+   */
+  onGradients?(grads: GradientValues[], at: { epoch: number; batch: number }): void | Promise<void>;
+}
+
+export interface GradientValues {
+  /** The TF.js variable name, e.g. "dense_1/kernel". */
+  name: string;
+  shape: number[];
+  values: Float32Array;
 }
 
 export type TrainResult =
@@ -152,50 +166,40 @@ export async function trainModel(
     return losses.length ? (tf.addN(losses) as TF.Scalar) : null;
   };
 
-  /** One optimizer step; returns [loss, ...metrics] for the batch. */
-  const step = (idx: Int32Array): TF.Tensor1D =>
+  /**
+   * One optimizer step; returns [loss, ...metrics] for the batch. With `capture`, the gradients (flattened and
+   * concatenated in `vars` order) are kept in `capture.grads` for the caller to read and dispose.
+   */
+  const step = (idx: Int32Array, capture?: { grads?: TF.Tensor }): TF.Tensor1D =>
     tf.tidy(() => {
       const it = tf.tensor1d(idx, 'int32');
       const xb = tf.gather(xTrain, it);
       const yb = tf.gather(yTrain, it);
       const metricValues: TF.Tensor[] = [];
-      const cost = optimizer.minimize(
-        () => {
-          const pred = model.apply(xb, { training: true }) as TF.Tensor;
-          let loss = tf.mean(lossFn(yb, pred)) as TF.Scalar;
-          for (const m of metrics) metricValues.push(tf.keep(tf.mean(m.fn(yb, pred))));
-          const reg = regularization();
-          if (reg) loss = tf.add(loss, reg);
-          return loss;
-        },
-        true,
-        vars
-      ) as TF.Scalar;
+      const f = () => {
+        const pred = model.apply(xb, { training: true }) as TF.Tensor;
+        let loss = tf.mean(lossFn(yb, pred)) as TF.Scalar;
+        for (const m of metrics) metricValues.push(tf.keep(tf.mean(m.fn(yb, pred))));
+        const reg = regularization();
+        if (reg) loss = tf.add(loss, reg);
+        return loss;
+      };
+      let cost: TF.Scalar;
+      if (capture) {
+        // What optimizer.minimize does, keeping the gradients for the histograms.
+        const { value, grads } = optimizer.computeGradients(f, vars);
+        optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+        capture.grads = tf.keep(tf.concat(vars.map((v) => (grads[v.name] ? tf.reshape(grads[v.name], [-1]) : tf.zeros([v.size])))));
+        cost = value;
+      } else {
+        cost = optimizer.minimize(f, true, vars) as TF.Scalar;
+      }
       const out = tf.stack([cost, ...metricValues]) as TF.Tensor1D;
       tf.dispose(metricValues);
       return out;
     });
 
-  /** Validation loss and metrics (inference mode), in one read-back. */
-  const validate = async (): Promise<number[]> => {
-    const sums = tf.tidy(() => {
-      let acc: TF.Tensor = tf.zeros([1 + metrics.length]);
-      for (let s = 0; s < nVal; s += EVAL_CHUNK) {
-        const size = Math.min(EVAL_CHUNK, nVal - s);
-        const xb = tf.slice(xVal!, s, size);
-        const yb = tf.slice(yVal!, s, size);
-        const pred = model.apply(xb, { training: false }) as TF.Tensor;
-        const parts = [tf.mean(lossFn(yb, pred)), ...metrics.map((m) => tf.mean(m.fn(yb, pred)))];
-        acc = tf.add(acc, tf.mul(tf.stack(parts), size));
-      }
-      const reg = regularization();
-      const mean = tf.div(acc, nVal);
-      return reg ? tf.add(mean, tf.concat([tf.reshape(reg, [1]), tf.zeros([metrics.length])])) : mean;
-    });
-    const v = Array.from(await sums.data());
-    sums.dispose();
-    return v;
-  };
+  const validate = () => evaluateLoss(tf, model, lossFn, metrics, xVal!, yVal!);
 
   const finish = (status: 'completed' | 'stopped'): TrainResult => ({
     status,
@@ -253,7 +257,19 @@ export async function trainModel(
           const t0 = performance.now();
           const start = b * batchSize;
           const size = Math.min(batchSize, nTrain - start);
-          pending.push({ out: step(order.subarray(start, start + size)), batch: b + 1, size });
+          const capture = hooks.wantGradients?.() && hooks.onGradients ? {} as { grads?: TF.Tensor } : undefined;
+          pending.push({ out: step(order.subarray(start, start + size), capture), batch: b + 1, size });
+          if (capture?.grads) {
+            const flat = (await capture.grads.data()) as Float32Array;
+            capture.grads.dispose();
+            let o = 0;
+            const grads = vars.map((v) => {
+              const values = flat.slice(o, o + v.size);
+              o += v.size;
+              return { name: v.name, shape: v.shape.slice(), values };
+            });
+            await hooks.onGradients!(grads, { epoch, batch: b + 1 });
+          }
           if (!deferReadback || b === batches - 1 || performance.now() - lastReadback >= READBACK_MS) {
             const bad = await drain();
             if (bad) return diverged(bad);
@@ -271,15 +287,7 @@ export async function trainModel(
 
       const log: EpochLog = { epoch, loss: sums[0] / nTrain, ms: trainMs, valMs: 0 };
       metrics.forEach((m, k) => (log[m.key] = sums[k + 1] / nTrain));
-      if (nVal > 0) {
-        const t0 = performance.now();
-        const v = await validate();
-        log.valMs = performance.now() - t0;
-        log.valLoss = v[0];
-        metrics.forEach((m, k) => (log[m.key === 'acc' ? 'valAcc' : 'valMae'] = v[k + 1]));
-      }
-      history.push(log);
-      await hooks.onEpoch(log);
+      await closeEpoch(log, metrics, nVal > 0 ? validate : null, history, hooks);
     }
     return finish('completed');
   } finally {
@@ -287,6 +295,57 @@ export async function trainModel(
     if (xVal) xVal.dispose();
     if (yVal) yVal.dispose();
   }
+}
+
+/**
+ * Loss (plus the regularization penalties, as Keras reports it) and metrics of `model` in inference mode over
+ * (x, y), in chunks, with one read-back: [loss, ...metrics]. Used for validation by the eager and compiled loops.
+ */
+export async function evaluateLoss(
+  tf: Tfjs,
+  model: TF.LayersModel,
+  lossFn: (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Tensor,
+  metrics: ResolvedMetric[],
+  x: TF.Tensor,
+  y: TF.Tensor
+): Promise<number[]> {
+  const n = x.shape[0];
+  const sums = tf.tidy(() => {
+    let acc: TF.Tensor = tf.zeros([1 + metrics.length]);
+    for (let s = 0; s < n; s += EVAL_CHUNK) {
+      const size = Math.min(EVAL_CHUNK, n - s);
+      const xb = tf.slice(x, s, size);
+      const yb = tf.slice(y, s, size);
+      const pred = model.apply(xb, { training: false }) as TF.Tensor;
+      const parts = [tf.mean(lossFn(yb, pred)), ...metrics.map((m) => tf.mean(m.fn(yb, pred)))];
+      acc = tf.add(acc, tf.mul(tf.stack(parts), size));
+    }
+    const losses = model.calculateLosses();
+    const mean = tf.div(acc, n);
+    return losses.length ? tf.add(mean, tf.concat([tf.reshape(tf.addN(losses), [1]), tf.zeros([metrics.length])])) : mean;
+  });
+  const v = Array.from(await sums.data());
+  sums.dispose();
+  return v;
+}
+
+/** Ends an epoch whose training means are in `log`: validation (when there are validation rows), history, the hook. */
+export async function closeEpoch(
+  log: EpochLog,
+  metrics: ResolvedMetric[],
+  validate: (() => Promise<number[]>) | null,
+  history: EpochLog[],
+  hooks: Pick<TrainHooks, 'onEpoch'>
+): Promise<void> {
+  if (validate) {
+    const t0 = performance.now();
+    const v = await validate();
+    log.valMs = performance.now() - t0;
+    log.valLoss = v[0];
+    metrics.forEach((m, k) => (log[m.key === 'acc' ? 'valAcc' : 'valMae'] = v[k + 1]));
+  }
+  history.push(log);
+  await hooks.onEpoch(log);
 }
 
 export interface GridOptions {
