@@ -82,7 +82,7 @@ test('train → export ONNX → run in ONNX Runtime (wasm, WebGPU) → open the 
   await expect(nodes).toContainText(/MatMul|Gemm/);
   await expect(nodes).toContainText('Softmax');
   await expect(page.getByRole('img', { name: /Graph of \d+ nodes/ })).toBeVisible();
-  await expect(page.getByRole('img', { name: /Graph of \d+ nodes/ }).locator('text.op', { hasText: 'Softmax' })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Graph of \d+ nodes/ }).getByText('Softmax', { exact: true })).toBeVisible();
   await expect(page.getByRole('table', { name: 'Initializers' }).getByRole('row', { name: /^Total/ })).toContainText('371');
   await page.getByLabel('Size of batch').fill('5');
   await page.getByRole('button', { name: 'Run', exact: true }).click();
@@ -127,7 +127,7 @@ test('/onnx/conformance: every case passes on ORT wasm and WebGPU', async ({ pag
   const text = (await progress.textContent()) ?? '';
   console.log(`conformance: ${text}`);
   const table = page.getByRole('table', { name: 'Conformance' });
-  const failures = await table.locator('tr.fail').allTextContents();
+  const failures = await table.getByRole('row').filter({ has: page.getByRole('cell', { name: /^fail/ }) }).allTextContents();
   // WebGPU really ran (no fallback): the cell's title is the provider ORT reported.
   const titles = await table.getByRole('row', { name: /^Conv2D 3x3 same stride 1/ }).getByRole('cell').evaluateAll((cells) => cells.map((c) => c.getAttribute('title')));
   expect(titles).toContain('wasm');
