@@ -55,6 +55,8 @@ for (const device of [
     await expect(timings.getByRole('row', { name: /^Inference, batch 256 / })).toBeVisible();
     // For the record (the numbers themselves live in the benchmark).
     console.log(`[${device.value}] ${diff} | ${await view.getByLabel('Speed-up').textContent()}\n${await timings.innerText()}`);
+    const placements = view.getByLabel('Node placements');
+    if (await placements.count()) console.log(`[${device.value}] ${await placements.textContent()}`);
     await view.getByText('The compiled graph (one step)').click();
     await expect(view.getByRole('img', { name: /Compiled training graph: \d+ nodes/ })).toBeVisible();
     await expect(view.getByRole('alert').filter({ hasText: /\S/ })).toHaveCount(0);
