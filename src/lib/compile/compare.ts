@@ -68,8 +68,6 @@ export interface CompareResult {
     /** First run (shader compilation / first dispatch), after compileMs. */
     warmupMs: number;
     compileMs: number;
-    /** WebGPU graph capture: whether the K-step session runs captured, and why not when it was tried and failed. */
-    graphCapture: { active: boolean; error: string };
     stepsPerRun: number;
     /** Nodes of one step in our graph (graph nodes / K). */
     nodesPerStep: number;
@@ -213,7 +211,7 @@ export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtM
     });
 
   emit({ type: 'status', text: `Compiling the training step for ONNX Runtime (${provider})…` });
-  const created = await capture(() => CompiledTrainer.create(ort, { spec, batchSize, provider, weights: weights0, seed, graphCapture: provider === 'webgpu' }));
+  const created = await capture(() => CompiledTrainer.create(ort, { spec, batchSize, provider, weights: weights0, seed }));
   const trainer = created.value;
   const K = trainer.stepsPerRun;
   // ORT's node count after its graph optimizations: from its own "Node placements" log (verbose), on a one-step
@@ -349,7 +347,6 @@ export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtM
         warmupMs: compiledWarmup,
         compileMs: trainer.compileMs,
         stepsPerRun: K,
-        graphCapture: trainer.graphCapture,
         nodesPerStep: trainer.nodeCount / K,
         optimizedNodesPerStep: optimizedNodes,
         placements: placements.map((p) => ({ provider: p.provider, count: p.count, nodes: p.nodes }))

@@ -611,6 +611,16 @@ export const RULES: Record<string, OpRule> = {
   Less: { infer: bcast, grad: 'none' },
   Not: { infer: same, grad: 'none' },
   Cast: { infer: same, grad: 'none' },
+  // Used by the accuracy metric (a float32 compare with the largest prediction), which the loss never depends on.
+  ReduceMax: {
+    infer: (c, [x]) => {
+      const { axes, keep } = reduceAxes(c, x.length);
+      return [reducedShape(x, axes, keep)];
+    },
+    grad: () => {
+      throw new MissingRuleError('ReduceMax', 'ReduceMax on the way to the loss has no gradient rule (it is used by metrics only)');
+    }
+  },
   ArgMax: {
     infer: (c, [x]) => {
       const axis = normAxis(attrInt(c.node, 'axis', 0), x.length);

@@ -103,8 +103,15 @@ export function emitLoss(g: GraphBuilder, loss: LossName, metric: MetricKind | n
       m = g.node('ReduceMean', [asFloat(g.node('Equal', [y, asFloat(g.node('Greater', [pred, c(0.5)]))]))], { keepdims: 0 }, { name: 'metric/binary_accuracy' });
       break;
     case 'categorical_accuracy':
-      m = g.node('ReduceMean', [asFloat(g.node('Equal', [g.node('ArgMax', [y], { axis: -1, keepdims: 0 }), g.node('ArgMax', [pred], { axis: -1, keepdims: 0 })]))], { keepdims: 0 }, { name: 'metric/categorical_accuracy' });
+    {
+      // argmax(pred) == argmax(y) for a one-hot y, in float32 only: the prediction's largest value is the one at the
+      // true class. (WebGPU has no int64 Equal or Cast from int64: an ArgMax comparison runs on the CPU there, and
+      // one node off the GPU keeps ORT from using graph capture.) Differs from argmax only on exact ties.
+      const top = g.node('ReduceMax', [pred], { axes: [-1], keepdims: 0 });
+      const atTrue = g.node('ReduceSum', [g.node('Mul', [pred, y]), g.constInt64([-1])], { keepdims: 0 });
+      m = g.node('ReduceMean', [asFloat(g.node('Equal', [top, atTrue]))], { keepdims: 0 }, { name: 'metric/categorical_accuracy' });
       break;
+    }
     case 'sparse_categorical_accuracy':
       m = g.node('ReduceMean', [asFloat(g.node('Equal', [y, asFloat(g.node('ArgMax', [pred], { axis: -1, keepdims: 0 }))]))], { keepdims: 0 }, { name: 'metric/sparse_categorical_accuracy' });
       break;
