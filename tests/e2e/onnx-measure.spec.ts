@@ -1,6 +1,6 @@
 /**
  * Measurements for the ONNX work (not a check: skipped unless ONNX_MEASURE=1):
- *   ONNX_MEASURE=1 /work/tools/e2e-isolated.sh onnx 4304 tests/e2e/onnx-measure.spec.ts
+ *   npm run build && ONNX_MEASURE=1 npx playwright test tests/e2e/onnx-measure.spec.ts
  * For spiral, Digits MLP and Digits CNN: train briefly on TF.js wasm, then "Run in ONNX Runtime" on wasm and WebGPU
  * and print every row of the ONNX variants table (size, provider, ms per batch, max diff, accuracy).
  */
