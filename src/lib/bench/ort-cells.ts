@@ -13,25 +13,15 @@ import type { Tfjs } from '$lib/layers/types';
 import { exportOnnxBytes } from '$lib/onnx/export';
 import { CompiledTrainer, type OrtModule } from '$lib/compile/runner';
 import type { BenchModel } from './models';
-import { syntheticBatch, type CellMeasurement, type CellOptions } from './runner';
+import { syntheticBatch, timedRepeats, type CellMeasurement, type CellOptions } from './runner';
 import type { Cell } from './suite';
 
-/** Times `call` like runner.ts measureCell: warm calls, then repeats until the budget. */
+/** Times `call` like runner.ts measureCell: warm calls (fewer for slow cells), then the timed repeats. */
 async function repeat(call: () => Promise<number>, opts: CellOptions, warmupMs: number): Promise<number[]> {
-  const { warmCalls, minRepeats, maxRepeats, budgetMs } = opts.repeats;
+  const { warmCalls, budgetMs } = opts.repeats;
   const warm = Math.min(warmCalls, Math.max(1, Math.floor(budgetMs / Math.max(warmupMs, 1e-3))));
   for (let i = 0; i < warm; i++) await call();
-  const samples: number[] = [];
-  if (opts.referenceOnly) return samples;
-  const start = performance.now();
-  for (;;) {
-    const spent = performance.now() - start;
-    if (samples.length >= maxRepeats || opts.shouldStop?.()) break;
-    if (samples.length >= minRepeats && spent >= budgetMs) break;
-    if (samples.length >= 3 && spent >= 4 * budgetMs) break;
-    samples.push(await call());
-  }
-  return samples;
+  return opts.referenceOnly ? [] : timedRepeats(call, opts);
 }
 
 export interface OrtCellExtra {

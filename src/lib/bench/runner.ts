@@ -133,6 +133,24 @@ function inferCall(tf: Tfjs, model: TF.LayersModel, x: TF.Tensor): Call {
   };
 }
 
+/**
+ * The timed repeats of a cell (after its warm-up): at least minRepeats, then until the budget is spent; never past
+ * 4× the budget once there are 3 samples. `sample` runs one call and returns its time in ms.
+ */
+export async function timedRepeats(sample: () => Promise<number>, opts: Pick<CellOptions, 'repeats' | 'shouldStop'>): Promise<number[]> {
+  const { minRepeats, maxRepeats, budgetMs } = opts.repeats;
+  const samples: number[] = [];
+  const start = performance.now();
+  for (;;) {
+    const spent = performance.now() - start;
+    if (samples.length >= maxRepeats || opts.shouldStop?.()) break;
+    if (samples.length >= minRepeats && spent >= budgetMs) break;
+    if (samples.length >= 3 && spent >= 4 * budgetMs) break;
+    samples.push(await sample());
+  }
+  return samples;
+}
+
 export async function measureCell(tf: Tfjs, m: BenchModel, cell: Pick<Cell, 'mode' | 'batch'>, opts: CellOptions): Promise<CellMeasurement> {
   if (cell.mode === 'train-compiled') throw new Error('the compiled train step runs on ONNX Runtime, not TF.js');
   const baseline = tf.memory();
@@ -147,28 +165,21 @@ export async function measureCell(tf: Tfjs, m: BenchModel, cell: Pick<Cell, 'mod
     const first = await call();
     const warmupMs = performance.now() - t0;
     const values = [...first];
-    const { warmCalls, minRepeats, maxRepeats, budgetMs } = opts.repeats;
+    const { warmCalls, budgetMs } = opts.repeats;
     // Slow cells (seconds per call on a software GPU) get fewer warm calls: at least one, as many as fit the budget.
     const warm = opts.referenceOnly ? warmCalls : Math.min(warmCalls, Math.max(1, Math.floor(budgetMs / warmupMs)));
     for (let i = 0; i < warm; i++) {
       const v = await call();
       if (train) values.push(...v);
     }
-    const samples: number[] = [];
     const before = tf.memory().numTensors;
-    if (!opts.referenceOnly) {
-      const start = performance.now();
-      // At least minRepeats, then until the budget is spent; never past 4× the budget once there are 3 samples.
-      for (;;) {
-        const spent = performance.now() - start;
-        if (samples.length >= maxRepeats || opts.shouldStop?.()) break;
-        if (samples.length >= minRepeats && spent >= budgetMs) break;
-        if (samples.length >= 3 && spent >= 4 * budgetMs) break;
-        const s = performance.now();
-        await call();
-        samples.push(performance.now() - s);
-      }
-    }
+    const samples = opts.referenceOnly
+      ? []
+      : await timedRepeats(async () => {
+          const s = performance.now();
+          await call();
+          return performance.now() - s;
+        }, opts);
     const mem = tf.memory();
     return {
       warmupMs,

@@ -9,10 +9,10 @@
  * its end; round 0 contains the warm-up and is left out of ms/step (median of the other rounds).
  */
 import { trainRows } from '$lib/data/bind';
-import { mixSeed, Rng } from '$lib/data/rng';
+import { buildModel } from '$lib/engines/tfjs/build';
 import type { BoundData } from '$lib/data/types';
 import { resolveBackend, type BackendInfo, type BackendLoaders, type BackendName } from '$lib/engines/backend';
-import { buildModel } from '$lib/engines/tfjs/build';
+import { epochOrder, fitSettings } from '$lib/engines/tfjs/train';
 import { readTfjsWeights } from '$lib/engines/tfjs/weights';
 import type { Tfjs } from '$lib/layers/types';
 import { exportOnnx } from '$lib/onnx/export';
@@ -147,8 +147,7 @@ interface Batch {
 
 /** The first `count` full batches of the training loop's order (shuffled per epoch with seed + epoch). */
 export function planBatches(data: BoundData, spec: ModelSpec, seed: number, batchSize: number, count: number): Batch[] {
-  const split = spec.fit?.validationSplit ?? 0;
-  const shuffle = spec.fit?.shuffle ?? true;
+  const { split, shuffle } = fitSettings(spec);
   const nTrain = trainRows(data.xShape[0], split);
   const rx = data.xShape.slice(1).reduce((a, b) => a * b, 1);
   const ry = data.yShape.slice(1).reduce((a, b) => a * b, 1);
@@ -156,9 +155,7 @@ export function planBatches(data: BoundData, spec: ModelSpec, seed: number, batc
   if (perEpoch < 1) throw new Error(`The comparison needs at least one full batch of ${batchSize} rows; the training set has ${nTrain}`);
   const out: Batch[] = [];
   for (let epoch = 1; out.length < count; epoch++) {
-    const order = new Int32Array(nTrain);
-    for (let i = 0; i < nTrain; i++) order[i] = i;
-    if (shuffle) new Rng(mixSeed(seed, epoch, 0x5eed)).shuffle(order);
+    const order = epochOrder(nTrain, seed, epoch, shuffle);
     for (let b = 0; b < perEpoch && out.length < count; b++) {
       const idx = order.slice(b * batchSize, (b + 1) * batchSize);
       out.push({ idx, x: gatherRows(data.x, rx, idx), y: gatherRows(data.y, ry, idx) });
@@ -175,7 +172,7 @@ export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtM
   const roundSteps = req.roundSteps ?? 64;
   const rounds = Math.max(2, req.rounds ?? 3);
   const matchSteps = req.matchSteps ?? 50;
-  const batchSize = Math.max(1, Math.floor(spec.fit?.batchSize ?? 32));
+  const { batchSize } = fitSettings(spec);
   const { provider, note } = compiledProviderFor(req.backend);
   const capture = captureLog ?? (async <T>(f: () => Promise<T>) => ({ value: await f(), lines: [] as string[] }));
 

@@ -300,26 +300,14 @@ class TrainerCore {
         this.capture = null;
       }
     }
-    const xs = new Float32Array(sizeOf(s.inputs.xShape));
-    const ys = new Float32Array(sizeOf(s.inputs.yShape));
-    const rx = xs.length / K;
-    const ry = ys.length / K;
-    batches.forEach((b, k) => {
-      if (b.y.length !== ry) throw new Error(`y holds ${b.y.length} values for a batch but the loss wants ${ry}`);
-      xs.set(b.x, k * rx);
-      ys.set(b.y, k * ry);
-    });
-    const feeds: Record<string, Tensor> = {
-      [s.inputs.x]: new ort.Tensor('float32', xs, s.inputs.xShape),
-      [s.inputs.y]: new ort.Tensor('float32', ys, s.inputs.yShape),
-      [s.inputs.lr]: new ort.Tensor('float32', Float32Array.of(this.lr), [])
-    };
-    for (const m of s.masks) {
-      const data = new Float32Array(sizeOf(m.shape));
-      const per = data.length / K;
-      for (let k = 0; k < K; k++) dropoutMask(this.opts.seed, this.stepIndex + k, m.layerIndex, per, m.rate, data.subarray(k * per, (k + 1) * per));
-      feeds[m.input] = new ort.Tensor('float32', data, m.shape);
-    }
+    const shapes = new Map<string, number[]>([
+      [s.inputs.x, s.inputs.xShape],
+      [s.inputs.y, s.inputs.yShape],
+      [s.inputs.lr, []],
+      ...s.masks.map((m) => [m.input, m.shape] as [string, number[]])
+    ]);
+    const feeds: Record<string, Tensor> = {};
+    for (const [name, data] of this.hostFeeds(s, batches)) feeds[name] = new ort.Tensor('float32', data, shapes.get(name)!);
     const state = carried(s);
     for (const t of state) feeds[t.input] = this.values.get(t.input)!;
     const out = await c.session.run(feeds);
@@ -364,7 +352,7 @@ class TrainerCore {
     return out;
   }
 
-  /** x, y, lr and the dropout masks of one run, on the host (the graph-capture path uploads them). */
+  /** x, y, lr and the dropout masks of one run, on the host (wrapped as ORT tensors, or uploaded by graph capture). */
   private hostFeeds(s: CompiledStep, batches: { x: Float32Array; y: Float32Array }[]): Map<string, Float32Array> {
     const K = s.steps;
     const xs = new Float32Array(sizeOf(s.inputs.xShape));

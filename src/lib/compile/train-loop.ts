@@ -8,13 +8,13 @@
  * uses the seeded masks of dropout-masks.ts (the eager side can use the same through `useDropoutMasks`).
  */
 import { trainRows } from '$lib/data/bind';
-import { mixSeed, Rng } from '$lib/data/rng';
+import { mixSeed } from '$lib/data/rng';
 import type { BoundData } from '$lib/data/types';
 import type { Tfjs } from '$lib/layers/types';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
 import { outputUnits, resolveMetrics } from '$lib/engines/tfjs/build';
-import { closeEpoch, divergenceMessage, evaluateLoss, type EpochLog, type TrainHooks, type TrainOptions, type TrainResult } from '$lib/engines/tfjs/train';
+import { closeEpoch, divergedResult, epochOrder, evaluateLoss, fitSettings, type EpochLog, type TrainHooks, type TrainOptions, type TrainResult } from '$lib/engines/tfjs/train';
 import { readTfjsWeights } from '$lib/engines/tfjs/weights';
 import type { WeightMap } from '$lib/onnx/export';
 import { CompiledTrainer, type OrtModule, type StepResult } from './runner';
@@ -86,12 +86,7 @@ export async function trainCompiled(
   hooks: CompiledHooks
 ): Promise<TrainResult> {
   if (!spec.compile) throw new Error('The model is not compiled — call model.compile(...) before model.fit(...)');
-  const fit = spec.fit;
-  const epochs = Math.max(0, Math.floor(opts.epochs ?? fit?.epochs ?? 1));
-  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? fit?.batchSize ?? 32));
-  const split = opts.validationSplit ?? fit?.validationSplit ?? 0;
-  const shuffle = opts.shuffle ?? fit?.shuffle ?? true;
-  const startEpoch = opts.startEpoch ?? 0;
+  const { epochs, batchSize, split, shuffle, startEpoch } = fitSettings(spec, opts);
   const lossFn = model.lossFunctions?.[0];
   if (!lossFn) throw new Error('buildModel must compile the model before training');
   const metrics = resolveMetrics(tf, spec, outputUnits(model));
@@ -132,9 +127,7 @@ export async function trainCompiled(
   try {
     for (let e = 1; e <= epochs; e++) {
       const epoch = startEpoch + e;
-      const order = new Int32Array(nTrain);
-      for (let i = 0; i < nTrain; i++) order[i] = i;
-      if (shuffle) new Rng(mixSeed(opts.seed, epoch, 0x5eed)).shuffle(order);
+      const order = epochOrder(nTrain, opts.seed, epoch, shuffle);
       const sums = new Float64Array(2);
       let trainMs = 0;
       /** Batches queued or run whose losses have not been read yet: [batch number, size]. */
@@ -154,13 +147,7 @@ export async function trainCompiled(
         }
         return null;
       };
-      const diverged = (bad: { batch: number; loss: number }): TrainResult => ({
-        status: 'diverged',
-        epoch,
-        batch: bad.batch,
-        message: divergenceMessage(spec, bad.loss, epoch, bad.batch),
-        history
-      });
+      const diverged = (bad: { batch: number; loss: number }) => divergedResult(spec, bad, epoch, history);
       const syncWeights = async () => writeWeightMap(tf, model, spec, await trainer.getWeights());
       for (let b = 0; b < batches; b++) {
         if (hooks.shouldStop()) {

@@ -119,6 +119,34 @@ export function divergenceMessage(spec: ModelSpec, value: number, epoch: number,
   return `The loss became ${what} ${where} — the learning rate (${fmtNumber(lr)}) is probably too high; try ${fmtNumber(suggestion)}`;
 }
 
+/** What a run trains with: the call's options over the program's `fit(...)`, Keras' defaults otherwise. */
+export function fitSettings(spec: ModelSpec, opts: Partial<TrainOptions> = {}) {
+  const fit = spec.fit;
+  return {
+    epochs: Math.max(0, Math.floor(opts.epochs ?? fit?.epochs ?? 1)),
+    batchSize: Math.max(1, Math.floor(opts.batchSize ?? fit?.batchSize ?? 32)),
+    split: opts.validationSplit ?? fit?.validationSplit ?? 0,
+    shuffle: opts.shuffle ?? fit?.shuffle ?? true,
+    startEpoch: opts.startEpoch ?? 0
+  };
+}
+
+/**
+ * The order of the training rows in one epoch: reshuffled every epoch (as Keras does) from the run seed and the
+ * epoch number, so the eager loop, the compiled loop and the comparison see the same batches.
+ */
+export function epochOrder(nTrain: number, seed: number, epoch: number, shuffle: boolean): Int32Array {
+  const order = new Int32Array(nTrain);
+  for (let i = 0; i < nTrain; i++) order[i] = i;
+  if (shuffle) new Rng(mixSeed(seed, epoch, 0x5eed)).shuffle(order);
+  return order;
+}
+
+/** The result of a run stopped by a non-finite loss at (epoch, batch), with the history so far. */
+export function divergedResult(spec: ModelSpec, bad: { batch: number; loss: number }, epoch: number, history: EpochLog[]): TrainResult {
+  return { status: 'diverged', epoch, batch: bad.batch, message: divergenceMessage(spec, bad.loss, epoch, bad.batch), history };
+}
+
 export async function trainModel(
   tf: Tfjs,
   model: TF.LayersModel,
@@ -128,12 +156,7 @@ export async function trainModel(
   hooks: TrainHooks
 ): Promise<TrainResult> {
   if (!spec.compile) throw new Error('The model is not compiled — call model.compile(...) before model.fit(...)');
-  const fit = spec.fit;
-  const epochs = Math.max(0, Math.floor(opts.epochs ?? fit?.epochs ?? 1));
-  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? fit?.batchSize ?? 32));
-  const split = opts.validationSplit ?? fit?.validationSplit ?? 0;
-  const shuffle = opts.shuffle ?? fit?.shuffle ?? true;
-  const startEpoch = opts.startEpoch ?? 0;
+  const { epochs, batchSize, split, shuffle, startEpoch } = fitSettings(spec, opts);
 
   const optimizer = model.optimizer;
   const lossFn = model.lossFunctions?.[0];
@@ -210,9 +233,7 @@ export async function trainModel(
   try {
     for (let e = 1; e <= epochs; e++) {
       const epoch = startEpoch + e;
-      const order = new Int32Array(nTrain);
-      for (let i = 0; i < nTrain; i++) order[i] = i;
-      if (shuffle) new Rng(mixSeed(opts.seed, epoch, 0x5eed)).shuffle(order);
+      const order = epochOrder(nTrain, opts.seed, epoch, shuffle);
 
       const sums = new Float64Array(1 + metrics.length);
       let trainMs = 0;
@@ -237,13 +258,7 @@ export async function trainModel(
         lastReadback = performance.now();
         return null;
       };
-      const diverged = (bad: { batch: number; loss: number }): TrainResult => ({
-        status: 'diverged',
-        epoch,
-        batch: bad.batch,
-        message: divergenceMessage(spec, bad.loss, epoch, bad.batch),
-        history
-      });
+      const diverged = (bad: { batch: number; loss: number }) => divergedResult(spec, bad, epoch, history);
       try {
         for (let b = 0; b < batches; b++) {
           if (hooks.shouldStop()) return finish('stopped');
