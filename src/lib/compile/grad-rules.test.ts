@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import * as tf from '@tensorflow/tfjs';
-import { encodeModel, float, GraphBuilder, makeModel } from '$lib/onnx/graph';
+import { encodeModel, float, GraphBuilder, makeModel, type AttrValue } from '$lib/onnx/graph';
 import { Rng } from '$lib/data/rng';
 import { parseProgram } from '$lib/keras/parse';
 import { LAYERS } from '$lib/layers';
@@ -340,7 +340,8 @@ describe('gradient rules vs tf.grads', () => {
       (stack, w) => tf.mul(tf.gather(stack, 1, 0), w)
     );
     // Gather and ReduceMax have shape rules but no gradient: backprop through them names the op.
-    for (const [op, attrs, extra] of [['Gather', { axis: 0 }, true], ['ReduceMax', { axes: [1], keepdims: 0 }, false]] as const) {
+    const cases: [string, Record<string, AttrValue>, boolean][] = [['Gather', { axis: 0 }, true], ['ReduceMax', { axes: [1], keepdims: 0 }, false]];
+    for (const [op, attrs, extra] of cases) {
       const g = new GraphBuilder('refuse');
       const x = g.input('x', 'float32', [3, 4]);
       const y = g.node(op, extra ? [x, g.constInt64(1)] : [x], attrs);
