@@ -78,6 +78,7 @@ async function main(): Promise<number> {
   }
   if (args.help) {
     out(BENCH_USAGE);
+    out('\nnpm run bench -- --timing: no browser; the spiral step in node, eager TF.js vs compiled ORT wasm (src/lib/bench/timing.ts).');
     return 0;
   }
   const t0 = Date.now();
