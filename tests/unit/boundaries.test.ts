@@ -156,9 +156,9 @@ describe('module boundaries', () => {
 
   it('reads the imports of every file under src/', () => {
     expect(graph.size).toBeGreaterThan(100);
-    // The parser sees every kind of import it is asked to tell apart.
+    // The rules have something to read: run-time and type-only imports (the parser's kinds: the next test).
     const kinds = new Set([...graph.values()].flat().map((e) => e.kind));
-    expect([...kinds].sort()).toEqual(['asset', 'dynamic', 'static', 'type', 'worker']);
+    expect(kinds.has('static') && kinds.has('type')).toBe(true);
     expect([...graph.values()].flat().filter((e) => e.spec.startsWith('<computed'))).toEqual([]);
     // Sanity: the things the rules look for are there to find.
     expect(graph.get('src/lib/engines/tfjs/build.ts')?.some((e) => e.pkg === '@tensorflow/tfjs' || RUNTIME(e.pkg)) ?? false).toBe(true);
