@@ -3,6 +3,7 @@
  * build/ with `vite preview` (COOP/COEP from the Vite plugin) on a free port, opens /bench in headless Chromium
  * (Debian's /usr/bin/chromium or CHROME_PATH, flags from playwright.config.ts / shared/notes/browser.md), runs the
  * page's own suite through `window.__bench`, and prints every row plus the app-overhead ratio.
+ * `npm run bench -- --timing`: no browser; eager TF.js vs the compiled step on ORT wasm in node (src/lib/bench/timing.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -57,7 +58,16 @@ async function waitForServer(url: string, child: ChildProcess, timeoutMs = 60_00
   throw new Error(`vite preview did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
+/** `--timing`: the node-only step timing (src/lib/bench/timing.ts), printed; no build, no browser. */
+async function timing(): Promise<number> {
+  const { runTiming } = await import('$lib/bench/timing');
+  err('bench: timing the spiral step in node (eager TF.js vs compiled ORT wasm)…');
+  for (const line of await runTiming((l) => err(`  ${l}`))) out(line);
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (process.argv.slice(2).includes('--timing')) return timing();
   let args;
   try {
     args = parseBenchArgs(process.argv.slice(2));
@@ -68,6 +78,7 @@ async function main(): Promise<number> {
   }
   if (args.help) {
     out(BENCH_USAGE);
+    out('\nnpm run bench -- --timing: no browser; the spiral step in node, eager TF.js vs compiled ORT wasm (src/lib/bench/timing.ts).');
     return 0;
   }
   const t0 = Date.now();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '$lib/engines/tfjs/build';
 import { loadTfjsModel, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE } from '$lib/engines/tfjs/export';
 import { parseProgram } from '$lib/keras/parse';
+import { needPython } from '$lib/test-python';
 import { runCli } from './run';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cli-test-'));
@@ -51,7 +52,7 @@ async function cli(...argv: string[]): Promise<Run> {
   return { code, stdout, stderr };
 }
 
-const hasPython = spawnSync('python3', ['--version']).status === 0;
+const py = needPython();
 
 describe('npm run cli (spawned)', () => {
   const dir = (name: string) => join(tmp, name);
@@ -130,7 +131,7 @@ describe('npm run cli (spawned)', () => {
     expect(script).toContain(readFileSync('examples/sine_regression.py', 'utf8').trim());
   });
 
-  it.skipIf(!hasPython)(`export keras writes scripts that python3 -m py_compile accepts${hasPython ? '' : ' — SKIPPED: python3 is not on the PATH'}`, () => {
+  py.it(`export keras writes scripts that python3 -m py_compile accepts${py.note}`, () => {
     expect(runs.keras.code, runs.keras.stderr).toBe(0);
     const file = dir('keras/spiral.py');
     const script = readFileSync(file, 'utf8');

@@ -26,6 +26,7 @@ import { parseProgram } from '$lib/keras/parse';
 import { LAYER_KINDS } from '$lib/layers';
 import { inferShapes } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
+import { needPython } from '$lib/test-python';
 import { useFastCpuGradients } from './fast-conv-grad';
 
 const DIR = 'examples';
@@ -187,8 +188,8 @@ describe('examples/', () => {
     expect(examples.some((e) => e.spec.style === 'functional' && /^for \w+ in range\(/m.test(e.source))).toBe(true);
   });
 
-  const python = spawnSync('python3', ['--version']).status === 0;
-  it.skipIf(!python)('python3 -m py_compile accepts every example', () => {
+  const py = needPython();
+  py.it(`python3 -m py_compile accepts every example${py.note}`, () => {
     // One python3 for all the files; the cache prefix keeps __pycache__ out of examples/.
     const cache = mkdtempSync(join(tmpdir(), 'pycache-'));
     try {

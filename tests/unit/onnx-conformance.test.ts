@@ -20,6 +20,7 @@ import { CONFORMANCE_BATCH, CONFORMANCE_CASES, CONFORMANCE_TOLERANCE, conformanc
 import { exportOnnx } from '$lib/onnx/export';
 import { decodeModel, encodeModel, IR_VERSION, OPSET } from '$lib/onnx/graph';
 import type { ModelSpec } from '$lib/spec/types';
+import { needPython } from '$lib/test-python';
 
 const SEED = 7;
 const EXAMPLES = exampleCases(
@@ -113,7 +114,8 @@ describe('exported models pass the ONNX checker', () => {
   let dir = '';
   afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
 
-  it('onnx.checker.check_model(full_check=True) accepts every exported model', () => {
+  const checker = needPython(['onnx'], '/usr/bin/python3');
+  checker.it(`onnx.checker.check_model(full_check=True) accepts every exported model${checker.note}`, () => {
     expect(exported.size, 'the conformance cases exported nothing').toBeGreaterThan(0);
     dir = mkdtempSync(join(tmpdir(), 'onnx-check-'));
     const files: Record<string, string> = {};

@@ -63,9 +63,6 @@ export const MODE_LABELS: Record<Mode, string> = {
   infer: 'infer'
 };
 
-/** Inference batch sizes; a training step uses the batch_size of the example's model.fit. */
-export const INFER_BATCHES = [1, 256] as const;
-
 /** Default training batch of each example (its `model.fit(batch_size=...)`), used when the spec is not at hand. */
 export const TRAIN_BATCH: Record<ModelId, number> = { tiny: 32, wide: 32, cnn: 64, residual: 32 };
 
@@ -93,7 +90,6 @@ export interface Cell {
   batch: number;
 }
 
-export const cellKey = (c: Cell) => `${c.model}|${c.engine}-${c.backend}|${c.mode}|${c.batch}`;
 /** Cells that must give the same numbers: same model, mode and batch (the engine and backend differ). */
 export const referenceKey = (c: Pick<Cell, 'model' | 'mode' | 'batch'>) => `${c.model}|${c.mode}|${c.batch}`;
 

@@ -645,9 +645,6 @@ function needsCrop(xs: number[], geo: ReturnType<typeof windowGeometry>, kernel:
   });
 }
 
-/** Ops the table covers (for messages and docs). */
-export const SUPPORTED_OPS = Object.keys(RULES);
-
 // ---------------------------------------------------------------------------------------------------------------
 // The engine
 

@@ -1,13 +1,14 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { needPython } from '$lib/test-python';
 import { csvDataset, DEFAULT_CSV_SETTINGS, readCsv } from './csv';
 import { csvKerasScript, csvPythonData } from './csv-script';
 
 const TEXT = ['age,colour,height,label', '31,red,1.80,yes', '45,blue,1.65,no', '22,red,1.72,yes', '38,green,1.90,no', '50,blue,1.55,yes', '27,green,1.60,no'].join('\n');
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+const numpy = needPython(['numpy']);
 
 describe('CSV Keras export', () => {
   const t = readCsv(TEXT, 'people.csv');
@@ -26,7 +27,7 @@ describe('CSV Keras export', () => {
     expect(script.trimEnd().endsWith('model = None')).toBe(true);
   });
 
-  it.skipIf(!hasNumpy)('runs in Python: the same shapes and the same standardised features', () => {
+  numpy.it(`runs in Python: the same shapes and the same standardised features${numpy.note}`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'csv-script-'));
     writeFileSync(join(dir, 'people.csv'), TEXT);
     const code = csvPythonData(t.value, DEFAULT_CSV_SETTINGS, ds.value, 'sparse', 1);

@@ -9,6 +9,7 @@ import { makeToy, type ToyName } from '$lib/data/toys';
 import { LEGACY_HEADERS, parseExampleHeader } from '$lib/examples';
 import { inferShapes } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
+import { needPython } from '$lib/test-python';
 import { parseProgram } from './parse';
 import { printKeras, printKerasScript, printNumpyData, pyFloat } from './print';
 
@@ -209,13 +210,8 @@ model.fit(x_train, y_train, epochs=3, validation_split=0.5)
 // ---------------------------------------------------------------------------------------------------------------
 // Scripts
 
-const python = spawnSync('python3', ['--version'], { encoding: 'utf8' });
-const hasPython = python.status === 0;
-const hasNumpy = hasPython && spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
-const NO_PYTHON = 'SKIPPED: python3 is not on the PATH';
-const NO_NUMPY = 'SKIPPED: python3 cannot import numpy (pip install numpy to run this test)';
-if (!hasPython) console.warn(`print.test.ts: ${NO_PYTHON}`);
-else if (!hasNumpy) console.warn(`print.test.ts: numpy data test ${NO_NUMPY}`);
+const py = needPython();
+const numpy = needPython(['numpy']);
 
 const tmp = mkdtempSync(join(tmpdir(), 'print-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -264,7 +260,7 @@ describe('printKerasScript', () => {
     .filter((f) => f.endsWith('.py'))
     .sort();
 
-  it.skipIf(!hasPython)(`python3 -m py_compile accepts the scripts of every example in examples/, on its "# data:" data set (${examples.length} found)${hasPython ? '' : ` — ${NO_PYTHON}`}`, () => {
+  py.it(`python3 -m py_compile accepts the scripts of every example in examples/, on its "# data:" data set (${examples.length} found)${py.note}`, () => {
     expect(examples.length).toBeGreaterThan(0);
     const files: string[] = [];
     for (const file of examples) {
@@ -304,7 +300,7 @@ describe('printKerasScript', () => {
     }
   ];
 
-  it.skipIf(!hasNumpy)(`the numpy data part runs with only numpy and matches the playground's data sets${hasNumpy ? '' : ` — ${hasPython ? NO_NUMPY : NO_PYTHON}`}`, () => {
+  numpy.it(`the numpy data part runs with only numpy and matches the playground's data sets${numpy.note}`, () => {
     const samples = 5000;
     // One python3 -c run for all toys: each data part runs in a fresh namespace; its arrays are summarised as JSON.
     const parts = cases.map((c) => printNumpyData(parse(c.program), { name: c.toy, samples, noise: 0.2, seed: 3, classes: c.classes }));
@@ -387,7 +383,7 @@ describe('printKerasScript', () => {
     }
   ];
 
-  it.skipIf(!hasNumpy)(`the numpy data part of sine and plane runs with only numpy and matches the playground's generators${hasNumpy ? '' : ` — ${hasPython ? NO_NUMPY : NO_PYTHON}`}`, () => {
+  numpy.it(`the numpy data part of sine and plane runs with only numpy and matches the playground's generators${numpy.note}`, () => {
     const samples = 2000;
     const noise = 0.2;
     const parts = regressions.map((c) => printNumpyData(parse(c.program), { name: c.name, samples, noise, seed: 3 }, true));

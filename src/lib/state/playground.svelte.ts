@@ -1,6 +1,7 @@
 /**
  * The playground's state: the program, its parse (debounced), the last good model, data settings and the
- * chosen backend. Persisted to localStorage so a reload never loses the user's code.
+ * chosen backend (saved in IndexedDB by session-keeper.svelte.ts), and what the page derives from them: the data
+ * bound to the model, whether it can train and why not, the training request, the Keras script to export.
  */
 import { parseProgram } from '$lib/keras/parse';
 import { inferShapes, type ModelSummary } from '$lib/spec/shape';
@@ -13,6 +14,13 @@ import type { Dataset } from '$lib/data/types';
 import { applyPointEdits, nearestPoint, type PointEdit } from '$lib/data/edits';
 import { checkCsvSettings, csvDataset, DEFAULT_CSV_SETTINGS, type CsvDataset, type CsvSettings, type CsvTable } from '$lib/data/csv';
 import { EXAMPLES, isDatasetName, type DatasetName, type Example } from '$lib/examples';
+import { bindData, trainRows, type BindResult } from '$lib/data/bind';
+import { countEdits } from '$lib/data/edits';
+import { effectiveValidationSplit, programValidationSplit } from '$lib/data/split';
+import { csvKerasScript } from '$lib/data/csv-script';
+import { printKerasScript } from '$lib/keras/print';
+import type { Engine } from '$lib/compile/compiled-methods';
+import type { BoundaryRequest, TrainRequest, WeightSnapshot } from '$lib/worker/protocol';
 import { loadJson } from './storage';
 import spiralSource from '../../../examples/spiral.py?raw';
 
@@ -73,6 +81,19 @@ export const DEFAULT_DATA: DataSettings = {
   csv: { ...DEFAULT_CSV_SETTINGS }
 };
 
+/**
+ * The plotted square [-r, r]² of a 2D or 1D data set: r is the largest |x| rounded up to a tenth, plus 10 %
+ * (1 without data). The first `skipAdded` points (clicked onto a toy; data/edits.ts puts them first) do not count,
+ * so the frame does not jump under the mouse.
+ */
+export function plotExtent(dataset: Dataset | null, skipAdded = 0): [number, number, number, number] {
+  let m = 0;
+  const skip = 2 * skipAdded;
+  if (dataset) for (let i = Math.min(skip, dataset.x.length); i < dataset.x.length; i++) m = Math.max(m, Math.abs(dataset.x[i]));
+  const r = Math.ceil(m * 11) / 10 || 1;
+  return [-r, r, -r, r];
+}
+
 export class Playground {
   code = $state(DEFAULT_CODE);
   data = $state<DataSettings>({ ...DEFAULT_DATA });
@@ -124,6 +145,99 @@ export class Playground {
   });
 
   readonly errors = $derived(this.diagnostics.filter((d) => d.severity === 'error'));
+
+  /** The model that trains and exports: the last program that parsed (null before any did). */
+  readonly spec = $derived(this.lastGood?.spec ?? null);
+  /** Parameter ranges of the chosen toy or regression data set (digits and CSV have none). */
+  readonly info = $derived(this.kind === 'toy' ? TOYS[this.data.name as ToyName] : this.kind === 'regression' ? REGRESSIONS[this.data.name as RegressionName] : null);
+  readonly toyInfo = $derived(this.kind === 'toy' ? TOYS[this.data.name as ToyName] : null);
+  /** True when the data set's number of classes cannot be chosen. */
+  readonly fixedClasses = $derived(!this.toyInfo || this.toyInfo.classes.min === this.toyInfo.classes.max);
+  /** The plotted square of a 2D data set: the largest |coordinate| of the generated points, plus 10 %. */
+  readonly extent = $derived(plotExtent(this.dataset, this.kind === 'toy' ? countEdits(this.data.edits ?? []).added : 0));
+  /** The program's own validation_split (undefined when its fit(...) does not write one); see data/split.ts. */
+  readonly programSplit = $derived(programValidationSplit(this.spec, this.code));
+  /** The split that trains: the program's, else the Data panel's. */
+  readonly validationSplit = $derived(effectiveValidationSplit(this.spec, this.code, this.data.validationSplit));
+  /** First validation row (rows from here on are held out). */
+  readonly validationFrom = $derived(this.dataset ? trainRows(this.dataset.n, this.validationSplit) : 0);
+  /** The data bound to the model's input and output (null without a model or data). */
+  readonly binding = $derived.by((): BindResult | null =>
+    this.spec && this.lastGood && this.dataset ? bindData(this.dataset, this.spec, this.lastGood.summary.outputShapes[0]) : null
+  );
+  /** The example the editor holds unchanged ('' for the user's own program). */
+  readonly exampleId = $derived(EXAMPLES.find((e) => e.source === this.code)?.id ?? '');
+
+  /** Why Train is disabled (null when it is not, and while a run is busy). */
+  trainBlocker(busy: boolean): string | null {
+    if (busy) return null;
+    if (this.errors.length) return `Fix the ${this.errors.length === 1 ? 'problem' : `${this.errors.length} problems`} in the code first.`;
+    if (!this.upToDate) return 'Checking the code…';
+    if (this.digitsProgress) return 'Loading the digits…';
+    if (this.binding && !this.binding.ok) return this.binding.message;
+    return null;
+  }
+
+  canTrain(busy: boolean): boolean {
+    return Boolean(this.spec && this.upToDate && this.errors.length === 0 && this.binding?.ok && !busy);
+  }
+
+  /** The decision boundary the worker draws for a 2D toy (undefined for other data). */
+  boundaryRequest(): BoundaryRequest | undefined {
+    return this.kind === 'toy' && this.dataset?.features === 2 ? { resolution: 64, extent: [...this.extent] } : undefined;
+  }
+
+  /**
+   * What Train sends the worker (null when the model or its data is not ready): the program's spec (with the Data
+   * panel's validation split when the program writes none), the bound data, the boundary or curve to draw, the test
+   * set; `from` continues a saved run from its weights and epoch.
+   */
+  trainRequest(engine: Engine, from?: WeightSnapshot | null): { request: TrainRequest; epochs: number; keepHistory: boolean } | null {
+    const spec = this.spec;
+    const binding = this.binding;
+    const d = this.dataset;
+    if (!spec || !binding?.ok || !d) return null;
+    const oneD = this.kind === 'regression' && d.features === 1;
+    let xMin = Infinity;
+    let xMax = -Infinity;
+    if (oneD) for (const v of d.x) [xMin, xMax] = [Math.min(xMin, v), Math.max(xMax, v)];
+    const validationSplit = this.validationSplit;
+    const request: TrainRequest = {
+      spec: spec.fit && this.programSplit === undefined && validationSplit > 0 ? { ...spec, fit: { ...spec.fit, validationSplit } } : spec,
+      data: binding.data,
+      backend: this.backend,
+      seed: this.seed,
+      engine,
+      boundary: this.boundaryRequest(),
+      curve: oneD ? { xMin, xMax, points: 120 } : undefined,
+      test: d.kind === 'classification' && d.test ? { x: d.test.x, labels: d.test.labels, n: d.test.n } : undefined,
+      ...(from ? { initialWeights: from, startEpoch: from.epoch } : {})
+    };
+    return { request, epochs: spec.fit?.epochs ?? 1, keepHistory: Boolean(from) };
+  }
+
+  /**
+   * The Keras script of the program with the code that makes (or, for a CSV, reads and prepares) its data, and the
+   * note to show; throws with the reason it cannot be written.
+   */
+  kerasScript(): { text: string; message: string } {
+    const spec = this.spec;
+    if (!spec) throw new Error('the program has no model yet');
+    const d = this.data;
+    if (d.name === 'csv') {
+      // Your CSV: the script reads the same file and prepares it as the playground does (data/csv-script.ts).
+      if (!this.csvTable || !this.csv?.ok) throw new Error('upload a CSV file first');
+      if (!this.binding?.ok) throw new Error(this.binding?.message ?? 'the program does not fit the CSV data');
+      return {
+        text: csvKerasScript(this.csvTable, d.csv, this.csv.value, this.binding.data.target, d.seed, this.code),
+        message: `Downloaded model.py: your program plus the code that reads and prepares ${this.csvTable.fileName} (put the file beside it), for Python Keras 3.`
+      };
+    }
+    return {
+      text: printKerasScript(spec, { name: d.name, samples: d.samples, noise: d.noise, seed: d.seed, classes: d.classes } as never, this.code),
+      message: 'Downloaded model.py: your program plus the code that makes its data, for Python Keras 3.'
+    };
+  }
 
   #timer: ReturnType<typeof setTimeout> | null = null;
 
