@@ -5,7 +5,8 @@
  *
  * The digits examples train on a small synthetic stand-in of the same shape (blurred class-dependent blobs), not on
  * the shipped static/data/digits.bin, to stay fast; and with the cpu backend's three slowest gradient kernels
- * replaced by equivalent fast ones (see fast-conv-grad.ts, checked against TF.js' own in fast-conv-grad.test.ts).
+ * replaced by equivalent fast ones (`useFastCpuGradients` in src/lib/engines/tfjs/kernels.ts, checked against TF.js'
+ * own in kernels.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
@@ -19,6 +20,7 @@ import { Rng } from '$lib/data/rng';
 import { makeToy, TOY_NAMES, type ToyName } from '$lib/data/toys';
 import type { ClassificationDataset, Dataset } from '$lib/data/types';
 import { buildModel } from '$lib/engines/tfjs/build';
+import { useFastCpuGradients } from '$lib/engines/tfjs/kernels';
 import { trainModel } from '$lib/engines/tfjs/train';
 import { LEGACY_HEADERS, parseExampleHeader, type DatasetName, type ExampleHeader } from '$lib/examples';
 import { LOSSES, OPTIMIZERS } from '$lib/keras/builtins';
@@ -26,7 +28,6 @@ import { parseProgram } from '$lib/keras/parse';
 import { LAYER_KINDS } from '$lib/layers';
 import { inferShapes } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
-import { useFastCpuGradients } from './fast-conv-grad';
 
 const DIR = 'examples';
 const FILES = readdirSync(DIR)
