@@ -18,6 +18,7 @@ export const activation: LayerDef = {
     return input;
   },
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // 1 · elements.
   flops: ([input]) => sizeOf(input),
   toTfjs(node, { tf }) {
     const name = checkActivation('Activation', node.args.activation, true) ?? 'linear';

@@ -48,6 +48,7 @@ export const add: LayerDef = {
     return broadcastShapes('Add', inputs);
   },
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // (inputs - 1) · output elements.
   flops(inputs) {
     return (inputs.length - 1) * sizeOf(broadcastShapes('Add', inputs));
   },

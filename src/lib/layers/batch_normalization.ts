@@ -157,6 +157,7 @@ export const batchNormalization: LayerDef = {
     const f = features(input, args);
     return { trainable: f.channels * ((f.center ? 1 : 0) + (f.scale ? 1 : 0)), nonTrainable: 2 * f.channels };
   },
+  // 2 · elements (the normalisation folded into one multiply-add per value).
   flops: ([input]) => 2 * sizeOf(input),
   toTfjs(node, { tf, seed }) {
     const c = check(node.args);
@@ -184,5 +185,11 @@ export const batchNormalization: LayerDef = {
     const f = features(input, node.args);
     const channel = resolveAxis(K, f.axis, input) + 1;
     return ctx.training ? onnxTraining(node, ctx, f, channel, f.channels) : onnxInference(node, ctx, f, channel, f.channels);
-  }
+  },
+  weights: [
+    { name: 'gamma', trainable: true },
+    { name: 'beta', trainable: true },
+    { name: 'moving_mean', trainable: false },
+    { name: 'moving_variance', trainable: false }
+  ]
 };

@@ -47,6 +47,7 @@ export const concatenate: LayerDef = {
   },
   outputShape: (inputs, args) => output(inputs, args),
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // 0: data movement only.
   flops: () => 0,
   toTfjs(node, { tf, inputShapes }) {
     // TF.js joins along the last axis for any negative axis, so a negative axis other than -1 is made positive.

@@ -93,6 +93,7 @@ export const conv2d: LayerDef = {
     const o = output(input, args);
     return { trainable: o.kernel[0] * o.kernel[1] * o.channels * o.filters + (o.a.use_bias ? o.filters : 0), nonTrainable: 0 };
   },
+  // 2 · k_h · k_w · C_in · C_out · H_out · W_out (one multiply-add per kernel weight and output position).
   flops([input], args) {
     const o = output(input, args);
     return 2 * o.kernel[0] * o.kernel[1] * o.channels * o.filters * o.shape[0] * o.shape[1];
@@ -132,5 +133,12 @@ export const conv2d: LayerDef = {
     let y = throughNchw(g, node.id, inputs[0], (x) => op(g, node.id, 'Conv', [x, kernel], attrs));
     if (o.a.use_bias) y = op(g, node.id, 'Add', [y, weight('bias')], {}, 'bias');
     return onnxActivation(g, o.a.activation as string | null, y, node.id);
-  }
+  },
+  weights: [
+    { name: 'kernel', trainable: true },
+    { name: 'bias', trainable: true }
+  ],
+  inspect: 'filters',
+  tfjsGradKernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+  heavyOnCpu: true
 };

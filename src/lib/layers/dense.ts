@@ -50,6 +50,7 @@ export const dense: LayerDef = {
     const inDim = input[input.length - 1];
     return { trainable: inDim * units + (a.use_bias ? units : 0), nonTrainable: 0 };
   },
+  // 2 · rows · in · units, rows = product of the leading axes (one multiply-add per kernel weight and row).
   flops([input], args) {
     const { units } = check(args);
     const rows = input.slice(0, -1).reduce((x, y) => x * y, 1);
@@ -77,5 +78,9 @@ export const dense: LayerDef = {
     let y = op(g, node.id, 'MatMul', [inputs[0], weight('kernel')]);
     if (a.use_bias) y = op(g, node.id, 'Add', [y, weight('bias')], {}, 'bias');
     return onnxActivation(g, a.activation as string | null, y, node.id);
-  }
+  },
+  weights: [
+    { name: 'kernel', trainable: true },
+    { name: 'bias', trainable: true }
+  ]
 };

@@ -20,6 +20,7 @@ export const dropout: LayerDef = {
   },
   outputShape: ([input]) => input,
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // 1 · elements (one multiply by the mask per value).
   flops: ([input]) => sizeOf(input),
   toTfjs(node, { tf }) {
     // No seed is passed on: TF.js reuses a seeded layer's mask for every batch, while Keras draws a new mask
@@ -32,5 +33,6 @@ export const dropout: LayerDef = {
     if (!ctx.training || rate === 0) return ctx.inputs[0];
     if (!ctx.dropoutMask) throw new Error(`Dropout ${node.id}: the train-step graph must provide dropoutMask`);
     return op(ctx.g, node.id, 'Mul', [ctx.inputs[0], ctx.dropoutMask(rate)], {}, 'dropout');
-  }
+  },
+  dropoutRate: (args) => (typeof args.rate === 'number' ? args.rate : 0)
 };

@@ -22,6 +22,7 @@ export const flatten: LayerDef = {
     return [sizeOf(input)];
   },
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // 0: data movement only.
   flops: () => 0,
   toTfjs(node, { tf, inputShapes }) {
     const shape = inputShapes?.[0];

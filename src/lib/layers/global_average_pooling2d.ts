@@ -32,6 +32,7 @@ export const globalAveragePooling2d: LayerDef = {
     return keepdims ? [1, 1, c] : [c];
   },
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // H · W · C: one add per input element.
   flops: ([input]) => input.reduce((a, b) => a * b, 1),
   toTfjs(node, { tf, inputShapes }) {
     const { keepdims } = check(node.args);

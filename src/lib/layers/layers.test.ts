@@ -143,6 +143,12 @@ describe('layer table: shapes, parameters and FLOPs match hand counts and TF.js'
       expect(m.countParams()).toBe(c.params[0] + c.params[1]);
       expect(sizes(m.trainableWeights)).toBe(c.params[0]);
       expect(sizes(m.nonTrainableWeights)).toBe(c.params[1]);
+      // The weights the layer declares (names, trainable or not) are the ones TF.js creates.
+      const declared = new Map((def.weights ?? []).map((w) => [w.name, w.trainable]));
+      for (const v of m.getLayer('layer').weights) {
+        const name = (v.originalName ?? v.name).split('/').pop()!;
+        expect(declared.get(name), `${c.kind} weight ${name}`).toBe(v.trainable);
+      }
       const xs = randomInputs(c, 1);
       const y = m.predict(xs.length === 1 ? xs[0] : xs) as tf.Tensor;
       expect(y.shape).toEqual([3, ...c.out]);

@@ -51,6 +51,7 @@ export const reshape: LayerDef = {
   },
   outputShape: ([input], args) => resolve(input, args.target_shape),
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // 0: data movement only.
   flops: () => 0,
   toTfjs(node, { tf, inputShapes }) {
     // TF.js leaves a -1 unknown in the output shape, so it gets the resolved size where the input shape is known.
