@@ -1,6 +1,7 @@
 import type { ArgValue } from '$lib/spec/types';
 import { ACTIVATION_NAMES, fusedActivation, onnxActivation } from './activations';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { seq } from './conformance';
 import { op } from './onnx-ops';
 import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
 import { LayerError, type ArgDef, type LayerDef } from './types';
@@ -82,5 +83,11 @@ export const dense: LayerDef = {
   weights: [
     { name: 'kernel', trainable: true },
     { name: 'bias', trainable: true }
+  ],
+  conformance: [
+    ...ACTIVATION_NAMES.map((a) => seq(`Dense activation=${a}`, [5], `Dense(4, activation="${a}")`)),
+    seq('Dense no activation, use_bias=False', [6], 'Dense(3, use_bias=False)'),
+    seq('Dense on (steps, features) (rank-3 batch)', [4, 6], 'Dense(5, activation="relu")'),
+    seq('Dense on rank-4 batch, softmax on the last axis', [2, 3, 4], 'Dense(3, activation="softmax")')
   ]
 };

@@ -1,3 +1,4 @@
+import { seq } from './conformance';
 import { op } from './onnx-ops';
 import { LayerError, type LayerDef } from './types';
 import { checkNumber, sizeOf } from './util';
@@ -34,5 +35,6 @@ export const dropout: LayerDef = {
     if (!ctx.dropoutMask) throw new Error(`Dropout ${node.id}: the train-step graph must provide dropoutMask`);
     return op(ctx.g, node.id, 'Mul', [ctx.inputs[0], ctx.dropoutMask(rate)], {}, 'dropout');
   },
-  dropoutRate: (args) => (typeof args.rate === 'number' ? args.rate : 0)
+  dropoutRate: (args) => (typeof args.rate === 'number' ? args.rate : 0),
+  conformance: [seq('Dropout alone', [5], 'Dropout(0.5)'), seq('Dropout between Dense layers', [5], 'Dense(8, activation="relu")', 'Dropout(0.3)', 'Dense(2)')]
 };

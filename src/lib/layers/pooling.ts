@@ -1,7 +1,7 @@
 /** Shared definition of MaxPooling2D and AveragePooling2D (same arguments and shape rules as Keras). */
 import type { ArgValue } from '$lib/spec/types';
 import { op, pads2d, throughNchw } from './onnx-ops';
-import { LayerError, type ArgDef, type LayerDef, type Tfjs } from './types';
+import { LayerError, type ArgDef, type LayerConformanceCase, type LayerDef, type Tfjs } from './types';
 import { checkChoice, checkDataFormat, formatTuple, requireImage, toPair, windowOutputLength, withArgDefaults } from './util';
 import type * as TF from '@tensorflow/tfjs';
 
@@ -23,9 +23,10 @@ export interface PoolingSpec {
   lower: (tf: Tfjs, cfg: { name: string; poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same'; dataFormat: 'channelsLast' }) => TF.layers.Layer;
   /** TF.js' gradient kernel of the pooling (`LayerDef.tfjsGradKernels`). */
   tfjsGradKernel: string;
+  conformance: readonly LayerConformanceCase[];
 }
 
-export function poolingLayer({ kind, doc, lower, tfjsGradKernel }: PoolingSpec): LayerDef {
+export function poolingLayer({ kind, doc, lower, tfjsGradKernel, conformance }: PoolingSpec): LayerDef {
   const ARGS = poolArgs(kind === 'MaxPooling2D' ? 'maximum' : 'average');
   const check = (raw: Record<string, ArgValue>) => {
     const a = withArgDefaults(ARGS, raw);
@@ -73,6 +74,7 @@ export function poolingLayer({ kind, doc, lower, tfjsGradKernel }: PoolingSpec):
       const onnxOp = kind === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool';
       return throughNchw(g, node.id, inputs[0], (x) => op(g, node.id, onnxOp, [x], onnxOp === 'AveragePool' ? { ...attrs, count_include_pad: 0 } : attrs));
     },
-    tfjsGradKernels: [tfjsGradKernel]
+    tfjsGradKernels: [tfjsGradKernel],
+    conformance
   };
 }

@@ -117,6 +117,17 @@ export interface WeightDef {
   trainable: boolean;
 }
 
+/**
+ * One ONNX conformance case of a layer (see `$lib/onnx/conformance`): a small Keras program using the layer, which
+ * the runners build in TF.js, export to ONNX, run in ONNX Runtime and compare. The registry adds the layer's kind.
+ */
+export interface LayerConformanceCase {
+  /** Unique across the table, readable: `Conv2D same stride 2 on 7x5`. */
+  name: string;
+  /** A Keras program (the playground's subset): a model named `model`. */
+  source: string;
+}
+
 export interface LayerDef {
   /** Keras class name (`Dense`). */
   kind: string;
@@ -164,4 +175,6 @@ export interface LayerDef {
    * trains on a smaller default subset of the digits.
    */
   heavyOnCpu?: boolean;
+  /** The layer's ONNX conformance cases (see `LayerConformanceCase`); every layer has at least one. */
+  conformance?: readonly LayerConformanceCase[];
 }
