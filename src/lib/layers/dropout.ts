@@ -35,6 +35,8 @@ export const dropout: LayerDef = {
     if (!ctx.dropoutMask) throw new Error(`Dropout ${node.id}: the train-step graph must provide dropoutMask`);
     return op(ctx.g, node.id, 'Mul', [ctx.inputs[0], ctx.dropoutMask(rate)], {}, 'dropout');
   },
+  // Keras: the identity at inference (what predict computes).
+  reference: (x) => x,
   dropoutRate: (args) => (typeof args.rate === 'number' ? args.rate : 0),
   conformance: [seq('Dropout alone', [5], 'Dropout(0.5)'), seq('Dropout between Dense layers', [5], 'Dense(8, activation="relu")', 'Dropout(0.3)', 'Dense(2)')]
 };

@@ -1,7 +1,10 @@
 /**
- * The layer registry. Adding a layer = one file beside this one + one line here.
- * The parser, shape inference, editor completion/hover and the engines all read this list.
- * Conventions (shapes, parameter and FLOP counting, TF.js lowering): see the top of `types.ts`.
+ * The layer registry. Adding a layer = one file + one line here.
+ * The file says everything about its layer (`LayerDef` in `types.ts`): Keras name, arguments with defaults and docs,
+ * validation, output shape, parameters, FLOPs, TF.js and ONNX lowerings, its weights, and its conformance cases.
+ * The parser, shape inference, editor completion/hover, the engines, the compiled train step and the tests all read
+ * this list; no file outside this folder names a layer. Conventions (shapes, parameter and FLOP counting, TF.js
+ * lowering): see the top of `types.ts`.
  */
 import { activation } from './activation';
 import { add } from './add';

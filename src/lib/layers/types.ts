@@ -175,6 +175,13 @@ export interface LayerDef {
    * trains on a smaller default subset of the digits.
    */
   heavyOnCpu?: boolean;
+  /**
+   * For an elementwise layer (each output value a function of the input value at the same place): that function at
+   * inference, in float64, written from the Keras docs rather than from either lowering. The layer tests check the TF.js lowering
+   * against it for the arguments of each of the layer's conformance cases; the conformance table then checks the
+   * ONNX lowering against TF.js.
+   */
+  reference?(x: number, args: Record<string, ArgValue>): number;
   /** The layer's ONNX conformance cases (see `LayerConformanceCase`); every layer has at least one. */
   conformance?: readonly LayerConformanceCase[];
 }
