@@ -191,7 +191,7 @@ export const batchNormalization: LayerDef = {
     { name: 'gamma', trainable: true },
     { name: 'beta', trainable: true },
     { name: 'moving_mean', trainable: false },
-    { name: 'moving_variance', trainable: false }
+    { name: 'moving_variance', trainable: false, positive: true }
   ],
   conformance: [
     seq('BatchNormalization on Dense features', [6], 'Dense(5)', 'BatchNormalization()'),

@@ -115,6 +115,8 @@ export interface WeightDef {
    * non-trainable, and the compiled train step carries it as state that the layer itself updates (`updateState`).
    */
   trainable: boolean;
+  /** True for a weight that must stay positive (a variance): random test weights for it are drawn from [0.5, 1.5]. */
+  positive?: boolean;
 }
 
 /**
