@@ -17,6 +17,7 @@ import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { globalAveragePooling2d } from './global_average_pooling2d';
 import { maxPooling2d } from './max_pooling2d';
+import { relu } from './relu';
 import { reshape } from './reshape';
 import type { LayerDef } from './types';
 
@@ -30,6 +31,7 @@ export const LAYERS: readonly LayerDef[] = [
   dropout,
   batchNormalization,
   activation,
+  relu,
   reshape,
   add,
   concatenate
