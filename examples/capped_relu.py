@@ -1,4 +1,4 @@
-# Capped ReLU — layers.ReLU(max_value=0.5) keeps each hidden unit in [0, 0.5] (ReLU6 caps at 6 the same way)
+# Capped ReLU — layers.ReLU(max_value=0.5) keeps hidden units in [0, 0.5] (as ReLU6 caps at 6), then a LeakyReLU
 # data: circle
 import keras
 from keras import layers
@@ -8,7 +8,7 @@ model = keras.Sequential([
     layers.Dense(16),
     layers.ReLU(max_value=0.5),
     layers.Dense(16),
-    layers.ReLU(),
+    layers.LeakyReLU(negative_slope=0.1),
     layers.Dense(1, activation="sigmoid"),
 ])
 model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),

@@ -16,6 +16,7 @@ import { dense } from './dense';
 import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { globalAveragePooling2d } from './global_average_pooling2d';
+import { leakyRelu } from './leaky_relu';
 import { maxPooling2d } from './max_pooling2d';
 import { relu } from './relu';
 import { reshape } from './reshape';
@@ -32,6 +33,7 @@ export const LAYERS: readonly LayerDef[] = [
   batchNormalization,
   activation,
   relu,
+  leakyRelu,
   reshape,
   add,
   concatenate
