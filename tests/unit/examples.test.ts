@@ -68,7 +68,7 @@ const EXPECTED: Record<string, { trainable: number; nonTrainable: number }> = {
   // Conv2D 1×1, 32→10: 320+10 = 330; Reshape → (10,); Activation.
   // Trainable 72+16+1152+32+4608+64+330 = 6274; non-trainable 16+32+64 = 112; total 6386.
   bn_dropout_cnn: { trainable: 6274, nonTrainable: 112 },
-  // Dense 2→16: 48; Dense 16→16: 272; Dense 16→1: 17 (ReLU has no weights). Total 337.
+  // Dense 2→16: 48; Dense 16→16: 272; Dense 16→1: 17 (ReLU and LeakyReLU have no weights). Total 337.
   capped_relu: { trainable: 337, nonTrainable: 0 }
 };
 
