@@ -449,6 +449,14 @@ describe('registry', () => {
     }
   });
 
+  it('declares only TF.js kernels that exist (tfjsGradKernels), and only 4-D kernels to draw as filters', () => {
+    for (const def of LAYERS) for (const k of def.tfjsGradKernels ?? []) expect(tf.getKernel(k, 'cpu'), `${def.kind}: ${k}`).toBeDefined();
+    const c = CASES.find((x) => getLayer(x.kind)!.inspect === 'filters')!;
+    const m = buildModel(tf, oneLayerSpec(c), 1);
+    expect(m.getLayer('layer').getWeights()[0].shape).toHaveLength(4);
+    m.dispose();
+  });
+
   it('layer files never import TF.js at run time', () => {
     const dir = new URL('.', import.meta.url).pathname;
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) {
