@@ -18,6 +18,7 @@ import { EPOCH_METRICS, trainModel, type EpochLog } from '../lib/engines/tfjs/tr
 import { isRegressionData, isToyData, printKerasScript, SCRIPT_DATASETS } from '../lib/keras/print';
 import { exportOnnx, opHistogram } from '../lib/onnx/export';
 import { encodeModel } from '../lib/onnx/graph';
+import { getLayer } from '../lib/layers';
 import type { Tfjs } from '../lib/layers/types';
 import type { ModelSpec } from '../lib/spec/types';
 import { CliFailure, intOption, UsageError } from './args';
@@ -124,7 +125,7 @@ function trainingData(choice: DataChoice, spec: ModelSpec): { ds: Dataset; note?
   if (isToyData(d)) return { ds: makeToy(d) };
   if (isRegressionData(d)) return { ds: makeRegression(d) };
   const all = readDigits();
-  const n = choice.digitsSamples ?? Math.min(all.n, spec.layers.some((l) => l.kind === 'Conv2D') ? DIGITS_TRAIN_SAMPLES.conv : DIGITS_TRAIN_SAMPLES.dense);
+  const n = choice.digitsSamples ?? Math.min(all.n, spec.layers.some((l) => getLayer(l.kind)?.heavyOnCpu) ? DIGITS_TRAIN_SAMPLES.conv : DIGITS_TRAIN_SAMPLES.dense);
   if (n > all.n) throw new UsageError(`--samples must be between 1 and ${all.n} for the digits data (the training images of ${shownPath(DIGITS_FILE)}), got ${n}`);
   const ds: ClassificationDataset = { ...all, x: all.x.subarray(0, n * all.features), labels: all.labels.subarray(0, n), n, test: undefined };
   const note =

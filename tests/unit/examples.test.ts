@@ -5,7 +5,8 @@
  *
  * The digits examples train on a small synthetic stand-in of the same shape (blurred class-dependent blobs), not on
  * the shipped static/data/digits.bin, to stay fast; and with the cpu backend's three slowest gradient kernels
- * replaced by equivalent fast ones (see fast-conv-grad.ts, checked against TF.js' own in fast-conv-grad.test.ts).
+ * replaced by equivalent fast ones (`useFastCpuGradients` in src/lib/engines/tfjs/kernels.ts, checked against TF.js'
+ * own in kernels.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
@@ -19,6 +20,7 @@ import { Rng } from '$lib/data/rng';
 import { makeToy, TOY_NAMES, type ToyName } from '$lib/data/toys';
 import type { ClassificationDataset, Dataset } from '$lib/data/types';
 import { buildModel } from '$lib/engines/tfjs/build';
+import { useFastCpuGradients } from '$lib/engines/tfjs/kernels';
 import { trainModel } from '$lib/engines/tfjs/train';
 import { LEGACY_HEADERS, parseExampleHeader, type DatasetName, type ExampleHeader } from '$lib/examples';
 import { LOSSES, OPTIMIZERS } from '$lib/keras/builtins';
@@ -27,7 +29,6 @@ import { LAYER_KINDS } from '$lib/layers';
 import { inferShapes } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
 import { needPython } from '$lib/test-python';
-import { useFastCpuGradients } from './fast-conv-grad';
 
 const DIR = 'examples';
 const FILES = readdirSync(DIR)
@@ -67,7 +68,9 @@ const EXPECTED: Record<string, { trainable: number; nonTrainable: number }> = {
   // Conv2D 3×3, 16→32, no bias: 4608; BN(32): 64 + 64; GAP keepdims → (1, 1, 32); Dropout;
   // Conv2D 1×1, 32→10: 320+10 = 330; Reshape → (10,); Activation.
   // Trainable 72+16+1152+32+4608+64+330 = 6274; non-trainable 16+32+64 = 112; total 6386.
-  bn_dropout_cnn: { trainable: 6274, nonTrainable: 112 }
+  bn_dropout_cnn: { trainable: 6274, nonTrainable: 112 },
+  // Dense 2→16: 48; Dense 16→16: 272; Dense 16→1: 17 (ReLU and LeakyReLU have no weights). Total 337.
+  capped_relu: { trainable: 337, nonTrainable: 0 }
 };
 
 interface Loaded {

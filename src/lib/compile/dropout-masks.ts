@@ -4,10 +4,12 @@
  * mask = 1/(1−rate) where u ≥ rate, else 0 (u uniform in [0, 1) from Rng(mixSeed(seed, step, layerIndex))): the
  * same rule as tf.dropout (floor(u + keep) / keep). `step` counts optimizer steps from 0 over the whole run.
  *
- * Eager side: `useDropoutMasks(tf, model, spec, seed, () => step)` makes the model's Dropout layers multiply by these
- * masks in training (call it once after buildModel; the loop must advance the step counter after every batch).
+ * Eager side: `useDropoutMasks(tf, model, spec, seed, () => step)` makes the model's dropping layers (those whose
+ * registry entry has `dropoutRate`, e.g. Dropout) multiply by these masks in training (call it once after
+ * buildModel; the loop must advance the step counter after every batch).
  */
 import { mixSeed, Rng } from '$lib/data/rng';
+import { getLayer } from '$lib/layers';
 import type { Tfjs } from '$lib/layers/types';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
@@ -19,11 +21,11 @@ export function dropoutMask(seed: number, step: number, layerIndex: number, coun
   return out;
 }
 
-/** Patch the TF.js Dropout layers of `model` (built from `spec`) to use `dropoutMask` for the step `step()`. */
+/** Patch the TF.js dropping layers (`LayerDef.dropoutRate`) of `model` (built from `spec`) to use `dropoutMask` for the step `step()`. */
 export function useDropoutMasks(tf: Tfjs, model: TF.LayersModel, spec: ModelSpec, seed: number, step: () => number): void {
   spec.layers.forEach((node, layerIndex) => {
-    if (node.kind !== 'Dropout') return;
-    const rate = typeof node.args.rate === 'number' ? node.args.rate : 0;
+    const rate = getLayer(node.kind)?.dropoutRate?.(node.args);
+    if (rate === undefined) return;
     const layer = model.getLayer(node.id) as unknown as { call: (inputs: TF.Tensor | TF.Tensor[], kwargs: Record<string, unknown>) => TF.Tensor };
     layer.call = (inputs, kwargs) => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;

@@ -107,8 +107,6 @@ export interface CompiledStep {
   buildMs: number;
 }
 
-const NON_TRAINABLE = new Set(['moving_mean', 'moving_variance']);
-
 const lossSpan = (spec: ModelSpec): Span | undefined => spec.compile?.span;
 
 function layerOfNode(spec: ModelSpec, n: OnnxNode | undefined): LayerNode | undefined {
@@ -170,9 +168,11 @@ export function compileTrainStep(spec: ModelSpec, opts: CompileOptions): Compile
   const current = new Map<string, string>(); // `${node}/${weight}` → current value
   let flatSize = 0;
   for (const l of spec.layers) {
+    const weightDefs = getLayer(l.kind)?.weights ?? [];
     for (const [name, w] of Object.entries(opts.weights[l.id] ?? {})) {
       const key = `${l.id}/${name}`;
-      if (NON_TRAINABLE.has(name)) {
+      // A non-trainable weight (the layer declares it, e.g. BatchNormalization's moving statistics) is state.
+      if (weightDefs.some((d) => d.name === name && !d.trainable)) {
         const input = g.input(`state:${key}`, 'float32', w.shape);
         state.push({ input, output: `new:${input}`, shape: w.shape, init: w.data, node: l.id, weight: name });
         current.set(key, input);

@@ -1,4 +1,5 @@
 import { ACTIVATION_NAMES, activationLayer, onnxActivation } from './activations';
+import { seq } from './conformance';
 import type { LayerDef } from './types';
 import { checkActivation, sizeOf } from './util';
 
@@ -18,6 +19,7 @@ export const activation: LayerDef = {
     return input;
   },
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // 1 · elements.
   flops: ([input]) => sizeOf(input),
   toTfjs(node, { tf }) {
     const name = checkActivation('Activation', node.args.activation, true) ?? 'linear';
@@ -26,5 +28,6 @@ export const activation: LayerDef = {
   // ONNX: the activation's ops (see onnxActivation; none for linear / None).
   toOnnx(node, { g, inputs }) {
     return onnxActivation(g, checkActivation('Activation', node.args.activation, true), inputs[0], node.id);
-  }
+  },
+  conformance: ACTIVATION_NAMES.map((a) => seq(`Activation ${a} on (3, 7)`, [3, 7], `Activation("${a}")`))
 };

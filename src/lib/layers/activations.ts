@@ -31,13 +31,6 @@ function lookup(name: string): { tfjs: string | null; doc: string } {
   return a;
 }
 
-/** TF.js' string activation for a Keras name. Throws for names without one (leaky_relu): use `fusedActivation`. */
-export function tfjsActivation(name: string): string {
-  const a = lookup(name);
-  if (a.tfjs === null) throw new Error(`activation ${name} has no TF.js string form`);
-  return a.tfjs;
-}
-
 /**
  * Lowering of an `activation=` argument fused into a layer (Dense, Conv2D): the TF.js string to give the layer, and
  * the layers to apply after it (a LeakyReLU for leaky_relu, whose layer keeps the node's output shape).

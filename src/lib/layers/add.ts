@@ -1,4 +1,5 @@
 import type { Shape } from '$lib/spec/types';
+import { merge } from './conformance';
 import { op } from './onnx-ops';
 import { LayerError, type LayerDef, type OnnxLowerContext } from './types';
 import { formatTuple, sizeOf } from './util';
@@ -48,6 +49,7 @@ export const add: LayerDef = {
     return broadcastShapes('Add', inputs);
   },
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // (inputs - 1) · output elements.
   flops(inputs) {
     return (inputs.length - 1) * sizeOf(broadcastShapes('Add', inputs));
   },
@@ -58,7 +60,14 @@ export const add: LayerDef = {
   toOnnx(node, ctx) {
     const xs = alignRanks(node.id, ctx);
     return xs.slice(1).reduce((sum, x, i) => op(ctx.g, node.id, 'Add', [sum, x], {}, i === xs.length - 2 ? 'Add' : `add_${i}`), xs[0]);
-  }
+  },
+  conformance: [
+    merge('Add two inputs', [[5], [5]], 'Add()'),
+    merge('Add three images', [[3, 4, 2], [3, 4, 2], [3, 4, 2]], 'Add()'),
+    merge('Add with broadcast (4, 4, 3) + (3,)', [[4, 4, 3], [3]], 'Add()'),
+    merge('Add with broadcast (4, 3) + (1, 3)', [[4, 3], [1, 3]], 'Add()'),
+    merge('Add after Dense branches', [[4], [6]], 'Add()', () => 'Dense(3, activation="tanh")')
+  ]
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { ArgValue, LayerNode, Shape } from '$lib/spec/types';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { seq } from './conformance';
 import { f32, op } from './onnx-ops';
 import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
 import { LayerError, type ArgDef, type LayerDef, type OnnxLowerContext, type Tfjs } from './types';
@@ -157,6 +158,7 @@ export const batchNormalization: LayerDef = {
     const f = features(input, args);
     return { trainable: f.channels * ((f.center ? 1 : 0) + (f.scale ? 1 : 0)), nonTrainable: 2 * f.channels };
   },
+  // 2 · elements (the normalisation folded into one multiply-add per value).
   flops: ([input]) => 2 * sizeOf(input),
   toTfjs(node, { tf, seed }) {
     const c = check(node.args);
@@ -184,5 +186,20 @@ export const batchNormalization: LayerDef = {
     const f = features(input, node.args);
     const channel = resolveAxis(K, f.axis, input) + 1;
     return ctx.training ? onnxTraining(node, ctx, f, channel, f.channels) : onnxInference(node, ctx, f, channel, f.channels);
-  }
+  },
+  weights: [
+    { name: 'gamma', trainable: true },
+    { name: 'beta', trainable: true },
+    { name: 'moving_mean', trainable: false },
+    { name: 'moving_variance', trainable: false, positive: true }
+  ],
+  conformance: [
+    seq('BatchNormalization on Dense features', [6], 'Dense(5)', 'BatchNormalization()'),
+    seq('BatchNormalization on a conv feature map', [7, 5, 2], 'Conv2D(4, 3, padding="same")', 'BatchNormalization(momentum=0.9, epsilon=0.01)'),
+    seq('BatchNormalization center=False', [6], 'BatchNormalization(center=False)'),
+    seq('BatchNormalization scale=False on an image', [4, 3, 2], 'BatchNormalization(scale=False)'),
+    seq('BatchNormalization on (steps, features)', [3, 5], 'BatchNormalization(epsilon=0.1)')
+    // No axis=1 case: TF.js 4.22's cpu batchNorm kernel applies the statistics cyclically along the last axis whatever
+    // the axis, so TF.js itself is wrong there; tests/unit/onnx-export.test.ts checks the export against Keras' formula.
+  ]
 };

@@ -1,5 +1,6 @@
 import type { ArgValue, Shape } from '$lib/spec/types';
 import { requireSeveral } from './add';
+import { merge } from './conformance';
 import { op } from './onnx-ops';
 import { LayerError, type ArgDef, type LayerDef } from './types';
 import { formatTuple, resolveAxis } from './util';
@@ -47,6 +48,7 @@ export const concatenate: LayerDef = {
   },
   outputShape: (inputs, args) => output(inputs, args),
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // 0: data movement only.
   flops: () => 0,
   toTfjs(node, { tf, inputShapes }) {
     // TF.js joins along the last axis for any negative axis, so a negative axis other than -1 is made positive.
@@ -60,5 +62,11 @@ export const concatenate: LayerDef = {
     output(inputShapes, node.args);
     const axis = resolveAxis('Concatenate', axisOf(node.args), inputShapes[0]) + 1;
     return op(g, node.id, 'Concat', inputs, { axis });
-  }
+  },
+  conformance: [
+    merge('Concatenate axis=-1', [[3], [5]], 'Concatenate()'),
+    merge('Concatenate axis=1 on (steps, features)', [[2, 4], [3, 4]], 'Concatenate(axis=1)'),
+    merge('Concatenate axis=-2 on images', [[3, 2, 2], [3, 4, 2]], 'Concatenate(axis=-2)'),
+    merge('Concatenate images on channels', [[3, 4, 1], [3, 4, 2], [3, 4, 3]], 'Concatenate(axis=-1)')
+  ]
 };

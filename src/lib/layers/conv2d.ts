@@ -1,6 +1,7 @@
 import type { ArgValue } from '$lib/spec/types';
 import { ACTIVATION_NAMES, fusedActivation, onnxActivation } from './activations';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { seq } from './conformance';
 import { op, pads2d, throughNchw } from './onnx-ops';
 import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
 import { LayerError, type ArgDef, type LayerDef } from './types';
@@ -93,6 +94,7 @@ export const conv2d: LayerDef = {
     const o = output(input, args);
     return { trainable: o.kernel[0] * o.kernel[1] * o.channels * o.filters + (o.a.use_bias ? o.filters : 0), nonTrainable: 0 };
   },
+  // 2 · k_h · k_w · C_in · C_out · H_out · W_out (one multiply-add per kernel weight and output position).
   flops([input], args) {
     const o = output(input, args);
     return 2 * o.kernel[0] * o.kernel[1] * o.channels * o.filters * o.shape[0] * o.shape[1];
@@ -132,5 +134,27 @@ export const conv2d: LayerDef = {
     let y = throughNchw(g, node.id, inputs[0], (x) => op(g, node.id, 'Conv', [x, kernel], attrs));
     if (o.a.use_bias) y = op(g, node.id, 'Add', [y, weight('bias')], {}, 'bias');
     return onnxActivation(g, o.a.activation as string | null, y, node.id);
-  }
+  },
+  weights: [
+    { name: 'kernel', trainable: true },
+    { name: 'bias', trainable: true }
+  ],
+  inspect: 'filters',
+  tfjsGradKernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+  heavyOnCpu: true,
+  conformance: [
+    seq('Conv2D 3x3 valid stride 1 on 7x5', [7, 5, 3], 'Conv2D(4, 3)'),
+    seq('Conv2D 3x3 same stride 1 on 7x5', [7, 5, 3], 'Conv2D(4, 3, padding="same")'),
+    seq('Conv2D 3x3 valid stride 2 on 7x5', [7, 5, 3], 'Conv2D(4, 3, strides=2)'),
+    seq('Conv2D 3x3 same stride 2 on 7x5', [7, 5, 3], 'Conv2D(4, 3, strides=2, padding="same")'),
+    seq('Conv2D 2x2 same stride 2 on 8x6 (pads only after)', [8, 6, 2], 'Conv2D(3, 2, strides=2, padding="same")'),
+    seq('Conv2D (2, 4) same stride 1 on 7x5 (asymmetric pads)', [7, 5, 2], 'Conv2D(3, (2, 4), padding="same")'),
+    seq('Conv2D (3, 2) same strides (2, 3) on 9x7', [9, 7, 2], 'Conv2D(3, (3, 2), strides=(2, 3), padding="same")'),
+    seq('Conv2D 3x3 dilation 2 valid on 9x8', [9, 8, 2], 'Conv2D(3, 3, dilation_rate=2)'),
+    seq('Conv2D 3x3 dilation 2 same on 7x5', [7, 5, 2], 'Conv2D(3, 3, dilation_rate=2, padding="same")'),
+    seq('Conv2D 4x4 dilation (2, 1) same on 7x6', [7, 6, 2], 'Conv2D(2, 4, dilation_rate=(2, 1), padding="same")'),
+    seq('Conv2D use_bias=False relu', [6, 5, 3], 'Conv2D(4, 3, use_bias=False, activation="relu")'),
+    seq('Conv2D 1x1 leaky_relu', [4, 3, 5], 'Conv2D(2, 1, activation="leaky_relu")'),
+    seq('Conv2D softmax over channels', [5, 4, 2], 'Conv2D(3, 3, padding="same", activation="softmax")')
+  ]
 };

@@ -1,6 +1,7 @@
 import type { ArgValue } from '$lib/spec/types';
 import { ACTIVATION_NAMES, fusedActivation, onnxActivation } from './activations';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { seq } from './conformance';
 import { op } from './onnx-ops';
 import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
 import { LayerError, type ArgDef, type LayerDef } from './types';
@@ -50,6 +51,7 @@ export const dense: LayerDef = {
     const inDim = input[input.length - 1];
     return { trainable: inDim * units + (a.use_bias ? units : 0), nonTrainable: 0 };
   },
+  // 2 · rows · in · units, rows = product of the leading axes (one multiply-add per kernel weight and row).
   flops([input], args) {
     const { units } = check(args);
     const rows = input.slice(0, -1).reduce((x, y) => x * y, 1);
@@ -77,5 +79,15 @@ export const dense: LayerDef = {
     let y = op(g, node.id, 'MatMul', [inputs[0], weight('kernel')]);
     if (a.use_bias) y = op(g, node.id, 'Add', [y, weight('bias')], {}, 'bias');
     return onnxActivation(g, a.activation as string | null, y, node.id);
-  }
+  },
+  weights: [
+    { name: 'kernel', trainable: true },
+    { name: 'bias', trainable: true }
+  ],
+  conformance: [
+    ...ACTIVATION_NAMES.map((a) => seq(`Dense activation=${a}`, [5], `Dense(4, activation="${a}")`)),
+    seq('Dense no activation, use_bias=False', [6], 'Dense(3, use_bias=False)'),
+    seq('Dense on (steps, features) (rank-3 batch)', [4, 6], 'Dense(5, activation="relu")'),
+    seq('Dense on rank-4 batch, softmax on the last axis', [2, 3, 4], 'Dense(3, activation="softmax")')
+  ]
 };

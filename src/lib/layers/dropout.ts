@@ -1,3 +1,4 @@
+import { seq } from './conformance';
 import { op } from './onnx-ops';
 import { LayerError, type LayerDef } from './types';
 import { checkNumber, sizeOf } from './util';
@@ -20,6 +21,7 @@ export const dropout: LayerDef = {
   },
   outputShape: ([input]) => input,
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // 1 · elements (one multiply by the mask per value).
   flops: ([input]) => sizeOf(input),
   toTfjs(node, { tf }) {
     // No seed is passed on: TF.js reuses a seeded layer's mask for every batch, while Keras draws a new mask
@@ -32,5 +34,9 @@ export const dropout: LayerDef = {
     if (!ctx.training || rate === 0) return ctx.inputs[0];
     if (!ctx.dropoutMask) throw new Error(`Dropout ${node.id}: the train-step graph must provide dropoutMask`);
     return op(ctx.g, node.id, 'Mul', [ctx.inputs[0], ctx.dropoutMask(rate)], {}, 'dropout');
-  }
+  },
+  // Keras: the identity at inference (what predict computes).
+  reference: (x) => x,
+  dropoutRate: (args) => (typeof args.rate === 'number' ? args.rate : 0),
+  conformance: [seq('Dropout alone', [5], 'Dropout(0.5)'), seq('Dropout between Dense layers', [5], 'Dense(8, activation="relu")', 'Dropout(0.3)', 'Dense(2)')]
 };

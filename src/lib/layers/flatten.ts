@@ -1,3 +1,4 @@
+import { seq } from './conformance';
 import { op } from './onnx-ops';
 import type { ArgDef, LayerDef } from './types';
 import { checkDataFormat, sizeOf } from './util';
@@ -22,6 +23,7 @@ export const flatten: LayerDef = {
     return [sizeOf(input)];
   },
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // 0: data movement only.
   flops: () => 0,
   toTfjs(node, { tf, inputShapes }) {
     const shape = inputShapes?.[0];
@@ -32,5 +34,10 @@ export const flatten: LayerDef = {
   // ONNX: Flatten(axis=1). Tensors are in Keras layout (NHWC) between layers, so this flattens in Keras' order.
   toOnnx(node, { g, inputs }) {
     return op(g, node.id, 'Flatten', [inputs[0]], { axis: 1 });
-  }
+  },
+  conformance: [
+    seq('Flatten after Conv2D on 7x5 (Keras order)', [7, 5, 2], 'Conv2D(3, 3, padding="same")', 'Flatten()', 'Dense(4)'),
+    seq('Flatten of (steps, features)', [3, 4], 'Flatten()', 'Dense(2)'),
+    seq('Flatten of a vector', [6], 'Flatten()')
+  ]
 };

@@ -1,4 +1,5 @@
 import type { ArgValue } from '$lib/spec/types';
+import { seq } from './conformance';
 import { op } from './onnx-ops';
 import type { ArgDef, LayerDef } from './types';
 import { checkBool, checkDataFormat, requireImage, withArgDefaults } from './util';
@@ -32,6 +33,7 @@ export const globalAveragePooling2d: LayerDef = {
     return keepdims ? [1, 1, c] : [c];
   },
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // H · W · C: one add per input element.
   flops: ([input]) => input.reduce((a, b) => a * b, 1),
   toTfjs(node, { tf, inputShapes }) {
     const { keepdims } = check(node.args);
@@ -45,5 +47,6 @@ export const globalAveragePooling2d: LayerDef = {
   toOnnx(node, { g, inputs }) {
     const { keepdims } = check(node.args);
     return op(g, node.id, 'ReduceMean', [inputs[0]], { axes: [1, 2], keepdims: keepdims ? 1 : 0 });
-  }
+  },
+  conformance: [seq('GlobalAveragePooling2D on 7x5', [7, 5, 3], 'GlobalAveragePooling2D()'), seq('GlobalAveragePooling2D keepdims=True', [5, 4, 3], 'GlobalAveragePooling2D(keepdims=True)')]
 };

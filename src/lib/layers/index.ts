@@ -1,7 +1,10 @@
 /**
- * The layer registry. Adding a layer = one file beside this one + one line here.
- * The parser, shape inference, editor completion/hover and the engines all read this list.
- * Conventions (shapes, parameter and FLOP counting, TF.js lowering): see the top of `types.ts`.
+ * The layer registry. Adding a layer = one file + one line here.
+ * The file says everything about its layer (`LayerDef` in `types.ts`): Keras name, arguments with defaults and docs,
+ * validation, output shape, parameters, FLOPs, TF.js and ONNX lowerings, its weights, and its conformance cases.
+ * The parser, shape inference, editor completion/hover, the engines, the compiled train step and the tests all read
+ * this list; no file outside this folder names a layer. Conventions (shapes, parameter and FLOP counting, TF.js
+ * lowering): see the top of `types.ts`.
  */
 import { activation } from './activation';
 import { add } from './add';
@@ -13,7 +16,9 @@ import { dense } from './dense';
 import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { globalAveragePooling2d } from './global_average_pooling2d';
+import { leakyRelu } from './leaky_relu';
 import { maxPooling2d } from './max_pooling2d';
+import { relu } from './relu';
 import { reshape } from './reshape';
 import type { LayerDef } from './types';
 
@@ -27,6 +32,8 @@ export const LAYERS: readonly LayerDef[] = [
   dropout,
   batchNormalization,
   activation,
+  relu,
+  leakyRelu,
   reshape,
   add,
   concatenate

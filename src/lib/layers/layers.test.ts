@@ -5,8 +5,10 @@ import { buildModel } from '$lib/engines/tfjs/build';
 import { functionalSpec, withDefaults } from '$lib/spec/fixtures';
 import { inferShapes } from '$lib/spec/shape';
 import type { ArgValue, ModelSpec, Shape } from '$lib/spec/types';
+import { parseProgram } from '$lib/keras/parse';
+import { ACTIVATION_NAMES } from './activations';
 import { getLayer, LAYER_KINDS, LAYERS } from './index';
-import { LayerError } from './types';
+import { LayerError, type LayerDef } from './types';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -59,7 +61,7 @@ const CASES: Case[] = [
   { kind: 'BatchNormalization', args: { center: false, scale: false }, inputs: [[6]], out: [6], params: [0, 12] },
   { kind: 'BatchNormalization', args: { axis: 1 }, inputs: [[3]], out: [3], params: [6, 6] },
   { kind: 'BatchNormalization', args: { axis: 3 }, inputs: [[2, 3, 5]], out: [2, 3, 5], params: [10, 10] },
-  ...['relu', 'sigmoid', 'tanh', 'softmax', 'linear', 'leaky_relu', 'elu', 'gelu', 'swish'].map(
+  ...ACTIVATION_NAMES.map(
     (a): Case => ({ kind: 'Activation', args: { activation: a }, inputs: [[5]], out: [5], params: [0, 0], flops: 5 })
   ),
   { kind: 'Activation', args: { activation: 'leaky_relu' }, inputs: [[2, 3]], out: [2, 3], params: [0, 0] },
@@ -143,6 +145,12 @@ describe('layer table: shapes, parameters and FLOPs match hand counts and TF.js'
       expect(m.countParams()).toBe(c.params[0] + c.params[1]);
       expect(sizes(m.trainableWeights)).toBe(c.params[0]);
       expect(sizes(m.nonTrainableWeights)).toBe(c.params[1]);
+      // The weights the layer declares (names, trainable or not) are the ones TF.js creates.
+      const declared = new Map((def.weights ?? []).map((w) => [w.name, w.trainable]));
+      for (const v of m.getLayer('layer').weights) {
+        const name = (v.originalName ?? v.name).split('/').pop()!;
+        expect(declared.get(name), `${c.kind} weight ${name}`).toBe(v.trainable);
+      }
       const xs = randomInputs(c, 1);
       const y = m.predict(xs.length === 1 ? xs[0] : xs) as tf.Tensor;
       expect(y.shape).toEqual([3, ...c.out]);
@@ -226,6 +234,27 @@ describe('activations', () => {
     s.forEach((v) => expect(v).toBeCloseTo(1, 5));
     m.dispose();
   });
+});
+
+describe('elementwise layers match their float64 reference (written from the Keras docs)', () => {
+  for (const def of LAYERS.filter((d) => d.reference)) {
+    for (const c of def.conformance ?? []) {
+      it(`${def.kind}: ${c.name}`, () => {
+        const { spec } = parseProgram(c.source);
+        const node = spec!.layers.find((l) => l.kind === def.kind)!;
+        // A grid over [-4, 4] (0 included), plus each numeric argument (a threshold, a max_value) and its neighbours.
+        const marks = Object.values(node.args).filter((v): v is number => typeof v === 'number');
+        const xs = [...Array.from({ length: 65 }, (_, i) => -4 + i / 8), ...marks.flatMap((v) => [v - 1e-3, v, v + 1e-3])].map(Math.fround);
+        const m = buildModel(tf, oneLayerSpec({ kind: def.kind, args: node.args, inputs: [[xs.length]], out: [xs.length], params: [0, 0] }), 1);
+        const y = predict(m, [tf.tensor2d([xs])]);
+        xs.forEach((x, i) => {
+          const want = def.reference!(x, node.args);
+          expect(Math.abs(y[i] - want), `f(${x}) = ${y[i]}, Keras ${want}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want)));
+        });
+        m.dispose();
+      });
+    }
+  }
 });
 
 describe('regularizers', () => {
@@ -397,9 +426,19 @@ describe('whole models', () => {
 });
 
 describe('registry', () => {
+  it('lists every layer file once, each file named after its Keras class (max_pooling2d.ts: MaxPooling2D)', () => {
+    const modules = import.meta.glob<Record<string, unknown>>(['./*.ts', '!./*.test.ts'], { eager: true });
+    const isLayerDef = (v: unknown): v is LayerDef => typeof v === 'object' && v !== null && typeof (v as LayerDef).kind === 'string' && typeof (v as LayerDef).outputShape === 'function';
+    const defined = Object.entries(modules).flatMap(([file, m]) => Object.values(m).filter(isLayerDef).map((def) => ({ file, def })));
+    expect(new Set(LAYER_KINDS).size).toBe(LAYER_KINDS.length);
+    expect(defined.length).toBe(LAYERS.length);
+    expect(new Set(defined.map((d) => d.def))).toEqual(new Set(LAYERS));
+    for (const { file, def } of defined) expect(file.replace(/^\.\/|\.ts$/g, '').replace(/_/g, ''), def.kind).toBe(def.kind.toLowerCase());
+  });
+
   it('has the layers of the milestone, each with docs for the layer and every argument', () => {
-    expect([...LAYER_KINDS].sort()).toEqual(
-      ['Activation', 'Add', 'AveragePooling2D', 'BatchNormalization', 'Concatenate', 'Conv2D', 'Dense', 'Dropout', 'Flatten', 'GlobalAveragePooling2D', 'MaxPooling2D', 'Reshape'].sort()
+    expect(LAYER_KINDS).toEqual(
+      expect.arrayContaining(['Activation', 'Add', 'AveragePooling2D', 'BatchNormalization', 'Concatenate', 'Conv2D', 'Dense', 'Dropout', 'Flatten', 'GlobalAveragePooling2D', 'MaxPooling2D', 'Reshape'])
     );
     for (const def of LAYERS) {
       expect(def.doc.length, def.kind).toBeGreaterThan(80);
@@ -408,6 +447,14 @@ describe('registry', () => {
       // Defaults are valid values.
       for (const a of def.args) if (a.values && typeof a.default === 'string') expect(a.values).toContain(a.default);
     }
+  });
+
+  it('declares only TF.js kernels that exist (tfjsGradKernels), and only 4-D kernels to draw as filters', () => {
+    for (const def of LAYERS) for (const k of def.tfjsGradKernels ?? []) expect(tf.getKernel(k, 'cpu'), `${def.kind}: ${k}`).toBeDefined();
+    const c = CASES.find((x) => getLayer(x.kind)!.inspect === 'filters')!;
+    const m = buildModel(tf, oneLayerSpec(c), 1);
+    expect(m.getLayer('layer').getWeights()[0].shape).toHaveLength(4);
+    m.dispose();
   });
 
   it('layer files never import TF.js at run time', () => {

@@ -1,7 +1,7 @@
 /** Shared definition of MaxPooling2D and AveragePooling2D (same arguments and shape rules as Keras). */
 import type { ArgValue } from '$lib/spec/types';
 import { op, pads2d, throughNchw } from './onnx-ops';
-import { LayerError, type ArgDef, type LayerDef, type Tfjs } from './types';
+import { LayerError, type ArgDef, type LayerConformanceCase, type LayerDef, type Tfjs } from './types';
 import { checkChoice, checkDataFormat, formatTuple, requireImage, toPair, windowOutputLength, withArgDefaults } from './util';
 import type * as TF from '@tensorflow/tfjs';
 
@@ -16,7 +16,17 @@ function poolArgs(what: string): readonly ArgDef[] {
   ];
 }
 
-export function poolingLayer(kind: 'MaxPooling2D' | 'AveragePooling2D', doc: string, lower: (tf: Tfjs, cfg: { name: string; poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same'; dataFormat: 'channelsLast' }) => TF.layers.Layer): LayerDef {
+/** What differs between the pooling layers: the layer file passes it in. */
+export interface PoolingSpec {
+  kind: 'MaxPooling2D' | 'AveragePooling2D';
+  doc: string;
+  lower: (tf: Tfjs, cfg: { name: string; poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same'; dataFormat: 'channelsLast' }) => TF.layers.Layer;
+  /** TF.js' gradient kernel of the pooling (`LayerDef.tfjsGradKernels`). */
+  tfjsGradKernel: string;
+  conformance: readonly LayerConformanceCase[];
+}
+
+export function poolingLayer({ kind, doc, lower, tfjsGradKernel, conformance }: PoolingSpec): LayerDef {
   const ARGS = poolArgs(kind === 'MaxPooling2D' ? 'maximum' : 'average');
   const check = (raw: Record<string, ArgValue>) => {
     const a = withArgDefaults(ARGS, raw);
@@ -46,6 +56,7 @@ export function poolingLayer(kind: 'MaxPooling2D' | 'AveragePooling2D', doc: str
     },
     outputShape: ([input], args) => output(input, args).shape,
     params: () => ({ trainable: 0, nonTrainable: 0 }),
+    // p_h · p_w · C · H_out · W_out: one compare (max) or add (average) per window element.
     flops([input], args) {
       const o = output(input, args);
       return o.pool[0] * o.pool[1] * o.shape[0] * o.shape[1] * o.shape[2];
@@ -62,6 +73,8 @@ export function poolingLayer(kind: 'MaxPooling2D' | 'AveragePooling2D', doc: str
       const attrs = { kernel_shape: [...o.pool], strides: [...o.strides], pads: pads2d([h, w], o.pool, o.strides, o.padding) };
       const onnxOp = kind === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool';
       return throughNchw(g, node.id, inputs[0], (x) => op(g, node.id, onnxOp, [x], onnxOp === 'AveragePool' ? { ...attrs, count_include_pad: 0 } : attrs));
-    }
+    },
+    tfjsGradKernels: [tfjsGradKernel],
+    conformance
   };
 }

@@ -1,4 +1,5 @@
 import type { ArgValue, Shape } from '$lib/spec/types';
+import { seq } from './conformance';
 import { op } from './onnx-ops';
 import { LayerError, type ArgDef, type LayerDef } from './types';
 import { formatTuple, formatValue, sizeOf } from './util';
@@ -51,6 +52,7 @@ export const reshape: LayerDef = {
   },
   outputShape: ([input], args) => resolve(input, args.target_shape),
   params: () => ({ trainable: 0, nonTrainable: 0 }),
+  // 0: data movement only.
   flops: () => 0,
   toTfjs(node, { tf, inputShapes }) {
     // TF.js leaves a -1 unknown in the output shape, so it gets the resolved size where the input shape is known.
@@ -61,5 +63,11 @@ export const reshape: LayerDef = {
   toOnnx(node, { g, inputs, inputShapes }) {
     const target = resolve(inputShapes[0], node.args.target_shape);
     return op(g, node.id, 'Reshape', [inputs[0], g.constInt64([0, ...target], undefined, `${node.id}/shape`)]);
-  }
+  },
+  conformance: [
+    seq('Reshape (12,) to (3, 4)', [12], 'Reshape((3, 4))'),
+    seq('Reshape (784,)-style to an image for Conv2D', [36], 'Reshape((6, 6, 1))', 'Conv2D(2, 3)'),
+    seq('Reshape with -1', [4, 6], 'Reshape((-1, 3))'),
+    seq('Reshape of a conv map to a vector', [3, 4, 2], 'Reshape((24,))', 'Dense(2)')
+  ]
 };

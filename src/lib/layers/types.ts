@@ -6,18 +6,9 @@
  *   `axis` arguments count the batch axis as Keras does (axis=-1 is the last axis, axis=1 the first non-batch one).
  * - Parameter counts follow Keras' `model.summary()`: `trainable` + `nonTrainable` (BatchNormalization's moving
  *   mean and variance are non-trainable) is what TF.js' `countParams()` reports for the lowered layer.
- * - FLOPs are per sample, for the forward (inference) pass, counting a multiply-add as 2:
- *     Dense                 2 · rows · in · units                      (rows = product of the leading axes)
- *     Conv2D                2 · k_h · k_w · C_in · C_out · H_out · W_out
- *     MaxPooling2D /
- *     AveragePooling2D      p_h · p_w · C · H_out · W_out              (one compare / add per window element)
- *     GlobalAveragePooling2D H · W · C                                 (one add per input element)
- *     BatchNormalization    2 · elements                               (normalisation folded into one multiply-add)
- *     Activation, Dropout   1 · elements
- *     Add                   (inputs - 1) · output elements
- *     Flatten, Reshape,
- *     Concatenate           0                                          (data movement only)
- *   Biases and activations fused into Dense/Conv2D are not counted (as in most FLOP counters).
+ * - FLOPs are per sample, for the forward (inference) pass, counting a multiply-add as 2. Each layer file writes its
+ *   formula next to its `flops`. Biases and activations fused into Dense/Conv2D are not counted (as in most FLOP
+ *   counters).
  */
 import type { ArgValue, LayerNode, Shape } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
@@ -116,6 +107,29 @@ export interface OnnxLowerContext {
   dropoutMask?(rate: number): string;
 }
 
+/** One weight a layer can own, by its Keras name (e.g. `kernel`, `moving_mean`). */
+export interface WeightDef {
+  name: string;
+  /**
+   * False for a weight the optimizer never updates (BatchNormalization's moving statistics): Keras counts it as
+   * non-trainable, and the compiled train step carries it as state that the layer itself updates (`updateState`).
+   */
+  trainable: boolean;
+  /** True for a weight that must stay positive (a variance): random test weights for it are drawn from [0.5, 1.5]. */
+  positive?: boolean;
+}
+
+/**
+ * One ONNX conformance case of a layer (see `$lib/onnx/conformance`): a small Keras program using the layer, which
+ * the runners build in TF.js, export to ONNX, run in ONNX Runtime and compare. The registry adds the layer's kind.
+ */
+export interface LayerConformanceCase {
+  /** Unique across the table, readable: `Conv2D same stride 2 on 7x5`. */
+  name: string;
+  /** A Keras program (the playground's subset): a model named `model`. */
+  source: string;
+}
+
 export interface LayerDef {
   /** Keras class name (`Dense`). */
   kind: string;
@@ -131,10 +145,45 @@ export interface LayerDef {
   outputShape(inputs: Shape[], args: Record<string, ArgValue>): Shape;
   /** Parameter count for these input shapes. */
   params(inputs: Shape[], args: Record<string, ArgValue>): ParamCount;
-  /** Forward FLOPs per sample (multiply-add = 2; see the table at the top of this file). */
+  /** Forward FLOPs per sample (multiply-add = 2; see the top of this file). */
   flops(inputs: Shape[], args: Record<string, ArgValue>): number;
   /** The TF.js layer (or chain of layers, see `TfjsLowering`) for this node. */
   toTfjs(node: LayerNode, ctx: TfjsLowerContext): TfjsLowering;
   /** The ONNX lowering: adds this node's ops to `ctx.g` and returns the value name of its output. */
   toOnnx?(node: LayerNode, ctx: OnnxLowerContext): string;
+  /**
+   * The weights the layer can own (which ones exist may depend on its arguments, e.g. `use_bias`); absent means
+   * none. Only their names and trainability are read here (the shapes come from the TF.js model).
+   */
+  weights?: readonly WeightDef[];
+  /**
+   * For a layer that drops units in training (Dropout): its drop rate for these arguments. Both engines then train
+   * with the seeded keep-masks of `$lib/compile/dropout-masks` (eager: the TF.js layer's call is patched; compiled:
+   * the lowering multiplies by `ctx.dropoutMask(rate)`), so they drop the same units.
+   */
+  dropoutRate?(args: Record<string, ArgValue>): number;
+  /**
+   * How the Inspect panel pictures the layer beyond its weight histograms and activations: 'filters' draws its
+   * kernel, laid out (k_h, k_w, C_in, C_out) as in Conv2D, as one small image per output filter.
+   */
+  inspect?: 'filters';
+  /**
+   * TF.js kernels that only this layer's backward pass needs (e.g. Conv2DBackpropFilter): when a backend lacks one,
+   * the training error names this layer.
+   */
+  tfjsGradKernels?: readonly string[];
+  /**
+   * True for layers whose per-sample cost makes TF.js' cpu backend slow (convolutions over images): the CLI then
+   * trains on a smaller default subset of the digits.
+   */
+  heavyOnCpu?: boolean;
+  /**
+   * For an elementwise layer (each output value a function of the input value at the same place): that function at
+   * inference, in float64, written from the Keras docs rather than from either lowering. The layer tests check the TF.js lowering
+   * against it for the arguments of each of the layer's conformance cases; the conformance table then checks the
+   * ONNX lowering against TF.js.
+   */
+  reference?(x: number, args: Record<string, ArgValue>): number;
+  /** The layer's ONNX conformance cases (see `LayerConformanceCase`); every layer has at least one. */
+  conformance?: readonly LayerConformanceCase[];
 }

@@ -7,6 +7,7 @@ import { resolveBackend, type BackendLoaders } from '$lib/engines/backend';
 import { buildModel } from '$lib/engines/tfjs/build';
 import { predictGridAsync, trainModel } from '$lib/engines/tfjs/train';
 import { exportTfjsModel } from '$lib/engines/tfjs/export';
+import { LAYERS } from '$lib/layers';
 import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
 import type { TrainEvent, TrainRequest, TrainingApi } from './protocol';
@@ -291,12 +292,8 @@ function toBytes(data: Uint8Array | string | ArrayBuffer): Uint8Array {
   return data instanceof Uint8Array ? data : new Uint8Array(data);
 }
 
-const GRADIENT_KERNELS: Record<string, string> = {
-  Conv2DBackpropFilter: 'Conv2D',
-  Conv2DBackpropInput: 'Conv2D',
-  MaxPoolGrad: 'MaxPooling2D',
-  AvgPoolGrad: 'AveragePooling2D'
-};
+/** TF.js gradient kernel → the layer whose backward pass needs it (each layer lists its own, `tfjsGradKernels`). */
+const GRADIENT_KERNELS: Record<string, string> = Object.fromEntries(LAYERS.flatMap((def) => (def.tfjsGradKernels ?? []).map((k) => [k, def.kind])));
 
 /** Turns TF.js errors into messages a learner can act on. */
 export function explainError(e: unknown, backend: string): string {

@@ -4,6 +4,7 @@
  * sample's activations through every layer (the "eager" view: the network stepped through like a debugger).
  * Pure functions over an injected TF.js, so vitest runs them on the cpu backend.
  */
+import { getLayer } from '$lib/layers';
 import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
 
@@ -131,9 +132,12 @@ export interface ConvFilters {
 /** At most this many filters per layer are sent (the first ones). */
 export const MAX_FILTERS = 64;
 
-/** The learned filters of every Conv2D layer, as small grey images. */
+/**
+ * The learned filters of every layer whose registry entry pictures them (`LayerDef.inspect === 'filters'`, e.g.
+ * Conv2D), as small grey images. A layer's TF.js class name is its Keras class name for these layers.
+ */
 export async function convFilters(tf: Tfjs, model: TF.LayersModel): Promise<ConvFilters[]> {
-  const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D' && l.trainableWeights.length > 0);
+  const convs = model.layers.filter((l) => getLayer(l.getClassName())?.inspect === 'filters' && l.trainableWeights.length > 0);
   if (!convs.length) return [];
   const kernels = convs.map((l) => (l.trainableWeights.find((w) => /kernel$/.test(w.originalName ?? w.name)) ?? l.trainableWeights[0]).read());
   const means = kernels.map((k) => {

@@ -4,6 +4,7 @@
  * TF.js is passed in or used through the model (never imported here at run time).
  */
 import { Rng } from '$lib/data/rng';
+import { getLayer } from '$lib/layers';
 import type { Tfjs } from '$lib/layers/types';
 import type { WeightMap } from '$lib/onnx/export';
 import type { ModelSpec } from '$lib/spec/types';
@@ -41,18 +42,20 @@ export function readTfjsWeights(model: TF.LayersModel, spec: ModelSpec): WeightM
 /**
  * Replaces every weight of the model with seeded random values, so a comparison cannot pass by luck of the
  * initialisers (zero biases, unit gamma, zero moving mean, unit moving variance): uniform in [-0.5, 0.5] for
- * kernels, biases, gamma and beta, moving means in [-0.5, 0.5], moving variances in [0.5, 1.5].
+ * kernels, biases, gamma and beta, moving means in [-0.5, 0.5]; in [0.5, 1.5] for the weights a layer declares
+ * `positive` (moving variances). A layer's TF.js class name is its Keras class name for the layers with weights.
  */
 export function randomizeWeights(tf: Tfjs, model: TF.LayersModel, seed: number): void {
   const rng = new Rng(seed);
   for (const layer of model.layers) {
     const ws = layer.weights;
     if (ws.length === 0) continue;
+    const positive = new Set((getLayer(layer.getClassName())?.weights ?? []).filter((w) => w.positive).map((w) => w.name));
     const values = ws.map((v) => {
       const name = kerasWeightName(layer.name, v);
       const n = v.shape.reduce((a: number, b) => a * (b ?? 1), 1);
       const data = new Float32Array(n);
-      for (let i = 0; i < n; i++) data[i] = name === 'moving_variance' ? 0.5 + rng.next() : rng.next() - 0.5;
+      for (let i = 0; i < n; i++) data[i] = positive.has(name) ? 0.5 + rng.next() : rng.next() - 0.5;
       return tf.tensor(data, v.shape as number[]);
     });
     layer.setWeights(values);
