@@ -14,6 +14,7 @@
  * ORT is passed in (`OrtModule`), never imported here: the app loads it lazily in the worker.
  */
 import { encodeModel } from '$lib/onnx/graph';
+import { createOrtSession, type ProviderFallback } from '$lib/onnx/ort-run';
 import type { WeightMap } from '$lib/onnx/export';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as OrtNs from 'onnxruntime-web';
@@ -81,7 +82,12 @@ export class CompiledTrainer {
   readonly stepsPerRun: number;
   /** Why the requested provider is not the one that runs ('' when it is). */
   get fallbackReason(): string {
-    return this.core.fallback;
+    return this.core.fallbacks.map((f) => `${f.tried} could not start: ${f.reason}`).join('; ');
+  }
+
+  /** Every provider tried before the one that runs, with the error it gave. */
+  get fallbacks(): readonly ProviderFallback[] {
+    return this.core.fallbacks;
   }
 
   /** Whether WebGPU graph capture runs the K-step session (only with `graphCapture: true`), and why not if it failed. */
@@ -160,8 +166,8 @@ class TrainerCore {
   provider = 'wasm';
   nodeCount = 0;
   k = 1;
-  /** Why the requested provider is not the one that runs (empty when it is). */
-  fallback = '';
+  /** Every provider tried and not used, with why (empty when the requested one runs). */
+  fallbacks: ProviderFallback[] = [];
   private sessions = new Map<string, Promise<Compiled>>();
   private values = new Map<string, Tensor>();
   private queue: { x: Float32Array; y: Float32Array }[] = [];
@@ -225,23 +231,14 @@ class TrainerCore {
         const bytes = encodeModel(step.model);
         const stateOutputs = carried(step).map((t) => t.output);
         const base: OrtNs.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
-        let session: Session;
-        if (this.gpu && !this.fallback) {
-          try {
-            const where: Record<string, 'gpu-buffer'> = {};
-            for (const n of stateOutputs) where[n] = 'gpu-buffer';
-            session = await this.ort.InferenceSession.create(bytes, { ...base, executionProviders: ['webgpu'], preferredOutputLocation: where });
-            this.provider = 'webgpu';
-          } catch (e) {
-            this.fallback = `webgpu could not start: ${(e as Error).message}`;
-            this.gpu = false;
-            session = await this.ort.InferenceSession.create(bytes, { ...base, executionProviders: ['wasm'] });
-            this.provider = 'wasm';
-          }
-        } else {
-          session = await this.ort.InferenceSession.create(bytes, { ...base, executionProviders: ['wasm'] });
-          this.provider = 'wasm';
-        }
+        const where: Record<string, 'gpu-buffer'> = {};
+        for (const n of stateOutputs) where[n] = 'gpu-buffer';
+        // The shared provider fallback (onnx/ort-run.ts): once webgpu failed, later sessions go straight to wasm.
+        const created = await createOrtSession(this.ort, bytes, this.gpu ? 'webgpu' : 'wasm', base, { preferredOutputLocation: where });
+        this.fallbacks.push(...created.fallbacks);
+        if (created.provider !== 'webgpu') this.gpu = false;
+        this.provider = created.provider;
+        const session = created.session;
         return { step, session };
       })();
       this.sessions.set(key, c);
