@@ -5,7 +5,9 @@
  */
 import { resolveBackend, type BackendLoaders } from '$lib/engines/backend';
 import { buildModel } from '$lib/engines/tfjs/build';
-import { predictGridAsync, trainModel } from '$lib/engines/tfjs/train';
+import { predictGridAsync } from '$lib/engines/tfjs/train';
+import { tfjsEngine } from '$lib/engines/tfjs/engine';
+import { runTraining } from '$lib/engines/train-loop';
 import { exportTfjsModel } from '$lib/engines/tfjs/export';
 import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
@@ -15,7 +17,7 @@ import { sampleActivations } from '$lib/engines/tfjs/inspect';
 import type { BackendName } from '$lib/engines/backend';
 import { readWeights, specKey, writeWeights } from './weights';
 import { createOnnxMethods } from './onnx-methods';
-import { compiledTrainFn, createCompareMethods, type OrtAccess } from '$lib/compile/compiled-methods';
+import { compiledOpener, createCompareMethods, type OrtAccess } from '$lib/compile/compiled-methods';
 
 /** `loadOrt` (optional): ONNX Runtime for the compiled engine and the eager-vs-compiled comparison. */
 export interface SessionOptions extends OrtAccess {
@@ -146,8 +148,12 @@ export function createSession(opts: SessionOptions): TrainingApi {
 
         const startEpoch = request.initialWeights ? Math.max(0, Math.floor(request.startEpoch ?? 0)) : 0;
         const trainOpts = startEpoch > 0 ? { seed: request.seed, startEpoch, epochs: Math.max(0, (request.spec.fit?.epochs ?? 1) - startEpoch) } : { seed: request.seed };
-        const trainFn = request.engine === 'compiled' ? await compiledTrainFn(opts, request.spec, request.backend, (e) => emit(e, true)) : trainModel;
-        const result = await trainFn(tf, model, request.spec, request.data, trainOpts, {
+        // The one training loop, driving the engine asked for (engines/engine.ts).
+        const open =
+          request.engine === 'compiled'
+            ? await compiledOpener(opts, request.spec, request.backend, { tf, model }, (e) => emit(e, true))
+            : tfjsEngine({ tf, model, spec: request.spec, backend: info });
+        const result = await runTraining(open, request.spec, request.data, trainOpts, {
           onEpoch: async (log) => {
             modelEpoch = log.epoch;
             emit({ type: 'epoch', log });
