@@ -13,11 +13,11 @@
  * `predict` runs on ORT (the exported forward graph with the current weights).
  */
 import type { Tfjs } from '$lib/layers/types';
-import { exportOnnxBytes, type WeightMap } from '$lib/onnx/export';
+import { exportOnnx, exportOnnxBytes, type WeightMap } from '$lib/onnx/export';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
 import { mixSeed } from '$lib/data/rng';
-import { gatherRows, rowSize, type EngineOpener, type EngineReport, type EngineSetup, type MetricKey, type StepValues, type TrainingEngine } from '$lib/engines/engine';
+import { gatherRows, rowSize, type EngineOpener, type EngineReport, type EngineSetup, type MetricKey, type OpCount, type StepValues, type TrainingEngine } from '$lib/engines/engine';
 import { TfjsEngine } from '$lib/engines/tfjs/engine';
 import { readTfjsWeights, writeWeightMap } from '$lib/engines/tfjs/weights';
 import { createOrtSession } from '$lib/onnx/ort-run';
@@ -148,6 +148,15 @@ export class CompiledEngine implements TrainingEngine {
     } finally {
       for (const t of Object.values(out)) t.dispose();
     }
+  }
+
+  /** Graph nodes per step (the K-step graph's nodes / K), or of the exported forward graph for an inference. */
+  async opsPerCall(call: { step: Int32Array } | { predict: unknown }): Promise<OpCount> {
+    if ('step' in call) return { count: this.trainer.nodeCount / this.trainer.stepsPerRun, names: [] };
+    const nodes = exportOnnx(this.opts.spec, await this.trainer.getWeights(), {}).graph.nodes;
+    const names = new Map<string, number>();
+    for (const n of nodes) names.set(n.op, (names.get(n.op) ?? 0) + 1);
+    return { count: nodes.length, names: [...names].sort((a, b) => b[1] - a[1]) };
   }
 
   async dispose(): Promise<void> {

@@ -85,6 +85,17 @@ export interface TrainingEngine {
   /** Inference-mode outputs of the first output for rows `x` shaped `shape` (batch first), row-major. */
   predict(x: Float32Array, shape: number[]): Promise<Float32Array>;
   dispose(): Promise<void>;
+  /**
+   * Optional (the comparison shows it): the ops one call dispatches — TF.js kernels of a step or an inference, the
+   * compiled engine's graph nodes per step — by op name where the engine knows them. Results of the call are dropped.
+   */
+  opsPerCall?(call: { step: Int32Array } | { predict: { x: Float32Array; shape: number[] } }): Promise<OpCount>;
+}
+
+export interface OpCount {
+  count: number;
+  /** [op name, count], most frequent first (empty when the engine does not break it down). */
+  names: [string, number][];
 }
 
 /** Builds an engine for one run. */

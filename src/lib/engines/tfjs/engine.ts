@@ -13,7 +13,8 @@ import type { ModelSpec } from '$lib/spec/types';
 import type { GradientValues } from '$lib/worker/protocol';
 import type * as TF from '@tensorflow/tfjs';
 import { describeBackend, type BackendInfo } from '../backend';
-import type { EngineOpener, EngineReport, EngineSetup, StepValues, TrainingEngine } from '../engine';
+import type { EngineOpener, EngineReport, EngineSetup, OpCount, StepValues, TrainingEngine } from '../engine';
+import { useDropoutMasks } from '$lib/compile/dropout-masks';
 import { buildModel, outputUnits, resolveMetrics, type ResolvedMetric } from './build';
 import { readTfjsWeights, writeWeightMap } from './weights';
 
@@ -29,6 +30,13 @@ export interface TfjsEngineOptions {
   backend?: BackendInfo;
   /** Dispose `model` (and its optimizer) with the engine. */
   ownsModel?: boolean;
+  /**
+   * Dropout draws the seeded masks of compile/dropout-masks.ts (this seed, the engine's step count) instead of TF.js'
+   * random ones, so the compiled engine's steps can match it step for step (the comparison).
+   */
+  dropoutMaskSeed?: number;
+  /** Step results also depend on the last updated weight, so a read-back waits for the whole update (benchmark timing). */
+  fenceUpdate?: boolean;
 }
 
 /** Opens the eager engine on an existing model (the session's, a test's). */
@@ -37,11 +45,11 @@ export function tfjsEngine(opts: TfjsEngineOptions): EngineOpener {
 }
 
 /** Builds the seeded model from `spec` on the current TF.js backend and opens the eager engine on it (owns it). */
-export function buildTfjsEngine(tf: Tfjs, spec: ModelSpec, initSeed: number, backend?: BackendInfo): EngineOpener {
+export function buildTfjsEngine(tf: Tfjs, spec: ModelSpec, initSeed: number, more: Omit<TfjsEngineOptions, 'tf' | 'model' | 'spec' | 'ownsModel'> = {}): EngineOpener {
   return async (setup) => {
     const t0 = performance.now();
     const model = buildModel(tf, spec, initSeed);
-    const engine = new TfjsEngine({ tf, model, spec, backend, ownsModel: true }, setup);
+    const engine = new TfjsEngine({ ...more, tf, model, spec, ownsModel: true }, setup);
     engine.report.buildMs = performance.now() - t0;
     return engine;
   };
@@ -60,6 +68,8 @@ export class TfjsEngine implements TrainingEngine {
   private train: { x: TF.Tensor; y: TF.Tensor } | null = null;
   private val: { x: TF.Tensor; y: TF.Tensor } | null = null;
   private pending: TF.Tensor1D[] = [];
+  /** Steps run (the dropout masks' step number). */
+  private steps = 0;
 
   constructor(
     private opts: TfjsEngineOptions,
@@ -76,6 +86,7 @@ export class TfjsEngine implements TrainingEngine {
     this.resolved = resolveMetrics(tf, spec, outputUnits(model));
     this.metrics = this.resolved.map((m) => m.key);
     this.vars = model.trainableWeights.map((w) => w.read() as TF.Variable);
+    if (opts.dropoutMaskSeed !== undefined) useDropoutMasks(tf, model, spec, opts.dropoutMaskSeed, () => this.steps);
     const backend = tf.getBackend();
     // On GPU backends every read-back is a GPU→CPU sync: batch them. On cpu/wasm it is free: read each step.
     this.deferReadback = backend === 'webgl' || backend === 'webgpu';
@@ -135,7 +146,11 @@ export class TfjsEngine implements TrainingEngine {
       } else {
         cost = optimizer.minimize(f, true, vars) as TF.Scalar;
       }
-      const stacked = tf.stack([cost, ...metricValues]) as TF.Tensor1D;
+      this.steps++;
+      // (The fence is the last weight's first value: computed after the update, read back and dropped.)
+      const last = vars[vars.length - 1];
+      const fence = this.opts.fenceUpdate && last ? [tf.reshape(tf.slice(tf.reshape(last, [-1]), 0, 1), [])] : [];
+      const stacked = tf.stack([cost, ...metricValues, ...fence]) as TF.Tensor1D;
       tf.dispose(metricValues);
       return stacked;
     });
@@ -161,11 +176,11 @@ export class TfjsEngine implements TrainingEngine {
     const stacked = tf.stack(pending);
     const values = await stacked.data();
     tf.dispose([stacked, ...pending]);
-    const width = 1 + this.resolved.length;
+    const width = values.length / pending.length;
     const out: StepValues[] = [];
     for (let i = 0; i < pending.length; i++) {
       const row = Array.from(values.subarray(i * width, (i + 1) * width));
-      out.push({ loss: row[0], metrics: row.slice(1) });
+      out.push({ loss: row[0], metrics: row.slice(1, 1 + this.resolved.length) });
     }
     return out;
   }
@@ -201,16 +216,27 @@ export class TfjsEngine implements TrainingEngine {
     }
   }
 
-  /** Kernels one training step on `rows` dispatches (tf.profile), by kernel name; the step's result is read and dropped. */
-  async profileStep(rows: Int32Array): Promise<{ kernels: number; names: [string, number][] }> {
-    const prof = await this.tf.profile(async () => {
-      await this.step(rows);
-      this.tf.dispose(this.pending.splice(-1));
-    });
+  /** TF.js kernels one training step on `rows`, or one inference, dispatches (tf.profile). */
+  async opsPerCall(call: { step: Int32Array } | { predict: { x: Float32Array; shape: number[] } }): Promise<OpCount> {
+    const { tf, model } = this;
+    const prof =
+      'step' in call
+        ? await tf.profile(async () => {
+            await this.step(call.step);
+            tf.dispose(this.pending.splice(-1));
+          })
+        : await (async () => {
+            const xt = tf.tensor(call.predict.x, call.predict.shape, 'float32');
+            try {
+              return await tf.profile(() => (model.apply(xt, { training: false }) as TF.Tensor).dispose());
+            } finally {
+              xt.dispose();
+            }
+          })();
     // (TF.js reuses its profile object: read it before the next tf.profile.)
     const names = new Map<string, number>();
     for (const k of prof.kernels) names.set(k.name, (names.get(k.name) ?? 0) + 1);
-    return { kernels: prof.kernels.length, names: [...names].sort((a, b) => b[1] - a[1]) };
+    return { count: prof.kernels.length, names: [...names].sort((a, b) => b[1] - a[1]) };
   }
 
   async dispose(): Promise<void> {
