@@ -39,6 +39,11 @@ export interface CompiledEngineOptions {
   metrics?: MetricKey[];
   /** Seed of the dropout masks (default: the run seed mixed with the start epoch). */
   maskSeed?: number;
+  /**
+   * Inference only (the benchmark's ORT inference cells): no training step is compiled; `predict` runs the exported
+   * forward graph with `weights`, its session created at open (`report.buildMs`); `step` refuses.
+   */
+  inferOnly?: boolean;
 }
 
 /** Opens the compiled engine for a run: compiles the step for the run's batch size and creates the ORT sessions. */
@@ -48,7 +53,7 @@ export function compiledEngine(opts: CompiledEngineOptions): EngineOpener {
 
 export class CompiledEngine implements TrainingEngine {
   readonly deferReadback = true;
-  private predictor: { session: Awaited<ReturnType<typeof createOrtSession>>['session']; input: string; output: string } | null = null;
+  private predictor: { session: Awaited<ReturnType<typeof createOrtSession>>['session']; input: string; output: string; provider: string } | null = null;
   private trained = false;
   /** Whether the mirror holds the current weights. */
   private synced = false;
@@ -56,7 +61,9 @@ export class CompiledEngine implements TrainingEngine {
   private constructor(
     private opts: CompiledEngineOptions,
     private setup: EngineSetup,
-    readonly trainer: CompiledTrainer,
+    /** Null for an inference-only engine. */
+    private readonly trainer: CompiledTrainer | null,
+    private initial: WeightMap,
     readonly report: EngineReport,
     readonly metrics: MetricKey[],
     /** The eager engine over the mirror, for validation (null without a mirror). */
@@ -69,6 +76,14 @@ export class CompiledEngine implements TrainingEngine {
     if (!weights) throw new Error('The compiled engine needs initial weights (`weights`, or a TF.js `mirror` to read them from)');
     const evalEngine = mirror ? new TfjsEngine({ tf: mirror.tf, model: mirror.model, spec }, setup) : null;
     const metrics = opts.metrics ?? evalEngine?.metrics.slice() ?? [];
+    if (opts.inferOnly) {
+      const engine = new CompiledEngine(opts, setup, null, weights, { engine: 'compiled', requested: opts.provider, actual: opts.provider, fallbacks: [], detail: '', buildMs: 0 }, metrics, evalEngine);
+      const t0 = performance.now();
+      const fallbacks = await engine.predictSession();
+      const actual = engine.predictor!.provider;
+      Object.assign(engine.report, { actual, fallbacks, buildMs: performance.now() - t0, detail: describeOrt(actual, fallbacks) });
+      return engine;
+    }
     const trainer = await CompiledTrainer.create(ort, {
       spec,
       batchSize: setup.batchSize,
@@ -84,28 +99,30 @@ export class CompiledEngine implements TrainingEngine {
       requested: opts.provider,
       actual: trainer.provider,
       fallbacks,
-      detail: `ONNX Runtime ${trainer.provider}${fallbacks.length ? ` (${fallbacks.map((f) => `${f.tried}: ${f.reason}`).join('; ')})` : ''}`,
+      detail: describeOrt(trainer.provider, fallbacks),
       buildMs: trainer.compileMs,
       nodeCount: trainer.nodeCount,
       stepsPerRun: trainer.stepsPerRun
     };
-    return new CompiledEngine(opts, setup, trainer, report, metrics, evalEngine);
+    return new CompiledEngine(opts, setup, trainer, weights, report, metrics, evalEngine);
   }
 
   async step(rows: Int32Array): Promise<null> {
     const { data } = this.setup;
+    if (!this.trainer) throw new Error('This compiled engine was opened for inference only');
     this.trained = true;
     this.synced = false;
     await this.trainer.step(gatherRows(data.x, rowSize(data.xShape), rows), gatherRows(data.y, rowSize(data.yShape), rows));
     return null;
   }
 
-  flush(): Promise<void> {
-    return this.trainer.flush();
+  async flush(): Promise<void> {
+    await this.trainer?.flush();
   }
 
   async readSteps(): Promise<StepValues[]> {
     const has = this.metrics.length > 0;
+    if (!this.trainer) return [];
     return (await this.trainer.readLosses()).map((r) => ({ loss: r.loss, metrics: has ? [r.metric ?? 0] : [] }));
   }
 
@@ -117,12 +134,12 @@ export class CompiledEngine implements TrainingEngine {
 
   async sync(): Promise<void> {
     const m = this.opts.mirror;
-    if (m) writeWeightMap(m.tf, m.model, this.opts.spec, await this.trainer.getWeights());
+    if (m) writeWeightMap(m.tf, m.model, this.opts.spec, await this.getWeights());
     this.synced = true;
   }
 
-  getWeights(): Promise<WeightMap> {
-    return this.trainer.getWeights();
+  async getWeights(): Promise<WeightMap> {
+    return this.trainer ? this.trainer.getWeights() : this.initial;
   }
 
   async setWeights(weights: WeightMap): Promise<void> {
@@ -131,17 +148,23 @@ export class CompiledEngine implements TrainingEngine {
     throw new Error('The compiled engine cannot replace its weights mid-run; open a new one with `weights`');
   }
 
+  /** (Re)creates the inference session from the current weights; returns the providers it fell back from. */
+  private async predictSession() {
+    await this.predictor?.session.release();
+    this.predictor = null;
+    const bytes = exportOnnxBytes(this.opts.spec, await this.getWeights());
+    const requested = this.trainer ? (this.report.actual === 'webgpu' ? 'webgpu' : 'wasm') : this.opts.provider;
+    // Verbose session log: ORT prints its node placements (the comparison captures them).
+    const { session, provider, fallbacks } = await createOrtSession(this.opts.ort, bytes, requested, { graphOptimizationLevel: 'all', logSeverityLevel: 0, logVerbosityLevel: 0 });
+    this.predictor = { session, input: session.inputNames[0], output: session.outputNames[0], provider };
+    this.trained = false;
+    return fallbacks;
+  }
+
   async predict(x: Float32Array, shape: number[]): Promise<Float32Array> {
     const ort = this.opts.ort;
-    if (!this.predictor || this.trained) {
-      await this.predictor?.session.release();
-      this.predictor = null;
-      const bytes = exportOnnxBytes(this.opts.spec, await this.trainer.getWeights());
-      const { session } = await createOrtSession(ort, bytes, this.report.actual === 'webgpu' ? 'webgpu' : 'wasm');
-      this.predictor = { session, input: session.inputNames[0], output: session.outputNames[0] };
-      this.trained = false;
-    }
-    const { session, input, output } = this.predictor;
+    if (!this.predictor || this.trained) await this.predictSession();
+    const { session, input, output } = this.predictor!;
     const out = await session.run({ [input]: new ort.Tensor('float32', x, shape) });
     try {
       return Float32Array.from((await out[output].getData()) as Float32Array);
@@ -152,8 +175,8 @@ export class CompiledEngine implements TrainingEngine {
 
   /** Graph nodes per step (the K-step graph's nodes / K), or of the exported forward graph for an inference. */
   async opsPerCall(call: { step: Int32Array } | { predict: unknown }): Promise<OpCount> {
-    if ('step' in call) return { count: this.trainer.nodeCount / this.trainer.stepsPerRun, names: [] };
-    const nodes = exportOnnx(this.opts.spec, await this.trainer.getWeights(), {}).graph.nodes;
+    if ('step' in call) return { count: this.trainer ? this.trainer.nodeCount / this.trainer.stepsPerRun : 0, names: [] };
+    const nodes = exportOnnx(this.opts.spec, await this.getWeights(), {}).graph.nodes;
     const names = new Map<string, number>();
     for (const n of nodes) names.set(n.op, (names.get(n.op) ?? 0) + 1);
     return { count: nodes.length, names: [...names].sort((a, b) => b[1] - a[1]) };
@@ -163,6 +186,10 @@ export class CompiledEngine implements TrainingEngine {
     await this.predictor?.session.release().catch(() => undefined);
     this.predictor = null;
     await this.validator?.dispose();
-    await this.trainer.dispose();
+    await this.trainer?.dispose();
   }
+}
+
+function describeOrt(provider: string, fallbacks: readonly { tried: string; reason: string }[]): string {
+  return `ONNX Runtime ${provider}${fallbacks.length ? ` (${fallbacks.map((f) => `${f.tried}: ${f.reason}`).join('; ')})` : ''}`;
 }
