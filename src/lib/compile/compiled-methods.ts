@@ -54,7 +54,10 @@ export async function compiledOpener(
   const open = compiledEngine({ ort, spec, provider, mirror });
   return async (setup) => {
     const engine = await open(setup);
-    emit({ type: 'compiled', info: compiledInfo(engine.report), note });
+    const info = compiledInfo(engine.report);
+    // A provider that could not start is said, with ORT's error (the mapping note, when there is one, comes first).
+    const failed = info.fallbacks.length ? `ONNX Runtime could not start ${info.fallbacks.map((f) => `${f.tried} (${f.reason})`).join(', ')}; the compiled step runs on ${info.provider}.` : null;
+    emit({ type: 'compiled', info, note: [note, failed].filter(Boolean).join(' ') || null });
     return engine;
   };
 }

@@ -28,11 +28,13 @@ export interface CompiledInfo {
   /** Nodes in the K-step graph, and K. */
   nodeCount: number;
   stepsPerRun: number;
+  /** Providers tried before `provider`, with the error each gave (empty when the requested one runs). */
+  fallbacks: { tried: string; reason: string }[];
 }
 
 /** The UI's CompiledInfo from the engine's report. */
 export function compiledInfo(r: EngineReport): CompiledInfo {
-  return { requested: r.requested as CompiledProvider, provider: r.actual, compileMs: r.buildMs, nodeCount: r.nodeCount ?? 0, stepsPerRun: r.stepsPerRun ?? 1 };
+  return { requested: r.requested as CompiledProvider, provider: r.actual, compileMs: r.buildMs, nodeCount: r.nodeCount ?? 0, stepsPerRun: r.stepsPerRun ?? 1, fallbacks: r.fallbacks.slice() };
 }
 
 export interface CompiledHooks extends TrainHooks {
