@@ -6,7 +6,6 @@
 import { resolveBackend, type BackendLoaders } from '$lib/engines/backend';
 import { buildModel } from '$lib/engines/tfjs/build';
 import { predictGridAsync } from '$lib/engines/tfjs/train';
-import { tfjsEngine } from '$lib/engines/tfjs/engine';
 import { runTraining } from '$lib/engines/train-loop';
 import { exportTfjsModel } from '$lib/engines/tfjs/export';
 import type { Tfjs } from '$lib/layers/types';
@@ -17,7 +16,8 @@ import { sampleActivations } from '$lib/engines/tfjs/inspect';
 import type { BackendName } from '$lib/engines/backend';
 import { readWeights, specKey, writeWeights } from './weights';
 import { createOnnxMethods } from './onnx-methods';
-import { compiledOpener, createCompareMethods, type OrtAccess } from '$lib/compile/compiled-methods';
+import { createCompareMethods, type OrtAccess } from '$lib/compile/compiled-methods';
+import { ENGINES } from './engines';
 
 /** `loadOrt` (optional): ONNX Runtime for the compiled engine and the eager-vs-compiled comparison. */
 export interface SessionOptions extends OrtAccess {
@@ -149,10 +149,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
         const startEpoch = request.initialWeights ? Math.max(0, Math.floor(request.startEpoch ?? 0)) : 0;
         const trainOpts = startEpoch > 0 ? { seed: request.seed, startEpoch, epochs: Math.max(0, (request.spec.fit?.epochs ?? 1) - startEpoch) } : { seed: request.seed };
         // The one training loop, driving the engine asked for (engines/engine.ts).
-        const open =
-          request.engine === 'compiled'
-            ? await compiledOpener(opts, request.spec, request.backend, { tf, model }, (e) => emit(e, true))
-            : tfjsEngine({ tf, model, spec: request.spec, backend: info });
+        const open = await ENGINES[request.engine ?? 'eager']({ tf, model, spec: request.spec, backend: info, access: opts, emit: (e) => emit(e, true) });
         const result = await runTraining(open, request.spec, request.data, trainOpts, {
           onEpoch: async (log) => {
             modelEpoch = log.epoch;

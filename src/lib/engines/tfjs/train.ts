@@ -6,7 +6,6 @@ import type { Tfjs } from '$lib/layers/types';
 import type { BoundData } from '$lib/data/types';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
-import type { BackendInfo } from '../backend';
 import { runTraining, type TrainHooks, type TrainOptions, type TrainResult } from '../train-loop';
 import { tfjsEngine } from './engine';
 
@@ -22,10 +21,9 @@ export function trainModel(
   spec: ModelSpec,
   data: BoundData,
   opts: TrainOptions,
-  hooks: TrainHooks,
-  backend?: BackendInfo
+  hooks: TrainHooks
 ): Promise<TrainResult> {
-  return runTraining(tfjsEngine({ tf, model, spec, backend }), spec, data, opts, hooks);
+  return runTraining(tfjsEngine({ tf, model, spec }), spec, data, opts, hooks);
 }
 
 export interface GridOptions {
