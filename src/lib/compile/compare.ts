@@ -1,9 +1,10 @@
 /**
- * Eager vs compiled, side by side, on one backend: the same initial weights (read from the TF.js model with
- * readTfjsWeights), the same shuffled batches (seed + epoch, as the training loop), the same dropout masks
+ * Eager vs compiled, side by side, on one backend, through the engine interface (`compareEngines` knows engines only
+ * by it; `runComparison` picks TF.js and ONNX Runtime): the same initial weights (the first engine's getWeights), the
+ * same shuffled batches (seed + epoch, as the training loop), the same dropout masks
  * (dropout-masks.ts), per-step losses of both sides, ms per step, warm-up, kernels per step (TF.js, counted with
- * tf.profile over one step) vs ONNX Runtime nodes per step (our graph, and after ORT's graph optimization as ORT's own
- * "Node placements" log reports it), and inference at batch 1 and 256.
+ * tf.profile over one step: opsPerCall) vs ONNX Runtime nodes per step (our graph, and after ORT's graph optimization
+ * as ORT's own "Node placements" log reports it: stepGraph), and inference at batch 1 and 256.
  *
  * Timing: rounds of `roundSteps` steps, eager and compiled alternately (E C E C …), each round read back once at
  * its end; round 0 contains the warm-up and is left out of ms/step (median of the other rounds).
@@ -11,18 +12,17 @@
 import { trainRows } from '$lib/data/bind';
 import type { BoundData } from '$lib/data/types';
 import { resolveBackend, type BackendInfo, type BackendLoaders, type BackendName } from '$lib/engines/backend';
-import { gatherRows, type EngineSetup, type TrainingEngine } from '$lib/engines/engine';
+import { gatherRows, type EngineOpener, type EngineSetup, type LogCapture, type TrainingEngine } from '$lib/engines/engine';
 import { buildTfjsEngine } from '$lib/engines/tfjs/engine';
 import { epochOrder, fitSettings } from '$lib/engines/train-loop';
 import type { Tfjs } from '$lib/layers/types';
-import { encodeModel } from '$lib/onnx/graph';
-import { inspectModel, type ModelInfo } from '$lib/onnx/inspect';
-import { createOrtSession, parsePlacements, type Placement } from '$lib/onnx/ort-run';
+import type { WeightMap } from '$lib/onnx/export';
+import type { ModelInfo } from '$lib/onnx/inspect';
+import { parsePlacements, type Placement } from '$lib/onnx/ort-run';
 import type { ModelSpec } from '$lib/spec/types';
 import { compiledEngine } from './engine';
 import { compiledProviderFor } from './providers';
 import { compiledSupport, type OrtModule } from './runner';
-import { compileTrainStep } from './train-step';
 
 export interface CompareRequest {
   spec: ModelSpec;
@@ -162,44 +162,74 @@ export function planBatches(data: BoundData, spec: ModelSpec, seed: number, batc
   return out;
 }
 
+/** The two sides of a comparison: the reference engine, and the one compared with it (started from its weights). */
+export interface CompareSides {
+  eager: EngineOpener;
+  compiled: (initialWeights: WeightMap) => EngineOpener;
+  /** Status line while the second side is being built. */
+  building?: string;
+}
+
+/** What compareEngines measures: the result less what only the caller knows (the TF.js backend, the provider note). */
+export type EngineComparison = Omit<CompareResult, 'tfBackend' | 'providerNote'>;
+
 /**
- * Eager vs compiled through the engine interface (engines/engine.ts): both engines are opened on the same data,
- * from the same weights (the eager engine's, read with getWeights) and step the same rows. `captureLog` collects
- * ORT's log around the calls that create ORT sessions (node placements after ORT's graph optimization).
+ * Eager vs compiled in the browser's TF.js and ONNX Runtime: resolves the TF.js backend, then compareEngines with the
+ * eager engine (shared dropout masks) and the compiled one on the ORT provider mapped from the backend.
  */
-export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtModule, req: CompareRequest, emit: (e: CompareEvent) => void, captureLog?: <T>(f: () => Promise<T>) => Promise<{ value: T; lines: string[] }>): Promise<CompareResult> {
-  const { spec, data, seed } = req;
+export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtModule, req: CompareRequest, emit: (e: CompareEvent) => void, captureLog?: LogCapture): Promise<CompareResult> {
+  const { spec, seed } = req;
   const support = compiledSupport(spec);
   if (!support.ok) throw new Error(support.message);
   if (!spec.compile) throw new Error('The model is not compiled');
+  const { provider, note } = compiledProviderFor(req.backend);
+  emit({ type: 'status', text: `Starting TF.js on ${req.backend}…` });
+  const tfBackend = await resolveBackend(tf, req.backend, loaders);
+  const sides: CompareSides = {
+    // Eager: the training loop's step, with the shared dropout masks.
+    eager: buildTfjsEngine(tf, spec, seed, { backend: tfBackend, dropoutMaskSeed: seed }),
+    compiled: (weights) => compiledEngine({ ort, spec, provider, weights, maskSeed: seed, metrics: [] }),
+    building: `Compiling the training step for ONNX Runtime (${provider})…`
+  };
+  const r = await compareEngines(sides, req, emit, captureLog);
+  const result: CompareResult = {
+    tfBackend,
+    ...r,
+    providerNote: note ?? (r.provider !== provider ? `ONNX Runtime could not start ${provider}; it runs on ${r.provider}.` : null)
+  };
+  emit({ type: 'result', result });
+  return result;
+}
+
+/**
+ * Two engines side by side through the engine interface (engines/engine.ts): both opened on the same data, the second
+ * from the first one's initial weights, stepping the same rows (`planBatches`). Losses, ms per step (rounds of
+ * `roundSteps`, alternating sides, read back once per round), ops per step (`opsPerCall`), the step graph where the
+ * second engine has one (`stepGraph`), and inference (`predict`). `captureLog` collects the runtime's log around the
+ * calls that create sessions (ORT's node placements).
+ */
+export async function compareEngines(sides: CompareSides, req: Omit<CompareRequest, 'backend'>, emit: (e: CompareEvent) => void, captureLog?: LogCapture): Promise<EngineComparison> {
+  const { spec, data, seed } = req;
   const roundSteps = req.roundSteps ?? 64;
   const rounds = Math.max(2, req.rounds ?? 3);
   const matchSteps = req.matchSteps ?? 50;
   const { batchSize, split } = fitSettings(spec);
-  const { provider, note } = compiledProviderFor(req.backend);
-  const capture = captureLog ?? (async <T>(f: () => Promise<T>) => ({ value: await f(), lines: [] as string[] }));
-
-  emit({ type: 'status', text: `Starting TF.js on ${req.backend}…` });
-  const tfBackend = await resolveBackend(tf, req.backend, loaders);
+  const capture: LogCapture = captureLog ?? (async <T>(f: () => Promise<T>) => ({ value: await f(), lines: [] as string[] }));
   const total = roundSteps * rounds;
   const batches = planBatches(data, spec, seed, batchSize, total);
   const setup: EngineSetup = { data, nTrain: trainRows(data.xShape[0], split), batchSize, seed, startEpoch: 0 };
 
-  // Eager: the training loop's step, with the shared dropout masks.
-  const eager: TrainingEngine = await buildTfjsEngine(tf, spec, seed, { backend: tfBackend, dropoutMaskSeed: seed })(setup);
+  const eager: TrainingEngine = await sides.eager(setup);
   let compiled: TrainingEngine | null = null;
   try {
     const weights0 = await eager.getWeights();
-    emit({ type: 'status', text: `Compiling the training step for ONNX Runtime (${provider})…` });
-    compiled = await compiledEngine({ ort, spec, provider, weights: weights0, maskSeed: seed, metrics: [] })(setup);
+    emit({ type: 'status', text: sides.building ?? 'Building the second engine…' });
+    compiled = await sides.compiled(weights0)(setup);
     const ran = compiled.report.actual;
     const K = compiled.report.stepsPerRun ?? 1;
-    // ORT's node count after its graph optimizations: from its own "Node placements" log (verbose), on a one-step
-    // session of the same graph (the engine's sessions log at warning level).
-    const one = compileTrainStep(spec, { batchSize, steps: 1, weights: weights0 });
-    const probe = await capture(() => createOrtSession(ort, encodeModel(one.model), ran === 'webgpu' ? 'webgpu' : 'wasm', { graphOptimizationLevel: 'all', logSeverityLevel: 0, logVerbosityLevel: 0 }));
-    await probe.value.session.release();
-    const placements = parsePlacements(probe.lines);
+    // The runtime's node count after its graph optimizations (ORT: its own "Node placements" log).
+    const stepGraph = compiled.stepGraph ? await compiled.stepGraph(capture) : null;
+    const placements = stepGraph?.placements ?? [];
     const optimizedNodes = placements.length ? placements.reduce((a, p) => a + p.count, 0) : null;
 
     const eagerLosses = new Float32Array(total);
@@ -219,9 +249,9 @@ export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtM
       const slice = batches.slice(from, from + roundSteps);
       // Each side's first round: its first run (a step eager, K steps compiled) is the warm-up, left out of the timing.
       for (const side of ['eager', 'compiled'] as const) {
-        const engine = side === 'eager' ? eager : compiled;
+        const engine = side === 'eager' ? eager : compiled!;
         const losses = side === 'eager' ? eagerLosses : compiledLosses;
-        emit({ type: 'status', text: side === 'eager' ? `Round ${r + 1} of ${rounds}: TF.js eager…` : `Round ${r + 1} of ${rounds}: compiled (ONNX Runtime ${ran})…` });
+        emit({ type: 'status', text: side === 'eager' ? `Round ${r + 1} of ${rounds}: eager (${eager.report.detail})…` : `Round ${r + 1} of ${rounds}: compiled (${compiled!.report.detail})…` });
         let t0 = performance.now();
         let first = 0;
         if (r === 0) {
@@ -239,8 +269,9 @@ export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtM
     }
 
     // Ops dispatched by one eager step; graph nodes per compiled step.
-    const eagerOps = await eager.opsPerCall!({ step: batches[0].idx });
-    const compiledOps = await compiled.opsPerCall!({ step: batches[0].idx });
+    const none = { count: 0, names: [] as [string, number][] };
+    const eagerOps = (await eager.opsPerCall?.({ step: batches[0].idx })) ?? none;
+    const compiledOps = (await compiled.opsPerCall?.({ step: batches[0].idx })) ?? none;
 
     emit({ type: 'status', text: 'Inference at batch 1 and 256…' });
     const inference: InferenceRow[] = [];
@@ -265,19 +296,17 @@ export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtM
         return median(t);
       };
       const e = await time(eager);
-      const eagerKernels = (await eager.opsPerCall!({ predict: { x, shape } })).count;
+      const eagerKernels = (await eager.opsPerCall?.({ predict: { x, shape } }))?.count ?? 0;
       const c = await time(compiled);
-      const ortNodes = (await compiled.opsPerCall!({ predict: { x, shape } })).count;
+      const ortNodes = (await compiled.opsPerCall?.({ predict: { x, shape } }))?.count ?? 0;
       inference.push({ batch: nb, eagerMs: e, compiledMs: c, speedup: e / c, eagerKernels, ortNodes, ortNodesOptimized: infPlacements.length ? infPlacements.reduce((a, p) => a + p.count, 0) : null });
     }
 
-    const graph = inspectModel(one.model);
     const eagerMs = median(eagerRounds.slice(1));
     const compiledMs = median(compiledRounds.slice(1));
-    const result: CompareResult = {
-      tfBackend,
+    const graph: ModelInfo = stepGraph?.graph ?? { nodes: [] } as unknown as ModelInfo;
+    return {
       provider: ran,
-      providerNote: note ?? (ran !== provider ? `ONNX Runtime could not start ${provider}; it runs on ${ran}.` : null),
       batchSize,
       steps: total,
       matchSteps,
@@ -296,10 +325,8 @@ export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtM
       speedup: eagerMs / compiledMs,
       inference,
       graph,
-      fused: estimateFusions(graph, ran)
+      fused: stepGraph ? estimateFusions(graph, ran) : []
     };
-    emit({ type: 'result', result });
-    return result;
   } finally {
     await eager.dispose();
     await compiled?.dispose();

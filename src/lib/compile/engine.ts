@@ -17,10 +17,13 @@ import { exportOnnx, exportOnnxBytes, type WeightMap } from '$lib/onnx/export';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
 import { mixSeed } from '$lib/data/rng';
-import { gatherRows, rowSize, type EngineOpener, type EngineReport, type EngineSetup, type MetricKey, type OpCount, type StepValues, type TrainingEngine } from '$lib/engines/engine';
+import { gatherRows, rowSize, type EngineOpener, type EngineReport, type EngineSetup, type LogCapture, type MetricKey, type OpCount, type StepGraph, type StepValues, type TrainingEngine } from '$lib/engines/engine';
 import { TfjsEngine } from '$lib/engines/tfjs/engine';
 import { readTfjsWeights, writeWeightMap } from '$lib/engines/tfjs/weights';
-import { createOrtSession } from '$lib/onnx/ort-run';
+import { encodeModel } from '$lib/onnx/graph';
+import { inspectModel } from '$lib/onnx/inspect';
+import { createOrtSession, parsePlacements } from '$lib/onnx/ort-run';
+import { compileTrainStep } from './train-step';
 import type { CompiledProvider } from './providers';
 import { CompiledTrainer, type OrtModule } from './runner';
 
@@ -180,6 +183,19 @@ export class CompiledEngine implements TrainingEngine {
     const names = new Map<string, number>();
     for (const n of nodes) names.set(n.op, (names.get(n.op) ?? 0) + 1);
     return { count: nodes.length, names: [...names].sort((a, b) => b[1] - a[1]) };
+  }
+
+  /**
+   * The one-step training graph (from the initial weights) and ORT's node placements for it: a session of that graph
+   * on the provider that runs, created with ORT's verbose log on (the engine's own sessions log at warning level).
+   */
+  async stepGraph(capture: LogCapture): Promise<StepGraph> {
+    const one = compileTrainStep(this.opts.spec, { batchSize: this.setup.batchSize, steps: 1, weights: this.initial });
+    const probe = await capture(() =>
+      createOrtSession(this.opts.ort, encodeModel(one.model), this.report.actual === 'webgpu' ? 'webgpu' : 'wasm', { graphOptimizationLevel: 'all', logSeverityLevel: 0, logVerbosityLevel: 0 })
+    );
+    await probe.value.session.release();
+    return { graph: inspectModel(one.model), placements: parsePlacements(probe.lines) };
   }
 
   async dispose(): Promise<void> {

@@ -9,6 +9,8 @@
  */
 import type { BoundData } from '$lib/data/types';
 import type { WeightMap } from '$lib/onnx/export';
+import type { ModelInfo } from '$lib/onnx/inspect';
+import type { Placement } from '$lib/onnx/ort-run';
 import type { GradientValues } from '$lib/worker/protocol';
 
 /** The engines the app knows ('eager' = TF.js op by op, 'compiled' = one ONNX Runtime graph per K steps). */
@@ -90,6 +92,19 @@ export interface TrainingEngine {
    * compiled engine's graph nodes per step — by op name where the engine knows them. Results of the call are dropped.
    */
   opsPerCall?(call: { step: Int32Array } | { predict: { x: Float32Array; shape: number[] } }): Promise<OpCount>;
+  /**
+   * Optional (the comparison shows it): one training step as a graph (ONNX nodes), and where the runtime placed its
+   * nodes after optimizing it (read from the runtime's log through `capture`; empty when it did not say).
+   */
+  stepGraph?(capture: LogCapture): Promise<StepGraph>;
+}
+
+/** Runs `f`, collecting the runtime's log lines meanwhile (ORT's verbose log: onnx/load-ort.ts captureOrtLog). */
+export type LogCapture = <T>(f: () => Promise<T>) => Promise<{ value: T; lines: string[] }>;
+
+export interface StepGraph {
+  graph: ModelInfo;
+  placements: Placement[];
 }
 
 export interface OpCount {
