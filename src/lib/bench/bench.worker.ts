@@ -11,9 +11,10 @@ import { explainError } from '$lib/worker/session';
 import type { BoundData } from '$lib/data/types';
 import type { ModelSpec } from '$lib/spec/types';
 import { benchModel } from './models';
-import { fitEpochs, measureCell, toRow } from './runner';
+import { fitEpochs, measureCell, measureEngineCell, toRow } from './runner';
+import { buildTfjsEngine } from '$lib/engines/tfjs/engine';
 import { emptyRow, type BenchRow, type Cell, type RepeatOptions } from './suite';
-import { measureOrtCell } from './ort-cells';
+import { ortCellEngine } from './ort-cells';
 import { loadOrt } from '$lib/onnx/load-ort';
 
 const loaders = createBackendLoaders(tf);
@@ -48,19 +49,21 @@ const api = {
     if (!info) return { row: emptyRow(cell, 'unavailable', `unavailable: ${initError}`), values: null };
     const m = benchModel(cell.model);
     try {
-      if (cell.engine === 'ort') {
-        // ONNX Runtime cells (ort-cells.ts): TF.js only builds the seeded weights.
-        const r = await measureOrtCell(await loadOrt(), tf, m, cell, { repeats: opts.repeats, seed: opts.seed });
-        const row = toRow(cell, m, r, null, opts.reference);
+      // The cell's engine (engines/engine.ts), measured alike: ONNX Runtime cells (ort-cells.ts: TF.js only builds the
+      // seeded weights) or the eager TF.js engine on this worker's backend.
+      const ort = cell.engine === 'ort';
+      const open = ort ? ortCellEngine(await loadOrt(), tf, m, cell, opts.seed) : buildTfjsEngine(tf, m.spec, opts.seed, { backend: info, fenceUpdate: true });
+      if (!ort && cell.mode === 'train-compiled') throw new Error('the compiled train step runs on ONNX Runtime, not TF.js');
+      const r = await measureEngineCell(open, m, cell, { repeats: opts.repeats, seed: opts.seed }, ort ? undefined : () => tf.memory());
+      const row = toRow(cell, m, r, ort ? null : info, opts.reference);
+      if (ort) {
         row.actualBackend = r.provider;
         row.backendDetail = `ONNX Runtime ${r.provider === 'webgpu' ? 'WebGPU' : 'WASM'}${cell.mode === 'train-compiled' ? ` (compiled step: ${r.nodeCount} nodes for ${r.stepsPerRun} steps per run, compiled in ${r.compileMs.toFixed(0)} ms)` : ` (session ${r.compileMs.toFixed(0)} ms)`}`;
-        return Comlink.transfer({ row, values: r.values }, [r.values.buffer as ArrayBuffer]);
+      } else {
+        // Backend start-up is paid once per worker, by its first cell; later rows leave it out.
+        if (!firstCell) row.initMs = null;
+        firstCell = false;
       }
-      const r = await measureCell(tf, m, cell, { repeats: opts.repeats, seed: opts.seed });
-      const row = toRow(cell, m, r, info, opts.reference);
-      // Backend start-up is paid once per worker, by its first cell; later rows leave it out.
-      if (!firstCell) row.initMs = null;
-      firstCell = false;
       return Comlink.transfer({ row, values: r.values }, [r.values.buffer as ArrayBuffer]);
     } catch (e) {
       const message = explainError(e, tf.getBackend());

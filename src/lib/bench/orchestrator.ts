@@ -7,7 +7,7 @@
 import * as Comlink from 'comlink';
 import { bindData } from '$lib/data/bind';
 import { makeToy } from '$lib/data/toys';
-import type { BackendName } from '$lib/engines/backend';
+import { probeWebGpu, type BackendName } from '$lib/engines/backend';
 import { DEFAULT_DATA } from '$lib/state/playground.svelte';
 import type { ModelSpec } from '$lib/spec/types';
 import { TrainingClient } from '$lib/worker/client.svelte';
@@ -220,25 +220,8 @@ export class BenchRunner {
 
 /** What the page can tell about the device: user agent, cores, isolation and the WebGPU adapter. */
 export async function collectDevice(webglRenderer?: string): Promise<DeviceInfo> {
-  type AdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-  type Adapter = { info?: AdapterInfo; isFallbackAdapter?: boolean };
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<Adapter | null> } }).gpu;
-  let webgpu: DeviceInfo['webgpu'];
-  if (!gpu) webgpu = { unavailable: 'navigator.gpu is missing' };
-  else {
-    const adapter = await gpu.requestAdapter().catch(() => null);
-    if (!adapter) webgpu = { unavailable: 'no adapter was found' };
-    else {
-      const info = adapter.info ?? {};
-      webgpu = {
-        vendor: info.vendor ?? '',
-        architecture: info.architecture ?? '',
-        device: info.device ?? '',
-        description: info.description ?? '',
-        isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter)
-      };
-    }
-  }
+  const gpu = await probeWebGpu();
+  const webgpu: DeviceInfo['webgpu'] = 'adapter' in gpu ? gpu.adapter : { unavailable: gpu.noApi ? 'navigator.gpu is missing' : 'no adapter was found' };
   const d: DeviceInfo = {
     userAgent: navigator.userAgent,
     hardwareConcurrency: navigator.hardwareConcurrency || 1,

@@ -6,11 +6,12 @@
  */
 import { describeBackend, type BackendInfo } from '$lib/engines/backend';
 import { buildModel } from '$lib/engines/tfjs/build';
+import type { EngineOpener } from '$lib/engines/engine';
+import { buildTfjsEngine } from '$lib/engines/tfjs/engine';
 import { mixSeed, Rng } from '$lib/data/rng';
 import type { BoundData } from '$lib/data/types';
 import type { Tfjs } from '$lib/layers/types';
 import type { ModelSpec, Shape } from '$lib/spec/types';
-import type * as TF from '@tensorflow/tfjs';
 import type { BenchModel } from './models';
 import { gflops, maxAbsDiff, samplesPerSec, summarize } from './stats';
 import { emptyRow, type BenchRow, type Cell, type RepeatOptions } from './suite';
@@ -84,55 +85,6 @@ export interface CellMeasurement {
   leakedTensors: number;
 }
 
-/** One call: a training step (returns its loss) or an inference (returns the outputs). */
-type Call = () => Promise<Float32Array>;
-
-function trainCall(tf: Tfjs, model: TF.LayersModel, x: TF.Tensor, y: TF.Tensor): Call {
-  const optimizer = model.optimizer;
-  const lossFn = model.lossFunctions?.[0];
-  if (!optimizer || !lossFn) throw new Error('the model is not compiled');
-  const vars = model.trainableWeights.map((w) => w.read() as TF.Variable);
-  const last = vars[vars.length - 1];
-  return async () => {
-    // Forward + backward + optimizer update, as the app's training loop does it (train.ts).
-    const probe = tf.tidy(() => {
-      const cost = optimizer.minimize(
-        () => {
-          const pred = model.apply(x, { training: true }) as TF.Tensor;
-          let loss = tf.mean(lossFn(y, pred)) as TF.Scalar;
-          const reg = model.calculateLosses();
-          if (reg.length) loss = tf.add(loss, tf.addN(reg));
-          return loss;
-        },
-        true,
-        vars
-      ) as TF.Scalar;
-      // The read-back also depends on the last updated weight, so a GPU finishes the whole update before it returns.
-      return tf.concat([tf.reshape(cost, [1]), tf.slice(tf.reshape(last, [-1]), 0, 1)]);
-    });
-    try {
-      const v = (await probe.data()) as Float32Array;
-      return v.slice(0, 1);
-    } finally {
-      probe.dispose();
-    }
-  };
-}
-
-function inferCall(tf: Tfjs, model: TF.LayersModel, x: TF.Tensor): Call {
-  return async () => {
-    const out = tf.tidy(() => {
-      const o = model.apply(x, { training: false }) as TF.Tensor | TF.Tensor[];
-      return Array.isArray(o) ? o[0] : o;
-    });
-    try {
-      return new Float32Array((await out.data()) as Float32Array);
-    } finally {
-      out.dispose();
-    }
-  };
-}
-
 /**
  * The timed repeats of a cell (after its warm-up): at least minRepeats, then until the budget is spent; never past
  * 4× the budget once there are 3 samples. `sample` runs one call and returns its time in ms.
@@ -151,49 +103,87 @@ export async function timedRepeats(sample: () => Promise<number>, opts: Pick<Cel
   return samples;
 }
 
-export async function measureCell(tf: Tfjs, m: BenchModel, cell: Pick<Cell, 'mode' | 'batch'>, opts: CellOptions): Promise<CellMeasurement> {
-  if (cell.mode === 'train-compiled') throw new Error('the compiled train step runs on ONNX Runtime, not TF.js');
-  const baseline = tf.memory();
+/** What the engine of a cell reports (ORT rows show it in their backend detail). */
+export interface EngineCellExtra {
+  /** The backend or ORT provider that ran. */
+  provider: string;
+  /** Building the engine (the compiled step: graph + sessions; ORT inference: the session), ms. */
+  compileMs: number;
+  nodeCount: number;
+  /** Steps per call (the compiled engine runs K per run). */
+  stepsPerRun: number;
+}
+
+/**
+ * Measures one cell on any engine (engines/engine.ts), opened on a seeded synthetic batch. A training call runs K
+ * steps (K = the engine's steps per run, 1 eager) on the batch and reads them back once; its sample is ms per STEP,
+ * so rows of different engines compare. An inference call is one `predict`. The warm-up is the first call, timed from
+ * before the engine was built; then a few untimed warm calls (fewer for slow cells), then the timed repeats. `values`:
+ * the losses of the first max(K, 1 + warm calls) steps, or the first inference's outputs. `memory` (TF.js) counts
+ * what the engine holds and leaks.
+ */
+export async function measureEngineCell(
+  open: EngineOpener,
+  m: BenchModel,
+  cell: Pick<Cell, 'mode' | 'batch'>,
+  opts: CellOptions,
+  memory?: () => { numTensors: number; numBytes: number }
+): Promise<CellMeasurement & EngineCellExtra> {
+  const baseline = memory?.();
   const t0 = performance.now();
-  const model = buildModel(tf, m.spec, opts.seed);
   const data = syntheticBatch(m.spec, m.summary.outputShapes[0], cell.batch, opts.seed);
-  const x = tf.tensor(data.x, data.xShape, 'float32');
-  const y = tf.tensor(data.y, data.yShape, 'float32');
+  const engine = await open({ data: data as BoundData, nTrain: cell.batch, batchSize: cell.batch, seed: opts.seed, startEpoch: 0 });
   try {
-    const train = cell.mode === 'train-eager';
-    const call = train ? trainCall(tf, model, x, y) : inferCall(tf, model, x);
+    const train = cell.mode !== 'infer';
+    const K = train ? (engine.report.stepsPerRun ?? 1) : 1;
+    const rows = Int32Array.from({ length: cell.batch }, (_, i) => i);
+    const call = async (): Promise<{ ms: number; values: number[] }> => {
+      const s = performance.now();
+      if (!train) {
+        const out = await engine.predict(data.x, data.xShape);
+        return { ms: performance.now() - s, values: Array.from(out) };
+      }
+      for (let k = 0; k < K; k++) await engine.step(rows);
+      await engine.flush();
+      const losses = (await engine.readSteps()).map((r) => r.loss);
+      return { ms: (performance.now() - s) / K, values: losses };
+    };
     const first = await call();
     const warmupMs = performance.now() - t0;
-    const values = [...first];
+    const values = [...first.values];
     const { warmCalls, budgetMs } = opts.repeats;
     // Slow cells (seconds per call on a software GPU) get fewer warm calls: at least one, as many as fit the budget.
-    const warm = opts.referenceOnly ? warmCalls : Math.min(warmCalls, Math.max(1, Math.floor(budgetMs / warmupMs)));
+    const warm = opts.referenceOnly ? warmCalls : Math.min(warmCalls, Math.max(1, Math.floor(budgetMs / Math.max(first.ms * K, 1e-3))));
     for (let i = 0; i < warm; i++) {
       const v = await call();
-      if (train) values.push(...v);
+      if (train) values.push(...v.values);
     }
-    const before = tf.memory().numTensors;
-    const samples = opts.referenceOnly
-      ? []
-      : await timedRepeats(async () => {
-          const s = performance.now();
-          await call();
-          return performance.now() - s;
-        }, opts);
-    const mem = tf.memory();
+    const before = memory?.().numTensors ?? 0;
+    const samples = opts.referenceOnly ? [] : await timedRepeats(async () => (await call()).ms, opts);
+    const mem = memory?.();
+    const r = engine.report;
     return {
       warmupMs,
       samples,
-      values: Float32Array.from(values),
-      tensors: mem.numTensors - baseline.numTensors,
-      bytes: mem.numBytes - baseline.numBytes,
-      leakedTensors: mem.numTensors - before
+      values: Float32Array.from(train ? values.slice(0, Math.max(K, 1 + warm)) : values),
+      tensors: mem && baseline ? mem.numTensors - baseline.numTensors : 0,
+      bytes: mem && baseline ? mem.numBytes - baseline.numBytes : 0,
+      leakedTensors: mem ? mem.numTensors - before : 0,
+      provider: r.actual,
+      compileMs: r.buildMs,
+      nodeCount: r.nodeCount ?? 0,
+      stepsPerRun: K
     };
   } finally {
-    tf.dispose([x, y]);
-    model.optimizer?.dispose();
-    model.dispose();
+    await engine.dispose();
   }
+}
+
+/** A TF.js cell (the eager engine on the current backend): see measureEngineCell. */
+export async function measureCell(tf: Tfjs, m: BenchModel, cell: Pick<Cell, 'mode' | 'batch'>, opts: CellOptions, backend?: BackendInfo): Promise<CellMeasurement> {
+  if (cell.mode === 'train-compiled') throw new Error('the compiled train step runs on ONNX Runtime, not TF.js');
+  // fenceUpdate: each read-back also waits for the weight update, so a GPU finishes the whole step before it returns.
+  return measureEngineCell(buildTfjsEngine(tf, m.spec, opts.seed, { backend, fenceUpdate: true }), m, cell, opts, () => tf.memory());
 }
 
 /** A result row from a measurement, the backend that ran it and the CPU reference values (if any). */

@@ -1,30 +1,28 @@
 /**
- * Eager vs compiled, side by side, on one backend: the same initial weights (read from the TF.js model with
- * readTfjsWeights), the same shuffled batches (seed + epoch, as the training loop), the same dropout masks
+ * Eager vs compiled, side by side, on one backend, through the engine interface (`compareEngines` knows engines only
+ * by it; `runComparison` picks TF.js and ONNX Runtime): the same initial weights (the first engine's getWeights), the
+ * same shuffled batches (seed + epoch, as the training loop), the same dropout masks
  * (dropout-masks.ts), per-step losses of both sides, ms per step, warm-up, kernels per step (TF.js, counted with
- * tf.profile over one step) vs ONNX Runtime nodes per step (our graph, and after ORT's graph optimization as ORT's own
- * "Node placements" log reports it), and inference at batch 1 and 256.
+ * tf.profile over one step: opsPerCall) vs ONNX Runtime nodes per step (our graph, and after ORT's graph optimization
+ * as ORT's own "Node placements" log reports it: stepGraph), and inference at batch 1 and 256.
  *
  * Timing: rounds of `roundSteps` steps, eager and compiled alternately (E C E C …), each round read back once at
  * its end; round 0 contains the warm-up and is left out of ms/step (median of the other rounds).
  */
 import { trainRows } from '$lib/data/bind';
-import { buildModel } from '$lib/engines/tfjs/build';
 import type { BoundData } from '$lib/data/types';
 import { resolveBackend, type BackendInfo, type BackendLoaders, type BackendName } from '$lib/engines/backend';
-import { epochOrder, fitSettings } from '$lib/engines/tfjs/train';
-import { readTfjsWeights } from '$lib/engines/tfjs/weights';
+import { gatherRows, type EngineOpener, type EngineSetup, type LogCapture, type TrainingEngine } from '$lib/engines/engine';
+import { buildTfjsEngine } from '$lib/engines/tfjs/engine';
+import { epochOrder, fitSettings } from '$lib/engines/train-loop';
 import type { Tfjs } from '$lib/layers/types';
-import { exportOnnx } from '$lib/onnx/export';
-import { encodeModel } from '$lib/onnx/graph';
-import { inspectModel, type ModelInfo } from '$lib/onnx/inspect';
-import { parsePlacements } from '$lib/onnx/ort-run';
+import type { WeightMap } from '$lib/onnx/export';
+import type { ModelInfo } from '$lib/onnx/inspect';
+import { parsePlacements, type Placement } from '$lib/onnx/ort-run';
 import type { ModelSpec } from '$lib/spec/types';
-import type * as TF from '@tensorflow/tfjs';
-import { useDropoutMasks } from './dropout-masks';
-import { CompiledTrainer, compiledSupport, type OrtModule } from './runner';
-import { compiledProviderFor, gatherRows } from './train-loop';
-import { compileTrainStep } from './train-step';
+import { compiledEngine } from './engine';
+import { compiledProviderFor } from './providers';
+import { compiledSupport, type OrtModule } from './runner';
 
 export interface CompareRequest {
   spec: ModelSpec;
@@ -164,201 +162,173 @@ export function planBatches(data: BoundData, spec: ModelSpec, seed: number, batc
   return out;
 }
 
-export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtModule, req: CompareRequest, emit: (e: CompareEvent) => void, captureLog?: <T>(f: () => Promise<T>) => Promise<{ value: T; lines: string[] }>): Promise<CompareResult> {
-  const { spec, data, seed } = req;
+/** The two sides of a comparison: the reference engine, and the one compared with it (started from its weights). */
+export interface CompareSides {
+  eager: EngineOpener;
+  compiled: (initialWeights: WeightMap) => EngineOpener;
+  /** Status line while the second side is being built. */
+  building?: string;
+}
+
+/** What compareEngines measures: the result less what only the caller knows (the TF.js backend, the provider note). */
+export type EngineComparison = Omit<CompareResult, 'tfBackend' | 'providerNote'>;
+
+/**
+ * Eager vs compiled in the browser's TF.js and ONNX Runtime: resolves the TF.js backend, then compareEngines with the
+ * eager engine (shared dropout masks) and the compiled one on the ORT provider mapped from the backend.
+ */
+export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtModule, req: CompareRequest, emit: (e: CompareEvent) => void, captureLog?: LogCapture): Promise<CompareResult> {
+  const { spec, seed } = req;
   const support = compiledSupport(spec);
   if (!support.ok) throw new Error(support.message);
   if (!spec.compile) throw new Error('The model is not compiled');
+  const { provider, note } = compiledProviderFor(req.backend);
+  emit({ type: 'status', text: `Starting TF.js on ${req.backend}…` });
+  const tfBackend = await resolveBackend(tf, req.backend, loaders);
+  const sides: CompareSides = {
+    // Eager: the training loop's step, with the shared dropout masks.
+    eager: buildTfjsEngine(tf, spec, seed, { backend: tfBackend, dropoutMaskSeed: seed }),
+    compiled: (weights) => compiledEngine({ ort, spec, provider, weights, maskSeed: seed, metrics: [] }),
+    building: `Compiling the training step for ONNX Runtime (${provider})…`
+  };
+  const r = await compareEngines(sides, req, emit, captureLog);
+  const result: CompareResult = {
+    tfBackend,
+    ...r,
+    providerNote: note ?? (r.provider !== provider ? `ONNX Runtime could not start ${provider}; it runs on ${r.provider}.` : null)
+  };
+  emit({ type: 'result', result });
+  return result;
+}
+
+/**
+ * Two engines side by side through the engine interface (engines/engine.ts): both opened on the same data, the second
+ * from the first one's initial weights, stepping the same rows (`planBatches`). Losses, ms per step (rounds of
+ * `roundSteps`, alternating sides, read back once per round), ops per step (`opsPerCall`), the step graph where the
+ * second engine has one (`stepGraph`), and inference (`predict`). `captureLog` collects the runtime's log around the
+ * calls that create sessions (ORT's node placements).
+ */
+export async function compareEngines(sides: CompareSides, req: Omit<CompareRequest, 'backend'>, emit: (e: CompareEvent) => void, captureLog?: LogCapture): Promise<EngineComparison> {
+  const { spec, data, seed } = req;
   const roundSteps = req.roundSteps ?? 64;
   const rounds = Math.max(2, req.rounds ?? 3);
   const matchSteps = req.matchSteps ?? 50;
-  const { batchSize } = fitSettings(spec);
-  const { provider, note } = compiledProviderFor(req.backend);
-  const capture = captureLog ?? (async <T>(f: () => Promise<T>) => ({ value: await f(), lines: [] as string[] }));
-
-  emit({ type: 'status', text: `Starting TF.js on ${req.backend}…` });
-  const tfBackend = await resolveBackend(tf, req.backend, loaders);
-  const model = buildModel(tf, spec, seed);
-  const weights0 = readTfjsWeights(model, spec);
+  const { batchSize, split } = fitSettings(spec);
+  const capture: LogCapture = captureLog ?? (async <T>(f: () => Promise<T>) => ({ value: await f(), lines: [] as string[] }));
   const total = roundSteps * rounds;
   const batches = planBatches(data, spec, seed, batchSize, total);
+  const setup: EngineSetup = { data, nTrain: trainRows(data.xShape[0], split), batchSize, seed, startEpoch: 0 };
 
-  // Eager: the training loop's step (optimizer.minimize), with the shared dropout masks.
-  let eagerStep = 0;
-  useDropoutMasks(tf, model, spec, seed, () => eagerStep);
-  const optimizer = model.optimizer!;
-  const lossFn = model.lossFunctions[0];
-  const vars = model.trainableWeights.map((w) => w.read() as TF.Variable);
-  const xAll = tf.tensor(data.x, data.xShape, 'float32');
-  const yAll = tf.tensor(data.y, data.yShape, 'float32');
-  const oneEager = (b: Batch): TF.Scalar =>
-    tf.tidy(() => {
-      const it = tf.tensor1d(b.idx, 'int32');
-      const xb = tf.gather(xAll, it);
-      const yb = tf.gather(yAll, it);
-      const cost = optimizer.minimize(() => {
-        const pred = model.apply(xb, { training: true }) as TF.Tensor;
-        let loss = tf.mean(lossFn(yb, pred)) as TF.Scalar;
-        const reg = model.calculateLosses();
-        if (reg.length) loss = tf.add(loss, tf.addN(reg));
-        return loss;
-      }, true, vars) as TF.Scalar;
-      eagerStep++;
-      return cost;
-    });
-
-  emit({ type: 'status', text: `Compiling the training step for ONNX Runtime (${provider})…` });
-  const created = await capture(() => CompiledTrainer.create(ort, { spec, batchSize, provider, weights: weights0, seed }));
-  const trainer = created.value;
-  const K = trainer.stepsPerRun;
-  // ORT's node count after its graph optimizations: from its own "Node placements" log (verbose), on a one-step
-  // session of the same graph (the trainer's sessions log at warning level).
-  const one = compileTrainStep(spec, { batchSize, steps: 1, weights: weights0 });
-  const probe = await capture(() =>
-    ort.InferenceSession.create(encodeModel(one.model), { executionProviders: [trainer.provider === 'webgpu' ? 'webgpu' : 'wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 0, logVerbosityLevel: 0 })
-  );
-  await probe.value.release();
-  const placements = parsePlacements(probe.lines);
-  const optimizedNodes = placements.length ? placements.reduce((a, p) => a + p.count, 0) : null;
-
-  const eagerLosses = new Float32Array(total);
-  const compiledLosses = new Float32Array(total);
-  const eagerRounds: number[] = [];
-  const compiledRounds: number[] = [];
-  let eagerWarmup = 0;
-  let compiledWarmup = 0;
+  const eager: TrainingEngine = await sides.eager(setup);
+  let compiled: TrainingEngine | null = null;
   try {
+    const weights0 = await eager.getWeights();
+    emit({ type: 'status', text: sides.building ?? 'Building the second engine…' });
+    compiled = await sides.compiled(weights0)(setup);
+    const ran = compiled.report.actual;
+    const K = compiled.report.stepsPerRun ?? 1;
+    // The runtime's node count after its graph optimizations (ORT: its own "Node placements" log).
+    const stepGraph = compiled.stepGraph ? await compiled.stepGraph(capture) : null;
+    const placements = stepGraph?.placements ?? [];
+    const optimizedNodes = placements.length ? placements.reduce((a, p) => a + p.count, 0) : null;
+
+    const eagerLosses = new Float32Array(total);
+    const compiledLosses = new Float32Array(total);
+    const eagerRounds: number[] = [];
+    const compiledRounds: number[] = [];
+    let eagerWarmup = 0;
+    let compiledWarmup = 0;
+    /** Runs steps `from…to` of the round on `engine`, then reads them back (flushing first); losses land in `into`. */
+    const steps = async (engine: TrainingEngine, slice: Batch[], from: number, to: number, into: Float32Array, at: number) => {
+      for (let i = from; i < to; i++) await engine.step(slice[i].idx);
+      await engine.flush();
+      (await engine.readSteps()).forEach((s, i) => (into[at + i] = s.loss));
+    };
     for (let r = 0; r < rounds; r++) {
       const from = r * roundSteps;
       const slice = batches.slice(from, from + roundSteps);
-      emit({ type: 'status', text: `Round ${r + 1} of ${rounds}: TF.js eager…` });
-      // Eager round.
-      let t0 = performance.now();
-      const outs: TF.Scalar[] = [];
-      for (let i = 0; i < slice.length; i++) {
-        outs.push(oneEager(slice[i]));
-        if (r === 0 && i === 0) {
-          await outs[0].data();
-          eagerWarmup = performance.now() - t0;
+      // Each side's first round: its first run (a step eager, K steps compiled) is the warm-up, left out of the timing.
+      for (const side of ['eager', 'compiled'] as const) {
+        const engine = side === 'eager' ? eager : compiled!;
+        const losses = side === 'eager' ? eagerLosses : compiledLosses;
+        emit({ type: 'status', text: side === 'eager' ? `Round ${r + 1} of ${rounds}: eager (${eager.report.detail})…` : `Round ${r + 1} of ${rounds}: compiled (${compiled!.report.detail})…` });
+        let t0 = performance.now();
+        let first = 0;
+        if (r === 0) {
+          first = side === 'eager' ? 1 : K;
+          await steps(engine, slice, 0, first, losses, from);
+          if (side === 'eager') eagerWarmup = performance.now() - t0;
+          else compiledWarmup = performance.now() - t0;
           t0 = performance.now();
         }
+        await steps(engine, slice, first, slice.length, losses, from + first);
+        const ms = (performance.now() - t0) / (slice.length - first);
+        (side === 'eager' ? eagerRounds : compiledRounds).push(ms);
+        emit({ type: 'losses', side, from, losses: losses.slice(from, from + slice.length) });
       }
-      const stacked = tf.stack(outs);
-      const ev = (await stacked.data()) as Float32Array;
-      const eagerMs = performance.now() - t0;
-      tf.dispose([stacked, ...outs]);
-      eagerLosses.set(ev, from);
-      eagerRounds.push(eagerMs / (r === 0 ? slice.length - 1 : slice.length));
-      emit({ type: 'losses', side: 'eager', from, losses: ev.slice() });
-
-      emit({ type: 'status', text: `Round ${r + 1} of ${rounds}: compiled (ONNX Runtime ${trainer.provider})…` });
-      let c0 = performance.now();
-      let first = 0;
-      if (r === 0) {
-        for (let i = 0; i < K; i++) await trainer.step(slice[i].x, slice[i].y);
-        await trainer.readLosses().then((l) => l.forEach((s, i) => (compiledLosses[i] = s.loss)));
-        compiledWarmup = performance.now() - c0;
-        first = K;
-        c0 = performance.now();
-      }
-      for (let i = first; i < slice.length; i++) await trainer.step(slice[i].x, slice[i].y);
-      await trainer.flush();
-      const cl = await trainer.readLosses();
-      const compiledMs = performance.now() - c0;
-      cl.forEach((s, i) => (compiledLosses[from + first + i] = s.loss));
-      compiledRounds.push(compiledMs / (slice.length - first));
-      emit({ type: 'losses', side: 'compiled', from, losses: compiledLosses.slice(from, from + slice.length) });
     }
 
-    // Kernels dispatched by one eager step.
-    const prof = await tf.profile(() => {
-      const c = oneEager(batches[0]);
-      c.dispose();
-    });
-    // (TF.js reuses its profile object: read it before the next tf.profile.)
-    const eagerKernels = prof.kernels.length;
-    const names = new Map<string, number>();
-    for (const k of prof.kernels) names.set(k.name, (names.get(k.name) ?? 0) + 1);
+    // Ops dispatched by one eager step; graph nodes per compiled step.
+    const none = { count: 0, names: [] as [string, number][] };
+    const eagerOps = (await eager.opsPerCall?.({ step: batches[0].idx })) ?? none;
+    const compiledOps = (await compiled.opsPerCall?.({ step: batches[0].idx })) ?? none;
 
     emit({ type: 'status', text: 'Inference at batch 1 and 256…' });
-    const trained = await trainer.getWeights();
     const inference: InferenceRow[] = [];
-    const fwd = encodeModel(exportOnnx(spec, trained, {}));
-    const ep = trainer.provider === 'webgpu' ? 'webgpu' : 'wasm';
-    const inf = await capture(() => ort.InferenceSession.create(fwd, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 0, logVerbosityLevel: 0 }));
-    const session = inf.value;
-    const infPlacements = parsePlacements(inf.lines);
-    const fwdNodes = inspectModel(exportOnnx(spec, trained, {})).nodes.length;
     const rx = data.xShape.slice(1).reduce((a, b) => a * b, 1);
-    try {
-      for (const nb of req.inferBatches ?? [1, 256]) {
-        const x = new Float32Array(nb * rx);
-        for (let i = 0; i < x.length; i++) x[i] = data.x[i % data.x.length];
-        const shape = [nb, ...data.xShape.slice(1)];
-        const reps = nb === 1 ? 30 : 10;
-        const xt = tf.tensor(x, shape);
-        const et: number[] = [];
+    let infPlacements: Placement[] = [];
+    for (const nb of req.inferBatches ?? [1, 256]) {
+      const x = new Float32Array(nb * rx);
+      for (let i = 0; i < x.length; i++) x[i] = data.x[i % data.x.length];
+      const shape = [nb, ...data.xShape.slice(1)];
+      const reps = nb === 1 ? 30 : 10;
+      const time = async (engine: TrainingEngine) => {
+        const t: number[] = [];
         for (let i = 0; i < reps + 2; i++) {
-          const t = performance.now();
-          const y = model.apply(xt, { training: false }) as TF.Tensor;
-          await y.data();
-          y.dispose();
-          if (i >= 2) et.push(performance.now() - t);
+          const t0 = performance.now();
+          if (engine === compiled && i === 0 && !infPlacements.length) {
+            // The compiled engine creates its inference session on the first predict: ORT logs its placements then.
+            const c = await capture(() => engine.predict(x, shape));
+            infPlacements = parsePlacements(c.lines);
+          } else await engine.predict(x, shape);
+          if (i >= 2) t.push(performance.now() - t0);
         }
-        const ip = await tf.profile(() => (model.apply(xt, { training: false }) as TF.Tensor).dispose());
-        xt.dispose();
-        const ct: number[] = [];
-        const feedName = session.inputNames[0];
-        for (let i = 0; i < reps + 2; i++) {
-          const t = performance.now();
-          const out = await session.run({ [feedName]: new ort.Tensor('float32', x, shape) });
-          for (const v of Object.values(out)) {
-            await v.getData();
-            v.dispose();
-          }
-          if (i >= 2) ct.push(performance.now() - t);
-        }
-        const e = median(et);
-        const c = median(ct);
-        inference.push({ batch: nb, eagerMs: e, compiledMs: c, speedup: e / c, eagerKernels: ip.kernels.length, ortNodes: fwdNodes, ortNodesOptimized: infPlacements.length ? infPlacements.reduce((a, p) => a + p.count, 0) : null });
-      }
-    } finally {
-      await session.release();
+        return median(t);
+      };
+      const e = await time(eager);
+      const eagerKernels = (await eager.opsPerCall?.({ predict: { x, shape } }))?.count ?? 0;
+      const c = await time(compiled);
+      const ortNodes = (await compiled.opsPerCall?.({ predict: { x, shape } }))?.count ?? 0;
+      inference.push({ batch: nb, eagerMs: e, compiledMs: c, speedup: e / c, eagerKernels, ortNodes, ortNodesOptimized: infPlacements.length ? infPlacements.reduce((a, p) => a + p.count, 0) : null });
     }
 
-    const graph = inspectModel(one.model);
     const eagerMs = median(eagerRounds.slice(1));
     const compiledMs = median(compiledRounds.slice(1));
-    const result: CompareResult = {
-      tfBackend,
-      provider: trainer.provider,
-      providerNote: note ?? (trainer.provider !== provider ? `ONNX Runtime could not start ${provider}; it runs on ${trainer.provider}.` : null),
+    const graph: ModelInfo = stepGraph?.graph ?? { nodes: [] } as unknown as ModelInfo;
+    return {
+      provider: ran,
       batchSize,
       steps: total,
       matchSteps,
       maxRelDiff: maxRelativeDifference(eagerLosses, compiledLosses, matchSteps),
-      eager: { msPerStep: eagerMs, rounds: eagerRounds, warmupMs: eagerWarmup, kernelsPerStep: eagerKernels, kernelNames: [...names].sort((a, b) => b[1] - a[1]) },
+      eager: { msPerStep: eagerMs, rounds: eagerRounds, warmupMs: eagerWarmup, kernelsPerStep: eagerOps.count, kernelNames: eagerOps.names },
       compiled: {
         msPerStep: compiledMs,
         rounds: compiledRounds,
         warmupMs: compiledWarmup,
-        compileMs: trainer.compileMs,
+        compileMs: compiled.report.buildMs,
         stepsPerRun: K,
-        nodesPerStep: trainer.nodeCount / K,
+        nodesPerStep: compiledOps.count,
         optimizedNodesPerStep: optimizedNodes,
         placements: placements.map((p) => ({ provider: p.provider, count: p.count, nodes: p.nodes }))
       },
       speedup: eagerMs / compiledMs,
       inference,
       graph,
-      fused: estimateFusions(graph, trainer.provider)
+      fused: stepGraph ? estimateFusions(graph, ran) : []
     };
-    emit({ type: 'result', result });
-    return result;
   } finally {
-    tf.dispose([xAll, yAll]);
-    model.optimizer?.dispose();
-    model.dispose();
-    await trainer.dispose();
+    await eager.dispose();
+    await compiled?.dispose();
   }
 }

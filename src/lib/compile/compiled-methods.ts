@@ -1,18 +1,20 @@
 /**
  * The worker session's compiled-engine pieces, kept out of session.ts (which only forwards to them):
- * - `compiledTrainFn`: a drop-in for `trainModel` that trains with the compiled step and reports the provider;
+ * - `compiledOpener`: the compiled engine (engine.ts) for the session's training loop, reporting the provider;
  * - `createCompareMethods`: the eager-vs-compiled comparison (compare.ts) as a TrainingApi method.
  * ORT is loaded lazily through `loadOrt` (the worker passes onnx/load-ort.ts; tests pass onnxruntime-web).
  */
 import type { BackendLoaders } from '$lib/engines/backend';
-import type { trainModel } from '$lib/engines/tfjs/train';
+import type { EngineOpener } from '$lib/engines/engine';
 import type { Tfjs } from '$lib/layers/types';
 import type { ModelSpec } from '$lib/spec/types';
 import { runComparison, type CompareEvent, type CompareRequest } from './compare';
 import { compiledSupport, type OrtModule } from './runner';
-import { compiledProviderFor, trainCompiled, type CompiledInfo } from './train-loop';
+import type * as TF from '@tensorflow/tfjs';
+import { compiledEngine } from './engine';
+import { compiledInfo, compiledProviderFor, type CompiledInfo } from './train-loop';
 
-export type Engine = 'eager' | 'compiled';
+export type { EngineKind as Engine } from '$lib/engines/engine';
 
 export interface OrtAccess {
   loadOrt?: () => Promise<OrtModule>;
@@ -33,15 +35,31 @@ export function compiledRefusal(spec: ModelSpec): string | null {
   return s.ok ? null : s.message;
 }
 
-/** A function with `trainModel`'s signature that trains with the compiled step on the provider mapped from `backend`. */
-export async function compiledTrainFn(access: OrtAccess, spec: ModelSpec, backend: string, emit: (e: CompiledEvent) => void): Promise<typeof trainModel> {
+/**
+ * The compiled engine for a run of the session, on the ORT provider mapped from the TF.js `backend`, with the session's
+ * TF.js model as its mirror; `emit` gets the 'compiled' event once the engine is built.
+ */
+export async function compiledOpener(
+  access: OrtAccess,
+  spec: ModelSpec,
+  backend: string,
+  mirror: { tf: Tfjs; model: TF.LayersModel },
+  emit: (e: CompiledEvent) => void
+): Promise<EngineOpener> {
   if (!access.loadOrt) throw new Error('The compiled engine is not available here (ONNX Runtime is not loaded in this worker)');
   const refusal = compiledRefusal(spec);
   if (refusal) throw new Error(refusal);
   const ort = await access.loadOrt();
   const { provider, note } = compiledProviderFor(backend);
-  return (tf, model, s, data, opts, hooks) =>
-    trainCompiled(ort, tf, model, s, data, { ...opts, provider }, { ...hooks, onCompiled: (info) => emit({ type: 'compiled', info, note }) });
+  const open = compiledEngine({ ort, spec, provider, mirror });
+  return async (setup) => {
+    const engine = await open(setup);
+    const info = compiledInfo(engine.report);
+    // A provider that could not start is said, with ORT's error (the mapping note, when there is one, comes first).
+    const failed = info.fallbacks.length ? `ONNX Runtime could not start ${info.fallbacks.map((f) => `${f.tried} (${f.reason})`).join(', ')}; the compiled step runs on ${info.provider}.` : null;
+    emit({ type: 'compiled', info, note: [note, failed].filter(Boolean).join(' ') || null });
+    return engine;
+  };
 }
 
 export interface CompareMethods {

@@ -14,11 +14,13 @@
  * ORT is passed in (`OrtModule`), never imported here: the app loads it lazily in the worker.
  */
 import { encodeModel } from '$lib/onnx/graph';
+import { createOrtSession, type ProviderFallback } from '$lib/onnx/ort-run';
 import type { WeightMap } from '$lib/onnx/export';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as OrtNs from 'onnxruntime-web';
 import { dropoutMask } from './dropout-masks';
-import { checkCompiledSupport, CompileError, compileTrainStep, type CompiledStep, type TensorSlot } from './train-step';
+import { carried, GraphCapture, sizeOf } from './graph-capture';
+import { checkCompiledSupport, CompileError, compileTrainStep, type CompiledStep } from './train-step';
 
 export { CompileError };
 export type { WeightMap };
@@ -81,7 +83,12 @@ export class CompiledTrainer {
   readonly stepsPerRun: number;
   /** Why the requested provider is not the one that runs ('' when it is). */
   get fallbackReason(): string {
-    return this.core.fallback;
+    return this.core.fallbacks.map((f) => `${f.tried} could not start: ${f.reason}`).join('; ');
+  }
+
+  /** Every provider tried before the one that runs, with the error it gave. */
+  get fallbacks(): readonly ProviderFallback[] {
+    return this.core.fallbacks;
   }
 
   /** Whether WebGPU graph capture runs the K-step session (only with `graphCapture: true`), and why not if it failed. */
@@ -150,18 +157,15 @@ function supportOf(spec: ModelSpec): CompiledSupport {
   return checkCompiledSupport(spec);
 }
 
-const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-/** The tensors a run reads and returns new values of: the flat parameter vector and every state tensor. */
-const carried = (s: CompiledStep): TensorSlot[] => (s.flat ? [s.flat, ...s.state] : s.state);
 
 class TrainerCore {
   compileMs = 0;
   provider = 'wasm';
   nodeCount = 0;
   k = 1;
-  /** Why the requested provider is not the one that runs (empty when it is). */
-  fallback = '';
+  /** Every provider tried and not used, with why (empty when the requested one runs). */
+  fallbacks: ProviderFallback[] = [];
   private sessions = new Map<string, Promise<Compiled>>();
   private values = new Map<string, Tensor>();
   private queue: { x: Float32Array; y: Float32Array }[] = [];
@@ -225,23 +229,14 @@ class TrainerCore {
         const bytes = encodeModel(step.model);
         const stateOutputs = carried(step).map((t) => t.output);
         const base: OrtNs.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
-        let session: Session;
-        if (this.gpu && !this.fallback) {
-          try {
-            const where: Record<string, 'gpu-buffer'> = {};
-            for (const n of stateOutputs) where[n] = 'gpu-buffer';
-            session = await this.ort.InferenceSession.create(bytes, { ...base, executionProviders: ['webgpu'], preferredOutputLocation: where });
-            this.provider = 'webgpu';
-          } catch (e) {
-            this.fallback = `webgpu could not start: ${(e as Error).message}`;
-            this.gpu = false;
-            session = await this.ort.InferenceSession.create(bytes, { ...base, executionProviders: ['wasm'] });
-            this.provider = 'wasm';
-          }
-        } else {
-          session = await this.ort.InferenceSession.create(bytes, { ...base, executionProviders: ['wasm'] });
-          this.provider = 'wasm';
-        }
+        const where: Record<string, 'gpu-buffer'> = {};
+        for (const n of stateOutputs) where[n] = 'gpu-buffer';
+        // The shared provider fallback (onnx/ort-run.ts): once webgpu failed, later sessions go straight to wasm.
+        const created = await createOrtSession(this.ort, bytes, this.gpu ? 'webgpu' : 'wasm', base, { preferredOutputLocation: where });
+        this.fallbacks.push(...created.fallbacks);
+        if (created.provider !== 'webgpu') this.gpu = false;
+        this.provider = created.provider;
+        const session = created.session;
         return { step, session };
       })();
       this.sessions.set(key, c);
@@ -387,170 +382,5 @@ class TrainerCore {
     this.deadCaptures = [];
     this.sessions.clear();
     this.values.clear();
-  }
-}
-
-
-// ---------------------------------------------------------------------------------------------------------------
-// WebGPU graph capture (EXPERIMENTAL, opt-in with `graphCapture: true`, off everywhere in the app). Tried in Chromium
-// (SwiftShader) once every node of the spiral's step ran on WebGPU: ORT accepted the capture and the step took
-// 12.9 ms instead of ~19, but the losses differed from eager by 0.125 (relative) — this path computes something
-// wrong, not yet found. Node has no WebGPU, so the unit tests never reach this code. What compiled-step.md measured: ORT's default WebGPU backend
-// captures a session's dispatches once and replays them (one submit, no per-node JS) only when EVERY input and
-// output is a `Tensor.fromGpuBuffer` on `ort.env.webgpu.device` (each buffer ≥ 16 bytes) and a session always sees
-// the same buffers. The carried state (flat params, optimizer state) therefore lives in two fixed buffer sets, and
-// two sessions of the same graph alternate: A reads set 0 and writes set 1, B reads set 1 and writes set 0.
-// x, y, lr and the masks are uploaded into fixed buffers (queue.writeBuffer) before each run; loss and metric are
-// written to fixed buffers and copied after each run into a fresh read-back buffer (pending until readLosses).
-// Each run reads its inputs and writes only other buffers, so a run is idempotent (ORT may execute the capture run
-// and then replay it). Runs of other sizes (partial batch, flush) take the plain path: their inputs are the
-// wrapped set buffers, and their ORT-owned outputs are copied back into the current set before the next capture run.
-
-/** The few WebGPU members used here (the project does not depend on @webgpu/types). */
-interface GpuBuf {
-  size: number;
-  mapAsync(mode: number): Promise<void>;
-  getMappedRange(): ArrayBuffer;
-  unmap(): void;
-  destroy(): void;
-}
-interface GpuDev {
-  createBuffer(d: { size: number; usage: number }): GpuBuf;
-  createCommandEncoder(): { copyBufferToBuffer(a: GpuBuf, ao: number, b: GpuBuf, bo: number, size: number): void; finish(): unknown };
-  queue: { writeBuffer(b: GpuBuf, offset: number, data: Float32Array): void; submit(cmds: unknown[]): void };
-}
-const USAGE = { MAP_READ: 0x0001, COPY_SRC: 0x0004, COPY_DST: 0x0008, STORAGE: 0x0080 };
-const MAP_READ = 0x0001;
-const bufBytes = (shape: number[]) => Math.max(16, sizeOf(shape) * 4);
-
-class GraphCapture {
-  /** sets[i]: carried input name → buffer; session i reads sets[i] and writes sets[1 − i]. */
-  private cur = 0;
-  private constructor(
-    private ort: OrtModule,
-    private device: GpuDev,
-    private step: CompiledStep,
-    private sessions: [Session, Session],
-    private sets: [Map<string, GpuBuf>, Map<string, GpuBuf>],
-    private inputs: Map<string, { buf: GpuBuf; shape: number[] }>,
-    private outputs: Map<string, { buf: GpuBuf; shape: number[] }>
-  ) {}
-
-  static async create(ort: OrtModule, step: CompiledStep): Promise<GraphCapture> {
-    const bytes = encodeModel(step.model);
-    const opts: OrtNs.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionProviders: ['webgpu'], enableGraphCapture: true, preferredOutputLocation: 'gpu-buffer' };
-    const a = await ort.InferenceSession.create(bytes, opts);
-    let b: Session;
-    try {
-      b = await ort.InferenceSession.create(bytes, opts);
-    } catch (e) {
-      await a.release();
-      throw e;
-    }
-    const device = (await ort.env.webgpu.device) as unknown as GpuDev;
-    if (!device?.createBuffer) {
-      await a.release();
-      await b.release();
-      throw new Error('ort.env.webgpu.device is not available');
-    }
-    const usage = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
-    const make = (shape: number[]) => device.createBuffer({ size: bufBytes(shape), usage });
-    const sets: [Map<string, GpuBuf>, Map<string, GpuBuf>] = [new Map(), new Map()];
-    for (const t of carried(step)) for (const set of sets) set.set(t.input, make(t.shape));
-    const inputs = new Map<string, { buf: GpuBuf; shape: number[] }>();
-    const put = (name: string, shape: number[]) => inputs.set(name, { buf: make(shape), shape });
-    put(step.inputs.x, step.inputs.xShape);
-    put(step.inputs.y, step.inputs.yShape);
-    put(step.inputs.lr, []);
-    for (const m of step.masks) put(m.input, m.shape);
-    const outputs = new Map<string, { buf: GpuBuf; shape: number[] }>();
-    outputs.set(step.outputs.loss, { buf: make([step.steps]), shape: [step.steps] });
-    if (step.outputs.metric) outputs.set(step.outputs.metric, { buf: make([step.steps]), shape: [step.steps] });
-    return new GraphCapture(ort, device, step, [a, b], sets, inputs, outputs);
-  }
-
-  private wrap(buf: GpuBuf, shape: number[], download = true): Tensor {
-    return this.ort.Tensor.fromGpuBuffer(buf as unknown as OrtNs.Tensor.GpuBufferType, {
-      dataType: 'float32',
-      dims: shape,
-      download: download ? () => this.read(buf, sizeOf(shape)) : undefined
-    }) as Tensor;
-  }
-
-  /** Copy `n` floats of a GPU buffer to the host (a read-back buffer, mapped). */
-  private async read(buf: GpuBuf, n: number): Promise<Float32Array> {
-    const size = Math.max(16, n * 4);
-    const staging = this.device.createBuffer({ size, usage: USAGE.MAP_READ | USAGE.COPY_DST });
-    const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(buf, 0, staging, 0, size);
-    this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(MAP_READ);
-    const out = new Float32Array(staging.getMappedRange().slice(0, n * 4));
-    staging.unmap();
-    staging.destroy();
-    return out;
-  }
-
-  /** One captured run: `values` (carried state, as the trainer holds it) are replaced by the new ones on success. */
-  async run(values: Map<string, Tensor>, host: Map<string, Float32Array>): Promise<{ loss: Tensor; metric: Tensor | null }> {
-    const { device, step } = this;
-    const set = this.sets[this.cur];
-    const next = this.sets[1 - this.cur];
-    // Bring the carried values into the current set (after create, or after a plain run of another size).
-    const enc = this.device.createCommandEncoder();
-    let copies = 0;
-    for (const t of carried(step)) {
-      const v = values.get(t.input)!;
-      const dst = set.get(t.input)!;
-      if (v.location === 'gpu-buffer') {
-        if ((v.gpuBuffer as unknown) !== dst) {
-          enc.copyBufferToBuffer(v.gpuBuffer as unknown as GpuBuf, 0, dst, 0, sizeOf(t.shape) * 4);
-          copies++;
-        }
-      } else {
-        device.queue.writeBuffer(dst, 0, v.data as Float32Array);
-      }
-    }
-    if (copies) device.queue.submit([enc.finish()]);
-    for (const [name, data] of host) device.queue.writeBuffer(this.inputs.get(name)!.buf, 0, data);
-    const feeds: Record<string, Tensor> = {};
-    for (const t of carried(step)) feeds[t.input] = this.wrap(set.get(t.input)!, t.shape, false);
-    for (const [name, i] of this.inputs) feeds[name] = this.wrap(i.buf, i.shape, false);
-    const fetches: Record<string, Tensor> = {};
-    for (const t of carried(step)) fetches[t.output] = this.wrap(next.get(t.input)!, t.shape, false);
-    for (const [name, o] of this.outputs) fetches[name] = this.wrap(o.buf, o.shape, false);
-    await this.sessions[this.cur].run(feeds, fetches);
-    // Loss and metric: copied out now (the fixed buffers are overwritten by the next run), read in readLosses.
-    const keep = (name: string | null): Tensor | null => {
-      if (!name) return null;
-      const o = this.outputs.get(name)!;
-      const copy = device.createBuffer({ size: o.buf.size, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
-      const e = device.createCommandEncoder();
-      e.copyBufferToBuffer(o.buf, 0, copy, 0, o.buf.size);
-      device.queue.submit([e.finish()]);
-      return this.ort.Tensor.fromGpuBuffer(copy as unknown as OrtNs.Tensor.GpuBufferType, {
-        dataType: 'float32',
-        dims: o.shape,
-        download: () => this.read(copy, sizeOf(o.shape)),
-        dispose: () => copy.destroy()
-      }) as Tensor;
-    };
-    const result = { loss: keep(step.outputs.loss)!, metric: keep(step.outputs.metric) };
-    // Success (nothing below throws short of a broken device): the new state is in `next`. Values that are not set
-    // buffers (plain-path outputs) are ORT's: free them.
-    for (const t of carried(step)) {
-      const old = values.get(t.input);
-      const b = old?.location === 'gpu-buffer' ? (old.gpuBuffer as unknown) : null;
-      if (old && b !== set.get(t.input) && b !== next.get(t.input) && old.location === 'gpu-buffer') old.dispose();
-      values.set(t.input, this.wrap(next.get(t.input)!, t.shape));
-    }
-    this.cur = 1 - this.cur;
-    return result;
-  }
-
-  async dispose(): Promise<void> {
-    for (const s of this.sessions) await s.release().catch(() => undefined);
-    for (const set of this.sets) for (const b of set.values()) b.destroy();
-    for (const i of [...this.inputs.values(), ...this.outputs.values()]) i.buf.destroy();
   }
 }

@@ -51,18 +51,43 @@ export interface BackendLoaders {
   wasmInfo?(): Promise<{ simd: boolean; threadsSupported: boolean; threads: number; logicalCores: number }>;
 }
 
-function describe(e: unknown): string {
+export function describe(e: unknown): string {
   if (e instanceof Error) return e.message;
   if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
   return String(e);
 }
 
+/** The few members of a WebGPU adapter read here (the project does not depend on @webgpu/types). */
+interface GpuAdapterLike {
+  info?: Partial<Omit<GpuAdapterInfo, 'isFallbackAdapter'>> & { isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+
+/**
+ * THE WebGPU availability check (TF.js backend resolution, the ORT provider fallback, the benchmark's device line
+ * and the worker loaders all ask here): the adapter's details, or why there is none. `noApi`: navigator.gpu is missing.
+ */
+export async function probeWebGpu(): Promise<{ adapter: GpuAdapterInfo } | { unavailable: string; noApi: boolean }> {
+  const g = globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } };
+  if (!g.navigator?.gpu) return { unavailable: 'this browser has no WebGPU (navigator.gpu is missing)', noApi: true };
+  const adapter = await g.navigator.gpu.requestAdapter().catch(() => null);
+  if (!adapter) return { unavailable: 'no WebGPU adapter was found (the GPU or its driver is blocked)', noApi: false };
+  const info = adapter.info ?? {};
+  return {
+    adapter: {
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      device: info.device ?? '',
+      description: info.description ?? '',
+      isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter)
+    }
+  };
+}
+
 async function preflight(name: BackendName): Promise<string | null> {
-  const g = globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } };
   if (name === 'webgpu') {
-    if (!g.navigator?.gpu) return 'this browser has no WebGPU (navigator.gpu is missing)';
-    const adapter = await g.navigator.gpu.requestAdapter().catch(() => null);
-    if (!adapter) return 'no WebGPU adapter was found (the GPU or its driver is blocked)';
+    const gpu = await probeWebGpu();
+    if ('unavailable' in gpu) return gpu.unavailable;
   }
   if (name === 'webgl' && typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') {
     return 'no OffscreenCanvas in this context, so WebGL cannot run here';

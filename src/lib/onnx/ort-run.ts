@@ -4,6 +4,7 @@
  * ORT worker uses it in the browser and vitest runs it in node.
  */
 import type * as Ort from 'onnxruntime-web';
+import { describe, probeWebGpu } from '$lib/engines/backend';
 
 export type OrtProvider = 'wasm' | 'webgpu';
 export const ORT_PROVIDERS: OrtProvider[] = ['wasm', 'webgpu'];
@@ -151,4 +152,45 @@ export async function runBatched(ort: typeof Ort, session: Ort.InferenceSession,
     return { name, dims: [rows, ...dims.slice(1)], data };
   });
   return { outputs, batches, msPerBatch: median(times), firstRunMs, batchSize };
+}
+
+/** One provider tried and not used, and why. */
+export interface ProviderFallback {
+  tried: OrtProvider;
+  reason: string;
+}
+
+/**
+ * THE ONNX Runtime provider fallback (the ORT worker, the compiled trainer, the comparison and the benchmark's ORT
+ * cells create their sessions here): `requested` first — for webgpu, after the shared WebGPU check
+ * (engines/backend.ts `probeWebGpu`) — then wasm. Returns the session, the provider that created it and every
+ * error met on the way; throws (naming every error) when no provider could create it.
+ * `webgpuOptions` are added to `options` for the webgpu session only (e.g. preferredOutputLocation).
+ */
+export async function createOrtSession(
+  ort: typeof Ort,
+  bytes: Uint8Array,
+  requested: OrtProvider,
+  options: Omit<Ort.InferenceSession.SessionOptions, 'executionProviders'> = {},
+  webgpuOptions: Omit<Ort.InferenceSession.SessionOptions, 'executionProviders'> = {}
+): Promise<{ session: Ort.InferenceSession; provider: OrtProvider; fallbacks: ProviderFallback[] }> {
+  const fallbacks: ProviderFallback[] = [];
+  const chain: OrtProvider[] = requested === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'];
+  for (const provider of chain) {
+    if (provider === 'webgpu') {
+      const gpu = await probeWebGpu();
+      if ('unavailable' in gpu) {
+        fallbacks.push({ tried: provider, reason: gpu.unavailable });
+        continue;
+      }
+    }
+    try {
+      const extra = provider === 'webgpu' ? webgpuOptions : {};
+      const session = await ort.InferenceSession.create(bytes, { ...options, ...extra, executionProviders: [provider] });
+      return { session, provider, fallbacks };
+    } catch (e) {
+      fallbacks.push({ tried: provider, reason: describe(e) });
+    }
+  }
+  throw new Error(fallbacks.map((f) => `${f.tried}: ${f.reason}`).join('; '));
 }

@@ -11,7 +11,8 @@ import type * as Ort from 'onnxruntime-web';
 import { decodeModel } from './graph';
 import { captureOrtLog, loadOrt } from './load-ort';
 import { makeVariant, VARIANTS, type Variant } from './quantize';
-import { EP_NAMES, parsePlacements, runBatched, type OrtProvider, type Placement, type TensorIn } from './ort-run';
+import { probeWebGpu } from '$lib/engines/backend';
+import { createOrtSession, EP_NAMES, parsePlacements, runBatched, type OrtProvider, type Placement, type TensorIn } from './ort-run';
 
 export interface OrtRunOptions {
   batchSize?: number;
@@ -37,19 +38,16 @@ export interface OrtRunResult {
 }
 
 async function adapterText(): Promise<string | undefined> {
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
-  if (!gpu) return undefined;
-  const a = await gpu.requestAdapter().catch(() => null);
-  return a ? [a.info?.vendor, a.info?.architecture].filter(Boolean).join(' ') || 'unknown adapter' : undefined;
+  const gpu = await probeWebGpu();
+  return 'adapter' in gpu ? [gpu.adapter.vendor, gpu.adapter.architecture].filter(Boolean).join(' ') || 'unknown adapter' : undefined;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** A session on `provider` through the shared fallback (ort-run.ts), with ORT's node placements from its verbose log. */
 async function createSession(ort: typeof Ort, bytes: Uint8Array, provider: OrtProvider) {
-  const { value: session, lines } = await captureOrtLog(ort, () =>
-    ort.InferenceSession.create(bytes, { executionProviders: [provider], logSeverityLevel: 0, logVerbosityLevel: 0, graphOptimizationLevel: 'all' })
-  );
-  return { session, placements: parsePlacements(lines) };
+  const { value, lines } = await captureOrtLog(ort, () => createOrtSession(ort, bytes, provider, { logSeverityLevel: 0, logVerbosityLevel: 0, graphOptimizationLevel: 'all' }));
+  return { ...value, placements: parsePlacements(lines) };
 }
 
 function describePlacements(requested: OrtProvider, placements: Placement[]): string {
@@ -67,7 +65,7 @@ function describePlacements(requested: OrtProvider, placements: Placement[]): st
 const api = {
   async version(): Promise<{ version: string; webgpu: boolean; crossOriginIsolated: boolean }> {
     const ort = await loadOrt();
-    return { version: ort.env.versions?.web ?? '', webgpu: 'gpu' in navigator, crossOriginIsolated: self.crossOriginIsolated };
+    return { version: ort.env.versions?.web ?? '', webgpu: !('unavailable' in (await probeWebGpu())), crossOriginIsolated: self.crossOriginIsolated };
   },
 
   /** fp32 / fp16 / int8 files of one model (bytes and sizes). */
@@ -84,32 +82,15 @@ const api = {
   async run(bytes: Uint8Array, provider: OrtProvider, feeds: Record<string, TensorIn> | TensorIn[], opts: OrtRunOptions = {}): Promise<OrtRunResult> {
     const ort = await loadOrt();
     const t0 = performance.now();
-    let fallback: string | null = null;
-    let sessionProvider = provider;
+    const adapter = provider === 'webgpu' ? await adapterText() : undefined;
     let created: Awaited<ReturnType<typeof createSession>>;
-    let adapter: string | undefined;
-    if (provider === 'webgpu') {
-      adapter = await adapterText();
-      if (!('gpu' in navigator)) fallback = 'this browser has no WebGPU (navigator.gpu is missing)';
-      else if (!adapter) fallback = 'no WebGPU adapter was found';
+    try {
+      created = await createSession(ort, bytes, provider);
+    } catch (e) {
+      throw new Error(`ONNX Runtime could not load this model: ${message(e)}`);
     }
-    if (fallback === null) {
-      try {
-        created = await createSession(ort, bytes, provider);
-      } catch (e) {
-        if (provider === 'wasm') throw new Error(`ONNX Runtime could not load this model: ${message(e)}`);
-        fallback = message(e);
-      }
-    }
-    if (fallback !== null) {
-      sessionProvider = 'wasm';
-      try {
-        created = await createSession(ort, bytes, 'wasm');
-      } catch (e) {
-        throw new Error(`ONNX Runtime could not load this model: ${message(e)}`);
-      }
-    }
-    const { session, placements } = created!;
+    const { session, placements, provider: sessionProvider } = created;
+    const fallback = created.fallbacks.length ? created.fallbacks.map((f) => f.reason).join('; ') : null;
     const loadMs = performance.now() - t0;
     try {
       let named = feeds as Record<string, TensorIn>;

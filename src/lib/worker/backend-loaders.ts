@@ -3,7 +3,7 @@
  * training worker and the benchmark worker, so the race runs exactly what the app runs. Worker-side only: it
  * takes the worker's TF.js namespace and imports the backend packages on demand.
  */
-import type { BackendLoaders, BackendName } from '$lib/engines/backend';
+import { probeWebGpu, type BackendLoaders, type BackendName } from '$lib/engines/backend';
 import type { Tfjs } from '$lib/layers/types';
 import { registerTrainingKernels, registerWasmTrainingKernels } from '$lib/engines/tfjs/kernels';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -35,19 +35,8 @@ export function createBackendLoaders(tf: Tfjs): BackendLoaders {
       if (name === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
     },
     async adapterInfo() {
-      type AdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-      type Adapter = { info?: AdapterInfo; isFallbackAdapter?: boolean };
-      const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<Adapter | null> } }).gpu;
-      const adapter = await gpu?.requestAdapter();
-      if (!adapter) return undefined;
-      const info = adapter.info ?? {};
-      return {
-        vendor: info.vendor ?? '',
-        architecture: info.architecture ?? '',
-        device: info.device ?? '',
-        description: info.description ?? '',
-        isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter)
-      };
+      const gpu = await probeWebGpu();
+      return 'adapter' in gpu ? gpu.adapter : undefined;
     },
     async wasmInfo() {
       return {

@@ -4,10 +4,9 @@
  */
 import * as Comlink from 'comlink';
 import type { BackendInfo, BackendName } from '$lib/engines/backend';
-import type { EpochLog } from '$lib/engines/tfjs/train';
 import type { ModelSpec } from '$lib/spec/types';
 import type { OnnxExportRequest } from './onnx-methods';
-import type { BoundaryRequest, TrainEvent, TrainRequest, TrainingApi, WeightSnapshot } from './protocol';
+import type { BoundaryRequest, EpochLog, TrainEvent, TrainRequest, TrainingApi, WeightSnapshot } from './protocol';
 import type { InspectRequest, InspectResult } from './protocol';
 import type { ConvFilters, LayerHistogram } from '$lib/engines/tfjs/inspect';
 import type { CompiledEvent } from '$lib/compile/compiled-methods';

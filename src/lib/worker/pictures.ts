@@ -5,7 +5,7 @@
  * a tenth of the run: a slow one (a software GPU) is spaced out.
  */
 import { convFilters, evaluateClassifier, layerHistograms } from '$lib/engines/tfjs/inspect';
-import type { BatchLog, GradientValues } from '$lib/engines/tfjs/train';
+import type { BatchLog, GradientValues } from './protocol';
 import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
 import type { TrainEvent, TrainRequest } from './protocol';

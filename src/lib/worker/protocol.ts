@@ -5,11 +5,52 @@
  */
 import type { BoundData } from '$lib/data/types';
 import type { BackendInfo, BackendName } from '$lib/engines/backend';
-import type { EpochLog } from '$lib/engines/tfjs/train';
 import type { ConvFilters, LayerActivation, LayerHistogram } from '$lib/engines/tfjs/inspect';
 import type { ModelSpec } from '$lib/spec/types';
 import type { OnnxMethods } from './onnx-methods';
 import type { CompareMethods, CompiledEvent, Engine } from '$lib/compile/compiled-methods';
+
+/** One epoch of a run, as the loop reports it (and the UI plots it). */
+export interface EpochLog {
+  /** 1-based, counted from the start of the run (includes `startEpoch`). */
+  epoch: number;
+  loss: number;
+  acc?: number;
+  valLoss?: number;
+  valAcc?: number;
+  mae?: number;
+  valMae?: number;
+  /** Wall ms of this epoch's training batches (validation excluded). */
+  ms: number;
+  /** Wall ms of this epoch's validation pass (0 when there is no validation set). */
+  valMs: number;
+}
+
+/** Keys of the per-epoch metrics, for the UI. */
+export const EPOCH_METRICS = [
+  { key: 'loss', label: 'loss' },
+  { key: 'valLoss', label: 'val_loss' },
+  { key: 'acc', label: 'accuracy' },
+  { key: 'valAcc', label: 'val_accuracy' },
+  { key: 'mae', label: 'mae' },
+  { key: 'valMae', label: 'val_mae' }
+] as const satisfies readonly { key: keyof EpochLog; label: string }[];
+
+export interface BatchLog {
+  epoch: number;
+  /** 1-based within the epoch. */
+  batch: number;
+  batches: number;
+  loss: number;
+}
+
+/** One trainable weight's gradient of a batch, read back to the CPU (for the histograms). */
+export interface GradientValues {
+  /** The TF.js variable name, e.g. "dense_1/kernel". */
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
 
 export interface BoundaryRequest {
   /** Grid cells per side. */

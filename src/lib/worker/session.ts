@@ -5,7 +5,8 @@
  */
 import { resolveBackend, type BackendLoaders } from '$lib/engines/backend';
 import { buildModel } from '$lib/engines/tfjs/build';
-import { predictGridAsync, trainModel } from '$lib/engines/tfjs/train';
+import { predictGridAsync } from '$lib/engines/tfjs/train';
+import { runTraining } from '$lib/engines/train-loop';
 import { exportTfjsModel } from '$lib/engines/tfjs/export';
 import { LAYERS } from '$lib/layers';
 import type { Tfjs } from '$lib/layers/types';
@@ -16,7 +17,8 @@ import { sampleActivations } from '$lib/engines/tfjs/inspect';
 import type { BackendName } from '$lib/engines/backend';
 import { readWeights, specKey, writeWeights } from './weights';
 import { createOnnxMethods } from './onnx-methods';
-import { compiledTrainFn, createCompareMethods, type OrtAccess } from '$lib/compile/compiled-methods';
+import { createCompareMethods, type OrtAccess } from '$lib/compile/compiled-methods';
+import { ENGINES } from './engines';
 
 /** `loadOrt` (optional): ONNX Runtime for the compiled engine and the eager-vs-compiled comparison. */
 export interface SessionOptions extends OrtAccess {
@@ -147,8 +149,9 @@ export function createSession(opts: SessionOptions): TrainingApi {
 
         const startEpoch = request.initialWeights ? Math.max(0, Math.floor(request.startEpoch ?? 0)) : 0;
         const trainOpts = startEpoch > 0 ? { seed: request.seed, startEpoch, epochs: Math.max(0, (request.spec.fit?.epochs ?? 1) - startEpoch) } : { seed: request.seed };
-        const trainFn = request.engine === 'compiled' ? await compiledTrainFn(opts, request.spec, request.backend, (e) => emit(e, true)) : trainModel;
-        const result = await trainFn(tf, model, request.spec, request.data, trainOpts, {
+        // The one training loop, driving the engine asked for (engines/engine.ts).
+        const open = await ENGINES[request.engine ?? 'eager']({ tf, model, spec: request.spec, backend: info, access: opts, emit: (e) => emit(e, true) });
+        const result = await runTraining(open, request.spec, request.data, trainOpts, {
           onEpoch: async (log) => {
             modelEpoch = log.epoch;
             emit({ type: 'epoch', log });

@@ -1,5 +1,5 @@
 /**
- * Reading a TF.js model's weights as a `WeightMap` (node id → Keras weight name → shape + data), the form the ONNX
+ * Reading (and writing) a TF.js model's weights as a `WeightMap` (node id → Keras weight name → shape + data), the form the ONNX
  * exporter and the train-step compiler take; and seeded random weights for conformance checks.
  * TF.js is passed in or used through the model (never imported here at run time).
  */
@@ -11,7 +11,7 @@ import type { ModelSpec } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
 
 /** The Keras weight name of a TF.js variable: `dense_1/kernel` (or `dense_1/kernel_1` when TF.js made it unique) → `kernel`. */
-function kerasWeightName(layerName: string, v: TF.LayerVariable): string {
+export function kerasWeightName(layerName: string, v: TF.LayerVariable): string {
   const original = (v as unknown as { originalName?: string }).originalName ?? v.name;
   const prefix = `${layerName}/`;
   return original.startsWith(prefix) ? original.slice(prefix.length) : original.slice(original.lastIndexOf('/') + 1);
@@ -37,6 +37,22 @@ export function readTfjsWeights(model: TF.LayersModel, spec: ModelSpec): WeightM
     out[node.id] = weights;
   }
   return out;
+}
+
+/** Writes a WeightMap (as `readTfjsWeights` or the compiled engine's `getWeights` returns it) into the TF.js model built from `spec`. */
+export function writeWeightMap(tf: Tfjs, model: TF.LayersModel, spec: ModelSpec, weights: WeightMap): void {
+  for (const node of spec.layers) {
+    const w = weights[node.id];
+    if (!w) continue;
+    const layer = model.getLayer(node.id);
+    if (layer.weights.length === 0) continue;
+    const values = layer.weights.map((v) => {
+      const t = w[kerasWeightName(layer.name, v)];
+      return t ? tf.tensor(t.data, t.shape) : v.read().clone();
+    });
+    layer.setWeights(values);
+    tf.dispose(values);
+  }
 }
 
 /**
