@@ -40,6 +40,7 @@ import {
   type ParamDef,
   type RegularizerName
 } from './builtins';
+import { importedEntry, member, readImport } from './imports';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public API
@@ -440,58 +441,22 @@ function children(n: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
-function member(ns: Namespace, name: string): Entry | undefined {
-  return Object.prototype.hasOwnProperty.call(ns.members, name) ? ns.members[name] : undefined;
-}
-
 /** The names the program's imports bind, over defaults for the usual ones (the user may not have typed them yet). */
 function environment(source: string, tree: Tree): Env {
   const root = keras();
   const env: Env = { source, names: new Map(), models: new Set(), imported: new Set() };
   env.names.set('keras', root);
   for (const sub of ['layers', 'optimizers', 'regularizers', 'models']) env.names.set(sub, member(root, sub)!);
-  const resolvePath = (path: string[]): Entry | undefined => {
-    if (path[0] !== 'keras') return undefined;
-    let e: Entry | undefined = root;
-    for (const p of path.slice(1)) e = e && e.type === 'namespace' ? member(e, p) : undefined;
-    return e;
-  };
   const bind = (name: string, e: Entry) => {
     env.names.set(name, e);
     env.imported.add(name);
   };
   for (const stmt of children(tree.topNode)) {
-    if (stmt.name === 'ImportStatement') {
-      const parts = children(stmt).filter((n) => !isErr(n));
-      if (parts[0]?.name === 'import') {
-        // import keras [as k]  |  import keras.layers as L
-        const groups: SyntaxNode[][] = [[]];
-        for (const n of parts.slice(1)) {
-          if (n.name === ',') groups.push([]);
-          else groups[groups.length - 1].push(n);
-        }
-        for (const g of groups) {
-          const asAt = g.findIndex((n) => n.name === 'as');
-          const path = (asAt < 0 ? g : g.slice(0, asAt)).filter((n) => n.name === 'VariableName').map((n) => text(env, n));
-          const alias = asAt < 0 ? undefined : g[asAt + 1];
-          const e = resolvePath(path);
-          if (alias && e) bind(text(env, alias), e);
-          else if (!alias && path[0] === 'keras') bind('keras', root);
-        }
-      } else if (parts[0]?.name === 'from') {
-        const at = parts.findIndex((n) => n.name === 'import');
-        if (at < 0) continue;
-        const module = resolvePath(parts.slice(1, at).filter((n) => n.name === 'VariableName').map((n) => text(env, n)));
-        if (!module || module.type !== 'namespace') continue;
-        const names = parts.slice(at + 1).filter((n) => n.name !== '(' && n.name !== ')');
-        for (let i = 0; i < names.length; i++) {
-          if (names[i].name !== 'VariableName') continue;
-          const e = member(module, text(env, names[i]));
-          const alias = names[i + 1]?.name === 'as' ? names[i + 2] : undefined;
-          if (e) bind(text(env, alias ?? names[i]), e);
-          if (alias) i += 2;
-        }
-      }
+    if (stmt.name !== 'ImportStatement') continue;
+    const info = readImport(stmt, (n) => text(env, n));
+    for (const b of info.bindings) {
+      const e = importedEntry(root, info, b);
+      if (e) bind(b.bound, e);
     }
   }
   // Model variables: name = <something resolving to keras.Sequential / keras.Model>(...)
