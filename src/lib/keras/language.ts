@@ -22,6 +22,7 @@ import {
   buildKeras,
   COMPILE_PARAMS,
   DATA_NAMES,
+  DEFAULT_OPTIMIZER,
   FIT_DEFAULTS,
   FIT_PARAMS,
   INPUT_PARAMS,
@@ -124,7 +125,7 @@ const CALL_PARAM_DOCS: Record<'input' | 'sequential' | 'model' | 'compile' | 'fi
     name: { doc: 'Name of the model.', type: 'str', default: 'None' }
   },
   compile: {
-    optimizer: { doc: 'The optimizer: a name such as "adam" (default settings) or an instance such as keras.optimizers.Adam(learning_rate=0.01).', type: 'str or optimizer', default: '"rmsprop"' },
+    optimizer: { doc: 'The optimizer: a name such as "adam" (default settings) or an instance such as keras.optimizers.Adam(learning_rate=0.01).', type: 'str or optimizer', default: `"${DEFAULT_OPTIMIZER}"` },
     loss: { doc: 'The loss to minimise, by name.', type: 'str', default: 'None' },
     metrics: { doc: 'Metrics reported during training, e.g. ["accuracy"].', type: 'list of str', default: 'None' }
   },

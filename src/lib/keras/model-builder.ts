@@ -386,7 +386,7 @@ export class ModelBuilder {
   private compile(model: ModelObject, owner: string, args: CallArgs): void {
     const { bound, ok: bindOk } = this.converter.bind(owner, COMPILE_PARAMS, args);
     let ok = bindOk;
-    // Optimizer: a string, or an optimizer object. Keras' default is "rmsprop".
+    // Optimizer: a string, or an optimizer object. Keras' default is DEFAULT_OPTIMIZER ("rmsprop").
     let optimizer: OptimizerSpec | undefined;
     const optArg = bound.get('optimizer');
     const names = Object.keys(OPTIMIZERS);
