@@ -1,7 +1,7 @@
 /**
  * Registers the Keras completions, hover and signature help of `$lib/keras/language` as Monaco providers for
  * 'python'. The providers only convert between Monaco positions and text offsets; all the knowledge is in the pure
- * functions (and from there in the layer registry and the builtin tables).
+ * functions (and from there in the layer, optimizer, loss and metric registries and the builtin call tables).
  */
 import type * as Monaco from 'monaco-editor/editor/editor.api';
 import { completions, hover, signatureHelp, type CompletionKind } from '$lib/keras/language';

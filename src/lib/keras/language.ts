@@ -2,41 +2,42 @@
  * Editor intelligence for the Keras subset: completions, hover and signature help over (source text, cursor offset).
  *
  * Pure functions (no Monaco), so node tests can drive them; `components/keras-language.ts` adapts them to Monaco.
- * Everything is generated from the layer registry and the tables in `builtins.ts` (argument names, defaults, allowed
- * values, docs), so a new layer documents itself. The context comes from the @lezer/python tree, which recovers from
- * the incomplete code a user is typing.
+ * What a call takes and its docs come from `signatures.ts`, generated from the registries (layers, optimizers,
+ * losses, metrics, initializers, regularizers) and the call tables in `builtins.ts`, so a new entry documents itself;
+ * which names the program's imports bind comes from `imports.ts`, shared with the parser.
+ * The context comes from the @lezer/python tree, which recovers from the incomplete code a user is typing.
  */
 import type { SyntaxNode, Tree } from '@lezer/common';
 import { parser } from '@lezer/python';
 import { getLayer } from '$lib/layers';
-import { ACTIVATIONS } from '$lib/layers/activations';
-import type { InitializerName } from '$lib/layers/initializers';
 import { REGULARIZER_DOCS } from '$lib/layers/regularizers';
-import type { ArgDef, ArgType, LayerDef } from '$lib/layers/types';
-import { formatValue } from '$lib/layers/util';
-import type { LossName, MetricName, OptimizerName } from '$lib/spec/types';
+import { OPTIMIZER_LIST } from '$lib/optimizers';
 import {
   buildKeras,
-  COMPILE_PARAMS,
   DATA_NAMES,
-  FIT_DEFAULTS,
-  FIT_PARAMS,
-  INPUT_PARAMS,
-  LOSSES,
-  METRICS,
   MODEL_METHODS,
-  MODEL_PARAMS,
   OPTIMIZER_STRINGS,
-  OPTIMIZERS,
   REGULARIZERS,
-  SEQUENTIAL_PARAMS,
-  type Callable,
   type Entry,
   type ModelMethod,
   type Namespace,
-  type ParamDef,
   type RegularizerName
 } from './builtins';
+import { importedEntry, member, readImport } from './imports';
+import {
+  callableSignature,
+  methodSignature,
+  optimizerSignature,
+  paramLabel,
+  paramMarkdown,
+  shortLabel,
+  shown,
+  signatureLabel,
+  signatureMarkdown,
+  valueDoc,
+  type Param,
+  type Signature
+} from './signatures';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public API
@@ -87,357 +88,6 @@ export interface SignatureHelpResult {
   activeParameter: number;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Docs for the names the builtin tables list without one
-
-const OPTIMIZER_DOCS: Record<OptimizerName, string> = {
-  sgd: 'Stochastic gradient descent, optionally with (Nesterov) momentum.',
-  adam: 'Adam: adaptive per-weight step sizes from running estimates of the gradient\'s first and second moments. A good default.',
-  rmsprop: 'RMSprop: divides the gradient by a running average of its recent magnitude.',
-  adagrad: 'Adagrad: per-weight step sizes that shrink as a weight receives more updates.'
-};
-
-const LOSS_DOCS: Record<LossName, string> = {
-  categorical_crossentropy: 'Cross-entropy between one-hot targets and predicted class probabilities (use with a softmax output).',
-  sparse_categorical_crossentropy: 'Cross-entropy with integer class labels as targets (use with a softmax output).',
-  binary_crossentropy: 'Cross-entropy for 0/1 targets (use with a sigmoid output).',
-  mse: 'Mean squared error: mean((y_true - y_pred)²). For regression.',
-  mae: 'Mean absolute error: mean(|y_true - y_pred|). For regression, less sensitive to outliers.'
-};
-
-const METRIC_DOCS: Record<MetricName, string> = {
-  accuracy: 'Fraction of samples whose predicted class (or 0/1 label) is right.',
-  mae: 'Mean absolute error of the predictions.'
-};
-
-const INITIALIZER_DOCS: Record<InitializerName, string> = {
-  glorot_uniform: 'Glorot (Xavier) uniform: U(-l, l) with l = sqrt(6 / (fan_in + fan_out)). Keras\' default for kernels.',
-  glorot_normal: 'Glorot (Xavier) normal: truncated normal with stddev sqrt(2 / (fan_in + fan_out)).',
-  he_uniform: 'He uniform: U(-l, l) with l = sqrt(6 / fan_in). Suits ReLU layers.',
-  he_normal: 'He normal: truncated normal with stddev sqrt(2 / fan_in). Suits ReLU layers.',
-  zeros: 'All zeros. Keras\' default for biases.',
-  ones: 'All ones.'
-};
-
-/** Docs of string values that are not activations, initializers, ... (padding, data_format). */
-const STRING_VALUE_DOCS: Record<string, string> = {
-  valid: 'No padding: the output shrinks by kernel_size - 1 (or pool_size - 1).',
-  same: 'Zero-pads so that the output size is ceil(input / strides).',
-  channels_last: 'Images as (height, width, channels), Keras\' default.'
-};
-
-const MODEL_METHOD_DOCS: Record<ModelMethod, string> = {
-  add: 'Appends a layer to a Sequential model.',
-  compile: 'Configures the model for training: the optimizer, the loss and the metrics to report.',
-  fit: 'Trains the model on the data for a number of epochs (the playground runs it in the browser).',
-  summary: 'Prints the layers, their output shapes and parameter counts (the playground also shows it beside the code).'
-};
-
-interface CallParamDoc {
-  doc: string;
-  type: string;
-  /** Python repr of Keras' default; absent = required. */
-  default?: string;
-}
-
-/** Docs of the parameters of the non-layer calls, keyed by the `ParamDef` names of `builtins.ts`. */
-const CALL_PARAM_DOCS: Record<'input' | 'sequential' | 'model' | 'compile' | 'fit' | 'add', Record<string, CallParamDoc>> = {
-  input: {
-    shape: { doc: 'Shape of one sample, without the batch axis: (2,) for 2 features, (28, 28, 1) for an image.', type: 'tuple of ints' },
-    name: { doc: 'Name of the input.', type: 'str', default: 'None' }
-  },
-  sequential: {
-    layers: { doc: 'The layers in order; start with keras.Input(shape=(...)).', type: 'list of layers', default: 'None' },
-    name: { doc: 'Name of the model.', type: 'str', default: 'None' }
-  },
-  model: {
-    inputs: { doc: 'The keras.Input tensor(s) of the model.', type: 'tensor or list of tensors' },
-    outputs: { doc: 'The tensor(s) computed from the inputs by calling layers.', type: 'tensor or list of tensors' },
-    name: { doc: 'Name of the model.', type: 'str', default: 'None' }
-  },
-  compile: {
-    optimizer: { doc: 'The optimizer: a name such as "adam" (default settings) or an instance such as keras.optimizers.Adam(learning_rate=0.01).', type: 'str or optimizer', default: '"rmsprop"' },
-    loss: { doc: 'The loss to minimise, by name.', type: 'str', default: 'None' },
-    metrics: { doc: 'Metrics reported during training, e.g. ["accuracy"].', type: 'list of str', default: 'None' }
-  },
-  fit: {
-    x: { doc: 'Training inputs: the predefined x_train.', type: 'array', default: 'None' },
-    y: { doc: 'Training targets: the predefined y_train.', type: 'array', default: 'None' },
-    batch_size: { doc: `Samples per gradient update; None means ${FIT_DEFAULTS.batchSize}.`, type: 'int', default: 'None' },
-    epochs: { doc: 'Number of passes over the training data.', type: 'int', default: String(FIT_DEFAULTS.epochs) },
-    verbose: { doc: 'Accepted for compatibility; the playground shows the progress itself.', type: 'int or "auto"', default: '"auto"' },
-    validation_split: { doc: 'Fraction of the training data held out (from its end, as in Keras) to report validation metrics, in [0, 1).', type: 'float', default: '0.0' },
-    shuffle: { doc: 'Whether to shuffle the training samples before each epoch.', type: 'bool', default: FIT_DEFAULTS.shuffle ? 'True' : 'False' }
-  },
-  add: {
-    layer: { doc: 'The layer to append, e.g. layers.Dense(16, activation="relu").', type: 'layer' }
-  }
-};
-
-const LAYER_NAME_DOC = 'Unique name of the layer; by default the snake_case class name plus a counter (dense, dense_1, ...).';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Signatures: one model of "something callable" behind completion, hover and signature help
-
-interface ValueOption {
-  value: string;
-  doc: string;
-}
-
-/** What kind of value a parameter takes, beyond its type (decides the value completions). */
-type ValueKind = ArgType | 'optimizer' | 'loss' | 'metrics' | 'data' | 'other';
-
-interface Param {
-  name: string;
-  doc: string;
-  /** Human-readable type. */
-  type: string;
-  /** Python repr of the default; undefined = required. */
-  default?: string;
-  keywordOnly?: boolean;
-  /** Keras has it, the playground refuses it (hint). Not offered, still explained on hover. */
-  unsupported?: string;
-  valueKind: ValueKind;
-  /** Allowed strings (written quoted in the code). */
-  strings?: ValueOption[];
-  /** The value is a list of `strings` (metrics). */
-  list?: boolean;
-  min?: number;
-  max?: number;
-}
-
-type SigKind = 'layer' | 'optimizer' | 'regularizer' | 'input' | 'sequential' | 'model' | 'method';
-
-interface Signature {
-  kind: SigKind;
-  /** Name as called (`Dense`, `compile`). */
-  name: string;
-  /** Where it lives (`keras.layers.Dense`, `model.compile`). */
-  qualified: string;
-  doc: string;
-  params: Param[];
-}
-
-const TYPE_LABEL: Record<ArgType, string> = {
-  int: 'int',
-  float: 'float',
-  bool: 'bool',
-  string: 'str',
-  shape: 'tuple of ints',
-  int_or_tuple: 'int or tuple of ints',
-  activation: 'str (activation)',
-  initializer: 'str (initializer)',
-  regularizer: 'regularizer'
-};
-
-function valueDoc(kind: ValueKind, value: string, fallback: string): string {
-  switch (kind) {
-    case 'activation':
-      return (ACTIVATIONS as Record<string, { doc: string }>)[value]?.doc ?? fallback;
-    case 'initializer':
-      return (INITIALIZER_DOCS as Record<string, string>)[value] ?? fallback;
-    case 'regularizer':
-      return (REGULARIZER_DOCS as Record<string, string>)[value] ?? fallback;
-    case 'optimizer': {
-      const name = OPTIMIZER_STRINGS[value];
-      return name ? `${OPTIMIZERS[name].className} with Keras' defaults (${optimizerDefaults(name)}). ${OPTIMIZER_DOCS[name]}` : fallback;
-    }
-    case 'loss': {
-      const name = LOSSES[value];
-      if (!name) return fallback;
-      return name === value ? LOSS_DOCS[name] : `Same as "${name}": ${LOSS_DOCS[name]}`;
-    }
-    case 'metrics': {
-      const name = METRICS[value];
-      if (!name) return fallback;
-      return name === value ? METRIC_DOCS[name] : `Same as "${name}": ${METRIC_DOCS[name]}`;
-    }
-    default:
-      return STRING_VALUE_DOCS[value] ?? fallback;
-  }
-}
-
-function optimizerDefaults(name: OptimizerName): string {
-  return OPTIMIZERS[name].args.map((a) => `${a.name}=${formatValue(a.default)}`).join(', ');
-}
-
-function paramFromArgDef(a: ArgDef): Param {
-  return {
-    name: a.name,
-    doc: a.doc,
-    type: TYPE_LABEL[a.type],
-    default: a.default === undefined ? undefined : formatValue(a.default),
-    valueKind: a.type,
-    strings: a.values?.map((v) => ({ value: v, doc: valueDoc(a.type, v, a.doc) })),
-    min: a.min,
-    max: a.max
-  };
-}
-
-function layerSignature(def: LayerDef): Signature {
-  return {
-    kind: 'layer',
-    name: def.kind,
-    qualified: `keras.layers.${def.kind}`,
-    doc: def.doc,
-    params: [...def.args.map(paramFromArgDef), { name: 'name', doc: LAYER_NAME_DOC, type: 'str', default: 'None', keywordOnly: true, valueKind: 'other' }]
-  };
-}
-
-function optimizerSignature(name: OptimizerName): Signature {
-  const o = OPTIMIZERS[name];
-  return { kind: 'optimizer', name: o.className, qualified: `keras.optimizers.${o.className}`, doc: OPTIMIZER_DOCS[name], params: o.args.map(paramFromArgDef) };
-}
-
-function regularizerSignature(name: RegularizerName, display: string): Signature {
-  return { kind: 'regularizer', name: display, qualified: `keras.regularizers.${display}`, doc: REGULARIZER_DOCS[name], params: REGULARIZERS[name].args.map(paramFromArgDef) };
-}
-
-const STRING_OPTIONS = (kind: ValueKind, names: Record<string, string>, fallback: string): ValueOption[] =>
-  Object.keys(names).map((v) => ({ value: v, doc: valueDoc(kind, v, fallback) }));
-
-function callParams(table: keyof typeof CALL_PARAM_DOCS, defs: readonly ParamDef[]): Param[] {
-  return defs.map((p) => {
-    const d = CALL_PARAM_DOCS[table][p.name];
-    const param: Param = {
-      name: p.name,
-      doc: d?.doc ?? p.unsupported ?? '',
-      type: d?.type ?? '',
-      default: d ? d.default : p.required ? undefined : 'None',
-      keywordOnly: p.keywordOnly,
-      unsupported: p.unsupported,
-      valueKind: 'other'
-    };
-    if (table === 'compile' && p.name === 'optimizer') {
-      param.valueKind = 'optimizer';
-      // Keras accepts "adam" and "Adam": offer the snake names, explain both on hover.
-      param.strings = Object.entries(OPTIMIZER_STRINGS)
-        .filter(([k, v]) => k === v)
-        .map(([k]) => ({ value: k, doc: valueDoc('optimizer', k, '') }));
-    } else if (table === 'compile' && p.name === 'loss') {
-      param.valueKind = 'loss';
-      param.strings = STRING_OPTIONS('loss', LOSSES, '');
-    } else if (table === 'compile' && p.name === 'metrics') {
-      param.valueKind = 'metrics';
-      param.strings = STRING_OPTIONS('metrics', METRICS, '');
-      param.list = true;
-    } else if (table === 'fit' && (p.name === 'x' || p.name === 'y')) {
-      param.valueKind = 'data';
-    } else if (table === 'fit' && p.name === 'shuffle') {
-      param.valueKind = 'bool';
-    }
-    return param;
-  });
-}
-
-const INPUT_SIG: Signature = {
-  kind: 'input',
-  name: 'Input',
-  qualified: 'keras.Input',
-  doc: 'A symbolic input tensor: the start of a model. Give the shape of one sample without the batch axis.',
-  params: callParams('input', INPUT_PARAMS)
-};
-const SEQUENTIAL_SIG: Signature = {
-  kind: 'sequential',
-  name: 'Sequential',
-  qualified: 'keras.Sequential',
-  doc: 'A model that is a plain stack of layers, each feeding the next.',
-  params: callParams('sequential', SEQUENTIAL_PARAMS)
-};
-const MODEL_SIG: Signature = {
-  kind: 'model',
-  name: 'Model',
-  qualified: 'keras.Model',
-  doc: 'A functional model: the graph of layer calls from `inputs` to `outputs` (branches and merges allowed).',
-  params: callParams('model', MODEL_PARAMS)
-};
-
-function methodSignature(method: ModelMethod): Signature {
-  const params =
-    method === 'compile'
-      ? callParams('compile', COMPILE_PARAMS)
-      : method === 'fit'
-        ? callParams('fit', FIT_PARAMS)
-        : method === 'add'
-          ? callParams('add', [{ name: 'layer', required: true }])
-          : [];
-  return { kind: 'method', name: method, qualified: `model.${method}`, doc: MODEL_METHOD_DOCS[method], params };
-}
-
-function callableSignature(fn: Callable): Signature | null {
-  switch (fn.type) {
-    case 'layer':
-      return layerSignature(fn.def);
-    case 'optimizer':
-      return optimizerSignature(fn.name);
-    case 'regularizer':
-      return regularizerSignature(fn.name, fn.display);
-    case 'input':
-      return INPUT_SIG;
-    case 'sequential':
-      return SEQUENTIAL_SIG;
-    case 'model':
-      return MODEL_SIG;
-    default:
-      return null;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Formatting
-
-/** `units` or `activation=None`. */
-const paramLabel = (p: Param) => (p.default === undefined ? p.name : `${p.name}=${p.default}`);
-
-const shown = (sig: Signature) => sig.params.filter((p) => !p.unsupported);
-
-function signatureLabel(sig: Signature): { label: string; offsets: [number, number][] } {
-  let label = `${sig.name}(`;
-  const offsets: [number, number][] = [];
-  shown(sig).forEach((p, i) => {
-    if (i > 0) label += ', ';
-    const text = paramLabel(p);
-    offsets.push([label.length, label.length + text.length]);
-    label += text;
-  });
-  return { label: label + ')', offsets };
-}
-
-/** `Dense(units, ...)`: the required parameters only. */
-function shortLabel(sig: Signature): string {
-  const params = shown(sig);
-  const required = params.filter((p) => p.default === undefined).map((p) => p.name);
-  if (required.length < params.length) required.push('...');
-  return `${sig.name}(${required.join(', ')})`;
-}
-
-function paramSummary(p: Param): string {
-  const parts = [p.type || undefined, p.default === undefined ? 'required' : `default \`${p.default}\``].filter(Boolean);
-  return `*${parts.join(', ')}*`;
-}
-
-function bounds(p: Param): string {
-  if (p.min !== undefined && p.max !== undefined) return ` Between ${p.min} and ${p.max}.`;
-  if (p.min !== undefined) return ` At least ${p.min}.`;
-  if (p.max !== undefined) return ` At most ${p.max}.`;
-  return '';
-}
-
-function paramMarkdown(sig: Signature, p: Param, withValues: boolean): string {
-  if (p.unsupported) return `**${p.name}** of \`${sig.qualified}\` is not supported here. ${p.unsupported}.`;
-  let md = `**${p.name}** — ${paramSummary(p)}\n\n${p.doc}${bounds(p)}`;
-  if (withValues && p.strings?.length) md += `\n\nValues: ${p.strings.map((s) => `\`"${s.value}"\``).join(', ')}`;
-  return md;
-}
-
-function signatureMarkdown(sig: Signature): string {
-  const { label } = signatureLabel(sig);
-  const prefix = sig.qualified.slice(0, sig.qualified.length - sig.name.length);
-  let md = '```python\n' + prefix + label + '\n```\n\n' + sig.doc;
-  const params = shown(sig);
-  if (params.length) md += '\n\n' + params.map((p) => `- \`${p.name}\` — ${paramSummary(p)}. ${p.doc}`).join('\n');
-  return md;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The tree and the names in scope
@@ -470,58 +120,22 @@ function children(n: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
-function member(ns: Namespace, name: string): Entry | undefined {
-  return Object.prototype.hasOwnProperty.call(ns.members, name) ? ns.members[name] : undefined;
-}
-
 /** The names the program's imports bind, over defaults for the usual ones (the user may not have typed them yet). */
 function environment(source: string, tree: Tree): Env {
   const root = keras();
   const env: Env = { source, names: new Map(), models: new Set(), imported: new Set() };
   env.names.set('keras', root);
   for (const sub of ['layers', 'optimizers', 'regularizers', 'models']) env.names.set(sub, member(root, sub)!);
-  const resolvePath = (path: string[]): Entry | undefined => {
-    if (path[0] !== 'keras') return undefined;
-    let e: Entry | undefined = root;
-    for (const p of path.slice(1)) e = e && e.type === 'namespace' ? member(e, p) : undefined;
-    return e;
-  };
   const bind = (name: string, e: Entry) => {
     env.names.set(name, e);
     env.imported.add(name);
   };
   for (const stmt of children(tree.topNode)) {
-    if (stmt.name === 'ImportStatement') {
-      const parts = children(stmt).filter((n) => !isErr(n));
-      if (parts[0]?.name === 'import') {
-        // import keras [as k]  |  import keras.layers as L
-        const groups: SyntaxNode[][] = [[]];
-        for (const n of parts.slice(1)) {
-          if (n.name === ',') groups.push([]);
-          else groups[groups.length - 1].push(n);
-        }
-        for (const g of groups) {
-          const asAt = g.findIndex((n) => n.name === 'as');
-          const path = (asAt < 0 ? g : g.slice(0, asAt)).filter((n) => n.name === 'VariableName').map((n) => text(env, n));
-          const alias = asAt < 0 ? undefined : g[asAt + 1];
-          const e = resolvePath(path);
-          if (alias && e) bind(text(env, alias), e);
-          else if (!alias && path[0] === 'keras') bind('keras', root);
-        }
-      } else if (parts[0]?.name === 'from') {
-        const at = parts.findIndex((n) => n.name === 'import');
-        if (at < 0) continue;
-        const module = resolvePath(parts.slice(1, at).filter((n) => n.name === 'VariableName').map((n) => text(env, n)));
-        if (!module || module.type !== 'namespace') continue;
-        const names = parts.slice(at + 1).filter((n) => n.name !== '(' && n.name !== ')');
-        for (let i = 0; i < names.length; i++) {
-          if (names[i].name !== 'VariableName') continue;
-          const e = member(module, text(env, names[i]));
-          const alias = names[i + 1]?.name === 'as' ? names[i + 2] : undefined;
-          if (e) bind(text(env, alias ?? names[i]), e);
-          if (alias) i += 2;
-        }
-      }
+    if (stmt.name !== 'ImportStatement') continue;
+    const info = readImport(stmt, (n) => text(env, n));
+    for (const b of info.bindings) {
+      const e = importedEntry(root, info, b);
+      if (e) bind(b.bound, e);
     }
   }
   // Model variables: name = <something resolving to keras.Sequential / keras.Model>(...)
@@ -805,8 +419,8 @@ function valueItems(p: Param, env: Env, from: number, to: number): CompletionIte
       push(`${alias('regularizers')}.${name}(...)`, `${alias('regularizers')}.${name}(${args})`, 'function', REGULARIZER_DOCS[name], true);
     }
   } else if (p.valueKind === 'optimizer') {
-    for (const name of Object.keys(OPTIMIZERS) as OptimizerName[]) {
-      const o = OPTIMIZERS[name];
+    for (const o of OPTIMIZER_LIST) {
+      const name = o.name;
       push(`${alias('optimizers')}.${o.className}(...)`, `${alias('optimizers')}.${o.className}(learning_rate=\${1:${o.args[0].default}})`, 'function', signatureMarkdown(optimizerSignature(name)), true);
     }
   }

@@ -3,6 +3,10 @@
  * Plain JSON (structured-clone, URL and IndexedDB safe). Every node keeps the source span it came from so
  * any diagnostic can be shown at its line.
  */
+import type { LossName } from '$lib/losses';
+import type { MetricName } from '$lib/metrics';
+import type { OptimizerName } from '$lib/optimizers';
+
 export const SPEC_VERSION = 1 as const;
 
 /** A range in the editor text. Lines and columns are 1-based (Monaco's convention); from/to are offsets. */
@@ -48,7 +52,10 @@ export interface LayerNode {
   span: Span;
 }
 
-export type OptimizerName = 'sgd' | 'adam' | 'rmsprop' | 'adagrad';
+/** Names of the optimizer, loss and metric registries (`$lib/optimizers`, `$lib/losses`, `$lib/metrics`), derived there. */
+export type { OptimizerName } from '$lib/optimizers';
+export type { LossName } from '$lib/losses';
+export type { MetricName } from '$lib/metrics';
 
 export interface OptimizerSpec {
   name: OptimizerName;
@@ -57,15 +64,6 @@ export interface OptimizerSpec {
   args: Record<string, ArgValue>;
   span: Span;
 }
-
-export type LossName =
-  | 'categorical_crossentropy'
-  | 'sparse_categorical_crossentropy'
-  | 'binary_crossentropy'
-  | 'mse'
-  | 'mae';
-
-export type MetricName = 'accuracy' | 'mae';
 
 export interface CompileSpec {
   optimizer: OptimizerSpec;

@@ -1,0 +1,273 @@
+/**
+ * ModelSpec → Python Keras 3 source: the inverse of `parseProgram`, up to source spans (parse(print(spec)) gives
+ * the same spec). The model keeps the style it was written in (a `keras.Sequential([...])` list, or the functional
+ * API), layer arguments are written only where they differ from the registry's defaults, in Keras' own style
+ * (`layers.Dense(16, activation="relu")`), and layer names only where Keras would name the layer differently;
+ * optimizers are written from the optimizer registry (a string when every argument is Keras' default).
+ */
+import { getLayer } from '$lib/layers';
+import type { ArgDef } from '$lib/layers/types';
+import type { ArgValue, CompileSpec, FitSpec, LayerNode, ModelSpec, OptimizerSpec } from '$lib/spec/types';
+import { DATA_NAMES, FIT_DEFAULTS, FORBIDDEN_BUILTINS, OPTIMIZERS, OTHER_BUILTINS, PYTHON_BUILTINS } from './builtins';
+import { toSnakeCase } from './model-builder';
+
+/** Lines longer than this are broken, one argument per line (black's default width). */
+const LINE_WIDTH = 88;
+export const INDENT = '    ';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Python literals
+
+/** Python's repr of a float: always with a decimal point or an exponent (`1.0`, `0.01`, `1e-07` style accepted). */
+export function pyFloat(v: number): string {
+  if (Number.isNaN(v)) return 'float("nan")';
+  if (!Number.isFinite(v)) return v > 0 ? 'float("inf")' : '-float("inf")';
+  const s = String(v);
+  return /[.eE]/.test(s) ? s : `${s}.0`;
+}
+
+function pyInt(v: number): string {
+  return Number.isInteger(v) ? String(v) : pyFloat(v);
+}
+
+/** A double-quoted Python string literal (JSON's escapes are all valid in Python). */
+export function pyString(s: string): string {
+  return JSON.stringify(s);
+}
+
+function isRegularizer(v: ArgValue): v is { [key: string]: ArgValue } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && (v.type === 'l1' || v.type === 'l2' || v.type === 'l1_l2');
+}
+
+/** A spec value as Python source. `type` (the argument's ArgDef type) decides int vs float for numbers. */
+export function pyValue(v: ArgValue, type?: ArgDef['type']): string {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number') return type === 'float' ? pyFloat(v) : pyInt(v);
+  if (typeof v === 'string') return pyString(v);
+  if (Array.isArray(v)) {
+    const items = v.map((x) => pyValue(x, type === 'float' ? 'float' : undefined));
+    return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
+  }
+  if (isRegularizer(v)) {
+    const f = (k: string) => pyFloat(typeof v[k] === 'number' ? (v[k] as number) : 0.01);
+    if (v.type === 'l1_l2') return `keras.regularizers.l1_l2(l1=${f('l1')}, l2=${f('l2')})`;
+    return `keras.regularizers.${v.type}(${f(v.type as string)})`;
+  }
+  return `{${Object.entries(v as { [key: string]: ArgValue })
+    .map(([k, x]) => `${pyString(k)}: ${pyValue(x)}`)
+    .join(', ')}}`;
+}
+
+function sameValue(a: ArgValue | undefined, b: ArgValue | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * `callee(a, b)` on one line when it fits at this indent (after `lead` characters already on the line, e.g.
+ * `x = `), else one argument per line (black style).
+ */
+function formatCall(callee: string, args: string[], indent: string, suffix = '', lead = 0): string {
+  const flat = `${callee}(${args.join(', ')})${suffix}`;
+  if (args.length === 0 || indent.length + lead + flat.length <= LINE_WIDTH) return flat;
+  return `${callee}(\n${args.map((a) => `${indent}${INDENT}${a},\n`).join('')}${indent})${suffix}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Names
+
+const PYTHON_KEYWORDS = new Set(
+  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield match case type _'.split(' ')
+);
+
+/** Names a printed program must not rebind. */
+function reservedNames(spec: ModelSpec): Set<string> {
+  return new Set([
+    ...PYTHON_KEYWORDS,
+    ...FORBIDDEN_BUILTINS,
+    ...OTHER_BUILTINS,
+    ...Object.keys(PYTHON_BUILTINS),
+    ...DATA_NAMES,
+    'keras',
+    'layers',
+    'np',
+    'x',
+    'inputs',
+    'outputs',
+    modelVar(spec)
+  ]);
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function modelVar(spec: ModelSpec): string {
+  const name = spec.modelName;
+  return IDENTIFIER.test(name) && !PYTHON_KEYWORDS.has(name) && !(DATA_NAMES as readonly string[]).includes(name) && name !== 'keras' && name !== 'layers' ? name : 'model';
+}
+
+/**
+ * Replays the parser's naming (`dense`, `dense_1`, ..., `input_layer`, ...; explicit `name=` values are taken too) in
+ * the order the printed program creates its nodes, to know which nodes need an explicit `name=`.
+ */
+class KerasNames {
+  private readonly used = new Set<string>();
+  private readonly counters = new Map<string, number>();
+
+  /** Registers `id` for a node of this prefix; true when Keras would give it that name without `name=`. */
+  take(prefix: string, id: string): boolean {
+    let n = this.counters.get(prefix) ?? 0;
+    let auto: string;
+    do {
+      auto = n === 0 ? prefix : `${prefix}_${n}`;
+      n++;
+    } while (this.used.has(auto));
+    this.used.add(id);
+    if (auto !== id) return false;
+    this.counters.set(prefix, n);
+    return true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Model code
+
+/** The constructor call of a layer: required leading arguments by position, the others by name when not default. */
+function layerConstructor(node: LayerNode, names: KerasNames, indent: string, suffix = '', lead = 0): string {
+  const def = getLayer(node.kind);
+  if (!def) throw new Error(`Unknown layer ${node.kind}: it is not in the layer registry`);
+  const args: string[] = [];
+  let positional = true;
+  for (const a of def.args) {
+    const v = node.args[a.name];
+    if (a.default === undefined) {
+      if (v === undefined) {
+        positional = false;
+        continue;
+      }
+      args.push(positional ? pyValue(v, a.type) : `${a.name}=${pyValue(v, a.type)}`);
+    } else {
+      positional = false;
+      if (v !== undefined && !sameValue(v, a.default)) args.push(`${a.name}=${pyValue(v, a.type)}`);
+    }
+  }
+  for (const [k, v] of Object.entries(node.args)) if (!def.args.some((a) => a.name === k)) args.push(`${k}=${pyValue(v)}`);
+  if (!names.take(toSnakeCase(node.kind), node.id)) args.push(`name=${pyString(node.id)}`);
+  return formatCall(`layers.${node.kind}`, args, indent, suffix, lead);
+}
+
+function inputCall(spec: ModelSpec, index: number, names: KerasNames, indent: string): string {
+  const input = spec.inputs[index];
+  const args = [`shape=${pyValue(input.shape)}`];
+  const id = input.name || input.id;
+  if (!names.take('input_layer', id)) args.push(`name=${pyString(id)}`);
+  return formatCall('keras.Input', args, indent);
+}
+
+/** `keras.optimizers.Adam(learning_rate=0.01)`, or `"adam"` when everything is Keras' default. */
+export function optimizerCode(opt: OptimizerSpec): string {
+  const table = OPTIMIZERS[opt.name];
+  if (!table) throw new Error(`Unknown optimizer ${String(opt.name)}`);
+  const [lrDef, ...rest] = table.args;
+  const args: string[] = [];
+  if (opt.learningRate !== lrDef.default) args.push(`learning_rate=${pyFloat(opt.learningRate)}`);
+  // The extras are what the program wrote (the parser keeps only those), so all of them are printed.
+  const extras = opt.args ?? {};
+  for (const a of rest) if (extras[a.name] !== undefined) args.push(`${a.name}=${pyValue(extras[a.name], a.type)}`);
+  for (const [k, v] of Object.entries(extras)) if (!rest.some((a) => a.name === k) && k !== 'learning_rate') args.push(`${k}=${pyValue(v)}`);
+  return args.length === 0 ? pyString(opt.name) : `keras.optimizers.${table.className}(${args.join(', ')})`;
+}
+
+function compileCode(model: string, c: CompileSpec): string {
+  const args = [`optimizer=${optimizerCode(c.optimizer)}`, `loss=${pyString(c.loss)}`];
+  if (c.metrics.length > 0) args.push(`metrics=[${c.metrics.map(pyString).join(', ')}]`);
+  return formatCall(`${model}.compile`, args, '');
+}
+
+/** `model.fit(x_train, y_train, epochs=..., ...)`: epochs always, the other options where not Keras' default. */
+export function fitCode(model: string, f: FitSpec): string {
+  const args = [f.x, f.y, `epochs=${f.epochs}`];
+  if (f.batchSize !== FIT_DEFAULTS.batchSize) args.push(`batch_size=${f.batchSize}`);
+  if (f.validationSplit !== FIT_DEFAULTS.validationSplit) args.push(`validation_split=${pyFloat(f.validationSplit)}`);
+  if (f.shuffle !== FIT_DEFAULTS.shuffle) args.push(`shuffle=${f.shuffle ? 'True' : 'False'}`);
+  return formatCall(`${model}.fit`, args, '');
+}
+
+function sequentialCode(spec: ModelSpec, model: string): string[] {
+  const names = new KerasNames();
+  const items = spec.inputs.map((_, i) => inputCall(spec, i, names, INDENT));
+  for (const node of spec.layers) items.push(layerConstructor(node, names, INDENT));
+  return [`${model} = keras.Sequential([`, ...items.map((i) => `${INDENT}${i},`), '])'];
+}
+
+function functionalCode(spec: ModelSpec, model: string): string[] {
+  const reserved = reservedNames(spec);
+  const taken = new Set<string>();
+  const fresh = (id: string): string => {
+    let base = id.replace(/\W+/g, '_');
+    if (!/^[A-Za-z_]/.test(base)) base = `t_${base}`;
+    let name = base;
+    for (let k = 1; reserved.has(name) || taken.has(name); k++) name = `${base}_${k}`;
+    taken.add(name);
+    return name;
+  };
+  // How often each node is read, and by which layers.
+  const consumers = new Map<string, number[]>();
+  spec.layers.forEach((node, i) => node.inputs.forEach((id) => consumers.set(id, [...(consumers.get(id) ?? []), i])));
+  const outputs = new Set(spec.outputs);
+  const vars = new Map<string, string>();
+  const lines: string[] = [];
+  const names = new KerasNames();
+
+  spec.inputs.forEach((input, i) => {
+    const v = spec.inputs.length === 1 ? 'inputs' : fresh(input.id);
+    vars.set(input.id, v);
+    lines.push(`${v} = ${inputCall(spec, i, names, '')}`);
+  });
+  spec.layers.forEach((node, i) => {
+    const readers = consumers.get(node.id) ?? [];
+    let v: string;
+    if (outputs.has(node.id)) v = spec.outputs.length === 1 ? 'outputs' : fresh(node.id);
+    // `x` is overwritten by the next layer, so it only holds a tensor read once, by that very layer.
+    else if (readers.length === 1 && readers[0] === i + 1) v = 'x';
+    else v = fresh(node.id);
+    const ins = node.inputs.map((id) => {
+      const name = vars.get(id);
+      if (!name) throw new Error(`Layer ${node.id} reads ${id}, which is not defined before it`);
+      return name;
+    });
+    const many = getLayer(node.kind)?.arity === 'many';
+    const call = `(${many ? `[${ins.join(', ')}]` : ins[0]})`;
+    lines.push(`${v} = ${layerConstructor(node, names, '', call, v.length + 3)}`);
+    vars.set(node.id, v);
+  });
+  const ref = (ids: string[]) => {
+    const refs = ids.map((id) => {
+      const name = vars.get(id);
+      if (!name) throw new Error(`The model's ${id} is not defined`);
+      return name;
+    });
+    return refs.length === 1 ? refs[0] : `[${refs.join(', ')}]`;
+  };
+  lines.push(formatCall(`${model} = keras.Model`, [ref(spec.inputs.map((i) => i.id)), ref(spec.outputs)], ''));
+  return lines;
+}
+
+export interface PrintOptions {
+  /** `import keras` / `from keras import layers` first (default true). */
+  imports?: boolean;
+  /** Include `model.compile(...)` when the spec has it (default true). */
+  compile?: boolean;
+  /** Include `model.fit(...)` when the spec has it (default true). */
+  fit?: boolean;
+}
+
+/** The Keras 3 program for a spec, in the spec's style (Sequential list or functional API). Ends with a newline. */
+export function printKeras(spec: ModelSpec, opts: PrintOptions = {}): string {
+  const model = modelVar(spec);
+  const lines: string[] = [];
+  if (opts.imports !== false) lines.push('import keras', 'from keras import layers', '');
+  lines.push(...(spec.style === 'sequential' ? sequentialCode(spec, model) : functionalCode(spec, model)));
+  if (spec.compile && opts.compile !== false) lines.push(compileCode(model, spec.compile));
+  if (spec.fit && opts.fit !== false) lines.push(fitCode(model, spec.fit));
+  return `${lines.join('\n')}\n`;
+}

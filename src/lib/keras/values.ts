@@ -1,0 +1,177 @@
+/**
+ * The values of the Keras-subset interpreter (what a Python expression evaluates to), the arguments of a call, and the
+ * located error that stops a statement. Shared by the interpreter (`interpreter.ts`), the argument conversion
+ * (`arguments.ts`) and the model builder (`model-builder.ts`).
+ */
+import type { LayerDef } from '$lib/layers/types';
+import type { ArgValue, CompileSpec, Diagnostic, FitSpec, InputNode, LayerNode, OptimizerSpec, Severity, Span } from '$lib/spec/types';
+import type { Callable, ModelMethod, Namespace } from './builtins';
+
+/** A layer object: configured by its constructor, placed in a model at most once. */
+export interface LayerInstance {
+  def: LayerDef;
+  id: string;
+  args: Record<string, ArgValue>;
+  /** The constructor call. */
+  span: Span;
+  /** Set once the layer is called or added to a model. */
+  used: boolean;
+}
+
+/** A model under construction. */
+export interface ModelObject {
+  style: 'sequential' | 'functional';
+  /** The Python variable it was first bound to. */
+  varName: string | null;
+  inputs: InputNode[];
+  layers: LayerNode[];
+  outputs: string[];
+  compile: CompileSpec | null;
+  fit: FitSpec | null;
+  /** The keras.Sequential / keras.Model call. */
+  span: Span;
+  /** Part of its definition failed (already reported): no spec, no further checks. */
+  broken: boolean;
+  compileFailed: boolean;
+}
+
+export type Value =
+  | { kind: 'number'; value: number; isInt: boolean }
+  | { kind: 'string'; value: string }
+  | { kind: 'bool'; value: boolean }
+  | { kind: 'none' }
+  /** `spans` locate each item in the source (for messages about one item). */
+  | { kind: 'tuple' | 'list'; items: Value[]; spans: Span[] }
+  | { kind: 'range'; values: number[] }
+  | { kind: 'namespace'; ns: Namespace }
+  | { kind: 'callable'; fn: Callable }
+  | { kind: 'layer'; layer: LayerInstance }
+  /** A symbolic tensor: the output of the graph node `id` (a keras.Input or a layer call). */
+  | { kind: 'tensor'; id: string }
+  | { kind: 'model'; model: ModelObject }
+  | { kind: 'method'; model: ModelObject; name: ModelMethod }
+  | { kind: 'optimizer'; optimizer: OptimizerSpec }
+  | { kind: 'regularizer'; config: { [key: string]: ArgValue } }
+  /** One of the predefined data sets (x_train, ...). */
+  | { kind: 'data'; name: string }
+  /** The result of something that failed and was reported. */
+  | { kind: 'poison' };
+
+export const NONE: Value = { kind: 'none' };
+export const POISON: Value = { kind: 'poison' };
+
+export type GraphNode = { kind: 'input'; node: InputNode } | { kind: 'layer'; node: LayerNode };
+
+/** One argument of a call, evaluated. */
+export interface Arg {
+  value: Value;
+  span: Span;
+  /** Keyword arguments: where the name is written. */
+  nameSpan?: Span;
+}
+
+export interface KeywordArg extends Arg {
+  name: string;
+  nameSpan: Span;
+}
+
+export interface CallArgs {
+  positional: Arg[];
+  keywords: KeywordArg[];
+  /** The whole call. */
+  span: Span;
+}
+
+/** A located problem that stops the current statement. */
+export class KerasError extends Error {
+  constructor(
+    message: string,
+    readonly span: Span,
+    readonly hint?: string,
+    /** Stops the whole program (step limits). */
+    readonly fatal = false
+  ) {
+    super(message);
+  }
+}
+
+/** Python's repr of a number (floats keep a decimal point). */
+export function pyNumber(value: number, isInt: boolean): string {
+  if (isInt || !Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 1e16 ? String(value) : `${value}.0`;
+}
+
+/** How a value is named in messages: 'the string "16"', '16.5', 'a tuple', ... */
+export function describe(v: Value): string {
+  switch (v.kind) {
+    case 'number':
+      return pyNumber(v.value, v.isInt);
+    case 'string':
+      return `the string "${v.value}"`;
+    case 'bool':
+      return v.value ? 'True' : 'False';
+    case 'none':
+      return 'None';
+    case 'tuple':
+      return 'a tuple';
+    case 'list':
+      return 'a list';
+    case 'range':
+      return 'a range';
+    case 'namespace':
+      return `the module ${v.ns.path}`;
+    case 'callable':
+      return v.fn.display;
+    case 'layer':
+      return `a ${v.layer.def.kind} layer`;
+    case 'tensor':
+      return 'a tensor';
+    case 'model':
+      return 'a model';
+    case 'method':
+      return `${v.model.varName ?? 'model'}.${v.name}`;
+    case 'optimizer':
+      return 'an optimizer';
+    case 'regularizer':
+      return 'a regularizer';
+    case 'data':
+      return v.name;
+    case 'poison':
+      return 'an invalid value';
+  }
+}
+
+
+/** Collects the program's diagnostics; `fail` throws a KerasError that `guard` turns into a report and poison. */
+export class Reporter {
+  readonly diagnostics: Diagnostic[] = [];
+
+  report(message: string, span: Span, hint?: string, severity: Severity = 'error'): void {
+    // Loops can hit the same problem again; say it once.
+    if (this.diagnostics.some((d) => d.span.from === span.from && d.span.to === span.to && d.message === message)) return;
+    const d: Diagnostic = { severity, message, span };
+    if (hint) d.hint = hint;
+    this.diagnostics.push(d);
+  }
+
+  fail(message: string, span: Span, hint?: string): never {
+    throw new KerasError(message, span, hint);
+  }
+
+  errorCount(): number {
+    return this.diagnostics.filter((d) => d.severity === 'error').length;
+  }
+
+  /** Runs `f`; a KerasError is reported and turns into poison. */
+  guard(f: () => Value): Value {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof KerasError && !e.fatal) {
+        this.report(e.message, e.span, e.hint);
+        return POISON;
+      }
+      throw e;
+    }
+  }
+}
