@@ -3,7 +3,7 @@
  * Train is disabled, the request Train sends the worker, the Keras script; what a run shows.
  */
 import { describe, expect, it } from 'vitest';
-import type { EpochLog } from '$lib/engines/tfjs/train';
+import type { EpochLog } from '$lib/worker/protocol';
 import { EXAMPLES } from '$lib/examples';
 import type { WeightSnapshot } from '$lib/worker/protocol';
 import { readCsv } from '$lib/data/csv';

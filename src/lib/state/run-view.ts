@@ -3,7 +3,7 @@
  * the metrics table, the median epoch time; and the TF.js export as one zip with its note.
  */
 import { zipSync } from 'fflate';
-import type { EpochLog } from '$lib/engines/tfjs/train';
+import type { EpochLog } from '$lib/worker/protocol';
 import type { RunStatus } from '$lib/worker/client.svelte';
 
 export const STATUS_TEXT: Record<RunStatus, string> = {
