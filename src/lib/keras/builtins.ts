@@ -4,8 +4,10 @@
  * (keras.Input, optimizers, regularizers, model.compile, model.fit).
  */
 import { LAYERS } from '$lib/layers';
-import type { ArgDef, LayerDef } from '$lib/layers/types';
-import type { LossName, MetricName, OptimizerName } from '$lib/spec/types';
+import { REGULARIZER_CALLS, type RegularizerName } from '$lib/layers/regularizers';
+import type { LayerDef } from '$lib/layers/types';
+import { OPTIMIZER_LIST } from '$lib/optimizers';
+import type { OptimizerName } from '$lib/spec/types';
 
 /** Something a program can call. `display` is how messages name it. */
 export type Callable =
@@ -32,95 +34,16 @@ export interface Namespace {
 export type Entry = Namespace | Callable;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Optimizers
+// Optimizers, regularizers, losses and metrics: the registries' names (re-exported for the parser and the editor)
 
-/** Keras 3 optimizer constructors: argument tables in Keras positional order, with Keras defaults. */
-export const OPTIMIZERS: Record<OptimizerName, { className: string; args: readonly ArgDef[] }> = {
-  sgd: {
-    className: 'SGD',
-    args: [
-      { name: 'learning_rate', type: 'float', default: 0.01, doc: 'Step size (greater than 0).' },
-      { name: 'momentum', type: 'float', default: 0, min: 0, max: 1, doc: 'Momentum factor, in [0, 1].' },
-      { name: 'nesterov', type: 'bool', default: false, doc: 'Whether to use Nesterov momentum.' }
-    ]
-  },
-  adam: {
-    className: 'Adam',
-    args: [
-      { name: 'learning_rate', type: 'float', default: 0.001, doc: 'Step size (greater than 0).' },
-      { name: 'beta_1', type: 'float', default: 0.9, min: 0, max: 1, doc: 'Decay rate of the first-moment estimates.' },
-      { name: 'beta_2', type: 'float', default: 0.999, min: 0, max: 1, doc: 'Decay rate of the second-moment estimates.' },
-      { name: 'epsilon', type: 'float', default: 1e-7, min: 0, doc: 'Small constant for numerical stability.' }
-    ]
-  },
-  rmsprop: {
-    className: 'RMSprop',
-    args: [
-      { name: 'learning_rate', type: 'float', default: 0.001, doc: 'Step size (greater than 0).' },
-      { name: 'rho', type: 'float', default: 0.9, min: 0, max: 1, doc: 'Discounting factor for the gradient history.' },
-      { name: 'momentum', type: 'float', default: 0, min: 0, max: 1, doc: 'Momentum factor.' },
-      { name: 'epsilon', type: 'float', default: 1e-7, min: 0, doc: 'Small constant for numerical stability.' },
-      { name: 'centered', type: 'bool', default: false, doc: 'Normalise gradients by their estimated variance.' }
-    ]
-  },
-  adagrad: {
-    className: 'Adagrad',
-    args: [
-      { name: 'learning_rate', type: 'float', default: 0.001, doc: 'Step size (greater than 0).' },
-      { name: 'initial_accumulator_value', type: 'float', default: 0.1, min: 0, doc: 'Starting value of the accumulators.' },
-      { name: 'epsilon', type: 'float', default: 1e-7, min: 0, doc: 'Small constant for numerical stability.' }
-    ]
-  }
-};
+export { OPTIMIZERS, OPTIMIZER_STRINGS, DEFAULT_OPTIMIZER } from '$lib/optimizers';
+export { REGULARIZERS, type RegularizerName } from '$lib/layers/regularizers';
 
-/** Optimizer strings accepted by `compile(optimizer=...)` (Keras accepts both the snake and the class name). */
-export const OPTIMIZER_STRINGS: Record<string, OptimizerName> = {
-  sgd: 'sgd',
-  SGD: 'sgd',
-  adam: 'adam',
-  Adam: 'adam',
-  rmsprop: 'rmsprop',
-  RMSprop: 'rmsprop',
-  adagrad: 'adagrad',
-  Adagrad: 'adagrad'
-};
+/** Every string `compile(loss=...)` accepts → the spec's loss name (from the loss registry). */
+export { LOSS_STRINGS as LOSSES } from '$lib/losses';
 
-// ---------------------------------------------------------------------------------------------------------------
-// Regularizers
-
-export type RegularizerName = 'l1' | 'l2' | 'l1_l2';
-
-/** Keras 3 regularizers (`l2(0.01)` is an alias of `L2(0.01)`; `l1_l2` defaults to 0, 0). */
-export const REGULARIZERS: Record<RegularizerName, { args: readonly ArgDef[] }> = {
-  l1: { args: [{ name: 'l1', type: 'float', default: 0.01, min: 0, doc: 'L1 factor.' }] },
-  l2: { args: [{ name: 'l2', type: 'float', default: 0.01, min: 0, doc: 'L2 factor.' }] },
-  l1_l2: {
-    args: [
-      { name: 'l1', type: 'float', default: 0, min: 0, doc: 'L1 factor.' },
-      { name: 'l2', type: 'float', default: 0, min: 0, doc: 'L2 factor.' }
-    ]
-  }
-};
-
-// ---------------------------------------------------------------------------------------------------------------
-// Losses and metrics
-
-export const LOSSES: Record<string, LossName> = {
-  categorical_crossentropy: 'categorical_crossentropy',
-  sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
-  binary_crossentropy: 'binary_crossentropy',
-  mse: 'mse',
-  mean_squared_error: 'mse',
-  mae: 'mae',
-  mean_absolute_error: 'mae'
-};
-
-export const METRICS: Record<string, MetricName> = {
-  accuracy: 'accuracy',
-  acc: 'accuracy',
-  mae: 'mae',
-  mean_absolute_error: 'mae'
-};
+/** Every string `compile(metrics=[...])` accepts → the spec's metric name (from the metric registry). */
+export { METRIC_STRINGS as METRICS } from '$lib/metrics';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parameter tables of the calls that are not layers
@@ -215,15 +138,14 @@ const MODEL: Callable = { type: 'model', display: 'keras.Model' };
 
 function optimizerEntries(): Record<string, Callable> {
   const out: Record<string, Callable> = {};
-  for (const [name, o] of Object.entries(OPTIMIZERS) as [OptimizerName, (typeof OPTIMIZERS)[OptimizerName]][]) {
-    out[o.className] = { type: 'optimizer', display: o.className, name };
-  }
+  for (const o of OPTIMIZER_LIST) out[o.className] = { type: 'optimizer', display: o.className, name: o.name };
   return out;
 }
 
 function regularizerEntries(): Record<string, Callable> {
-  const entry = (name: RegularizerName, display: string): Callable => ({ type: 'regularizer', display, name });
-  return { l1: entry('l1', 'l1'), l2: entry('l2', 'l2'), l1_l2: entry('l1_l2', 'l1_l2'), L1: entry('l1', 'L1'), L2: entry('l2', 'L2'), L1L2: entry('l1_l2', 'L1L2') };
+  const out: Record<string, Callable> = {};
+  for (const [display, name] of Object.entries(REGULARIZER_CALLS)) out[display] = { type: 'regularizer', display, name };
+  return out;
 }
 
 const STRING_LOSS = 'Pass the loss as a string, e.g. loss="categorical_crossentropy"';

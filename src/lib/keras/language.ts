@@ -2,19 +2,22 @@
  * Editor intelligence for the Keras subset: completions, hover and signature help over (source text, cursor offset).
  *
  * Pure functions (no Monaco), so node tests can drive them; `components/keras-language.ts` adapts them to Monaco.
- * Everything is generated from the layer registry and the tables in `builtins.ts` (argument names, defaults, allowed
- * values, docs), so a new layer documents itself. The context comes from the @lezer/python tree, which recovers from
- * the incomplete code a user is typing.
+ * Everything is generated from the registries (layers, optimizers, losses, metrics, initializers, regularizers) and
+ * the call tables in `builtins.ts` (argument names, defaults, allowed values, docs), so a new entry documents itself.
+ * The context comes from the @lezer/python tree, which recovers from the incomplete code a user is typing.
  */
 import type { SyntaxNode, Tree } from '@lezer/common';
 import { parser } from '@lezer/python';
 import { getLayer } from '$lib/layers';
 import { ACTIVATIONS } from '$lib/layers/activations';
-import type { InitializerName } from '$lib/layers/initializers';
+import { INITIALIZER_DOCS } from '$lib/layers/initializers';
 import { REGULARIZER_DOCS } from '$lib/layers/regularizers';
 import type { ArgDef, ArgType, LayerDef } from '$lib/layers/types';
 import { formatValue } from '$lib/layers/util';
-import type { LossName, MetricName, OptimizerName } from '$lib/spec/types';
+import { LOSSES_BY_NAME } from '$lib/losses';
+import { METRICS_BY_NAME } from '$lib/metrics';
+import { OPTIMIZER_LIST } from '$lib/optimizers';
+import type { OptimizerName } from '$lib/spec/types';
 import {
   buildKeras,
   COMPILE_PARAMS,
@@ -88,43 +91,7 @@ export interface SignatureHelpResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Docs for the names the builtin tables list without one
-
-const OPTIMIZER_DOCS: Record<OptimizerName, string> = {
-  sgd: 'Stochastic gradient descent, optionally with (Nesterov) momentum.',
-  adam: 'Adam: adaptive per-weight step sizes from running estimates of the gradient\'s first and second moments. A good default.',
-  rmsprop: 'RMSprop: divides the gradient by a running average of its recent magnitude.',
-  adagrad: 'Adagrad: per-weight step sizes that shrink as a weight receives more updates.'
-};
-
-const LOSS_DOCS: Record<LossName, string> = {
-  categorical_crossentropy: 'Cross-entropy between one-hot targets and predicted class probabilities (use with a softmax output).',
-  sparse_categorical_crossentropy: 'Cross-entropy with integer class labels as targets (use with a softmax output).',
-  binary_crossentropy: 'Cross-entropy for 0/1 targets (use with a sigmoid output).',
-  mse: 'Mean squared error: mean((y_true - y_pred)²). For regression.',
-  mae: 'Mean absolute error: mean(|y_true - y_pred|). For regression, less sensitive to outliers.'
-};
-
-const METRIC_DOCS: Record<MetricName, string> = {
-  accuracy: 'Fraction of samples whose predicted class (or 0/1 label) is right.',
-  mae: 'Mean absolute error of the predictions.'
-};
-
-const INITIALIZER_DOCS: Record<InitializerName, string> = {
-  glorot_uniform: 'Glorot (Xavier) uniform: U(-l, l) with l = sqrt(6 / (fan_in + fan_out)). Keras\' default for kernels.',
-  glorot_normal: 'Glorot (Xavier) normal: truncated normal with stddev sqrt(2 / (fan_in + fan_out)).',
-  he_uniform: 'He uniform: U(-l, l) with l = sqrt(6 / fan_in). Suits ReLU layers.',
-  he_normal: 'He normal: truncated normal with stddev sqrt(2 / fan_in). Suits ReLU layers.',
-  zeros: 'All zeros. Keras\' default for biases.',
-  ones: 'All ones.'
-};
-
-/** Docs of string values that are not activations, initializers, ... (padding, data_format). */
-const STRING_VALUE_DOCS: Record<string, string> = {
-  valid: 'No padding: the output shrinks by kernel_size - 1 (or pool_size - 1).',
-  same: 'Zero-pads so that the output size is ceil(input / strides).',
-  channels_last: 'Images as (height, width, channels), Keras\' default.'
-};
+// Docs of the calls that are not layers, optimizers or regularizers
 
 const MODEL_METHOD_DOCS: Record<ModelMethod, string> = {
   add: 'Appends a layer to a Sequential model.',
@@ -240,20 +207,23 @@ function valueDoc(kind: ValueKind, value: string, fallback: string): string {
       return (REGULARIZER_DOCS as Record<string, string>)[value] ?? fallback;
     case 'optimizer': {
       const name = OPTIMIZER_STRINGS[value];
-      return name ? `${OPTIMIZERS[name].className} with Keras' defaults (${optimizerDefaults(name)}). ${OPTIMIZER_DOCS[name]}` : fallback;
+      return name ? `${OPTIMIZERS[name].className} with Keras' defaults (${optimizerDefaults(name)}). ${OPTIMIZERS[name].doc}` : fallback;
     }
     case 'loss': {
       const name = LOSSES[value];
       if (!name) return fallback;
-      return name === value ? LOSS_DOCS[name] : `Same as "${name}": ${LOSS_DOCS[name]}`;
+      const doc = LOSSES_BY_NAME[name].doc;
+      return name === value ? doc : `Same as "${name}": ${doc}`;
     }
     case 'metrics': {
       const name = METRICS[value];
       if (!name) return fallback;
-      return name === value ? METRIC_DOCS[name] : `Same as "${name}": ${METRIC_DOCS[name]}`;
+      const doc = METRICS_BY_NAME[name].doc;
+      return name === value ? doc : `Same as "${name}": ${doc}`;
     }
     default:
-      return STRING_VALUE_DOCS[value] ?? fallback;
+      // Other string values (padding, data_format) are listed by the layer's ArgDef `values`; its doc explains them.
+      return fallback;
   }
 }
 
@@ -286,7 +256,7 @@ function layerSignature(def: LayerDef): Signature {
 
 function optimizerSignature(name: OptimizerName): Signature {
   const o = OPTIMIZERS[name];
-  return { kind: 'optimizer', name: o.className, qualified: `keras.optimizers.${o.className}`, doc: OPTIMIZER_DOCS[name], params: o.args.map(paramFromArgDef) };
+  return { kind: 'optimizer', name: o.className, qualified: `keras.optimizers.${o.className}`, doc: o.doc, params: o.args.map(paramFromArgDef) };
 }
 
 function regularizerSignature(name: RegularizerName, display: string): Signature {
@@ -805,8 +775,8 @@ function valueItems(p: Param, env: Env, from: number, to: number): CompletionIte
       push(`${alias('regularizers')}.${name}(...)`, `${alias('regularizers')}.${name}(${args})`, 'function', REGULARIZER_DOCS[name], true);
     }
   } else if (p.valueKind === 'optimizer') {
-    for (const name of Object.keys(OPTIMIZERS) as OptimizerName[]) {
-      const o = OPTIMIZERS[name];
+    for (const o of OPTIMIZER_LIST) {
+      const name = o.name;
       push(`${alias('optimizers')}.${o.className}(...)`, `${alias('optimizers')}.${o.className}(learning_rate=\${1:${o.args[0].default}})`, 'function', signatureMarkdown(optimizerSignature(name)), true);
     }
   }

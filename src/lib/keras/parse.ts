@@ -35,6 +35,7 @@ import {
   buildKeras,
   COMPILE_PARAMS,
   DATA_NAMES,
+  DEFAULT_OPTIMIZER,
   FIT_DEFAULTS,
   FIT_PARAMS,
   FORBIDDEN_BUILTINS,
@@ -57,6 +58,7 @@ import {
   type ParamDef,
   type RegularizerName
 } from './builtins';
+import { defaultLearningRate } from '$lib/optimizers';
 import { LineIndex, lexicalError, quoteList, suggestion, treeSyntaxError } from './diagnostics';
 
 /** Upper bounds that keep a pathological program from freezing the editor. */
@@ -1266,10 +1268,10 @@ class Interpreter {
     let optimizer: OptimizerSpec | undefined;
     const optArg = bound.get('optimizer');
     const names = Object.keys(OPTIMIZERS);
-    if (!optArg) optimizer = { name: 'rmsprop', learningRate: OPTIMIZERS.rmsprop.args[0].default as number, args: {}, span: args.span };
+    if (!optArg) optimizer = { name: DEFAULT_OPTIMIZER, learningRate: defaultLearningRate(DEFAULT_OPTIMIZER), args: {}, span: args.span };
     else if (optArg.value.kind === 'string') {
       const name = OPTIMIZER_STRINGS[optArg.value.value];
-      if (name) optimizer = { name, learningRate: OPTIMIZERS[name].args[0].default as number, args: {}, span: optArg.span };
+      if (name) optimizer = { name, learningRate: defaultLearningRate(name), args: {}, span: optArg.span };
       else this.report(`Unknown optimizer "${optArg.value.value}"${suggestion(optArg.value.value, names, '"')}`, optArg.span, `Supported: ${quoteList(names)}, or keras.optimizers.Adam(learning_rate=...)`);
     } else if (optArg.value.kind === 'optimizer') optimizer = optArg.value.optimizer;
     else if (optArg.value.kind !== 'poison') {

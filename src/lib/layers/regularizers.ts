@@ -1,20 +1,35 @@
 /**
- * Weight regularizers (`kernel_regularizer=regularizers.l2(0.01)`): the value the parser produces and its TF.js
- * lowering. The penalty is added to the loss, as in Keras: l1 · Σ|w| + l2 · Σw².
+ * Weight regularizers (`kernel_regularizer=regularizers.l2(0.01)`): the Keras calls and their arguments and docs
+ * (parser, completion, hover), the value the parser produces and its TF.js lowering. The penalty is added to the
+ * loss, as in Keras: l1 · Σ|w| + l2 · Σw².
  */
 import type { ArgValue } from '$lib/spec/types';
-import { LayerError, type Tfjs } from './types';
+import { LayerError, type ArgDef, type Tfjs } from './types';
 import { formatValue } from './util';
 
 export const REGULARIZER_NAMES = ['l1', 'l2', 'l1_l2'] as const;
 export type RegularizerType = (typeof REGULARIZER_NAMES)[number];
+/** The name of a regularizer function (`keras.regularizers.l2`). */
+export type RegularizerName = RegularizerType;
 
-/** A regularizer as it appears in a spec's args (an ArgValue object), e.g. `{ type: 'l2', l2: 0.01 }`. */
-export interface RegularizerValue {
-  type: RegularizerType;
-  l1?: number;
-  l2?: number;
-}
+/**
+ * Keras 3 regularizer calls, as the parser sees them: `a.args` in Keras positional order with Keras 3 defaults
+ * (`l2(0.01)` is an alias of `L2(0.01)`; `l1_l2` defaults to 0, 0). A spec stores `{ type, l1?, l2? }`, e.g.
+ * `{ type: 'l2', l2: 0.01 }`.
+ */
+export const REGULARIZERS: Record<RegularizerName, { args: readonly ArgDef[] }> = {
+  l1: { args: [{ name: 'l1', type: 'float', default: 0.01, min: 0, doc: 'L1 factor.' }] },
+  l2: { args: [{ name: 'l2', type: 'float', default: 0.01, min: 0, doc: 'L2 factor.' }] },
+  l1_l2: {
+    args: [
+      { name: 'l1', type: 'float', default: 0, min: 0, doc: 'L1 factor.' },
+      { name: 'l2', type: 'float', default: 0, min: 0, doc: 'L2 factor.' }
+    ]
+  }
+};
+
+/** The names under `keras.regularizers` (functions and their class aliases) → the regularizer. */
+export const REGULARIZER_CALLS: Readonly<Record<string, RegularizerName>> = { l1: 'l1', l2: 'l2', l1_l2: 'l1_l2', L1: 'l1', L2: 'l2', L1L2: 'l1_l2' };
 
 export const REGULARIZER_DOCS: Record<RegularizerType, string> = {
   l1: 'L1 penalty l1 · Σ|w| added to the loss (pushes weights to exactly 0). Default l1=0.01.',

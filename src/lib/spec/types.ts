@@ -48,7 +48,13 @@ export interface LayerNode {
   span: Span;
 }
 
-export type OptimizerName = 'sgd' | 'adam' | 'rmsprop' | 'adagrad';
+/** Names of the optimizer, loss and metric registries (`$lib/optimizers`, `$lib/losses`, `$lib/metrics`). */
+export type { OptimizerName } from '$lib/optimizers';
+export type { LossName } from '$lib/losses';
+export type { MetricName } from '$lib/metrics';
+import type { LossName } from '$lib/losses';
+import type { MetricName } from '$lib/metrics';
+import type { OptimizerName } from '$lib/optimizers';
 
 export interface OptimizerSpec {
   name: OptimizerName;
@@ -57,15 +63,6 @@ export interface OptimizerSpec {
   args: Record<string, ArgValue>;
   span: Span;
 }
-
-export type LossName =
-  | 'categorical_crossentropy'
-  | 'sparse_categorical_crossentropy'
-  | 'binary_crossentropy'
-  | 'mse'
-  | 'mae';
-
-export type MetricName = 'accuracy' | 'mae';
 
 export interface CompileSpec {
   optimizer: OptimizerSpec;

@@ -5,7 +5,10 @@
 import { mixSeed } from '$lib/data/rng';
 import { getLayer } from '$lib/layers';
 import type { Tfjs } from '$lib/layers/types';
-import type { ArgValue, LossName, ModelSpec, OptimizerSpec } from '$lib/spec/types';
+import { lossDef } from '$lib/losses';
+import { getMetric, type MetricFn, type MetricLogKey } from '$lib/metrics';
+import { defaultLearningRate, OPTIMIZER_LIST, optimizerDef, type OptimizerName } from '$lib/optimizers';
+import type { ModelSpec, OptimizerSpec } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
 
 /** Per-layer initialiser seed: same run seed + same layer index → same weights. Kept below 2^31 (layers add small offsets). */
@@ -13,77 +16,35 @@ export function layerSeed(seed: number, index: number): number {
   return mixSeed(seed, index, 0x1a7e) % 0x7fff0000;
 }
 
-export const TFJS_LOSS: Record<LossName, string> = {
-  categorical_crossentropy: 'categoricalCrossentropy',
-  sparse_categorical_crossentropy: 'sparseCategoricalCrossentropy',
-  binary_crossentropy: 'binaryCrossentropy',
-  mse: 'meanSquaredError',
-  mae: 'meanAbsoluteError'
-};
-
 /** Keras' default learning rates (used in advice, e.g. after a divergence). */
-export const DEFAULT_LEARNING_RATE: Record<OptimizerSpec['name'], number> = {
-  adam: 0.001,
-  sgd: 0.01,
-  rmsprop: 0.001,
-  adagrad: 0.001
-};
+export const DEFAULT_LEARNING_RATE = Object.fromEntries(OPTIMIZER_LIST.map((o) => [o.name, defaultLearningRate(o.name)])) as Record<OptimizerName, number>;
 
-function num(args: Record<string, ArgValue>, name: string, dflt: number): number {
-  const v = args[name];
-  return typeof v === 'number' ? v : dflt;
-}
-
-/** The TF.js optimizer for a Keras optimizer, with Keras' default hyper-parameters. */
+/** The TF.js optimizer for a Keras optimizer (the registry's TF.js lowering, with Keras' default hyper-parameters). */
 export function makeOptimizer(tf: Tfjs, opt: OptimizerSpec): TF.Optimizer {
-  const a = opt.args ?? {};
-  const lr = opt.learningRate;
-  switch (opt.name) {
-    case 'adam':
-      return tf.train.adam(lr, num(a, 'beta_1', 0.9), num(a, 'beta_2', 0.999), num(a, 'epsilon', 1e-7));
-    case 'sgd': {
-      const momentum = num(a, 'momentum', 0);
-      const nesterov = a.nesterov === true;
-      return momentum > 0 || nesterov ? tf.train.momentum(lr, momentum, nesterov) : tf.train.sgd(lr);
-    }
-    case 'rmsprop':
-      return tf.train.rmsprop(lr, num(a, 'rho', 0.9), num(a, 'momentum', 0), num(a, 'epsilon', 1e-7), a.centered === true);
-    case 'adagrad':
-      return tf.train.adagrad(lr, num(a, 'initial_accumulator_value', 0.1));
-    default:
-      throw new Error(`unsupported optimizer ${String(opt.name)}`);
-  }
+  return optimizerDef(opt).toTfjs(tf, opt.learningRate, opt.args ?? {});
 }
 
-export type MetricFn = (yTrue: TF.Tensor, yPred: TF.Tensor) => TF.Tensor;
+export type { MetricFn } from '$lib/metrics';
 
 export interface ResolvedMetric {
   /** Key in the epoch log: 'acc' or 'mae' (validation: 'valAcc', 'valMae'). */
-  key: 'acc' | 'mae';
+  key: MetricLogKey;
   fn: MetricFn;
 }
 
 /**
- * The metric functions for the spec's metrics, resolving "accuracy" the way Keras does:
+ * The metric functions for the spec's metrics (one per log key), resolving "accuracy" the way Keras does:
  * binary accuracy for one output unit or binary_crossentropy, sparse categorical accuracy for
- * sparse_categorical_crossentropy, categorical accuracy otherwise.
+ * sparse_categorical_crossentropy, categorical accuracy otherwise (see the metric registry).
  */
 export function resolveMetrics(tf: Tfjs, spec: ModelSpec, outputUnits: number): ResolvedMetric[] {
   const c = spec.compile;
   if (!c) return [];
   const out: ResolvedMetric[] = [];
   for (const m of c.metrics) {
-    if (m === 'accuracy' && !out.some((r) => r.key === 'acc')) {
-      const fn =
-        outputUnits === 1 || c.loss === 'binary_crossentropy'
-          ? tf.metrics.binaryAccuracy
-          : c.loss === 'sparse_categorical_crossentropy'
-            ? tf.metrics.sparseCategoricalAccuracy
-            : tf.metrics.categoricalAccuracy;
-      out.push({ key: 'acc', fn });
-    } else if (m === 'mae' && !out.some((r) => r.key === 'mae')) {
-      out.push({ key: 'mae', fn: tf.metrics.meanAbsoluteError });
-    }
+    const def = getMetric(m);
+    if (!def || out.some((r) => r.key === def.logKey)) continue;
+    out.push({ key: def.logKey as MetricLogKey, fn: def.resolve(c.loss, outputUnits).toTfjs(tf) });
   }
   return out;
 }
@@ -129,7 +90,7 @@ export function buildModel(tf: Tfjs, spec: ModelSpec, seed: number): TF.LayersMo
   if (spec.compile) {
     model.compile({
       optimizer: makeOptimizer(tf, spec.compile.optimizer),
-      loss: TFJS_LOSS[spec.compile.loss],
+      loss: lossDef(spec.compile.loss).tfjs,
       metrics: resolveMetrics(tf, spec, outputUnits(model)).map((m) => m.fn)
     });
   }
