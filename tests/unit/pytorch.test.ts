@@ -65,7 +65,7 @@ for name, folder in json.loads(open(sys.argv[1]).read()).items():
         inputs = np.load(folder + "/inputs.npz")
         ys = mod.predict(model, [inputs[n] for n in mod.INPUTS], torch.device("cpu"))
         results[name] = [{"shape": list(y.shape), "data": y.astype(np.float64).ravel().tolist()} for y in ys]
-    except Exception:
+    except BaseException:  # SystemExit too (load_weights' shape check): report it for this case and go on
         results[name] = {"error": traceback.format_exc()[-1500:]}
 print(json.dumps(results))
 `;
