@@ -17,7 +17,9 @@ import { randomizeWeights, readTfjsWeights } from '$lib/engines/tfjs/weights';
 import { parseProgram } from '$lib/keras/parse';
 import { getLayer, LAYER_KINDS } from '$lib/layers';
 import { CONFORMANCE_BATCH, CONFORMANCE_CASES, CONFORMANCE_TOLERANCE, conformanceInputs, exampleCases, type ConformanceCase } from '$lib/onnx/conformance';
+import { exportTfjsModel } from '$lib/engines/tfjs/export';
 import { exportPytorch } from '$lib/pytorch/export';
+import { weightsFromTfjsFiles } from '$lib/pytorch/tfjs-weights';
 import { encodeNpy, encodeNpz } from '$lib/pytorch/npy';
 import { printPytorchScript } from '$lib/pytorch/print';
 import { PytorchUnsupported } from '$lib/pytorch/types';
@@ -139,6 +141,20 @@ describe('the PyTorch export', () => {
     }
     const add = spec.layers.find((l) => l.kind === 'Add')!;
     expect(lines.find((_, i) => p.origins[i] === add.id)).toMatch(/ \+ /);
+  });
+
+  it("reads the app's TF.js export (model.json + shard) as the same weights as the model's (the app's download path)", async () => {
+    const spec = parse(readFileSync('examples/bn_dropout_cnn.py', 'utf8'), 'bn_dropout_cnn');
+    const model = buildModel(tf, spec, SEED);
+    try {
+      const { files } = await exportTfjsModel(tf, model);
+      const fromFiles = weightsFromTfjsFiles(files);
+      const direct = readTfjsWeights(model, spec);
+      expect(Object.keys(fromFiles).sort()).toEqual(Object.keys(direct).filter((k) => Object.keys(direct[k]).length).sort());
+      for (const [node, ws] of Object.entries(fromFiles)) for (const [name, w] of Object.entries(ws)) expect([node, name, w.shape, Array.from(w.data)]).toEqual([node, name, direct[node][name].shape, Array.from(direct[node][name].data)]);
+    } finally {
+      model.dispose();
+    }
   });
 
   it('writes .npy headers numpy reads (64-byte aligned, shape, dtype)', () => {

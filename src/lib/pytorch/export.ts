@@ -65,6 +65,6 @@ export function exportPytorch(spec: ModelSpec, weights: WeightMap, data?: Script
 }
 
 /** The export as one zip (the app's download). */
-export function pytorchZip(exp: PytorchExport): Uint8Array {
+export function pytorchZip(exp: PytorchExport): ReturnType<typeof zipSync> {
   return zipSync(Object.fromEntries(exp.files.map((f) => [f.name, f.data])), { level: 6 });
 }
