@@ -268,3 +268,76 @@ describe('an exported train.py runs as a program', () => {
     console.log(`torchrun 2 processes: ${r.stdout.trim().split('\n').join(' | ')}`);
   }, 150_000);
 });
+
+/** Runs each exported train.py's main() in one Python process: `--epochs 2`, its stdout per program. */
+const TRAIN_DRIVER = `
+import contextlib, importlib.util, io, json, sys, traceback
+import torch
+torch.set_num_threads(1)
+out = {}
+for name, folder in json.loads(open(sys.argv[1]).read()).items():
+    buf = io.StringIO()
+    try:
+        spec = importlib.util.spec_from_file_location("train_" + str(len(out)), folder + "/train.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        sys.argv = ["train.py", "--weights", folder + "/weights.npz", "--epochs", "2", "--seed", "1", "--save", folder + "/trained.npz"]
+        with contextlib.redirect_stdout(buf):
+            mod.main()
+        out[name] = buf.getvalue()
+    except BaseException:
+        out[name] = buf.getvalue() + "FAILED " + traceback.format_exc()[-1500:]
+print(json.dumps(out))
+`;
+
+describe('cli export --format pytorch: every example trains in torch with its data, loss and optimizer', () => {
+  let work = '';
+  const examples = readdirSync('examples').filter((f) => f.endsWith('.py')).sort();
+  const logs: Record<string, string> = {};
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'pytorch-cli-'));
+    const { runCli } = await import('../../src/cli/run');
+    const folders: Record<string, string> = {};
+    for (const f of examples) {
+      let stderr = '';
+      const code = await runCli(['export', join('examples', f), '--format', 'pytorch', '--out', join(work, f)], { out: () => {}, err: (t) => (stderr += t) });
+      if (code !== 0) throw new Error(`cli export ${f}: exit ${code}: ${stderr}`);
+      // The digits download MNIST on the first run: not here (no network in tests); they are checked below.
+      if (!readFileSync(join('examples', f), 'utf8').includes('# data: digits')) folders[f] = join(work, f);
+    }
+    if (!py.ok) return;
+    writeFileSync(join(work, 'cases.json'), JSON.stringify(folders));
+    const r = spawnSync(PYTHON, ['-c', TRAIN_DRIVER, join(work, 'cases.json')], { encoding: 'utf8', timeout: 150_000, maxBuffer: 16 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`python exited ${r.status}: ${r.stderr.slice(-2000)}`);
+    Object.assign(logs, JSON.parse(r.stdout.trim().split('\n').pop()!));
+  }, 200_000);
+  afterAll(() => work && rmSync(work, { recursive: true, force: true }));
+
+  it('the CLI refuses --format pytorch without --out', async () => {
+    const { runCli } = await import('../../src/cli/run');
+    let err = '';
+    expect(await runCli(['export', 'examples/spiral.py', '--format', 'pytorch'], { out: () => {}, err: (t) => (err += t) })).toBe(2);
+    expect(err).toMatch(/--format pytorch needs --out DIR/);
+  });
+
+  it('the digits programs read MNIST without Keras (the file Keras downloads, in its cache)', () => {
+    for (const f of examples.filter((e) => readFileSync(join('examples', e), 'utf8').includes('# data: digits'))) {
+      const code = readFileSync(join(work, f, 'train.py'), 'utf8');
+      expect(code, f).not.toMatch(/^\s*(import|from) keras/m);
+      expect(code, f).toContain('(x_train, y_train), (x_test, y_test) = mnist_load_data()');
+    }
+  });
+
+  for (const f of examples) {
+    if (readFileSync(join('examples', f), 'utf8').includes('# data: digits')) continue;
+    py.it(`${f}: python3 train.py --epochs 2 trains and prints Keras-style epochs${py.note}`, () => {
+      const log = logs[f];
+      expect(log, 'no output').toBeDefined();
+      expect(log).not.toMatch(/FAILED/);
+      const lines = log.split('\n').filter((l) => l.startsWith('Epoch '));
+      expect(lines.length, log).toBe(2);
+      for (const l of lines) expect(l).toMatch(/^Epoch \d\/2 - \d+ms - loss: \d+\.\d{4}( - \w+: \d+\.\d{4})*$/);
+      expect(log).toContain('Saved the trained weights');
+    });
+  }
+});

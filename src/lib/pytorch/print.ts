@@ -137,6 +137,21 @@ export function supportedKinds(): string[] {
   );
 }
 
+const MNIST_CALL = 'keras.datasets.mnist.load_data()';
+
+/** keras.datasets.mnist.load_data() without Keras: the same file, from the same place, in the same cache. */
+const MNIST_LOADER = `def mnist_load_data():
+    """keras.datasets.mnist.load_data() without Keras: the same mnist.npz, cached where Keras caches it."""
+    import urllib.request
+
+    path = os.path.join(os.path.expanduser("~"), ".keras", "datasets", "mnist.npz")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        urllib.request.urlretrieve("https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz", path)
+    with np.load(path) as f:
+        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+`;
+
 /** The data code (numpy, from the Keras export) as the body of `load_data()`, or a body that says why there is none. */
 function dataBody(spec: ModelSpec, data: ScriptData | undefined): string[] {
   if (!spec.compile) return ['raise SystemExit("This program has no compile(...): there is nothing to train (use --weights and --predict)")'];
@@ -147,8 +162,10 @@ function dataBody(spec: ModelSpec, data: ScriptData | undefined): string[] {
   } catch (e) {
     return [`raise SystemExit(${JSON.stringify(`The model cannot train on this data set: ${(e as Error).message}`)})`];
   }
-  const lines = code.replace(/\n$/, '').split('\n');
-  const imports = /\bkeras\./.test(code) ? ['import keras  # the digits: Keras\' MNIST, as in the Keras export (pip install keras)', ''] : [];
+  // The digits: Keras' MNIST, as in the Keras export, read without Keras (mnist_load_data, below).
+  const mnist = code.includes(MNIST_CALL);
+  const lines = code.replace(MNIST_CALL, 'mnist_load_data()').replace(/\n$/, '').split('\n');
+  const imports = mnist ? MNIST_LOADER.split('\n') : [];
   const what = isToyData(data) ? `the ${data.name} toy data` : isRegressionData(data) ? `the ${data.name} regression data` : 'the digits';
   return [`"""x_train, y_train: ${what}, with the numpy code of the playground's Keras export."""`, ...imports, ...lines, 'return x_train.astype(np.float32), y_train'];
 }
