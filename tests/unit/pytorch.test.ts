@@ -341,3 +341,130 @@ describe('cli export --format pytorch: every example trains in torch with its da
     });
   }
 });
+
+/** Gradients of loss_fn w.r.t. every trainable weight, by torch.autograd in float64, in Keras' layout. */
+const GRAD_DRIVER = `
+import importlib.util, json, sys, traceback
+import numpy as np
+import torch
+torch.set_num_threads(1)
+out = {}
+for name, folder in json.loads(open(sys.argv[1]).read()).items():
+    try:
+        spec = importlib.util.spec_from_file_location("grad_" + str(len(out)), folder + "/train.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        model = mod.Model().double()
+        mod.load_weights(model, folder + "/weights.npz")
+        model.eval()
+        data = np.load(folder + "/batch.npz")
+        x = torch.from_numpy(data["x"].astype(np.float64))
+        y = torch.from_numpy(data["y"])
+        y = y.long() if mod.SPARSE_TARGETS else y.double()
+        loss = mod.loss_fn(model(x), y)
+        loss.backward()
+        params = dict(model.named_parameters())
+        grads = {}
+        for key, tname, perm in mod.WEIGHTS:
+            p = params.get(tname)
+            if p is None or p.grad is None:
+                continue
+            g = p.grad.numpy()
+            grads[key] = (g if perm is None else np.transpose(g, np.argsort(perm))).ravel().tolist()
+        out[name] = {"loss": float(loss), "grads": grads}
+    except BaseException:
+        out[name] = {"error": traceback.format_exc()[-1500:]}
+print(json.dumps(out))
+`;
+
+describe('gradients: TF.js (float32) against torch.autograd (float64) on the exported programs', () => {
+  // Inference mode on both sides (Dropout off, BatchNormalization on its moving statistics), loss without penalties.
+  const IDS = ['spiral', 'xor', 'sine_regression', 'plane_regression', 'digits_cnn', 'bn_dropout_cnn', 'residual_mlp', 'capped_relu'];
+  const ROWS = 8;
+  let work = '';
+  const tfjs = new Map<string, { loss: number; grads: Record<string, Float32Array> }>();
+  let torchGrads: Record<string, { loss: number; grads: Record<string, number[]> } | { error: string }> = {};
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'pytorch-grad-'));
+    const folders: Record<string, string> = {};
+    for (const id of IDS) {
+      const spec = parse(readFileSync(join('examples', `${id}.py`), 'utf8'), id);
+      const model = buildModel(tf, spec, SEED);
+      try {
+        randomizeWeights(tf, model, SEED + 3);
+        const inShape = spec.inputs[0].shape;
+        const [xData] = conformanceInputs([[ROWS / CONFORMANCE_BATCH, ...inShape].map((d, i) => (i === 0 ? 1 : d))], SEED);
+        const n = inShape.reduce((a, b) => a * b, 1);
+        // Small pixels for the images: random weights on 28×28 inputs saturate the softmax, whose clipped
+        // probabilities then have a zero gradient on both sides (a test that passes by luck).
+        const gain = inShape.length === 3 ? 0.02 : 1;
+        const x = Float32Array.from({ length: ROWS * n }, (_, i) => gain * xData[i % xData.length] * Math.cos(i));
+        const outShape = model.outputs[0].shape.slice(1) as number[];
+        const units = outShape[outShape.length - 1];
+        const loss = spec.compile!.loss;
+        const classes = Array.from({ length: ROWS }, (_, i) => (i * 7 + 3) % units);
+        const yTorch =
+          loss === 'sparse_categorical_crossentropy'
+            ? { shape: [ROWS], data: Int32Array.from(classes) }
+            : loss === 'categorical_crossentropy'
+              ? { shape: [ROWS, units], data: Float32Array.from({ length: ROWS * units }, (_, i) => (classes[Math.floor(i / units)] === i % units ? 1 : 0)) }
+              : loss === 'binary_crossentropy'
+                ? { shape: [ROWS, units], data: Float32Array.from({ length: ROWS * units }, (_, i) => (i * 5) % 3 === 0 ? 1 : 0) }
+                : { shape: [ROWS, units], data: Float32Array.from({ length: ROWS * units }, (_, i) => Math.sin(i)) };
+        // TF.js' own Keras losses (tf.metrics has them; the sparse one as the categorical one on one-hot targets).
+        const yTf = loss === 'sparse_categorical_crossentropy' ? tf.oneHot(tf.tensor1d(classes, 'int32'), units) : tf.tensor(yTorch.data as Float32Array, yTorch.shape);
+        const fn = {
+          categorical_crossentropy: tf.metrics.categoricalCrossentropy,
+          sparse_categorical_crossentropy: tf.metrics.categoricalCrossentropy,
+          binary_crossentropy: tf.metrics.binaryCrossentropy,
+          mse: tf.metrics.meanSquaredError,
+          mae: tf.metrics.meanAbsoluteError
+        }[loss as string]!;
+        const xt = tf.tensor(x, [ROWS, ...inShape]);
+        const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+        const { value, grads } = tf.variableGrads(() => tf.mean(fn(yTf, model.apply(xt, { training: false }) as tf.Tensor)) as tf.Scalar, vars);
+        const named: Record<string, Float32Array> = {};
+        model.trainableWeights.forEach((w, i) => {
+          const original = (w as unknown as { originalName?: string }).originalName ?? w.name;
+          named[original] = grads[vars[i].name].dataSync() as Float32Array;
+        });
+        tfjs.set(id, { loss: value.dataSync()[0], grads: named });
+        tf.dispose([xt, yTf, value, ...Object.values(grads)]);
+        const exp = exportPytorch(spec, readTfjsWeights(model, spec));
+        const folder = join(work, id);
+        mkdirSync(folder);
+        for (const f of exp.files) writeFileSync(join(folder, f.name), f.data);
+        writeFileSync(join(folder, 'batch.npz'), encodeNpz({ x: { shape: [ROWS, ...inShape], data: x }, y: yTorch }));
+        folders[id] = folder;
+      } finally {
+        model.dispose();
+      }
+    }
+    if (!py.ok) return;
+    writeFileSync(join(work, 'cases.json'), JSON.stringify(folders));
+    const r = spawnSync(PYTHON, ['-c', GRAD_DRIVER, join(work, 'cases.json')], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`python exited ${r.status}: ${r.stderr.slice(-2000)}`);
+    torchGrads = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  }, 200_000);
+  afterAll(() => work && rmSync(work, { recursive: true, force: true }));
+
+  for (const id of IDS) {
+    py.it(`${id}: the loss and every weight's gradient agree (relative to the largest, ≤ 1e-3)${py.note}`, () => {
+      const got = torchGrads[id];
+      expect(got).toBeDefined();
+      if ('error' in got) throw new Error(got.error);
+      const want = tfjs.get(id)!;
+      expect(Math.abs(got.loss - want.loss) / Math.max(1, Math.abs(got.loss))).toBeLessThan(1e-5);
+      expect(Object.keys(got.grads).sort()).toEqual(Object.keys(want.grads).sort());
+      let worst = 0;
+      expect(Math.max(...Object.values(got.grads).flatMap((g) => g.map(Math.abs))), 'all gradients are ~0').toBeGreaterThan(1e-4);
+      for (const [key, g] of Object.entries(got.grads)) {
+        const w = want.grads[key];
+        const scale = Math.max(1e-6, ...g.map(Math.abs));
+        for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i] - w[i]) / scale);
+      }
+      console.log(`gradient ${id}: loss ${got.loss.toFixed(6)}, max relative |TF.js - torch| ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThanOrEqual(1e-3);
+    });
+  }
+});
