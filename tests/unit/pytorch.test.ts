@@ -240,6 +240,22 @@ describe('an exported train.py runs as a program', () => {
     expect(Number(check.stdout.trim())).toBeLessThanOrEqual(CONFORMANCE_TOLERANCE);
   }, 60_000);
 
+  py.it(`a fresh Model() starts as Keras would: glorot_uniform kernels within Keras' limit, zero biases${py.note}`, () => {
+    const script = [
+      'import math, importlib.util, torch',
+      'spec = importlib.util.spec_from_file_location("fresh", "train.py"); mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)',
+      'torch.manual_seed(0); m = mod.Model()',
+      'for lin, (fi, fo) in [(m.dense, (2, 16)), (m.dense_1, (16, 16)), (m.dense_2, (16, 3))]:',
+      '    limit = math.sqrt(6 / (fi + fo)); w = lin.weight',
+      '    assert float(w.abs().max()) <= limit and float(w.abs().max()) > 0.7 * limit, (float(w.abs().max()), limit)',
+      '    assert float(lin.bias.abs().max()) == 0.0',
+      'print("ok")'
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', script], { cwd: work, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('ok');
+  }, 60_000);
+
   py.it(`--epochs 2 --compile trains (eagerly on torch 1.x, saying so) and saves trained.npz${py.note}`, () => {
     const r = spawnSync(PYTHON, ['train.py', '--weights', 'weights.npz', '--epochs', '2', '--compile', '--save', 'single.npz'], { cwd: work, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
