@@ -9,7 +9,7 @@
  * Every line of the program records the ModelSpec node it comes from (`origins`: a layer or input id, or
  * 'compile' / 'fit'), so the app can show Keras and PyTorch side by side with corresponding lines highlighted.
  */
-import { getLayer } from '$lib/layers';
+import { getLayer, LAYERS } from '$lib/layers';
 import { isRegressionData, isToyData, printNumpyData, type ScriptData } from '$lib/keras/print';
 import { getLoss, KERAS_EPSILON } from '$lib/losses';
 import { getMetric } from '$lib/metrics';
@@ -132,9 +132,7 @@ export function checkPytorchSupport(spec: ModelSpec): void {
 
 /** The layer kinds the PyTorch export supports. */
 export function supportedKinds(): string[] {
-  return ['Dense', 'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'Dropout', 'BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'Reshape', 'Add', 'Concatenate'].filter(
-    (k) => getLayer(k)?.toPytorch
-  );
+  return LAYERS.filter((l) => l.toPytorch).map((l) => l.kind);
 }
 
 const MNIST_CALL = 'keras.datasets.mnist.load_data()';
