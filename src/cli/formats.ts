@@ -274,5 +274,35 @@ const onnx: ExportFormat = {
   }
 };
 
+const pytorch: ExportFormat = {
+  name: 'pytorch',
+  help: [
+    'a PyTorch program: DIR/train.py (the model as an nn.Module, the data as numpy code, the loss,',
+    'optimizer and fit settings; --weights, --predict, --epochs, --compile; runs under torchrun) and',
+    'DIR/weights.npz (the weights of --seed, as --format tfjs, in Keras\' layout). --out DIR is required.'
+  ],
+  options: DATA_OPTIONS,
+  async run({ program, options, seed, out, io }) {
+    if (out === undefined) throw new UsageError('--format pytorch needs --out DIR, the directory to write train.py and weights.npz to');
+    const { exportPytorch } = await import('../lib/pytorch/export');
+    const choice = chooseData(options, program);
+    const tf = await loadTf();
+    const model = buildModel(tf, program.spec, seed);
+    let exp: Awaited<ReturnType<typeof exportPytorch>>;
+    try {
+      exp = exportPytorch(program.spec, readTfjsWeights(model, program.spec), choice.data, { title: basename(program.file) });
+    } catch (e) {
+      throw new CliFailure(`${program.file}: ${(e as Error).message}`);
+    } finally {
+      model.optimizer?.dispose();
+      model.dispose();
+    }
+    ensureDir(out);
+    for (const f of exp.files) write(join(out, f.name), f.data);
+    io.out(`Wrote ${join(out, 'train.py')}, ${join(out, 'weights.npz')} (weights of seed ${seed}) and ${join(out, 'README.md')}, data: ${describeData(choice.data)}${dataOrigin(choice)}.`);
+    io.out(`Run: cd ${out} && python3 train.py --weights weights.npz   (or torchrun --nproc_per_node=2 train.py --weights weights.npz)`);
+  }
+};
+
 /** The formats of `export --format`, by name. */
-export const FORMATS: Record<string, ExportFormat> = { keras, tfjs, onnx };
+export const FORMATS: Record<string, ExportFormat> = { keras, tfjs, onnx, pytorch };

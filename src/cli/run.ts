@@ -48,7 +48,8 @@ function formatHelp(): string {
     'Examples:',
     '  npm run cli -- check examples/spiral.py',
     '  npm run cli -- export examples/spiral.py --format keras --out spiral_keras.py',
-    '  npm run cli -- export examples/spiral.py --format tfjs --seed 7 --epochs 20 --out models/spiral'
+    '  npm run cli -- export examples/spiral.py --format tfjs --seed 7 --epochs 20 --out models/spiral',
+    '  npm run cli -- export examples/spiral.py --format pytorch --out spiral_torch  (then: python3 spiral_torch/train.py --weights spiral_torch/weights.npz)'
   ].join('\n');
 }
 

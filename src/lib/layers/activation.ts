@@ -1,4 +1,4 @@
-import { ACTIVATION_NAMES, activationLayer, onnxActivation } from './activations';
+import { ACTIVATION_NAMES, activationLayer, onnxActivation, pytorchActivation } from './activations';
 import { seq } from './conformance';
 import type { LayerDef } from './types';
 import { checkActivation, sizeOf } from './util';
@@ -28,6 +28,10 @@ export const activation: LayerDef = {
   // ONNX: the activation's ops (see onnxActivation; none for linear / None).
   toOnnx(node, { g, inputs }) {
     return onnxActivation(g, checkActivation('Activation', node.args.activation, true), inputs[0], node.id);
+  },
+  // PyTorch: the activation's function (see pytorchActivation; none for linear / None).
+  toPytorch(node, { inputs }) {
+    return { init: [], forward: pytorchActivation(checkActivation('Activation', node.args.activation, true), inputs[0]) };
   },
   conformance: ACTIVATION_NAMES.map((a) => seq(`Activation ${a} on (3, 7)`, [3, 7], `Activation("${a}")`))
 };

@@ -84,3 +84,34 @@ export function onnxActivation(g: GraphBuilder, name: string | null, x: string, 
       return op(g, nodeId, 'Mul', [x, op(g, nodeId, 'Sigmoid', [x], {}, 'swish_sigmoid')], {}, 'swish');
   }
 }
+
+/**
+ * PyTorch lowering of an activation applied to the Python expression `x` (any rank, Keras layout): relu F.relu ·
+ * sigmoid torch.sigmoid · tanh torch.tanh · softmax torch.softmax(dim=-1) (the last axis, as Keras) · leaky_relu
+ * F.leaky_relu(0.2) (Keras' slope, not torch's 0.01) · elu F.elu · gelu F.gelu (exact erf form, Keras'
+ * approximate=False) · swish F.silu. Returns `x` itself for linear / None.
+ */
+export function pytorchActivation(name: string | null, x: string): string {
+  if (name === null || name === undefined) return x;
+  lookup(name);
+  switch (name as ActivationName) {
+    case 'linear':
+      return x;
+    case 'relu':
+      return `F.relu(${x})`;
+    case 'sigmoid':
+      return `torch.sigmoid(${x})`;
+    case 'tanh':
+      return `torch.tanh(${x})`;
+    case 'softmax':
+      return `torch.softmax(${x}, dim=-1)`;
+    case 'leaky_relu':
+      return `F.leaky_relu(${x}, ${LEAKY_RELU_SLOPE})`;
+    case 'elu':
+      return `F.elu(${x})`;
+    case 'gelu':
+      return `F.gelu(${x})`;
+    case 'swish':
+      return `F.silu(${x})`;
+  }
+}

@@ -61,6 +61,16 @@ export const add: LayerDef = {
     const xs = alignRanks(node.id, ctx);
     return xs.slice(1).reduce((sum, x, i) => op(ctx.g, node.id, 'Add', [sum, x], {}, i === xs.length - 2 ? 'Add' : `add_${i}`), xs[0]);
   },
+  // PyTorch: a + b (+ ...). Keras aligns the axes of a sample from the right, after the batch axis: an input with
+  // fewer axes is reshaped to (batch, 1, ..., its shape) first (torch alone would align its batch axis with another).
+  toPytorch(_node, { inputs, inputShapes }) {
+    const rank = Math.max(...inputShapes.map((s) => s.length));
+    const xs = inputs.map((x, i) => {
+      const s = inputShapes[i];
+      return s.length === rank ? x : `${x}.reshape(${x}.shape[0], ${[...Array(rank - s.length).fill(1), ...s].join(', ')})`;
+    });
+    return { init: [], forward: xs.join(' + ') };
+  },
   conformance: [
     merge('Add two inputs', [[5], [5]], 'Add()'),
     merge('Add three images', [[3, 4, 2], [3, 4, 2], [3, 4, 2]], 'Add()'),

@@ -2,7 +2,7 @@ import type { ArgValue, LayerNode, Shape } from '$lib/spec/types';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
 import { seq } from './conformance';
 import { f32, op } from './onnx-ops';
-import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
+import { checkRegularizer, pytorchPenalty, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
 import { LayerError, type ArgDef, type LayerDef, type OnnxLowerContext, type Tfjs } from './types';
 import { checkBool, checkInitializer, checkNumber, formatTuple, resolveAxis, sizeOf, withArgDefaults } from './util';
 import type * as TF from '@tensorflow/tfjs';
@@ -186,6 +186,38 @@ export const batchNormalization: LayerDef = {
     const f = features(input, node.args);
     const channel = resolveAxis(K, f.axis, input) + 1;
     return ctx.training ? onnxTraining(node, ctx, f, channel, f.channels) : onnxInference(node, ctx, f, channel, f.channels);
+  },
+  // PyTorch: nn.BatchNorm1d / 2d over the channel axis (moved to axis 1 and back: BatchNorm1d takes (N, C) and
+  // (N, C, L), BatchNorm2d (N, C, H, W)). gamma, beta, moving_mean, moving_variance are weight, bias, running_mean,
+  // running_var; torch's momentum is 1 − Keras' (torch: running = (1 − m)·running + m·batch); same epsilon. A missing
+  // gamma / beta (scale / center=False) is a frozen 1 / 0. Differs in training only: torch updates running_var with
+  // the unbiased batch variance (n / (n − 1) times Keras' biased one).
+  toPytorch(node, { attr, inputs, inputShapes }) {
+    const input = inputShapes[0];
+    const f = features(input, node.args);
+    const dims = input.length === 3 ? '2d' : '1d';
+    const init = [`self.${attr} = nn.BatchNorm${dims}(${f.channels}, eps=${f.epsilon}, momentum=${+(1 - f.momentum).toPrecision(12)})`];
+    const x = inputs[0];
+    const call = (v: string) => `self.${attr}(${v})`;
+    const forward = input.length === 1 ? call(x) : input.length === 2 ? `${call(`${x}.transpose(1, 2)`)}.transpose(1, 2)` : `to_nhwc(${call(`to_nchw(${x})`)})`;
+    const a = f.a;
+    const w = (keras: string, torch: string, init: ArgValue) => ({ keras, torch: `${attr}.${torch}`, shape: [f.channels], init: init as string });
+    const penalties = [
+      f.scale ? pytorchPenalty(K, 'gamma_regularizer', a.gamma_regularizer, `self.${attr}.weight`) : null,
+      f.center ? pytorchPenalty(K, 'beta_regularizer', a.beta_regularizer, `self.${attr}.bias`) : null
+    ];
+    return {
+      init,
+      forward,
+      weights: [
+        ...(f.scale ? [w('gamma', 'weight', a.gamma_initializer)] : []),
+        ...(f.center ? [w('beta', 'bias', a.beta_initializer)] : []),
+        w('moving_mean', 'running_mean', a.moving_mean_initializer),
+        w('moving_variance', 'running_var', a.moving_variance_initializer)
+      ],
+      penalties: penalties.filter((p): p is string => p !== null),
+      after: [...(f.scale ? [] : [`self.${attr}.weight.requires_grad_(False)  # scale=False: gamma stays 1`]), ...(f.center ? [] : [`self.${attr}.bias.requires_grad_(False)  # center=False: beta stays 0`])]
+    };
   },
   weights: [
     { name: 'gamma', trainable: true },

@@ -63,6 +63,11 @@ export const concatenate: LayerDef = {
     const axis = resolveAxis('Concatenate', axisOf(node.args), inputShapes[0]) + 1;
     return op(g, node.id, 'Concat', inputs, { axis });
   },
+  // PyTorch: torch.cat along the same axis: tensors keep Keras' layout, and Keras' axis counts the batch axis as
+  // torch's dim does.
+  toPytorch(node, { inputs }) {
+    return { init: [], forward: `torch.cat([${inputs.join(', ')}], dim=${axisOf(node.args)})` };
+  },
   conformance: [
     merge('Concatenate axis=-1', [[3], [5]], 'Concatenate()'),
     merge('Concatenate axis=1 on (steps, features)', [[2, 4], [3, 4]], 'Concatenate(axis=1)'),

@@ -1,9 +1,10 @@
 import type { ArgValue } from '$lib/spec/types';
-import { ACTIVATION_NAMES, fusedActivation, onnxActivation } from './activations';
+import { ACTIVATION_NAMES, fusedActivation, onnxActivation, pytorchActivation } from './activations';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
 import { seq } from './conformance';
 import { op, pads2d, throughNchw } from './onnx-ops';
-import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
+import { checkRegularizer, pytorchPenalty, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
+import { pyBool, pyTuple, throughNchw as pyThroughNchw } from '$lib/pytorch/ops';
 import { LayerError, type ArgDef, type LayerDef } from './types';
 import {
   checkActivation,
@@ -134,6 +135,27 @@ export const conv2d: LayerDef = {
     let y = throughNchw(g, node.id, inputs[0], (x) => op(g, node.id, 'Conv', [x, kernel], attrs));
     if (o.a.use_bias) y = op(g, node.id, 'Add', [y, weight('bias')], {}, 'bias');
     return onnxActivation(g, o.a.activation as string | null, y, node.id);
+  },
+  // PyTorch: nn.Conv2d in NCHW between permutes (to_nchw / to_nhwc), with Keras' "same" pads: symmetric ones as
+  // Conv2d's padding, asymmetric ones (TF puts the odd pixel after) with F.pad first. Keras' kernel (kh, kw, cin,
+  // cout) is torch's weight (cout, cin, kh, kw).
+  toPytorch(node, { attr, inputs, inputShapes }) {
+    const o = output(inputShapes[0], node.args);
+    const [h, w, cin] = inputShapes[0];
+    const [t, l, b, r] = pads2d([h, w], o.kernel, o.strides, o.padding, o.dilation);
+    const symmetric = t === b && l === r;
+    const opts = [`stride=${pyTuple(o.strides)}`, ...(symmetric && (t || l) ? [`padding=${pyTuple([t, l])}`] : []), ...(o.dilation.some((d) => d > 1) ? [`dilation=${pyTuple(o.dilation)}`] : []), `bias=${pyBool(o.a.use_bias)}`];
+    const conv = pyThroughNchw(inputs[0], (x) => `self.${attr}(${x})`, symmetric ? undefined : [t, l, b, r]);
+    const penalties = [pytorchPenalty('Conv2D', 'kernel_regularizer', o.a.kernel_regularizer, `self.${attr}.weight`), pytorchPenalty('Conv2D', 'bias_regularizer', o.a.bias_regularizer, `self.${attr}.bias`)];
+    return {
+      init: [`self.${attr} = nn.Conv2d(${cin}, ${o.filters}, ${pyTuple(o.kernel)}, ${opts.join(', ')})`],
+      forward: pytorchActivation(o.a.activation as string | null, conv),
+      weights: [
+        { keras: 'kernel', torch: `${attr}.weight`, shape: [...o.kernel, cin, o.filters], perm: [3, 2, 0, 1], init: o.a.kernel_initializer as string },
+        ...(o.a.use_bias ? [{ keras: 'bias', torch: `${attr}.bias`, shape: [o.filters], init: o.a.bias_initializer as string }] : [])
+      ],
+      penalties: penalties.filter((p): p is string => p !== null)
+    };
   },
   weights: [
     { name: 'kernel', trainable: true },

@@ -1,9 +1,10 @@
 import type { ArgValue } from '$lib/spec/types';
-import { ACTIVATION_NAMES, fusedActivation, onnxActivation } from './activations';
+import { ACTIVATION_NAMES, fusedActivation, onnxActivation, pytorchActivation } from './activations';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
 import { seq } from './conformance';
 import { op } from './onnx-ops';
-import { checkRegularizer, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
+import { checkRegularizer, pytorchPenalty, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
+import { pyBool } from '$lib/pytorch/ops';
 import { LayerError, type ArgDef, type LayerDef } from './types';
 import { checkActivation, checkBool, checkInitializer, checkInt, withArgDefaults } from './util';
 
@@ -79,6 +80,22 @@ export const dense: LayerDef = {
     let y = op(g, node.id, 'MatMul', [inputs[0], weight('kernel')]);
     if (a.use_bias) y = op(g, node.id, 'Add', [y, weight('bias')], {}, 'bias');
     return onnxActivation(g, a.activation as string | null, y, node.id);
+  },
+  // PyTorch: nn.Linear(in, units) (acts on the last axis, like Dense) + the activation. Keras' kernel (in, units) is
+  // torch's weight (units, in): transposed.
+  toPytorch(node, { attr, inputs, inputShapes }) {
+    const { a, units } = check(node.args);
+    const inDim = inputShapes[0][inputShapes[0].length - 1];
+    const penalties = [pytorchPenalty('Dense', 'kernel_regularizer', a.kernel_regularizer, `self.${attr}.weight`), pytorchPenalty('Dense', 'bias_regularizer', a.bias_regularizer, `self.${attr}.bias`)];
+    return {
+      init: [`self.${attr} = nn.Linear(${inDim}, ${units}, bias=${pyBool(a.use_bias)})`],
+      forward: pytorchActivation(a.activation as string | null, `self.${attr}(${inputs[0]})`),
+      weights: [
+        { keras: 'kernel', torch: `${attr}.weight`, shape: [inDim, units], perm: [1, 0], init: a.kernel_initializer as string },
+        ...(a.use_bias ? [{ keras: 'bias', torch: `${attr}.bias`, shape: [units], init: a.bias_initializer as string }] : [])
+      ],
+      penalties: penalties.filter((p): p is string => p !== null)
+    };
   },
   weights: [
     { name: 'kernel', trainable: true },

@@ -35,6 +35,12 @@ export const dropout: LayerDef = {
     if (!ctx.dropoutMask) throw new Error(`Dropout ${node.id}: the train-step graph must provide dropoutMask`);
     return op(ctx.g, node.id, 'Mul', [ctx.inputs[0], ctx.dropoutMask(rate)], {}, 'dropout');
   },
+  // PyTorch: nn.Dropout(rate): zeroes with probability rate in training and scales the rest by 1 / (1 - rate), as
+  // Keras; the identity in eval mode.
+  toPytorch(node, { attr, inputs }) {
+    const rate = checkNumber('Dropout', 'rate', node.args.rate, 0, 0.999);
+    return { init: [`self.${attr} = nn.Dropout(${rate})`], forward: `self.${attr}(${inputs[0]})` };
+  },
   // Keras: the identity at inference (what predict computes).
   reference: (x) => x,
   dropoutRate: (args) => (typeof args.rate === 'number' ? args.rate : 0),

@@ -35,6 +35,11 @@ export const flatten: LayerDef = {
   toOnnx(node, { g, inputs }) {
     return op(g, node.id, 'Flatten', [inputs[0]], { axis: 1 });
   },
+  // PyTorch: torch.flatten(x, 1). Tensors stay channels-last between layers, so this flattens in Keras' order
+  // (h, w, c); flattening torch's own NCHW would give (c, h, w) and scramble the next Dense's kernel rows.
+  toPytorch(_node, { inputs }) {
+    return { init: [], forward: `torch.flatten(${inputs[0]}, 1)` };
+  },
   conformance: [
     seq('Flatten after Conv2D on 7x5 (Keras order)', [7, 5, 2], 'Conv2D(3, 3, padding="same")', 'Flatten()', 'Dense(4)'),
     seq('Flatten of (steps, features)', [3, 4], 'Flatten()', 'Dense(2)'),

@@ -48,5 +48,10 @@ export const globalAveragePooling2d: LayerDef = {
     const { keepdims } = check(node.args);
     return op(g, node.id, 'ReduceMean', [inputs[0]], { axes: [1, 2], keepdims: keepdims ? 1 : 0 });
   },
+  // PyTorch: the mean over axes 1, 2 of the channels-last tensor.
+  toPytorch(node, { inputs }) {
+    const { keepdims } = check(node.args);
+    return { init: [], forward: `${inputs[0]}.mean(dim=(1, 2)${keepdims ? ', keepdim=True' : ''})` };
+  },
   conformance: [seq('GlobalAveragePooling2D on 7x5', [7, 5, 3], 'GlobalAveragePooling2D()'), seq('GlobalAveragePooling2D keepdims=True', [5, 4, 3], 'GlobalAveragePooling2D(keepdims=True)')]
 };

@@ -3,6 +3,7 @@ import { seq } from './conformance';
 import { f32, op } from './onnx-ops';
 import type { ArgDef, LayerDef } from './types';
 import { checkNumber, sizeOf, withArgDefaults } from './util';
+import { pyNum } from '$lib/pytorch/ops';
 
 const K = 'LeakyReLU';
 
@@ -40,6 +41,10 @@ export const leakyRelu: LayerDef = {
   // ONNX: LeakyRelu(alpha=negative_slope).
   toOnnx(node, { g, inputs }) {
     return op(g, node.id, 'LeakyRelu', [inputs[0]], { alpha: f32(slopeOf(node.args)) });
+  },
+  // PyTorch: F.leaky_relu with Keras' negative_slope (torch's own default is 0.01, Keras' layer 0.3).
+  toPytorch(node, { inputs }) {
+    return { init: [], forward: `F.leaky_relu(${inputs[0]}, ${pyNum(slopeOf(node.args))})` };
   },
   // Keras' formula, in float64.
   reference(x, args) {

@@ -4,6 +4,7 @@ import { op, pads2d, throughNchw } from './onnx-ops';
 import { LayerError, type ArgDef, type LayerConformanceCase, type LayerDef, type Tfjs } from './types';
 import { checkChoice, checkDataFormat, formatTuple, requireImage, toPair, windowOutputLength, withArgDefaults } from './util';
 import type * as TF from '@tensorflow/tfjs';
+import { pyTuple, throughNchw as pyThroughNchw } from '$lib/pytorch/ops';
 
 const PADDINGS = ['valid', 'same'] as const;
 
@@ -73,6 +74,20 @@ export function poolingLayer({ kind, doc, lower, tfjsGradKernel, conformance }: 
       const attrs = { kernel_shape: [...o.pool], strides: [...o.strides], pads: pads2d([h, w], o.pool, o.strides, o.padding) };
       const onnxOp = kind === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool';
       return throughNchw(g, node.id, inputs[0], (x) => op(g, node.id, onnxOp, [x], onnxOp === 'AveragePool' ? { ...attrs, count_include_pad: 0 } : attrs));
+    },
+    // PyTorch: F.max_pool2d / F.avg_pool2d in NCHW between permutes. "same" pads as Keras (TF's split, the odd pixel
+    // after): a max pool pads with -inf; an average pool leaves the padding out of each average as Keras does
+    // (avg_pool_exclude_pad: the padded sum over the padded count of real pixels), which torch's
+    // count_include_pad=False does only for symmetric pads.
+    toPytorch(node, { inputs, inputShapes }) {
+      const o = output(inputShapes[0], node.args);
+      const [h, w] = inputShapes[0];
+      const pads = pads2d([h, w], o.pool, o.strides, o.padding);
+      const k = pyTuple(o.pool);
+      const s = pyTuple(o.strides);
+      if (kind === 'MaxPooling2D') return { init: [], forward: pyThroughNchw(inputs[0], (x) => `F.max_pool2d(${x}, ${k}, ${s})`, pads, '-math.inf') };
+      if (pads.every((p) => p === 0)) return { init: [], forward: pyThroughNchw(inputs[0], (x) => `F.avg_pool2d(${x}, ${k}, ${s})`) };
+      return { init: [], forward: pyThroughNchw(inputs[0], (x) => `avg_pool_exclude_pad(${x}, ${k}, ${s}, ${pyTuple(pads)})`) };
     },
     tfjsGradKernels: [tfjsGradKernel],
     conformance

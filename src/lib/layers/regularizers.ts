@@ -91,3 +91,13 @@ export function tfjsRegularizer(tf: Tfjs, v: ArgValue | undefined): TfjsRegulari
       return tf.regularizers.l1l2({ l1: r.l1, l2: r.l2 });
   }
 }
+
+/** The PyTorch penalty term of a regularizer on the tensor `w` (Python), or null for None: l1 · Σ|w| + l2 · Σw². */
+export function pytorchPenalty(layer: string, argName: string, v: ArgValue | undefined, w: string): string | null {
+  const f = regularizerFactors(layer, argName, v);
+  if (!f) return null;
+  const terms = [];
+  if (f.l1) terms.push(`${f.l1} * ${w}.abs().sum()`);
+  if (f.l2) terms.push(`${f.l2} * ${w}.pow(2).sum()`);
+  return terms.length ? terms.join(' + ') : null;
+}

@@ -3,6 +3,7 @@ import { seq } from './conformance';
 import { f32, op } from './onnx-ops';
 import { LayerError, type ArgDef, type LayerDef } from './types';
 import { checkNumber, formatValue, sizeOf, withArgDefaults } from './util';
+import { pyNum } from '$lib/pytorch/ops';
 
 const K = 'ReLU';
 
@@ -59,6 +60,12 @@ export const relu: LayerDef = {
     const y = op(g, node.id, 'Relu', [inputs[0]]);
     if (maxValue === null) return y;
     return op(g, node.id, 'Clip', [y, g.constFloat(0, [], `${node.id}/zero`), g.constFloat(maxValue, [], `${node.id}/max_value`)]);
+  },
+  // PyTorch: F.relu (+ torch.clamp(max=max_value)), or F.leaky_relu(negative_slope).
+  toPytorch(node, { inputs }) {
+    const { maxValue, slope } = check(node.args);
+    if (slope !== 0) return { init: [], forward: `F.leaky_relu(${inputs[0]}, ${pyNum(slope)})` };
+    return { init: [], forward: maxValue === null ? `F.relu(${inputs[0]})` : `torch.clamp(F.relu(${inputs[0]}), max=${pyNum(maxValue)})` };
   },
   // Keras' formula, in float64.
   reference(x, args) {

@@ -64,6 +64,12 @@ export const reshape: LayerDef = {
     const target = resolve(inputShapes[0], node.args.target_shape);
     return op(g, node.id, 'Reshape', [inputs[0], g.constInt64([0, ...target], undefined, `${node.id}/shape`)]);
   },
+  // PyTorch: x.reshape(batch, *target) with the -1 resolved; the layout is Keras' (channels-last), so the values keep
+  // Keras' order.
+  toPytorch(node, { inputs, inputShapes }) {
+    const target = resolve(inputShapes[0], node.args.target_shape);
+    return { init: [], forward: `${inputs[0]}.reshape(${inputs[0]}.shape[0], ${target.join(', ')})` };
+  },
   conformance: [
     seq('Reshape (12,) to (3, 4)', [12], 'Reshape((3, 4))'),
     seq('Reshape (784,)-style to an image for Conv2D', [36], 'Reshape((6, 6, 1))', 'Conv2D(2, 3)'),

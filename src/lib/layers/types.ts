@@ -13,6 +13,7 @@
 import type { ArgValue, LayerNode, Shape } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
 import type { GraphBuilder } from '$lib/onnx/graph';
+import type { PytorchLowerContext, PytorchLowering } from '$lib/pytorch/types';
 
 /** The TF.js namespace, passed in so layer files never import TF.js at run time (it loads in the worker only). */
 export type Tfjs = typeof TF;
@@ -151,6 +152,12 @@ export interface LayerDef {
   toTfjs(node: LayerNode, ctx: TfjsLowerContext): TfjsLowering;
   /** The ONNX lowering: adds this node's ops to `ctx.g` and returns the value name of its output. */
   toOnnx?(node: LayerNode, ctx: OnnxLowerContext): string;
+  /**
+   * The PyTorch lowering (`$lib/pytorch`): the submodule(s) to build, the forward expression (tensors in Keras layout,
+   * see `$lib/pytorch/types`), how its Keras weights map to torch tensors (transposes) and their Keras initializers.
+   * A layer without one is refused by the PyTorch export, by name.
+   */
+  toPytorch?(node: LayerNode, ctx: PytorchLowerContext): PytorchLowering;
   /**
    * The weights the layer can own (which ones exist may depend on its arguments, e.g. `use_bias`); absent means
    * none. Only their names and trainability are read here (the shapes come from the TF.js model).

@@ -12,6 +12,8 @@ export const binaryCrossentropy: LossDef<'binary_crossentropy'> = {
   doc: 'Cross-entropy for 0/1 targets (use with a sigmoid output).',
   accuracy: 'binary',
   tfjs: 'binaryCrossentropy',
+  // Keras: p clipped to [ε, 1 − ε], −(y·log p + (1 − y)·log(1 − p)), mean over the last axis and the batch.
+  toPytorch: ['p = torch.clamp(pred, EPS, 1 - EPS)', 'return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()'],
   toOnnx({ g, pred, producer, y }) {
     const c = (v: number) => g.constFloat(v);
     let z: string;

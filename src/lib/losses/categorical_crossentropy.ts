@@ -26,5 +26,7 @@ export const categoricalCrossentropy: LossDef<'categorical_crossentropy'> = {
   className: 'CategoricalCrossentropy',
   doc: 'Cross-entropy between one-hot targets and predicted class probabilities (use with a softmax output).',
   tfjs: 'categoricalCrossentropy',
+  // Keras: the probabilities renormalised to sum 1 over the last axis, clipped, then −Σ y·log p.
+  toPytorch: ['p = torch.clamp(pred / pred.sum(dim=-1, keepdim=True), EPS, 1 - EPS)', 'return -(y * torch.log(p)).sum(dim=-1).mean()'],
   toOnnx: ({ g, y, pred, producer, outShape }) => crossEntropyOnnx(g, y, pred, producer, outShape)
 };

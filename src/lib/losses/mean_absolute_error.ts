@@ -7,5 +7,6 @@ export const meanAbsoluteError: LossDef<'mae'> = {
   className: 'MeanAbsoluteError',
   doc: 'Mean absolute error: mean(|y_true - y_pred|). For regression, less sensitive to outliers.',
   tfjs: 'meanAbsoluteError',
+  toPytorch: ['return (pred - y).abs().mean()'],
   toOnnx: ({ g, pred, y }) => meanAll(g, g.node('Abs', [g.node('Sub', [pred, y])]))
 };

@@ -10,5 +10,7 @@ export const sparseCategoricalCrossentropy: LossDef<'sparse_categorical_crossent
   sparseTargets: true,
   accuracy: 'sparse',
   tfjs: 'sparseCategoricalCrossentropy',
+  // Keras: −log p[y], p renormalised and clipped as for the categorical cross-entropy.
+  toPytorch: ['p = torch.clamp(pred / pred.sum(dim=-1, keepdim=True), EPS, 1 - EPS)', 'return -torch.log(p).gather(-1, y.unsqueeze(-1)).mean()'],
   toOnnx: ({ g, pred, producer, outShape, oneHot }) => crossEntropyOnnx(g, oneHot(), pred, producer, outShape)
 };

@@ -46,6 +46,12 @@ export interface LossDef<N extends string = string> {
   tfjs: string;
   /** The compiled lowering: adds the loss's ops and returns the scalar mean over the batch. */
   toOnnx(ctx: LossOnnxContext): string;
+  /**
+   * The PyTorch lowering (`$lib/pytorch`): the body of `def loss_fn(pred, y)` returning the mean over the batch, with
+   * Keras' formula (probabilities clipped to [EPS, 1 − EPS], EPS = KERAS_EPSILON). `y` is a float tensor shaped like
+   * `pred`, or int64 class indices for `sparseTargets`. Absent: refused by the PyTorch export.
+   */
+  toPytorch?: readonly string[];
 }
 
 /** Mean over every axis (the batch and any left): the loss's reduction. */

@@ -8,6 +8,7 @@ import { asFloat, type MetricDef, type MetricVariant } from './types';
 
 export const binaryAccuracy: MetricVariant<'binary_accuracy'> = {
   kind: 'binary_accuracy',
+  toPytorch: (pred, y) => `((${pred} > 0.5).float() == ${y}).float().mean()`,
   toTfjs: (tf) => tf.metrics.binaryAccuracy,
   toOnnx: (g, pred, y) =>
     g.node('ReduceMean', [asFloat(g, g.node('Equal', [y, asFloat(g, g.node('Greater', [pred, g.constFloat(0.5)]))]))], { keepdims: 0 }, { name: 'metric/binary_accuracy' })
@@ -15,6 +16,7 @@ export const binaryAccuracy: MetricVariant<'binary_accuracy'> = {
 
 export const categoricalAccuracy: MetricVariant<'categorical_accuracy'> = {
   kind: 'categorical_accuracy',
+  toPytorch: (pred, y) => `(${pred}.argmax(-1) == ${y}.argmax(-1)).float().mean()`,
   toTfjs: (tf) => tf.metrics.categoricalAccuracy,
   toOnnx(g, pred, y) {
     // argmax(pred) == argmax(y) for a one-hot y, in float32 only: the prediction's largest value is the one at the
@@ -28,6 +30,7 @@ export const categoricalAccuracy: MetricVariant<'categorical_accuracy'> = {
 
 export const sparseCategoricalAccuracy: MetricVariant<'sparse_categorical_accuracy'> = {
   kind: 'sparse_categorical_accuracy',
+  toPytorch: (pred, y) => `(${pred}.argmax(-1) == ${y}).float().mean()`,
   toTfjs: (tf) => tf.metrics.sparseCategoricalAccuracy,
   toOnnx: (g, pred, y) =>
     g.node('ReduceMean', [asFloat(g, g.node('Equal', [y, asFloat(g, g.node('ArgMax', [pred], { axis: -1, keepdims: 0 }))]))], { keepdims: 0 }, { name: 'metric/sparse_categorical_accuracy' })

@@ -3,6 +3,7 @@ import type { MetricDef, MetricVariant } from './types';
 
 const mae: MetricVariant<'mae'> = {
   kind: 'mae',
+  toPytorch: (pred, y) => `(${pred} - ${y}).abs().mean()`,
   toTfjs: (tf) => tf.metrics.meanAbsoluteError,
   toOnnx: (g, pred, y) => g.node('ReduceMean', [g.node('Abs', [g.node('Sub', [pred, y])])], { keepdims: 0 }, { name: 'metric/mae' })
 };

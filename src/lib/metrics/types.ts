@@ -17,6 +17,8 @@ export interface MetricVariant<K extends string = string> {
   toTfjs(tf: Tfjs): MetricFn;
   /** The compiled lowering: adds the metric's ops for prediction `pred` and targets `y`, returns the scalar. */
   toOnnx(g: GraphBuilder, pred: string, y: string): string;
+  /** The PyTorch lowering (`$lib/pytorch`): a Python expression of `pred` and `y` (as loss_fn gets them): the batch's mean. */
+  toPytorch?(pred: string, y: string): string;
 }
 
 export interface MetricDef<N extends string = string, K extends string = string, V extends string = string> {

@@ -16,6 +16,16 @@ export const adagrad: OptimizerDef<'adagrad'> = {
     { name: 'initial_accumulator_value', type: 'float', default: 0.1, min: 0, doc: 'Starting value of the accumulators.' },
     { name: 'epsilon', type: 'float', default: 1e-7, min: 0, doc: 'Small constant for numerical stability.' }
   ],
+  // PyTorch: torch.optim.Adagrad with Keras' initial_accumulator_value (0.1; torch's default is 0) and ε = 1e-7
+  // (torch: 1e-10). torch divides by √acc + ε, Keras and TF.js by √(acc + ε): equal where acc ≫ ε (acc ≥ 0.1 here).
+  toPytorch(lr, a) {
+    const init = optimizerArg(adagrad, a, 'initial_accumulator_value');
+    const eps = optimizerArg(adagrad, a, 'epsilon');
+    return {
+      code: `torch.optim.Adagrad(params, lr=${lr}, initial_accumulator_value=${init}, eps=${eps})`,
+      notes: ["torch's Adagrad divides by sqrt(acc) + eps, Keras by sqrt(acc + eps): the same steps where acc >> eps."]
+    };
+  },
   toTfjs(tf, lr, a) {
     return tf.train.adagrad(lr, optimizerArg(adagrad, a, 'initial_accumulator_value'));
   },

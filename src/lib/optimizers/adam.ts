@@ -16,6 +16,21 @@ export const adam: OptimizerDef<'adam'> = {
     { name: 'beta_2', type: 'float', default: 0.999, min: 0, max: 1, doc: 'Decay rate of the second-moment estimates.' },
     { name: 'epsilon', type: 'float', default: 1e-7, min: 0, doc: 'Small constant for numerical stability.' }
   ],
+  // PyTorch: torch.optim.Adam with Keras' epsilon (torch's default is 1e-8). torch adds ε to √v̂ as TF.js does (the
+  // playground's steps); Keras 3 adds it to √v and folds the bias corrections into the step size, the same as torch
+  // with ε replaced by ε / √(1 − β2ᵗ): a difference only where √v̂ is near ε.
+  toPytorch(lr, a) {
+    const b1 = optimizerArg(adam, a, 'beta_1');
+    const b2 = optimizerArg(adam, a, 'beta_2');
+    const eps = optimizerArg(adam, a, 'epsilon');
+    return {
+      code: `torch.optim.Adam(params, lr=${lr}, betas=(${b1}, ${b2}), eps=${eps})`,
+      notes: [
+        "torch's Adam adds eps to sqrt(v_hat), as TF.js does (the playground's steps); Keras 3 adds it to sqrt(v), i.e.",
+        'uses eps / sqrt(1 - beta_2**t): the same steps except where sqrt(v_hat) is about eps. eps is Keras\' (torch: 1e-8).'
+      ]
+    };
+  },
   toTfjs(tf, lr, a) {
     return tf.train.adam(lr, optimizerArg(adam, a, 'beta_1'), optimizerArg(adam, a, 'beta_2'), optimizerArg(adam, a, 'epsilon'));
   },

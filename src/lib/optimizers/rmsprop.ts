@@ -17,6 +17,18 @@ export const rmsprop: OptimizerDef<'rmsprop'> = {
     { name: 'epsilon', type: 'float', default: 1e-7, min: 0, doc: 'Small constant for numerical stability.' },
     { name: 'centered', type: 'bool', default: false, doc: 'Normalise gradients by their estimated variance.' }
   ],
+  // PyTorch: torch.optim.RMSprop(alpha=rho, Keras' defaults rho=0.9 and eps=1e-7; torch's are 0.99 and 1e-8).
+  // torch divides by √s + ε, Keras 3 and TF.js by √(s + ε): equal where s ≫ ε. Momentum is the same recurrence.
+  toPytorch(lr, a) {
+    const rho = optimizerArg(rmsprop, a, 'rho');
+    const m = optimizerArg(rmsprop, a, 'momentum');
+    const eps = optimizerArg(rmsprop, a, 'epsilon');
+    const centered = optimizerFlag(rmsprop, a, 'centered');
+    return {
+      code: `torch.optim.RMSprop(params, lr=${lr}, alpha=${rho}, eps=${eps}, momentum=${m}${centered ? ', centered=True' : ''})`,
+      notes: ["torch's RMSprop divides by sqrt(s) + eps, Keras 3 by sqrt(s + eps): the same steps where s >> eps. alpha is Keras' rho."]
+    };
+  },
   toTfjs(tf, lr, a) {
     const arg = (name: string) => optimizerArg(rmsprop, a, name);
     return tf.train.rmsprop(lr, arg('rho'), arg('momentum'), arg('epsilon'), optimizerFlag(rmsprop, a, 'centered'));

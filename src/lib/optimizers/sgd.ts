@@ -16,6 +16,13 @@ export const sgd: OptimizerDef<'sgd'> = {
     { name: 'momentum', type: 'float', default: 0, min: 0, max: 1, doc: 'Momentum factor, in [0, 1].' },
     { name: 'nesterov', type: 'bool', default: false, doc: 'Whether to use Nesterov momentum.' }
   ],
+  // PyTorch: torch.optim.SGD. The same steps as Keras: Keras' velocity v ← μ·v − lr·g is −lr times torch's buffer
+  // b ← μ·b + g (at a constant learning rate), Nesterov alike.
+  toPytorch(lr, a) {
+    const m = optimizerArg(sgd, a, 'momentum');
+    const nesterov = optimizerFlag(sgd, a, 'nesterov') && m > 0;
+    return { code: `torch.optim.SGD(params, lr=${lr}, momentum=${m}${nesterov ? ', nesterov=True' : ''})`, notes: ["torch's SGD takes the same steps as Keras' (its momentum buffer is Keras' velocity / -lr)."] };
+  },
   toTfjs(tf, lr, a) {
     const momentum = optimizerArg(sgd, a, 'momentum');
     const nesterov = optimizerFlag(sgd, a, 'nesterov');

@@ -42,6 +42,11 @@ export interface OptimizerDef<N extends string = string> {
   toTfjs(tf: Tfjs, learningRate: number, args: Record<string, ArgValue>): TF.Optimizer;
   /** The compiled lowering (train-step graph), with the formulas of the TF.js optimizer. */
   toOnnx(args: Record<string, ArgValue>): OptimizerPlan;
+  /**
+   * The PyTorch lowering (`$lib/pytorch`): a Python expression building the torch.optim optimizer over `params`, and
+   * notes (Python comments) on where torch's formula differs from Keras 3's. Absent: refused by the PyTorch export.
+   */
+  toPytorch?(learningRate: number, args: Record<string, ArgValue>): { code: string; notes: string[] };
 }
 
 /** The value of a numeric argument: what the program wrote, else the def's Keras default. */
