@@ -25,6 +25,9 @@ import { printPytorchScript } from '$lib/pytorch/print';
 import { PytorchUnsupported } from '$lib/pytorch/types';
 import type { ModelSpec } from '$lib/spec/types';
 import { needPython } from '$lib/test-python';
+import * as ort from 'onnxruntime-web';
+import { compileTrainStep } from '$lib/compile/train-step';
+import { encodeModel } from '$lib/onnx/graph';
 
 const PYTHON = '/usr/bin/python3';
 const SEED = 7;
@@ -393,12 +396,53 @@ for name, folder in json.loads(open(sys.argv[1]).read()).items():
 print(json.dumps(out))
 `;
 
-describe('gradients: TF.js (float32) against torch.autograd (float64) on the exported programs', () => {
+/**
+ * Examples whose compiled step (training mode) computes the same function as torch's inference mode: no
+ * BatchNormalization (batch statistics in training), no regularizer penalties (left out of the torch loss); Dropout is
+ * fed all-ones masks.
+ */
+const COMPILED_IDS = ['spiral', 'xor', 'sine_regression', 'plane_regression', 'digits_cnn', 'residual_mlp', 'capped_relu'];
+
+/**
+ * The compiled training step's gradients: the step graph (forward, the gradient-rule table's backward, the update)
+ * compiled for plain SGD and run once in ORT wasm at learning rate 1, so the new flat parameter vector is w − g.
+ */
+async function compiledGradients(spec: ModelSpec, weights: ReturnType<typeof readTfjsWeights>, x: Float32Array, y: Float32Array) {
+  const sgd: ModelSpec = { ...spec, compile: { ...spec.compile!, optimizer: { ...spec.compile!.optimizer, name: 'sgd', args: {} } } };
+  const rows = x.length / sizeOfShape(spec.inputs[0].shape);
+  const s = compileTrainStep(sgd, { batchSize: rows, steps: 1, weights });
+  const session = await ort.InferenceSession.create(encodeModel(s.model), { executionProviders: ['wasm'] });
+  try {
+    const feeds: Record<string, ort.Tensor> = {};
+    const f32 = (data: Float32Array, shape: number[]) => new ort.Tensor('float32', data, shape);
+    const w0 = new Float32Array(s.flat ? sizeOfShape(s.flat.shape) : 0);
+    for (const p of s.params) w0.set(weights[p.node][p.weight].data, p.offset);
+    if (s.flat) feeds[s.flat.input] = f32(w0, s.flat.shape);
+    for (const st of s.state) feeds[st.input] = f32(typeof st.init === 'number' ? new Float32Array(sizeOfShape(st.shape)).fill(st.init) : st.init, st.shape);
+    for (const m of s.masks) feeds[m.input] = f32(new Float32Array(sizeOfShape(m.shape)).fill(1), m.shape);
+    feeds[s.inputs.x] = f32(x, s.inputs.xShape);
+    feeds[s.inputs.y] = f32(y, s.inputs.yShape);
+    feeds[s.inputs.lr] = f32(Float32Array.of(1), []);
+    const out = await session.run(feeds);
+    const w1 = out[s.flat!.output].data as Float32Array;
+    const grads: Record<string, Float32Array> = {};
+    for (const p of s.params) grads[`${p.node}/${p.weight}`] = Float32Array.from({ length: p.size }, (_, i) => w0[p.offset + i] - w1[p.offset + i]);
+    return { loss: (out[s.outputs.loss].data as Float32Array)[0], grads };
+  } finally {
+    await session.release();
+  }
+}
+
+const sizeOfShape = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+describe('gradients: TF.js and the compiled step (float32) against torch.autograd (float64) on the exported programs', () => {
   // Inference mode on both sides (Dropout off, BatchNormalization on its moving statistics), loss without penalties.
   const IDS = ['spiral', 'xor', 'sine_regression', 'plane_regression', 'digits_cnn', 'bn_dropout_cnn', 'residual_mlp', 'capped_relu'];
   const ROWS = 8;
   let work = '';
   const tfjs = new Map<string, { loss: number; grads: Record<string, Float32Array> }>();
+  /** The compiled step's gradients (ORT wasm): one step of SGD at learning rate 1 from the same weights, g = w − w'. */
+  const compiled = new Map<string, { loss: number; grads: Record<string, Float32Array> }>();
   let torchGrads: Record<string, { loss: number; grads: Record<string, number[]> } | { error: string }> = {};
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'pytorch-grad-'));
@@ -446,7 +490,9 @@ describe('gradients: TF.js (float32) against torch.autograd (float64) on the exp
         });
         tfjs.set(id, { loss: value.dataSync()[0], grads: named });
         tf.dispose([xt, yTf, value, ...Object.values(grads)]);
-        const exp = exportPytorch(spec, readTfjsWeights(model, spec));
+        const weights = readTfjsWeights(model, spec);
+        if (COMPILED_IDS.includes(id)) compiled.set(id, await compiledGradients(spec, weights, x, Float32Array.from(yTorch.data)));
+        const exp = exportPytorch(spec, weights);
         const folder = join(work, id);
         mkdirSync(folder);
         for (const f of exp.files) writeFileSync(join(folder, f.name), f.data);
@@ -464,12 +510,12 @@ describe('gradients: TF.js (float32) against torch.autograd (float64) on the exp
   }, 200_000);
   afterAll(() => work && rmSync(work, { recursive: true, force: true }));
 
-  for (const id of IDS) {
-    py.it(`${id}: the loss and every weight's gradient agree (relative to the largest, ≤ 1e-3)${py.note}`, () => {
+  for (const [engine, id] of [...IDS.map((id) => ['TF.js', id] as const), ...COMPILED_IDS.map((id) => ['compiled step', id] as const)]) {
+    py.it(`${engine} ${id}: the loss and every weight's gradient agree with torch.autograd (relative to the largest, ≤ 1e-3)${py.note}`, () => {
       const got = torchGrads[id];
       expect(got).toBeDefined();
       if ('error' in got) throw new Error(got.error);
-      const want = tfjs.get(id)!;
+      const want = (engine === 'TF.js' ? tfjs : compiled).get(id)!;
       expect(Math.abs(got.loss - want.loss) / Math.max(1, Math.abs(got.loss))).toBeLessThan(1e-5);
       expect(Object.keys(got.grads).sort()).toEqual(Object.keys(want.grads).sort());
       let worst = 0;
@@ -479,7 +525,7 @@ describe('gradients: TF.js (float32) against torch.autograd (float64) on the exp
         const scale = Math.max(1e-6, ...g.map(Math.abs));
         for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i] - w[i]) / scale);
       }
-      console.log(`gradient ${id}: loss ${got.loss.toFixed(6)}, max relative |TF.js - torch| ${worst.toExponential(2)}`);
+      console.log(`gradient ${id}: loss ${got.loss.toFixed(6)}, max relative |${engine} - torch| ${worst.toExponential(2)}`);
       expect(worst).toBeLessThanOrEqual(1e-3);
     });
   }
