@@ -12,6 +12,7 @@ import { specKey } from '$lib/worker/weights';
 import { DEFAULT_CODE, DEFAULT_DATA, type Playground } from './playground.svelte';
 import { SessionStore, storageProblem, type OpenOptions, type SessionContent, type SessionRecord, type SessionSummary } from './sessions';
 import { decodeShare, sharePayload, shareUrl, ShareLinkError, type SharedProgram } from './share';
+import { canWrite, ownershipAfter, ownershipMessage, TabLock, type Ownership, type TabLockOptions } from './tab-lock';
 
 /** Content is saved this long after the last change; the history at most this often while training. */
 const CONTENT_DEBOUNCE_MS = 200;
@@ -25,6 +26,8 @@ const WEIGHTS_MIN_MS = 2000;
  * IndexedDB write started then may not land before the page goes, this one always does. Read (and removed) at start.
  */
 export const PENDING_KEY = 'nn-playground:pending';
+/** sessionStorage key (one per tab, kept across reloads) of the session this tab shows. */
+export const TAB_SESSION_KEY = 'nn-playground:tab-session';
 
 export interface Notice {
   kind: 'restored' | 'shared' | 'info';
@@ -56,6 +59,18 @@ export class SessionKeeper {
    */
   restored = $state.raw<WeightSnapshot | null>(null);
   ready = $state(false);
+  /** Whether this tab saves the open session (see tab-lock.ts): one writer per session. */
+  ownership = $state<Ownership>('owner');
+  /** Changes made in this tab that were not saved (it did not own the session). */
+  dirty = $state(false);
+  #lock: TabLock | null = null;
+  /** What the tab says about other tabs (role=alert), or null. */
+  get ownershipText(): string | null {
+    return ownershipMessage(this.ownership, this.#lock?.guard ?? 'locks', this.dirty);
+  }
+  get writes(): boolean {
+    return canWrite(this.ownership);
+  }
 
   #pg: Playground;
   #client: TrainingClient;
@@ -95,7 +110,7 @@ export class SessionKeeper {
   }
 
   #writePending() {
-    if (!this.currentId || !this.#rec) return;
+    if (!this.currentId || !this.#rec || !this.writes) return;
     try {
       globalThis.localStorage?.setItem(PENDING_KEY, JSON.stringify({ id: this.currentId, content: this.#pg.content() }));
     } catch {
@@ -122,7 +137,7 @@ export class SessionKeeper {
   }
 
   /** Opens the store and restores the current session, or opens the share link in `hash` as a new session. */
-  async start(opts: OpenOptions & { hash?: string; clearHash?: () => void } = {}): Promise<void> {
+  async start(opts: OpenOptions & { hash?: string; clearHash?: () => void; lock?: TabLockOptions } = {}): Promise<void> {
     try {
       await this.#start(opts);
     } catch (e) {
@@ -132,8 +147,11 @@ export class SessionKeeper {
     }
   }
 
-  async #start(opts: OpenOptions & { hash?: string; clearHash?: () => void }): Promise<void> {
+  async #start(opts: OpenOptions & { hash?: string; clearHash?: () => void; lock?: TabLockOptions }): Promise<void> {
     const before = JSON.stringify(this.#pg.content());
+    const lock = new TabLock(opts.lock);
+    lock.onLost = (id) => this.#onLost(id);
+    this.#lock = lock;
     const store = await SessionStore.open(opts);
     this.#store = store;
     this.problem = store.problem;
@@ -154,12 +172,29 @@ export class SessionKeeper {
       // The user may have typed while the store opened: their edit wins over the saved copy.
       const untouched = JSON.stringify(this.#pg.content()) === before;
       let rec: SessionRecord | undefined;
-      const id = await store.getCurrent();
+      // This tab's own session first (kept across its reloads), else the one opened last in any tab.
+      const mine = this.#tabSession();
+      if (mine) rec = await store.get(mine);
+      const id = rec ? null : await store.getCurrent();
       if (id) rec = await store.get(id);
       rec ??= (await store.migrateLegacy(this.#pg.content())) ?? undefined;
       if (!rec) {
         const newest = (await store.list())[0];
         if (newest) rec = await store.get(newest.id);
+      }
+      if (rec && (await this.#acquire(rec.id)) === 'elsewhere') {
+        // Another tab saves this session: show it, write nothing (the banner offers read-only, take over, copy).
+        if (untouched) await this.#show(rec, 'reload');
+        else {
+          this.currentId = rec.id;
+          this.#rec = rec;
+          this.dirty = true;
+        }
+        await this.refresh();
+        this.#watch();
+        this.#listen();
+        this.ready = true;
+        return;
       }
       const pending = this.#takePending();
       if (rec && pending && pending.id === rec.id) {
@@ -172,23 +207,128 @@ export class SessionKeeper {
       if (rec && untouched) await this.#show(rec, 'reload');
       else {
         rec = rec ? { ...rec, ...this.#pg.content(), updated: Date.now() } : await store.create(this.#pg.content());
+        if (this.#lock?.held !== rec.id) await this.#acquire(rec.id);
         await store.put(rec);
         this.currentId = rec.id;
         this.#rec = rec;
         this.#lastContent = JSON.stringify(this.#pg.content());
       }
       await store.setCurrent(rec.id);
+      this.#setTabSession(rec.id);
     }
     await this.refresh();
     this.#watch();
+    this.#listen();
+    this.ready = true;
+  }
+
+  #listen() {
     globalThis.addEventListener?.('pagehide', this.#onHide);
     globalThis.addEventListener?.('pageshow', this.#onHide);
     globalThis.document?.addEventListener('visibilitychange', this.#onHide);
-    this.ready = true;
+  }
+
+  #tabSession(): string | null {
+    try {
+      return globalThis.sessionStorage?.getItem(TAB_SESSION_KEY) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  #setTabSession(id: string) {
+    try {
+      globalThis.sessionStorage?.setItem(TAB_SESSION_KEY, id);
+    } catch {
+      // no sessionStorage: a reload opens the session opened last in any tab
+    }
+  }
+
+  /** Asks for the lock of session `id` and sets `ownership` from the answer. */
+  async #acquire(id: string, steal = false): Promise<'owner' | 'elsewhere'> {
+    const lock = this.#lock;
+    if (!lock) return 'owner';
+    const got = await lock.acquire(id, steal);
+    this.ownership = ownershipAfter(this.ownership, got === 'owner' ? { type: 'acquired', guard: lock.guard } : { type: 'held-elsewhere' });
+    if (got === 'owner') this.dirty = false;
+    return got;
+  }
+
+  /** Another tab took over the session this tab saved. */
+  #onLost(id: string) {
+    if (id !== this.currentId) return;
+    // Whatever was waiting to be saved is not written now (the other tab owns the session): say so.
+    if (this.#contentTimer) {
+      clearTimeout(this.#contentTimer);
+      this.#contentTimer = null;
+      this.dirty = true;
+    }
+    if (this.#historyTimer) clearTimeout(this.#historyTimer);
+    this.#historyTimer = null;
+    this.ownership = ownershipAfter(this.ownership, { type: 'stolen' });
+  }
+
+  /** Look at the session without saving it (another tab owns it). */
+  readOnly() {
+    this.ownership = ownershipAfter(this.ownership, { type: 'chose-readonly' });
+  }
+
+  /**
+   * Makes this tab the one that saves the open session: the other tab becomes read-only and says so. This tab then
+   * shows the latest saved version; its own unsaved changes, if any, are kept as a new session first.
+   */
+  async takeOver() {
+    const store = this.#store;
+    const id = this.currentId;
+    if (!store || !id || this.writes || this.#busyMessage()) return;
+    let kept: SessionRecord | null = null;
+    if (this.dirty) kept = await store.create(this.#pg.content(), `${this.#rec?.name ?? 'Session'} (unsaved edits)`);
+    await this.#acquire(id, true);
+    const rec = await store.get(id);
+    if (!rec) {
+      this.notice = { kind: 'info', text: 'That session is no longer saved.' };
+      await this.refresh();
+      return;
+    }
+    await this.#show(rec, 'open');
+    await this.#queue(() => store.setCurrent(id));
+    this.#setTabSession(id);
+    const parts = [`This tab now saves “${rec.name}”; the other tab is read-only.`];
+    if (kept) parts.push(`Your unsaved changes from this tab are in a new session, “${kept.name}”.`);
+    this.notice = { kind: 'info', text: parts.join(' ') };
+    await this.refresh();
+  }
+
+  /** A new session with what this tab shows (its unsaved changes included), saved by this tab. */
+  async workOnCopy() {
+    const store = this.#store;
+    const from = this.#rec;
+    if (!store || !from) return;
+    const content = this.#pg.content();
+    const weights = this.weights;
+    const rec = await store.create(content, `${from.name} (copy)`, {
+      history: $state.snapshot(this.#client.history) as EpochLog[],
+      totalEpochs: this.#client.totalEpochs,
+      runStatus: this.#client.busy ? 'stopped' : this.#client.status,
+      ...(weights ? { weightsEpoch: weights.epoch } : {}),
+      ...(this.#pg.csvTable ? { uploadName: this.#pg.csvTable.fileName } : {})
+    });
+    if (weights) await store.putWeights(rec.id, weights);
+    if (this.#pg.csvTable) await store.putUpload(rec.id, this.#pg.csvTable);
+    await this.#acquire(rec.id);
+    this.currentId = rec.id;
+    this.#rec = rec;
+    this.#lastContent = JSON.stringify(content);
+    this.dirty = false;
+    await this.#queue(() => store.setCurrent(rec.id));
+    this.#setTabSession(rec.id);
+    this.notice = { kind: 'info', text: `Working on a copy, “${rec.name}”: this tab saves it; “${from.name}” stays with the other tab.` };
+    await this.refresh();
   }
 
   dispose() {
     this.flush();
+    this.#lock?.dispose();
     this.#stopEffects?.();
     globalThis.removeEventListener?.('pagehide', this.#onHide);
     globalThis.removeEventListener?.('pageshow', this.#onHide);
@@ -208,12 +348,7 @@ export class SessionKeeper {
 
   #watch() {
     this.#stopEffects = $effect.root(() => {
-      $effect(() => {
-        const json = JSON.stringify(this.#pg.content());
-        if (json === this.#lastContent) return;
-        if (this.#contentTimer) clearTimeout(this.#contentTimer);
-        this.#contentTimer = setTimeout(() => this.#saveContent(), CONTENT_DEBOUNCE_MS);
-      });
+      $effect(() => this.contentChanged());
       $effect(() => {
         // The uploaded CSV table is saved beside the session (it can be large: only when it changes).
         const table = this.#pg.csvTable;
@@ -221,7 +356,7 @@ export class SessionKeeper {
         this.#lastUpload = table;
         const id = this.currentId;
         const store = this.#store;
-        if (!id || !store) return;
+        if (!id || !store || !this.writes) return;
         void store.putUpload(id, table ?? undefined).then(() => this.#put({ uploadName: table?.fileName }, id));
       });
       $effect(() => {
@@ -246,6 +381,18 @@ export class SessionKeeper {
     });
   }
 
+  /** Called (by an effect) when the playground's content may have changed: saves it soon, if this tab saves. */
+  contentChanged() {
+    const json = JSON.stringify(this.#pg.content());
+    if (json === this.#lastContent) return;
+    if (!canWrite(this.ownership)) {
+      this.dirty = true; // shown in the banner: nothing is saved from this tab
+      return;
+    }
+    if (this.#contentTimer) clearTimeout(this.#contentTimer);
+    this.#contentTimer = setTimeout(() => this.#saveContent(), CONTENT_DEBOUNCE_MS);
+  }
+
   /** Saves whatever is pending now (before switching sessions, when the page is hidden or closed). */
   flush() {
     if (this.#contentTimer) this.#saveContent();
@@ -265,7 +412,7 @@ export class SessionKeeper {
   /** Writes changes to the open session (see `#rec`). */
   #put(changes: Partial<SessionRecord>, id = this.currentId): Promise<void> | undefined {
     const store = this.#store;
-    if (!store || !id || !this.#rec || this.#rec.id !== id) return undefined;
+    if (!store || !id || !this.#rec || this.#rec.id !== id || !this.writes) return undefined;
     this.#rec = { ...this.#rec, ...changes, id, updated: Date.now() };
     return store.put(this.#rec);
   }
@@ -283,7 +430,7 @@ export class SessionKeeper {
     const store = this.#store;
     if (!id || !store) return;
     const snapshot = await this.#client.getWeights();
-    if (!snapshot || id !== this.currentId || this.#rec?.id !== id) return;
+    if (!snapshot || id !== this.currentId || this.#rec?.id !== id || !this.writes) return;
     this.weights = snapshot;
     await store.putWeights(id, snapshot);
     await this.#put({ weightsEpoch: snapshot.epoch }, id);
@@ -349,7 +496,9 @@ export class SessionKeeper {
     const store = this.#store!;
     const content: SessionContent = { code: program.code, mine: null, data: program.data, backend: program.backend, seed: program.seed };
     const rec = await store.create(content, await store.nextName('Shared program'));
+    await this.#acquire(rec.id);
     await store.setCurrent(rec.id);
+    this.#setTabSession(rec.id);
     await this.#show(rec, 'shared');
     const parts = [`Opened a shared program as a new session, “${rec.name}” (your other sessions are in the list). Nothing trains until you press Train.`];
     if (program.uploadedData) parts.push(`It was made with uploaded data (“${program.uploadedData}”), which links do not include: upload it again to train.`);
@@ -382,8 +531,10 @@ export class SessionKeeper {
       return;
     }
     this.linkError = null;
+    const got = await this.#acquire(id);
     await this.#show(rec, 'open');
-    await this.#queue(() => this.#store!.setCurrent(id));
+    if (got === 'owner') await this.#queue(() => this.#store!.setCurrent(id));
+    this.#setTabSession(id);
     await this.refresh();
   }
 
@@ -393,7 +544,9 @@ export class SessionKeeper {
     await this.#writes;
     const content: SessionContent = { code: DEFAULT_CODE, mine: null, data: { ...DEFAULT_DATA }, backend: this.#pg.backend, seed: 1 };
     const rec = await this.#store.create(content);
+    await this.#acquire(rec.id);
     await this.#store.setCurrent(rec.id);
+    this.#setTabSession(rec.id);
     await this.#show(rec, 'open');
     this.notice = { kind: 'info', text: `Started “${rec.name}”.` };
     await this.refresh();
@@ -401,6 +554,10 @@ export class SessionKeeper {
 
   async rename(id: string, name: string) {
     if (!this.#store) return;
+    if (id === this.currentId && !this.writes) {
+      this.notice = { kind: 'info', text: 'This session is saved by another tab: rename it there, or take it over here first.' };
+      return;
+    }
     if (id === this.currentId && this.#rec) await this.#put({ name: name.trim() || 'Untitled session' });
     else await this.#queue(() => this.#store!.rename(id, name));
     await this.refresh();
@@ -410,6 +567,10 @@ export class SessionKeeper {
     const store = this.#store;
     if (!store) return;
     if (id === this.currentId && this.#busyMessage()) return;
+    if (id === this.currentId && !this.writes) {
+      this.notice = { kind: 'info', text: 'This session is saved by another tab: delete it there, or take it over here first.' };
+      return;
+    }
     if (id === this.currentId) {
       // Nothing pending may write the deleted session back.
       this.#rec = null;
@@ -424,8 +585,10 @@ export class SessionKeeper {
       if (next) {
         const rec = await store.get(next.id);
         if (rec) {
+          const got = await this.#acquire(rec.id);
           await this.#show(rec, 'open');
-          await store.setCurrent(rec.id);
+          if (got === 'owner') await store.setCurrent(rec.id);
+          this.#setTabSession(rec.id);
           return;
         }
       }

@@ -1,0 +1,112 @@
+/**
+ * Two tabs on one session: two SessionKeepers on the same (fake) IndexedDB and the same (fake) Web Locks.
+ */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import type { TrainingClient } from '$lib/worker/client.svelte';
+import { fakeLocks } from './fake-locks';
+import { Playground } from './playground.svelte';
+import { SessionKeeper } from './session-keeper.svelte';
+import { SessionStore } from './sessions';
+import type { LockManagerLike } from './tab-lock';
+
+function stubClient(): TrainingClient {
+  return {
+    history: [],
+    status: 'idle',
+    totalEpochs: 0,
+    busy: false,
+    restore(r: { history: unknown[]; totalEpochs: number; status: string }) {
+      Object.assign(this, { history: r.history, totalEpochs: r.totalEpochs, status: r.status === 'running' ? 'stopped' : r.status });
+    },
+    getWeights: async () => null
+  } as unknown as TrainingClient;
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function tab(indexedDB: IDBFactory, locks: LockManagerLike | null) {
+  const pg = new Playground();
+  const keeper = new SessionKeeper(pg, stubClient());
+  await keeper.start({ indexedDB, legacyStorage: null, lock: { locks } });
+  return { pg, keeper };
+}
+
+/** An edit as the page makes it; in node Svelte's effects do not run, so the keeper's effect is called by hand. */
+async function edit(t: { pg: Playground; keeper: SessionKeeper }, line: string) {
+  t.pg.code += line;
+  t.keeper.contentChanged();
+  await wait(400); // the content debounce, and the write
+}
+
+describe('one writer per session', () => {
+  it('a second tab writes nothing until asked; "work on a copy" keeps its edits in a new session', async () => {
+    const indexedDB = new IDBFactory();
+    const locks = fakeLocks();
+    const a = await tab(indexedDB, locks);
+    expect(a.keeper.ownership).toBe('owner');
+    expect(a.keeper.ownershipText).toBeNull();
+    const b = await tab(indexedDB, locks);
+    expect(b.keeper.currentId).toBe(a.keeper.currentId);
+    expect(b.keeper.ownership).toBe('elsewhere');
+    expect(b.keeper.ownershipText).toMatch(/open in another tab/);
+
+    await edit(a, '# from A\n');
+    await edit(b, '# from B\n');
+    expect(b.keeper.dirty).toBe(true);
+    expect(b.keeper.ownershipText).toMatch(/not saved: work on a copy/);
+    const store = await SessionStore.open({ indexedDB, legacyStorage: null });
+    const id = a.keeper.currentId!;
+    expect((await store.get(id))!.code).toContain('# from A');
+    expect((await store.get(id))!.code).not.toContain('# from B');
+
+    await b.keeper.workOnCopy();
+    expect(b.keeper.ownership).toBe('owner');
+    expect(b.keeper.currentId).not.toBe(id);
+    await edit(b, '# more from B\n');
+    const copy = await store.get(b.keeper.currentId!);
+    expect(copy!.name).toBe('Session 1 (copy)');
+    expect(copy!.code).toContain('# from B');
+    expect(copy!.code).toContain('# more from B');
+    expect((await store.get(id))!.code).not.toContain('# from B');
+    a.keeper.dispose();
+    b.keeper.dispose();
+  });
+
+  it('"take over" makes the first tab read-only, and it says so; its later edits are not written', async () => {
+    const indexedDB = new IDBFactory();
+    const locks = fakeLocks();
+    const a = await tab(indexedDB, locks);
+    await edit(a, '# A1\n');
+    const b = await tab(indexedDB, locks);
+    b.keeper.readOnly();
+    expect(b.keeper.ownership).toBe('readonly');
+    await b.keeper.takeOver();
+    await wait(0);
+    expect(b.keeper.ownership).toBe('owner');
+    expect(b.pg.code).toContain('# A1');
+    expect(a.keeper.ownership).toBe('lost');
+    expect(a.keeper.ownershipText).toMatch(/Another tab took over/);
+
+    await edit(a, '# A2 after losing\n');
+    await edit(b, '# B1\n');
+    const store = await SessionStore.open({ indexedDB, legacyStorage: null });
+    const rec = await store.get(b.keeper.currentId!);
+    expect(rec!.code).toContain('# B1');
+    expect(rec!.code).not.toContain('# A2');
+    expect(a.keeper.dirty).toBe(true);
+    a.keeper.dispose();
+    b.keeper.dispose();
+  });
+
+  it('without Web Locks or BroadcastChannel it saves as before and says it cannot tell', async () => {
+    const pg = new Playground();
+    const keeper = new SessionKeeper(pg, stubClient());
+    await keeper.start({ indexedDB: new IDBFactory(), legacyStorage: null, lock: { locks: null, channel: null } });
+    expect(keeper.ownership).toBe('unguarded');
+    expect(keeper.writes).toBe(true);
+    expect(keeper.ownershipText).toMatch(/cannot tell/);
+    keeper.dispose();
+  });
+});
