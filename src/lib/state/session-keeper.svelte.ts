@@ -40,6 +40,10 @@ function uploadedName(pg: Playground): string | undefined {
   return pg.csvTable?.fileName || 'uploaded file';
 }
 
+function damagedText(why: string): string {
+  return `The last session could not be opened: its saved record is damaged (${why}). It is marked “damaged” in the Sessions list, where you can delete it; your other sessions are intact.`;
+}
+
 export class SessionKeeper {
   /** The sessions, newest first. */
   sessions = $state.raw<SessionSummary[]>([]);
@@ -64,6 +68,8 @@ export class SessionKeeper {
   /** Changes made in this tab that were not saved (it did not own the session). */
   dirty = $state(false);
   #lock: TabLock | null = null;
+  /** A saved session that could not be opened because its record is damaged (role=alert), or null. */
+  damagedNote = $state<string | null>(null);
   /** What the tab says about other tabs (role=alert), or null. */
   get ownershipText(): string | null {
     return ownershipMessage(this.ownership, this.#lock?.guard ?? 'locks', this.dirty);
@@ -177,11 +183,14 @@ export class SessionKeeper {
       if (mine) rec = await store.get(mine);
       const id = rec ? null : await store.getCurrent();
       if (id) rec = await store.get(id);
+      const wanted = mine ?? id;
+      const damaged = !rec && wanted ? await store.damaged(wanted) : null;
       rec ??= (await store.migrateLegacy(this.#pg.content())) ?? undefined;
       if (!rec) {
-        const newest = (await store.list())[0];
+        const newest = (await store.list()).find((s) => !s.damaged);
         if (newest) rec = await store.get(newest.id);
       }
+      if (damaged) this.damagedNote = damagedText(damaged);
       if (rec && (await this.#acquire(rec.id)) === 'elsewhere') {
         // Another tab saves this session: show it, write nothing (the banner offers read-only, take over, copy).
         if (untouched) await this.#show(rec, 'reload');
@@ -526,7 +535,8 @@ export class SessionKeeper {
     await this.#writes;
     const rec = await this.#store.get(id);
     if (!rec) {
-      this.notice = { kind: 'info', text: 'That session is no longer saved.' };
+      const why = await this.#store.damaged(id);
+      this.notice = { kind: 'info', text: why ? `That session cannot be opened: its saved record is damaged (${why}). You can delete it.` : 'That session is no longer saved.' };
       await this.refresh();
       return;
     }
@@ -581,7 +591,7 @@ export class SessionKeeper {
     await this.#queue(() => store.delete(id));
     await this.refresh();
     if (id === this.currentId) {
-      const next = this.sessions[0];
+      const next = this.sessions.find((s) => !s.damaged);
       if (next) {
         const rec = await store.get(next.id);
         if (rec) {

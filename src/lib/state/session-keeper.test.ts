@@ -110,3 +110,21 @@ describe('one writer per session', () => {
     keeper.dispose();
   });
 });
+
+describe('a damaged saved session', () => {
+  it('does not stop the app: it is named, listed as damaged, and an intact session opens instead', async () => {
+    const indexedDB = new IDBFactory();
+    const store = await SessionStore.open({ indexedDB, legacyStorage: null });
+    const good = await store.create({ code: '# the good one\n', mine: null, data: { name: 'spiral' }, backend: 'cpu', seed: 1 }, 'Good');
+    await store.put({ ...good, id: 's-bad', name: 'Broken', code: undefined as unknown as string, updated: good.updated + 1 });
+    await store.setCurrent('s-bad');
+    const t = await tab(indexedDB, fakeLocks());
+    expect(t.keeper.damagedNote).toMatch(/could not be opened: its saved record is damaged \(its program is missing\)/);
+    expect(t.keeper.currentId).toBe(good.id);
+    expect(t.pg.code).toBe('# the good one\n');
+    expect(t.keeper.sessions.find((s) => s.id === 's-bad')).toMatchObject({ name: 'Broken', damaged: 'its program is missing' });
+    await t.keeper.remove('s-bad');
+    expect(t.keeper.sessions.map((s) => s.name)).toEqual(['Good']);
+    t.keeper.dispose();
+  });
+});
