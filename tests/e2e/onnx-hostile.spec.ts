@@ -1,0 +1,49 @@
+import { expect, test } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
+import { encodeModel, GraphBuilder, makeModel } from '../../src/lib/onnx/graph';
+import { longTasks, recordLongTasks } from './helpers';
+
+/**
+ * /onnx with large and broken files: they are decoded in a worker, so the page never freezes (no main-thread task
+ * over 200 ms while a file is read), and a broken one gets a message.
+ */
+
+/** A valid model whose one initializer is `floats` float32 values (a large file). */
+function bigModel(floats: number): Uint8Array {
+  const g = new GraphBuilder('big');
+  const x = g.input('x', 'float32', ['batch', floats]);
+  const w = g.initializer('w', 'float32', [floats], new Float32Array(floats).fill(0.25));
+  g.output(g.node('Add', [x, w], {}, { name: 'add', outputNames: ['y'] }), 'float32', ['batch', floats]);
+  return encodeModel(makeModel(g.graph, { producerVersion: '0.0.1' }));
+}
+
+test('a large file and large broken files are read without freezing the page', async ({ page }, testInfo) => {
+  test.setTimeout(180_000);
+  const big = bigModel(25_000_000); // 100 MB
+  const files: { name: string; path: string; ok: boolean }[] = [
+    { name: 'big.onnx', ok: true, bytes: big },
+    { name: 'big-truncated.onnx', ok: false, bytes: big.subarray(0, big.length - 1000) },
+    { name: 'noise.onnx', ok: false, bytes: Uint8Array.from({ length: 60_000_000 }, (_, i) => (i * 2654435761) >>> 24) }
+  ].map((f) => {
+    const path = testInfo.outputPath(f.name);
+    writeFileSync(path, f.bytes);
+    return { name: f.name, path, ok: f.ok };
+  });
+
+  await page.goto('/onnx');
+  const picker = page.getByLabel('Open an .onnx file');
+  await expect(picker).toBeAttached();
+  await recordLongTasks(page);
+  for (const f of files) {
+    await picker.setInputFiles(f.path);
+    if (f.ok) {
+      await expect(page.getByRole('heading', { name: f.name })).toBeVisible({ timeout: 60_000 });
+      await expect(page.getByRole('table', { name: 'Initializers' }).getByRole('row', { name: /^Total/ })).toContainText('25,000,000');
+    } else {
+      await expect(page.getByRole('alert').filter({ hasText: /\S/ })).toContainText(`${f.name} could not be opened`, { timeout: 60_000 });
+    }
+  }
+  const tasks = await longTasks(page);
+  console.log(`main-thread long tasks while reading ${files.length} files (ms): ${tasks.map((t) => Math.round(t)).join(', ') || 'none'}`);
+  expect(Math.max(0, ...tasks)).toBeLessThan(200);
+});
