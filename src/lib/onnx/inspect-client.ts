@@ -4,7 +4,7 @@
  * settles.
  */
 import * as Comlink from 'comlink';
-import type { InspectOutcome } from './inspect';
+import type { InspectOutcome, NodeRow } from './inspect';
 import type { InspectWorkerApi } from './inspect.worker';
 
 /** A decode that takes longer than this is stopped (the worker is terminated). */
@@ -26,14 +26,14 @@ export class InspectClient {
    * Decodes and summarises `bytes` in the worker. The buffer is transferred there and back: use the returned
    * `bytes` afterwards (the ones passed in are detached).
    */
-  async inspect(bytes: Uint8Array, timeoutMs = INSPECT_TIMEOUT_MS): Promise<{ outcome: InspectOutcome; bytes: Uint8Array | null }> {
+  async inspect(bytes: Uint8Array, timeoutMs = INSPECT_TIMEOUT_MS): Promise<{ outcome: InspectOutcome; totalNodes: number; bytes: Uint8Array | null }> {
     const { worker, api } = this.#ensure();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onError: ((e: ErrorEvent) => void) | undefined;
-    const guard = new Promise<{ outcome: InspectOutcome; bytes: null }>((resolve) => {
+    const guard = new Promise<{ outcome: InspectOutcome; totalNodes: number; bytes: null }>((resolve) => {
       const fail = (message: string) => {
         this.dispose();
-        resolve({ outcome: { ok: false, message }, bytes: null });
+        resolve({ outcome: { ok: false, message }, totalNodes: 0, bytes: null });
       };
       timer = setTimeout(() => fail(`Reading it took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`), timeoutMs);
       onError = (e) => fail(`The file reader crashed (${e.message || 'out of memory?'})`);
@@ -43,11 +43,20 @@ export class InspectClient {
       return await Promise.race([api.inspect(Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer])), guard]);
     } catch (e) {
       this.dispose();
-      return { outcome: { ok: false, message: `The file reader failed (${e instanceof Error ? e.message : e})` }, bytes: null };
+      return { outcome: { ok: false, message: `The file reader failed (${e instanceof Error ? e.message : e})` }, totalNodes: 0, bytes: null };
     } finally {
       clearTimeout(timer);
       if (onError) worker.removeEventListener('error', onError);
     }
+  }
+
+  /**
+   * Nodes `from`..`to` of the file read last (the first answer holds only the first ones). Empty once the worker
+   * was replaced.
+   */
+  async nodes(from: number, to: number): Promise<NodeRow[]> {
+    if (!this.#api) return [];
+    return this.#api.nodes(from, to);
   }
 
   dispose() {
