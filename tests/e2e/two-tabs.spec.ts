@@ -62,10 +62,15 @@ test('taking a session over makes the first tab read-only, and it says so', asyn
   const second = await openSecondTab(page);
   await second.getByRole('button', { name: 'Open read-only' }).click();
   await expect(otherTabs(second)).toContainText('Read-only');
+  // A read-only tab follows what the owner saves.
+  await setCode(page, spiral.replace('model.compile(', '# second version\nmodel.compile('));
+  await expect(editorText(second)).toContainText(nbsp('# second version'), { timeout: 10_000 });
+  await expect(otherTabs(second)).not.toContainText('not saved');
 
   await second.getByRole('button', { name: 'Take over in this tab' }).click();
   await expect(sessionNotice(second)).toContainText('This tab now saves “Session 1”; the other tab is read-only.');
   await expect(otherTabs(second)).toHaveCount(0);
+  await expect(editorText(second)).toContainText(nbsp('# second version'));
   await expect(otherTabs(page)).toContainText('Another tab took over this session: this tab is now read-only');
 
   // An edit in the first tab now is not saved, and the tab says so; the second tab's edit is.

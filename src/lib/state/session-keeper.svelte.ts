@@ -28,6 +28,8 @@ const WEIGHTS_MIN_MS = 2000;
 export const PENDING_KEY = 'nn-playground:pending';
 /** sessionStorage key (one per tab, kept across reloads) of the session this tab shows. */
 export const TAB_SESSION_KEY = 'nn-playground:tab-session';
+/** BroadcastChannel on which a tab says it saved a session. */
+export const SAVED_CHANNEL = 'nn-playground:saved';
 
 export interface Notice {
   kind: 'restored' | 'shared' | 'info';
@@ -68,6 +70,8 @@ export class SessionKeeper {
   /** Changes made in this tab that were not saved (it did not own the session). */
   dirty = $state(false);
   #lock: TabLock | null = null;
+  /** Tells other tabs that this one saved a session, so that tabs showing it read-only show the new version. */
+  #saved: BroadcastChannel | null = null;
   /** A saved session that could not be opened because its record is damaged (role=alert), or null. */
   damagedNote = $state<string | null>(null);
   /** What the tab says about other tabs (role=alert), or null. */
@@ -158,6 +162,10 @@ export class SessionKeeper {
     const lock = new TabLock(opts.lock);
     lock.onLost = (id) => this.#onLost(id);
     this.#lock = lock;
+    if (opts.lock?.channel !== null && typeof BroadcastChannel === 'function') {
+      this.#saved = new BroadcastChannel(SAVED_CHANNEL);
+      this.#saved.onmessage = (e) => void this.#onSaved(e.data);
+    }
     const store = await SessionStore.open(opts);
     this.#store = store;
     this.problem = store.problem;
@@ -263,6 +271,22 @@ export class SessionKeeper {
     return got;
   }
 
+  #announce(id: string) {
+    try {
+      this.#saved?.postMessage({ app: 'nn-playground', saved: id });
+    } catch {
+      // closed: nothing to tell
+    }
+  }
+
+  /** Another tab saved a session: a tab showing it without saving (and without changes of its own) follows. */
+  async #onSaved(m: unknown) {
+    const id = (m as { saved?: unknown } | null)?.saved;
+    if (typeof id !== 'string' || id !== this.currentId || this.writes || this.dirty || this.#client.busy || !this.#store) return;
+    const rec = await this.#store.get(id);
+    if (rec && id === this.currentId && !this.writes && !this.dirty) await this.#show(rec, 'sync');
+  }
+
   /** Another tab took over the session this tab saved. */
   #onLost(id: string) {
     if (id !== this.currentId) return;
@@ -338,6 +362,8 @@ export class SessionKeeper {
   dispose() {
     this.flush();
     this.#lock?.dispose();
+    this.#saved?.close();
+    this.#saved = null;
     this.#stopEffects?.();
     globalThis.removeEventListener?.('pagehide', this.#onHide);
     globalThis.removeEventListener?.('pageshow', this.#onHide);
@@ -423,7 +449,7 @@ export class SessionKeeper {
     const store = this.#store;
     if (!store || !id || !this.#rec || this.#rec.id !== id || !this.writes) return undefined;
     this.#rec = { ...this.#rec, ...changes, id, updated: Date.now() };
-    return store.put(this.#rec);
+    return store.put(this.#rec).then(() => this.#announce(id));
   }
 
   #saveHistory() {
@@ -446,14 +472,14 @@ export class SessionKeeper {
   }
 
   /** Shows a saved session in the playground and the training panel. */
-  async #show(rec: SessionRecord, why: 'reload' | 'open' | 'shared') {
+  async #show(rec: SessionRecord, why: 'reload' | 'open' | 'shared' | 'sync') {
     const store = this.#store!;
     // Read first, then show everything at once.
     const upload = rec.uploadName !== undefined ? await store.getUpload(rec.id) : undefined;
     const saved = rec.weightsEpoch !== undefined ? await store.getWeights(rec.id) : undefined;
     this.currentId = rec.id;
     this.#rec = rec;
-    this.notice = null;
+    if (why !== 'sync') this.notice = null;
     this.#lastUpload = (upload as Playground['csvTable']) ?? null;
     this.#pg.csvTable = (upload as Playground['csvTable']) ?? null;
     const note = this.#pg.load(rec);
@@ -468,6 +494,7 @@ export class SessionKeeper {
     const last = rec.history?.at(-1)?.epoch ?? 0;
     this.#weightsAt = last;
     const wasRunning = rec.runStatus === 'running' || rec.runStatus === 'starting' || rec.runStatus === 'paused';
+    if (why === 'sync') return; // another tab's save, shown quietly
     const parts: string[] = [];
     if (why !== 'shared' && n > 0) {
       const epochs = `${last} ${last === 1 ? 'epoch' : 'epochs'}`;

@@ -82,6 +82,11 @@ describe('one writer per session', () => {
     const b = await tab(indexedDB, locks);
     b.keeper.readOnly();
     expect(b.keeper.ownership).toBe('readonly');
+    // A read-only tab follows the owner's saves.
+    await edit(a, '# A1b\n');
+    await wait(100);
+    expect(b.pg.code).toContain('# A1b');
+    expect(b.keeper.dirty).toBe(false);
     await b.keeper.takeOver();
     await wait(0);
     expect(b.keeper.ownership).toBe('owner');
