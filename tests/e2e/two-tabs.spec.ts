@@ -87,3 +87,16 @@ test('taking a session over makes the first tab read-only, and it says so', asyn
   await expect(sessionNotice(page)).toContainText('Working on a copy');
   await expect(editorText(page)).toContainText(nbsp('# edit in the old tab'));
 });
+
+test('without Web Locks the tabs still find each other (by messages) and say so', async ({ page, context }) => {
+  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true }));
+  await openPlayground(page);
+  await expect(otherTabs(page)).toContainText('This browser has no Web Locks: tabs check with each other by messages');
+  await setCode(page, spiral.replace('model.compile(', '# no locks here\nmodel.compile('));
+  await page.waitForTimeout(800);
+  const second = await openSecondTab(page);
+  await expect(otherTabs(second)).toContainText('This session is open in another tab');
+  await second.getByRole('button', { name: 'Take over in this tab' }).click();
+  await expect(otherTabs(page)).toContainText('Another tab took over this session');
+  await expect(editorText(second)).toContainText(nbsp('# no locks here'));
+});

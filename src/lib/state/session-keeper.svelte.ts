@@ -12,7 +12,7 @@ import { specKey } from '$lib/worker/weights';
 import { DEFAULT_CODE, DEFAULT_DATA, type Playground } from './playground.svelte';
 import { SessionStore, storageProblem, type OpenOptions, type SessionContent, type SessionRecord, type SessionSummary } from './sessions';
 import { decodeShare, sharePayload, shareUrl, ShareLinkError, type SharedProgram } from './share';
-import { canWrite, ownershipAfter, ownershipMessage, TabLock, type Ownership, type TabLockOptions } from './tab-lock';
+import { canWrite, ownershipAfter, ownershipMessage, TabLock, type Guard, type Ownership, type TabLockOptions } from './tab-lock';
 
 /** Content is saved this long after the last change; the history at most this often while training. */
 const CONTENT_DEBOUNCE_MS = 200;
@@ -70,13 +70,15 @@ export class SessionKeeper {
   /** Changes made in this tab that were not saved (it did not own the session). */
   dirty = $state(false);
   #lock: TabLock | null = null;
+  /** How this tab knows about other tabs (Web Locks, messages, or not at all). */
+  guard = $state<Guard>('locks');
   /** Tells other tabs that this one saved a session, so that tabs showing it read-only show the new version. */
   #saved: BroadcastChannel | null = null;
   /** A saved session that could not be opened because its record is damaged (role=alert), or null. */
   damagedNote = $state<string | null>(null);
   /** What the tab says about other tabs (role=alert), or null. */
   get ownershipText(): string | null {
-    return ownershipMessage(this.ownership, this.#lock?.guard ?? 'locks', this.dirty);
+    return ownershipMessage(this.ownership, this.guard, this.dirty);
   }
   get writes(): boolean {
     return canWrite(this.ownership);
@@ -162,6 +164,7 @@ export class SessionKeeper {
     const lock = new TabLock(opts.lock);
     lock.onLost = (id) => this.#onLost(id);
     this.#lock = lock;
+    this.guard = lock.guard;
     if (opts.lock?.channel !== null && typeof BroadcastChannel === 'function') {
       this.#saved = new BroadcastChannel(SAVED_CHANNEL);
       this.#saved.onmessage = (e) => void this.#onSaved(e.data);
