@@ -208,6 +208,12 @@ describe('storage faults', () => {
     const disk = await SessionStore.open({ indexedDB, legacyStorage: null });
     expect((await disk.list()).map((s) => s.name).sort()).toEqual(['Mine', 'Other']);
     expect((await disk.getWeights(other.id))!.epoch).toBe(12);
+    // Deleting a session while full frees space on disk too (so the advice in the message works).
+    await store.delete(other.id);
+    expect((await store.list()).map((s) => s.name)).toEqual(['Mine']);
+    const after = await SessionStore.open({ indexedDB, legacyStorage: null });
+    expect((await after.list()).map((s) => s.name)).toEqual(['Mine']);
+    expect(await after.getWeights(other.id)).toBeUndefined();
   });
 
   it('damaged records are listed as damaged (not opened) and can be deleted; the others are intact', async () => {

@@ -254,6 +254,11 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  */
 export class SessionStore {
   #backend: Backend;
+  /**
+   * The database after it filled up (the store then works in memory): deletes still go there, so deleting sessions
+   * frees space for the next reload, as the message suggests.
+   */
+  #disk: Backend | null = null;
   #legacy: Pick<Storage, 'getItem' | 'removeItem'> | null;
   /** Null while saving works; else the message for the user. */
   problem: string | null = null;
@@ -345,6 +350,7 @@ export class SessionStore {
       // unreadable too: start empty; the caller writes the open session next
     }
     this.#backend = mem;
+    if (from instanceof IdbBackend && storageReason(e).startsWith('browser storage is full')) this.#disk = from;
     this.#setProblem(storageProblem(e));
   }
 
@@ -385,8 +391,9 @@ export class SessionStore {
     return this.update(id, { name: name.trim() || 'Untitled session' });
   }
 
-  delete(id: string): Promise<void> {
-    return this.#write((b) => b.delete(id));
+  async delete(id: string): Promise<void> {
+    await this.#write((b) => b.delete(id));
+    await this.#disk?.delete(id).catch(() => undefined);
   }
 
   /** Saved weights; damaged ones read as none (the session still opens, without them). */
