@@ -113,9 +113,15 @@ export class SessionKeeper {
     this.#writePending();
   };
 
+  /** One key per session (`PENDING_KEY:<id>`): tabs on other sessions never drop or overwrite this one's. */
+  #pendingKey(id: string) {
+    return `${PENDING_KEY}:${id}`;
+  }
+
   #dropPending() {
+    if (!this.currentId || !this.writes) return;
     try {
-      globalThis.localStorage?.removeItem(PENDING_KEY);
+      globalThis.localStorage?.removeItem(this.#pendingKey(this.currentId));
     } catch {
       // nothing to drop
     }
@@ -124,18 +130,18 @@ export class SessionKeeper {
   #writePending() {
     if (!this.currentId || !this.#rec || !this.writes) return;
     try {
-      globalThis.localStorage?.setItem(PENDING_KEY, JSON.stringify({ id: this.currentId, content: this.#pg.content() }));
+      globalThis.localStorage?.setItem(this.#pendingKey(this.currentId), JSON.stringify({ id: this.currentId, content: this.#pg.content() }));
     } catch {
       // full or unavailable: the IndexedDB save started by flush() is all there is
     }
   }
 
   /** The content saved by `#writePending` on the last page hide (removed once read). */
-  #takePending(): { id: string; content: SessionContent } | null {
+  #takePending(id: string): { id: string; content: SessionContent } | null {
     try {
-      const raw = globalThis.localStorage?.getItem(PENDING_KEY);
+      const raw = globalThis.localStorage?.getItem(this.#pendingKey(id));
       if (!raw) return null;
-      globalThis.localStorage.removeItem(PENDING_KEY);
+      globalThis.localStorage.removeItem(this.#pendingKey(id));
       const p = JSON.parse(raw);
       return p && typeof p.id === 'string' && p.content && typeof p.content.code === 'string' ? p : null;
     } catch {
@@ -216,7 +222,7 @@ export class SessionKeeper {
         this.ready = true;
         return;
       }
-      const pending = this.#takePending();
+      const pending = rec ? this.#takePending(rec.id) : null;
       if (rec && pending && pending.id === rec.id) {
         const merged = { ...rec, ...pending.content };
         if (JSON.stringify(merged) !== JSON.stringify(rec)) {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { TrainingClient } from '$lib/worker/client.svelte';
 import { fakeLocks } from './fake-locks';
 import { Playground } from './playground.svelte';
-import { SessionKeeper } from './session-keeper.svelte';
+import { PENDING_KEY, SessionKeeper } from './session-keeper.svelte';
 import { SessionStore } from './sessions';
 import type { LockManagerLike } from './tab-lock';
 
@@ -131,5 +131,33 @@ describe('a damaged saved session', () => {
     await t.keeper.remove('s-bad');
     expect(t.keeper.sessions.map((s) => s.name)).toEqual(['Good']);
     t.keeper.dispose();
+  });
+});
+
+describe('the copy kept when the page is hidden', () => {
+  it('is kept per session: it is applied to its own session only', async () => {
+    const indexedDB = new IDBFactory();
+    const locks = fakeLocks();
+    const a = await tab(indexedDB, locks);
+    const id = a.keeper.currentId!;
+    a.keeper.dispose();
+    const m = new Map<string, string>();
+    const ls = { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), removeItem: (k: string) => void m.delete(k) };
+    const had = Object.getOwnPropertyDescriptor(globalThis, 'localStorage');
+    Object.defineProperty(globalThis, 'localStorage', { value: ls, configurable: true });
+    try {
+      const content = { ...a.pg.content() };
+      m.set(`${PENDING_KEY}:s-other`, JSON.stringify({ id: 's-other', content: { ...content, code: '# not mine\n' } }));
+      m.set(`${PENDING_KEY}:${id}`, JSON.stringify({ id, content: { ...content, code: '# typed just before the crash\n' } }));
+      const b = await tab(indexedDB, locks);
+      expect(b.keeper.currentId).toBe(id);
+      expect(b.pg.code).toBe('# typed just before the crash\n');
+      expect(m.has(`${PENDING_KEY}:${id}`)).toBe(false);
+      expect(m.has(`${PENDING_KEY}:s-other`)).toBe(true);
+      b.keeper.dispose();
+    } finally {
+      if (had) Object.defineProperty(globalThis, 'localStorage', had);
+      else delete (globalThis as { localStorage?: unknown }).localStorage;
+    }
   });
 });
