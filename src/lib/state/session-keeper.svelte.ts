@@ -192,8 +192,6 @@ export class SessionKeeper {
       }
     }
     if (!opened) {
-      // The user may have typed while the store opened: their edit wins over the saved copy.
-      const untouched = JSON.stringify(this.#pg.content()) === before;
       let rec: SessionRecord | undefined;
       // This tab's own session first (kept across its reloads), else the one opened last in any tab.
       const mine = this.#tabSession();
@@ -208,7 +206,10 @@ export class SessionKeeper {
         if (newest) rec = await store.get(newest.id);
       }
       if (damaged) this.damagedNote = damagedText(damaged);
-      if (rec && (await this.#acquire(rec.id)) === 'elsewhere') {
+      const got = rec ? await this.#acquire(rec.id) : null;
+      // The user may have typed while the store opened and the lock was asked for: their edit wins.
+      const untouched = JSON.stringify(this.#pg.content()) === before;
+      if (rec && got === 'elsewhere') {
         // Another tab saves this session: show it, write nothing (the banner offers read-only, take over, copy).
         if (untouched) await this.#show(rec, 'reload');
         else {
@@ -232,12 +233,15 @@ export class SessionKeeper {
       }
       if (rec && untouched) await this.#show(rec, 'reload');
       else {
-        rec = rec ? { ...rec, ...this.#pg.content(), updated: Date.now() } : await store.create(this.#pg.content());
+        rec ??= await store.create(this.#pg.content());
         if (this.#lock?.held !== rec.id) await this.#acquire(rec.id);
+        // What is saved is what the editor holds now (it may have changed while the lock was asked for).
+        const content = this.#pg.content();
+        rec = { ...rec, ...content, updated: Date.now() };
         await store.put(rec);
         this.currentId = rec.id;
         this.#rec = rec;
-        this.#lastContent = JSON.stringify(this.#pg.content());
+        this.#lastContent = JSON.stringify(content);
       }
       await store.setCurrent(rec.id);
       this.#setTabSession(rec.id);

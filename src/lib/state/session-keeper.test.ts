@@ -161,3 +161,18 @@ describe('the copy kept when the page is hidden', () => {
     }
   });
 });
+
+describe('typing while the app starts', () => {
+  it('an edit made while the tabs are asked (a slow fallback probe) is what gets saved', async () => {
+    const indexedDB = new IDBFactory();
+    const pg = new Playground();
+    const keeper = new SessionKeeper(pg, stubClient());
+    const started = keeper.start({ indexedDB, legacyStorage: null, lock: { locks: null, probeMs: 400 } });
+    await wait(150);
+    pg.code += '# typed during start\n';
+    await started;
+    const store = await SessionStore.open({ indexedDB, legacyStorage: null });
+    expect((await store.get(keeper.currentId!))!.code).toContain('# typed during start');
+    keeper.dispose();
+  });
+});

@@ -123,7 +123,7 @@ export class TabLock {
         : typeof BroadcastChannel === 'function'
           ? (name: string) => new BroadcastChannel(name) as unknown as ChannelLike
           : null;
-    this.#probeMs = opts.probeMs ?? 300;
+    this.#probeMs = opts.probeMs ?? 1000; // a busy tab (a long task, a background tab) answers late
     this.#tab = opts.tabId ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     this.guard = this.#locks ? 'locks' : makeChannel ? 'channel' : 'none';
     if (this.guard === 'channel' && makeChannel) {
