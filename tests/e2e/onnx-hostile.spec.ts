@@ -73,3 +73,17 @@ test('a model with 30 000 nodes is shown without freezing the page', async ({ pa
   console.log(`main-thread long tasks showing 30 000 nodes (ms): ${tasks.map((t) => Math.round(t)).join(', ') || 'none'}`);
   expect(Math.max(0, ...tasks)).toBeLessThan(200);
 });
+
+test('a file read in the decode worker still runs in ONNX Runtime (its bytes come back from the worker)', async ({ page }) => {
+  const g = new GraphBuilder('tiny');
+  const x = g.input('x', 'float32', ['batch', 3]);
+  const w = g.initializer('w', 'float32', [3, 2], Float32Array.from([1, 2, 3, 4, 5, 6]));
+  g.output(g.node('MatMul', [x, w], {}, { outputNames: ['y'] }), 'float32', ['batch', 2]);
+  await page.goto('/onnx');
+  await page.getByLabel('Open an .onnx file').setInputFiles({ name: 'tiny.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(encodeModel(makeModel(g.graph, { producerVersion: 'e2e' }))) });
+  await expect(page.getByRole('table', { name: 'Nodes' })).toContainText('MatMul');
+  await page.getByLabel('Input values (.json, .csv, .npy)').setInputFiles({ name: 'x.csv', mimeType: 'text/csv', buffer: Buffer.from('1,0,0\n0,1,1\n') });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  const first = page.getByRole('table', { name: 'Outputs', exact: true }).getByRole('row', { name: /^y/ });
+  await expect(first).toContainText('1, 2, 8, 10', { timeout: 60_000 });
+});
