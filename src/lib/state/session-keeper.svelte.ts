@@ -630,6 +630,7 @@ export class SessionKeeper {
     }
     await this.#queue(() => store.delete(id));
     await this.refresh();
+    if (this.damagedNote && !this.sessions.some((s) => s.damaged)) this.damagedNote = null;
     if (id === this.currentId) {
       const next = this.sessions.find((s) => !s.damaged);
       if (next) {

@@ -130,6 +130,7 @@ describe('a damaged saved session', () => {
     expect(t.keeper.sessions.find((s) => s.id === 's-bad')).toMatchObject({ name: 'Broken', damaged: 'its program is missing' });
     await t.keeper.remove('s-bad');
     expect(t.keeper.sessions.map((s) => s.name)).toEqual(['Good']);
+    expect(t.keeper.damagedNote).toBeNull();
     t.keeper.dispose();
   });
 });
