@@ -42,5 +42,6 @@ test('a damaged saved session is named, listed as damaged and deleted; the intac
   await list.getByRole('button', { name: 'Delete Broken one' }).click();
   await list.getByRole('button', { name: 'Yes, delete' }).click();
   await expect(list).not.toContainText('Broken one');
+  await expect(page.getByRole('alert').filter({ hasText: 'could not be opened' })).toHaveCount(0);
   await expect(list.getByRole('button', { name: /^Open Session 1/ })).toBeVisible();
 });
