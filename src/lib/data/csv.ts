@@ -71,6 +71,8 @@ export interface CsvSettings {
 
 export const DEFAULT_CSV_SETTINGS: CsvSettings = { target: null, task: 'auto', standardize: true };
 
+/** The largest float32 (training data is float32). */
+const FLOAT32_MAX = 3.4028234663852886e38;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 export function isNumber(s: string): boolean {
@@ -165,6 +167,8 @@ export function readCsv(text: string, fileName = 'data.csv'): CsvResult<CsvTable
         if (v === '') return fail(`Row ${r.row}, column ${quote(name)} is empty — fill it in or remove the row`, r.row, name);
         if (!isNumber(v)) return fail(`Row ${r.row}, column ${quote(name)}: ${quote(v)} is not a number (the column's other values are numbers)`, r.row, name);
         const x = Number(v);
+        // Training runs in float32: a number beyond its range (1e39, 1e309) would become ±Infinity there.
+        if (!(Math.abs(x) <= FLOAT32_MAX)) return fail(`Row ${r.row}, column ${quote(name)}: ${quote(v)} is too large (numbers here must be within ±3.4e38)`, r.row, name);
         if (!Number.isInteger(x)) integer = false;
         if (distinct.size <= MAX_CATEGORIES) distinct.add(String(x));
       }

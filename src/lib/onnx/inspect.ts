@@ -156,3 +156,21 @@ export function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(2)} MiB`;
 }
+
+/** What the decode worker answers: a summary, or a message for the user (never a throw). */
+export type InspectOutcome = { ok: true; info: ModelInfo } | { ok: false; message: string; /** not a format error: a bug */ unexpected?: true };
+
+/**
+ * The decode worker's whole job, pure so that tests (and the fuzz test) run exactly what the worker runs: any
+ * bytes in, a summary or a message out. Errors that are not OnnxFormatError (a bug, a RangeError from an absurd
+ * length) become a message too, naming the file as unreadable rather than crashing the page.
+ */
+export function inspectFile(bytes: Uint8Array): InspectOutcome {
+  try {
+    return { ok: true, info: inspectBytes(bytes).info };
+  } catch (e) {
+    if (e instanceof OnnxFormatError) return { ok: false, message: e.message.replace(/\.$/, '') };
+    const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return { ok: false, message: `This file could not be read as an ONNX model (${why.slice(0, 200)})`, unexpected: true };
+  }
+}

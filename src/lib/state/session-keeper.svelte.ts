@@ -12,6 +12,7 @@ import { specKey } from '$lib/worker/weights';
 import { DEFAULT_CODE, DEFAULT_DATA, type Playground } from './playground.svelte';
 import { SessionStore, storageProblem, type OpenOptions, type SessionContent, type SessionRecord, type SessionSummary } from './sessions';
 import { decodeShare, sharePayload, shareUrl, ShareLinkError, type SharedProgram } from './share';
+import { canWrite, ownershipAfter, ownershipMessage, TabLock, type Guard, type Ownership, type TabLockOptions } from './tab-lock';
 
 /** Content is saved this long after the last change; the history at most this often while training. */
 const CONTENT_DEBOUNCE_MS = 200;
@@ -25,6 +26,10 @@ const WEIGHTS_MIN_MS = 2000;
  * IndexedDB write started then may not land before the page goes, this one always does. Read (and removed) at start.
  */
 export const PENDING_KEY = 'nn-playground:pending';
+/** sessionStorage key (one per tab, kept across reloads) of the session this tab shows. */
+export const TAB_SESSION_KEY = 'nn-playground:tab-session';
+/** BroadcastChannel on which a tab says it saved a session. */
+export const SAVED_CHANNEL = 'nn-playground:saved';
 
 export interface Notice {
   kind: 'restored' | 'shared' | 'info';
@@ -35,6 +40,10 @@ export interface Notice {
 function uploadedName(pg: Playground): string | undefined {
   if (pg.data.name !== 'csv') return undefined;
   return pg.csvTable?.fileName || 'uploaded file';
+}
+
+function damagedText(why: string): string {
+  return `The last session could not be opened: its saved record is damaged (${why}). It is marked “damaged” in the Sessions list, where you can delete it; your other sessions are intact.`;
 }
 
 export class SessionKeeper {
@@ -56,6 +65,24 @@ export class SessionKeeper {
    */
   restored = $state.raw<WeightSnapshot | null>(null);
   ready = $state(false);
+  /** Whether this tab saves the open session (see tab-lock.ts): one writer per session. */
+  ownership = $state<Ownership>('owner');
+  /** Changes made in this tab that were not saved (it did not own the session). */
+  dirty = $state(false);
+  #lock: TabLock | null = null;
+  /** How this tab knows about other tabs (Web Locks, messages, or not at all). */
+  guard = $state<Guard>('locks');
+  /** Tells other tabs that this one saved a session, so that tabs showing it read-only show the new version. */
+  #saved: BroadcastChannel | null = null;
+  /** A saved session that could not be opened because its record is damaged (role=alert), or null. */
+  damagedNote = $state<string | null>(null);
+  /** What the tab says about other tabs (role=alert), or null. */
+  get ownershipText(): string | null {
+    return ownershipMessage(this.ownership, this.guard, this.dirty);
+  }
+  get writes(): boolean {
+    return canWrite(this.ownership);
+  }
 
   #pg: Playground;
   #client: TrainingClient;
@@ -86,29 +113,35 @@ export class SessionKeeper {
     this.#writePending();
   };
 
+  /** One key per session (`PENDING_KEY:<id>`): tabs on other sessions never drop or overwrite this one's. */
+  #pendingKey(id: string) {
+    return `${PENDING_KEY}:${id}`;
+  }
+
   #dropPending() {
+    if (!this.currentId || !this.writes) return;
     try {
-      globalThis.localStorage?.removeItem(PENDING_KEY);
+      globalThis.localStorage?.removeItem(this.#pendingKey(this.currentId));
     } catch {
       // nothing to drop
     }
   }
 
   #writePending() {
-    if (!this.currentId || !this.#rec) return;
+    if (!this.currentId || !this.#rec || !this.writes) return;
     try {
-      globalThis.localStorage?.setItem(PENDING_KEY, JSON.stringify({ id: this.currentId, content: this.#pg.content() }));
+      globalThis.localStorage?.setItem(this.#pendingKey(this.currentId), JSON.stringify({ id: this.currentId, content: this.#pg.content() }));
     } catch {
       // full or unavailable: the IndexedDB save started by flush() is all there is
     }
   }
 
   /** The content saved by `#writePending` on the last page hide (removed once read). */
-  #takePending(): { id: string; content: SessionContent } | null {
+  #takePending(id: string): { id: string; content: SessionContent } | null {
     try {
-      const raw = globalThis.localStorage?.getItem(PENDING_KEY);
+      const raw = globalThis.localStorage?.getItem(this.#pendingKey(id));
       if (!raw) return null;
-      globalThis.localStorage.removeItem(PENDING_KEY);
+      globalThis.localStorage.removeItem(this.#pendingKey(id));
       const p = JSON.parse(raw);
       return p && typeof p.id === 'string' && p.content && typeof p.content.code === 'string' ? p : null;
     } catch {
@@ -122,7 +155,7 @@ export class SessionKeeper {
   }
 
   /** Opens the store and restores the current session, or opens the share link in `hash` as a new session. */
-  async start(opts: OpenOptions & { hash?: string; clearHash?: () => void } = {}): Promise<void> {
+  async start(opts: OpenOptions & { hash?: string; clearHash?: () => void; lock?: TabLockOptions } = {}): Promise<void> {
     try {
       await this.#start(opts);
     } catch (e) {
@@ -132,8 +165,16 @@ export class SessionKeeper {
     }
   }
 
-  async #start(opts: OpenOptions & { hash?: string; clearHash?: () => void }): Promise<void> {
+  async #start(opts: OpenOptions & { hash?: string; clearHash?: () => void; lock?: TabLockOptions }): Promise<void> {
     const before = JSON.stringify(this.#pg.content());
+    const lock = new TabLock(opts.lock);
+    lock.onLost = (id) => this.#onLost(id);
+    this.#lock = lock;
+    this.guard = lock.guard;
+    if (opts.lock?.channel !== null && typeof BroadcastChannel === 'function') {
+      this.#saved = new BroadcastChannel(SAVED_CHANNEL);
+      this.#saved.onmessage = (e) => void this.#onSaved(e.data);
+    }
     const store = await SessionStore.open(opts);
     this.#store = store;
     this.problem = store.problem;
@@ -151,17 +192,38 @@ export class SessionKeeper {
       }
     }
     if (!opened) {
-      // The user may have typed while the store opened: their edit wins over the saved copy.
-      const untouched = JSON.stringify(this.#pg.content()) === before;
       let rec: SessionRecord | undefined;
-      const id = await store.getCurrent();
+      // This tab's own session first (kept across its reloads), else the one opened last in any tab.
+      const mine = this.#tabSession();
+      if (mine) rec = await store.get(mine);
+      const id = rec ? null : await store.getCurrent();
       if (id) rec = await store.get(id);
+      const wanted = mine ?? id;
+      const damaged = !rec && wanted ? await store.damaged(wanted) : null;
       rec ??= (await store.migrateLegacy(this.#pg.content())) ?? undefined;
       if (!rec) {
-        const newest = (await store.list())[0];
+        const newest = (await store.list()).find((s) => !s.damaged);
         if (newest) rec = await store.get(newest.id);
       }
-      const pending = this.#takePending();
+      if (damaged) this.damagedNote = damagedText(damaged);
+      const got = rec ? await this.#acquire(rec.id) : null;
+      // The user may have typed while the store opened and the lock was asked for: their edit wins.
+      const untouched = JSON.stringify(this.#pg.content()) === before;
+      if (rec && got === 'elsewhere') {
+        // Another tab saves this session: show it, write nothing (the banner offers read-only, take over, copy).
+        if (untouched) await this.#show(rec, 'reload');
+        else {
+          this.currentId = rec.id;
+          this.#rec = rec;
+          this.dirty = true;
+        }
+        await this.refresh();
+        this.#watch();
+        this.#listen();
+        this.ready = true;
+        return;
+      }
+      const pending = rec ? this.#takePending(rec.id) : null;
       if (rec && pending && pending.id === rec.id) {
         const merged = { ...rec, ...pending.content };
         if (JSON.stringify(merged) !== JSON.stringify(rec)) {
@@ -171,24 +233,150 @@ export class SessionKeeper {
       }
       if (rec && untouched) await this.#show(rec, 'reload');
       else {
-        rec = rec ? { ...rec, ...this.#pg.content(), updated: Date.now() } : await store.create(this.#pg.content());
+        rec ??= await store.create(this.#pg.content());
+        if (this.#lock?.held !== rec.id) await this.#acquire(rec.id);
+        // What is saved is what the editor holds now (it may have changed while the lock was asked for).
+        const content = this.#pg.content();
+        rec = { ...rec, ...content, updated: Date.now() };
         await store.put(rec);
         this.currentId = rec.id;
         this.#rec = rec;
-        this.#lastContent = JSON.stringify(this.#pg.content());
+        this.#lastContent = JSON.stringify(content);
       }
       await store.setCurrent(rec.id);
+      this.#setTabSession(rec.id);
     }
     await this.refresh();
     this.#watch();
+    this.#listen();
+    this.ready = true;
+  }
+
+  #listen() {
     globalThis.addEventListener?.('pagehide', this.#onHide);
     globalThis.addEventListener?.('pageshow', this.#onHide);
     globalThis.document?.addEventListener('visibilitychange', this.#onHide);
-    this.ready = true;
+  }
+
+  #tabSession(): string | null {
+    try {
+      return globalThis.sessionStorage?.getItem(TAB_SESSION_KEY) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  #setTabSession(id: string) {
+    try {
+      globalThis.sessionStorage?.setItem(TAB_SESSION_KEY, id);
+    } catch {
+      // no sessionStorage: a reload opens the session opened last in any tab
+    }
+  }
+
+  /** Asks for the lock of session `id` and sets `ownership` from the answer. */
+  async #acquire(id: string, steal = false): Promise<'owner' | 'elsewhere'> {
+    const lock = this.#lock;
+    if (!lock) return 'owner';
+    const got = await lock.acquire(id, steal);
+    this.ownership = ownershipAfter(this.ownership, got === 'owner' ? { type: 'acquired', guard: lock.guard } : { type: 'held-elsewhere' });
+    if (got === 'owner') this.dirty = false;
+    return got;
+  }
+
+  #announce(id: string) {
+    try {
+      this.#saved?.postMessage({ app: 'nn-playground', saved: id });
+    } catch {
+      // closed: nothing to tell
+    }
+  }
+
+  /** Another tab saved a session: a tab showing it without saving (and without changes of its own) follows. */
+  async #onSaved(m: unknown) {
+    const id = (m as { saved?: unknown } | null)?.saved;
+    if (typeof id !== 'string' || id !== this.currentId || this.writes || this.dirty || this.#client.busy || !this.#store) return;
+    const rec = await this.#store.get(id);
+    if (rec && id === this.currentId && !this.writes && !this.dirty) await this.#show(rec, 'sync');
+  }
+
+  /** Another tab took over the session this tab saved. */
+  #onLost(id: string) {
+    if (id !== this.currentId) return;
+    // Whatever was waiting to be saved is not written now (the other tab owns the session): say so.
+    if (this.#contentTimer) {
+      clearTimeout(this.#contentTimer);
+      this.#contentTimer = null;
+      this.dirty = true;
+    }
+    if (this.#historyTimer) clearTimeout(this.#historyTimer);
+    this.#historyTimer = null;
+    this.ownership = ownershipAfter(this.ownership, { type: 'stolen' });
+  }
+
+  /** Look at the session without saving it (another tab owns it). */
+  readOnly() {
+    this.ownership = ownershipAfter(this.ownership, { type: 'chose-readonly' });
+  }
+
+  /**
+   * Makes this tab the one that saves the open session: the other tab becomes read-only and says so. This tab then
+   * shows the latest saved version; its own unsaved changes, if any, are kept as a new session first.
+   */
+  async takeOver() {
+    const store = this.#store;
+    const id = this.currentId;
+    if (!store || !id || this.writes || this.#busyMessage()) return;
+    let kept: SessionRecord | null = null;
+    if (this.dirty) kept = await store.create(this.#pg.content(), `${this.#rec?.name ?? 'Session'} (unsaved edits)`);
+    await this.#acquire(id, true);
+    const rec = await store.get(id);
+    if (!rec) {
+      this.notice = { kind: 'info', text: 'That session is no longer saved.' };
+      await this.refresh();
+      return;
+    }
+    await this.#show(rec, 'open');
+    await this.#queue(() => store.setCurrent(id));
+    this.#setTabSession(id);
+    const parts = [`This tab now saves “${rec.name}”; the other tab is read-only.`];
+    if (kept) parts.push(`Your unsaved changes from this tab are in a new session, “${kept.name}”.`);
+    this.notice = { kind: 'info', text: parts.join(' ') };
+    await this.refresh();
+  }
+
+  /** A new session with what this tab shows (its unsaved changes included), saved by this tab. */
+  async workOnCopy() {
+    const store = this.#store;
+    const from = this.#rec;
+    if (!store || !from) return;
+    const content = this.#pg.content();
+    const weights = this.weights;
+    const rec = await store.create(content, `${from.name} (copy)`, {
+      history: $state.snapshot(this.#client.history) as EpochLog[],
+      totalEpochs: this.#client.totalEpochs,
+      runStatus: this.#client.busy ? 'stopped' : this.#client.status,
+      ...(weights ? { weightsEpoch: weights.epoch } : {}),
+      ...(this.#pg.csvTable ? { uploadName: this.#pg.csvTable.fileName } : {})
+    });
+    if (weights) await store.putWeights(rec.id, weights);
+    if (this.#pg.csvTable) await store.putUpload(rec.id, this.#pg.csvTable);
+    await this.#acquire(rec.id);
+    this.currentId = rec.id;
+    this.#rec = rec;
+    this.#lastContent = JSON.stringify(content);
+    this.dirty = false;
+    await this.#queue(() => store.setCurrent(rec.id));
+    this.#setTabSession(rec.id);
+    this.notice = { kind: 'info', text: `Working on a copy, “${rec.name}”: this tab saves it; “${from.name}” stays with the other tab.` };
+    await this.refresh();
   }
 
   dispose() {
     this.flush();
+    this.#lock?.dispose();
+    this.#saved?.close();
+    this.#saved = null;
     this.#stopEffects?.();
     globalThis.removeEventListener?.('pagehide', this.#onHide);
     globalThis.removeEventListener?.('pageshow', this.#onHide);
@@ -208,12 +396,7 @@ export class SessionKeeper {
 
   #watch() {
     this.#stopEffects = $effect.root(() => {
-      $effect(() => {
-        const json = JSON.stringify(this.#pg.content());
-        if (json === this.#lastContent) return;
-        if (this.#contentTimer) clearTimeout(this.#contentTimer);
-        this.#contentTimer = setTimeout(() => this.#saveContent(), CONTENT_DEBOUNCE_MS);
-      });
+      $effect(() => this.contentChanged());
       $effect(() => {
         // The uploaded CSV table is saved beside the session (it can be large: only when it changes).
         const table = this.#pg.csvTable;
@@ -221,7 +404,7 @@ export class SessionKeeper {
         this.#lastUpload = table;
         const id = this.currentId;
         const store = this.#store;
-        if (!id || !store) return;
+        if (!id || !store || !this.writes) return;
         void store.putUpload(id, table ?? undefined).then(() => this.#put({ uploadName: table?.fileName }, id));
       });
       $effect(() => {
@@ -246,6 +429,18 @@ export class SessionKeeper {
     });
   }
 
+  /** Called (by an effect) when the playground's content may have changed: saves it soon, if this tab saves. */
+  contentChanged() {
+    const json = JSON.stringify(this.#pg.content());
+    if (json === this.#lastContent) return;
+    if (!canWrite(this.ownership)) {
+      this.dirty = true; // shown in the banner: nothing is saved from this tab
+      return;
+    }
+    if (this.#contentTimer) clearTimeout(this.#contentTimer);
+    this.#contentTimer = setTimeout(() => this.#saveContent(), CONTENT_DEBOUNCE_MS);
+  }
+
   /** Saves whatever is pending now (before switching sessions, when the page is hidden or closed). */
   flush() {
     if (this.#contentTimer) this.#saveContent();
@@ -265,9 +460,9 @@ export class SessionKeeper {
   /** Writes changes to the open session (see `#rec`). */
   #put(changes: Partial<SessionRecord>, id = this.currentId): Promise<void> | undefined {
     const store = this.#store;
-    if (!store || !id || !this.#rec || this.#rec.id !== id) return undefined;
+    if (!store || !id || !this.#rec || this.#rec.id !== id || !this.writes) return undefined;
     this.#rec = { ...this.#rec, ...changes, id, updated: Date.now() };
-    return store.put(this.#rec);
+    return store.put(this.#rec).then(() => this.#announce(id));
   }
 
   #saveHistory() {
@@ -283,21 +478,21 @@ export class SessionKeeper {
     const store = this.#store;
     if (!id || !store) return;
     const snapshot = await this.#client.getWeights();
-    if (!snapshot || id !== this.currentId || this.#rec?.id !== id) return;
+    if (!snapshot || id !== this.currentId || this.#rec?.id !== id || !this.writes) return;
     this.weights = snapshot;
     await store.putWeights(id, snapshot);
     await this.#put({ weightsEpoch: snapshot.epoch }, id);
   }
 
   /** Shows a saved session in the playground and the training panel. */
-  async #show(rec: SessionRecord, why: 'reload' | 'open' | 'shared') {
+  async #show(rec: SessionRecord, why: 'reload' | 'open' | 'shared' | 'sync') {
     const store = this.#store!;
     // Read first, then show everything at once.
     const upload = rec.uploadName !== undefined ? await store.getUpload(rec.id) : undefined;
     const saved = rec.weightsEpoch !== undefined ? await store.getWeights(rec.id) : undefined;
     this.currentId = rec.id;
     this.#rec = rec;
-    this.notice = null;
+    if (why !== 'sync') this.notice = null;
     this.#lastUpload = (upload as Playground['csvTable']) ?? null;
     this.#pg.csvTable = (upload as Playground['csvTable']) ?? null;
     const note = this.#pg.load(rec);
@@ -312,6 +507,7 @@ export class SessionKeeper {
     const last = rec.history?.at(-1)?.epoch ?? 0;
     this.#weightsAt = last;
     const wasRunning = rec.runStatus === 'running' || rec.runStatus === 'starting' || rec.runStatus === 'paused';
+    if (why === 'sync') return; // another tab's save, shown quietly
     const parts: string[] = [];
     if (why !== 'shared' && n > 0) {
       const epochs = `${last} ${last === 1 ? 'epoch' : 'epochs'}`;
@@ -349,7 +545,9 @@ export class SessionKeeper {
     const store = this.#store!;
     const content: SessionContent = { code: program.code, mine: null, data: program.data, backend: program.backend, seed: program.seed };
     const rec = await store.create(content, await store.nextName('Shared program'));
+    await this.#acquire(rec.id);
     await store.setCurrent(rec.id);
+    this.#setTabSession(rec.id);
     await this.#show(rec, 'shared');
     const parts = [`Opened a shared program as a new session, “${rec.name}” (your other sessions are in the list). Nothing trains until you press Train.`];
     if (program.uploadedData) parts.push(`It was made with uploaded data (“${program.uploadedData}”), which links do not include: upload it again to train.`);
@@ -377,13 +575,16 @@ export class SessionKeeper {
     await this.#writes;
     const rec = await this.#store.get(id);
     if (!rec) {
-      this.notice = { kind: 'info', text: 'That session is no longer saved.' };
+      const why = await this.#store.damaged(id);
+      this.notice = { kind: 'info', text: why ? `That session cannot be opened: its saved record is damaged (${why}). You can delete it.` : 'That session is no longer saved.' };
       await this.refresh();
       return;
     }
     this.linkError = null;
+    const got = await this.#acquire(id);
     await this.#show(rec, 'open');
-    await this.#queue(() => this.#store!.setCurrent(id));
+    if (got === 'owner') await this.#queue(() => this.#store!.setCurrent(id));
+    this.#setTabSession(id);
     await this.refresh();
   }
 
@@ -393,7 +594,9 @@ export class SessionKeeper {
     await this.#writes;
     const content: SessionContent = { code: DEFAULT_CODE, mine: null, data: { ...DEFAULT_DATA }, backend: this.#pg.backend, seed: 1 };
     const rec = await this.#store.create(content);
+    await this.#acquire(rec.id);
     await this.#store.setCurrent(rec.id);
+    this.#setTabSession(rec.id);
     await this.#show(rec, 'open');
     this.notice = { kind: 'info', text: `Started “${rec.name}”.` };
     await this.refresh();
@@ -401,6 +604,10 @@ export class SessionKeeper {
 
   async rename(id: string, name: string) {
     if (!this.#store) return;
+    if (id === this.currentId && !this.writes) {
+      this.notice = { kind: 'info', text: 'This session is saved by another tab: rename it there, or take it over here first.' };
+      return;
+    }
     if (id === this.currentId && this.#rec) await this.#put({ name: name.trim() || 'Untitled session' });
     else await this.#queue(() => this.#store!.rename(id, name));
     await this.refresh();
@@ -410,6 +617,10 @@ export class SessionKeeper {
     const store = this.#store;
     if (!store) return;
     if (id === this.currentId && this.#busyMessage()) return;
+    if (id === this.currentId && !this.writes) {
+      this.notice = { kind: 'info', text: 'This session is saved by another tab: delete it there, or take it over here first.' };
+      return;
+    }
     if (id === this.currentId) {
       // Nothing pending may write the deleted session back.
       this.#rec = null;
@@ -419,13 +630,16 @@ export class SessionKeeper {
     }
     await this.#queue(() => store.delete(id));
     await this.refresh();
+    if (this.damagedNote && !this.sessions.some((s) => s.damaged)) this.damagedNote = null;
     if (id === this.currentId) {
-      const next = this.sessions[0];
+      const next = this.sessions.find((s) => !s.damaged);
       if (next) {
         const rec = await store.get(next.id);
         if (rec) {
+          const got = await this.#acquire(rec.id);
           await this.#show(rec, 'open');
-          await store.setCurrent(rec.id);
+          if (got === 'owner') await store.setCurrent(rec.id);
+          this.#setTabSession(rec.id);
           return;
         }
       }

@@ -150,7 +150,9 @@ describe('SessionStore when storage fails', () => {
       IDBObjectStore.prototype.put = put;
     }
     expect(store.persistent).toBe(false);
-    expect(store.problem).toBe("Your work can't be saved in this browser (browser storage is full); it stays while this tab is open.");
+    expect(store.problem).toBe(
+      "Your work can't be saved in this browser (browser storage is full: delete sessions you no longer need or free disk space, then reload); it stays while this tab is open."
+    );
     expect(problems).toEqual([store.problem]);
     // Nothing the user made is lost in this tab: the change and the earlier weights are there.
     expect((await store.get(a.id))!.code).toBe('newer = 1\n');
@@ -162,5 +164,130 @@ describe('SessionStore when storage fails', () => {
     // The database itself still has the last version that could be written.
     const disk = await SessionStore.open({ indexedDB, legacyStorage: null });
     expect((await disk.get(a.id))!.code).toBe(content.code);
+  });
+});
+
+/** Writes records straight into the stores, as a damaged disk, an old bug or a hand edit in devtools would leave them. */
+async function writeRaw(indexedDB: IDBFactory, store: 'sessions' | 'weights', values: unknown[]) {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const r = indexedDB.open('nn-playground');
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const tx = db.transaction(store, 'readwrite');
+    for (const v of values) tx.objectStore(store).put(v);
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}
+
+describe('storage faults', () => {
+  it('a full disk while saving weights: a clear message, and every session (this one, the others) stays', async () => {
+    const indexedDB = new IDBFactory();
+    const store = await SessionStore.open({ indexedDB, legacyStorage: null });
+    const other = await store.create({ ...content, code: 'other = 1\n' }, 'Other');
+    const mine = await store.create(content, 'Mine');
+    await store.putWeights(other.id, weights);
+    const { IDBObjectStore } = await import('fake-indexeddb');
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (value: unknown, key?: IDBValidKey) {
+      if ((value as { snapshot?: unknown })?.snapshot) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.call(this, value, key);
+    };
+    try {
+      await store.putWeights(mine.id, { ...weights, epoch: 40 });
+    } finally {
+      IDBObjectStore.prototype.put = put;
+    }
+    expect(store.problem).toMatch(/browser storage is full: delete sessions you no longer need or free disk space/);
+    expect((await store.getWeights(mine.id))!.epoch).toBe(40);
+    expect((await store.getWeights(other.id))!.epoch).toBe(12);
+    expect((await store.get(other.id))!.code).toBe('other = 1\n');
+    const disk = await SessionStore.open({ indexedDB, legacyStorage: null });
+    expect((await disk.list()).map((s) => s.name).sort()).toEqual(['Mine', 'Other']);
+    expect((await disk.getWeights(other.id))!.epoch).toBe(12);
+    // Deleting a session while full frees space on disk too (so the advice in the message works).
+    await store.delete(other.id);
+    expect((await store.list()).map((s) => s.name)).toEqual(['Mine']);
+    const after = await SessionStore.open({ indexedDB, legacyStorage: null });
+    expect((await after.list()).map((s) => s.name)).toEqual(['Mine']);
+    expect(await after.getWeights(other.id)).toBeUndefined();
+  });
+
+  it('damaged records are listed as damaged (not opened) and can be deleted; the others are intact', async () => {
+    const indexedDB = new IDBFactory();
+    const store = await SessionStore.open({ indexedDB, legacyStorage: null });
+    const good = await store.create(content, 'Good');
+    await store.putWeights(good.id, weights);
+    await writeRaw(indexedDB, 'sessions', [
+      { id: 'bad-1', name: 'No code', created: 5, updated: 5, data: { name: 'spiral' }, backend: 'cpu', seed: 1 },
+      { id: 'bad-2', name: 42, created: 'yesterday', updated: null, code: 'x = 1\n', data: null },
+      { id: 'bad-3', code: 'x = 1\n', mine: null, data: { name: 'xor' }, backend: 'cpu', seed: 1, history: 'lots' },
+      { id: 'bad-4' }
+    ]);
+    await writeRaw(indexedDB, 'weights', [{ id: good.id, snapshot: { specKey: 'k', epoch: 3, weights: [{ name: 'w', shape: [2, 2], values: 'nope' }] } }]);
+
+    const list = await store.list();
+    expect(list.length).toBe(5);
+    expect(list.find((s) => s.id === good.id)!.damaged).toBeUndefined();
+    expect(list.find((s) => s.id === 'bad-1')).toMatchObject({ name: 'No code', damaged: 'its program is missing' });
+    expect(list.find((s) => s.id === 'bad-2')).toMatchObject({ name: 'Unnamed session', created: 0, updated: 0, damaged: 'its data settings are missing' });
+    expect(list.find((s) => s.id === 'bad-3')!.damaged).toBe('its training history is not a list');
+    expect(list.find((s) => s.id === 'bad-4')!.damaged).toBe('its program is missing');
+    expect(await store.get('bad-1')).toBeUndefined();
+    expect(await store.damaged('bad-1')).toBe('its program is missing');
+    expect(await store.damaged(good.id)).toBeNull();
+    // The good session opens; its damaged weights read as none.
+    expect((await store.get(good.id))!.code).toBe(content.code);
+    expect(await store.getWeights(good.id)).toBeUndefined();
+    for (const id of ['bad-1', 'bad-2', 'bad-3', 'bad-4']) await store.delete(id);
+    expect((await store.list()).map((s) => s.name)).toEqual(['Good']);
+    expect(store.problem).toBeNull();
+  });
+
+  it('an old tab that keeps the database open (blocked upgrade): a clear message at once, and its data untouched', async () => {
+    const indexedDB = new IDBFactory();
+    const first = await SessionStore.open({ indexedDB, legacyStorage: null });
+    const rec = await first.create(content, 'Kept');
+    // An old tab's connection, which (unlike this version) ignores versionchange.
+    const old = await new Promise<IDBDatabase>((resolve) => {
+      const r = indexedDB.open('nn-playground', 1);
+      r.onsuccess = () => resolve(r.result);
+    });
+    const t0 = Date.now();
+    const store = await SessionStore.open({ indexedDB, legacyStorage: null, version: 2, timeoutMs: 4000, blockedGraceMs: 300 });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(store.persistent).toBe(false);
+    expect(store.problem).toMatch(/another open tab of the playground, an older version, holds the storage: close or reload that tab/);
+    // This tab keeps working in memory; the old tab still reads what was saved.
+    await store.create(content, 'In memory');
+    expect((await store.list()).map((s) => s.name)).toEqual(['In memory']);
+    const names = await new Promise<string[]>((resolve) => {
+      const r = old.transaction('sessions').objectStore('sessions').getAll();
+      r.onsuccess = () => resolve(r.result.map((x: { name: string }) => x.name));
+    });
+    expect(names).toEqual(['Kept']);
+    old.close();
+    expect(rec.name).toBe('Kept');
+  });
+
+  it('a newer version opened in another tab: this tab lets it upgrade, keeps its sessions in memory and says so', async () => {
+    const indexedDB = new IDBFactory();
+    const store = await SessionStore.open({ indexedDB, legacyStorage: null });
+    const a = await store.create(content, 'A');
+    await store.putWeights(a.id, weights);
+    const problems: (string | null)[] = [];
+    store.onProblem = (m) => problems.push(m);
+    const newer = await SessionStore.open({ indexedDB, legacyStorage: null, version: 2, timeoutMs: 4000 });
+    expect(newer.persistent).toBe(true);
+    expect((await newer.list()).map((s) => s.name)).toEqual(['A']);
+    expect(store.persistent).toBe(false);
+    expect(problems).toEqual([expect.stringMatching(/a newer version of the playground was opened in another tab and needs the storage: reload this tab/)]);
+    expect((await store.get(a.id))!.name).toBe('A');
+    expect((await store.getWeights(a.id))!.epoch).toBe(12);
+    await store.update(a.id, { code: 'still = 1\n' });
+    expect((await store.get(a.id))!.code).toBe('still = 1\n');
   });
 });

@@ -48,7 +48,57 @@ export interface SessionRecord extends SessionContent {
 }
 
 /** The list shows these (no code, no history). */
-export type SessionSummary = Pick<SessionRecord, 'id' | 'name' | 'created' | 'updated'>;
+export type SessionSummary = Pick<SessionRecord, 'id' | 'name' | 'created' | 'updated'> & {
+  /** Set when the saved record is damaged (it cannot be opened, only deleted): why, in words. */
+  damaged?: string;
+};
+
+/** Why a stored session record cannot be opened, or null when it can (a damaged disk, a bug, a hand edit). */
+export function recordProblem(rec: unknown): string | null {
+  if (!rec || typeof rec !== 'object') return 'it is not a session record';
+  const r = rec as Record<string, unknown>;
+  if (typeof r.id !== 'string') return 'it has no id';
+  if (typeof r.code !== 'string') return 'its program is missing';
+  if (r.mine !== null && r.mine !== undefined && typeof r.mine !== 'string') return 'its own program is not text';
+  const data = r.data as Record<string, unknown> | null;
+  if (!data || typeof data !== 'object' || typeof data.name !== 'string') return 'its data settings are missing';
+  if (typeof r.backend !== 'string') return 'its backend is missing';
+  if (typeof r.seed !== 'number' || !Number.isFinite(r.seed)) return 'its weight seed is not a number';
+  if (r.history !== undefined && !Array.isArray(r.history)) return 'its training history is not a list';
+  if (Array.isArray(r.history) && r.history.some((h) => !h || typeof h !== 'object' || typeof (h as { epoch?: unknown }).epoch !== 'number')) {
+    return 'its training history is damaged';
+  }
+  if (r.weightsEpoch !== undefined && typeof r.weightsEpoch !== 'number') return 'its weights epoch is not a number';
+  return null;
+}
+
+/** A record read back, with defaults for the fields a list needs (never throws). */
+function summaryOf(raw: unknown, key: string): SessionSummary {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const problem = recordProblem(raw);
+  return {
+    id: typeof r.id === 'string' ? r.id : key,
+    name: typeof r.name === 'string' && r.name ? r.name : 'Unnamed session',
+    created: num(r.created),
+    updated: num(r.updated),
+    ...(problem ? { damaged: problem } : {})
+  };
+}
+
+/** A weight snapshot read back is used only when every tensor's values fit its shape. */
+export function weightsProblem(w: unknown): string | null {
+  if (!w || typeof w !== 'object') return 'not a weight snapshot';
+  const s = w as Record<string, unknown>;
+  if (typeof s.specKey !== 'string' || typeof s.epoch !== 'number' || !Array.isArray(s.weights)) return 'not a weight snapshot';
+  for (const t of s.weights as unknown[]) {
+    const x = t as { name?: unknown; shape?: unknown; values?: unknown } | null;
+    if (!x || typeof x.name !== 'string' || !Array.isArray(x.shape) || !(x.values instanceof Float32Array)) return 'a tensor is damaged';
+    const n = (x.shape as unknown[]).reduce<number>((a, d) => a * (typeof d === 'number' && d >= 0 ? d : NaN), 1);
+    if (n !== x.values.length) return `tensor ${x.name} does not fit its shape`;
+  }
+  return null;
+}
 
 interface Schema extends DBSchema {
   sessions: { key: string; value: SessionRecord; indexes: { updated: number } };
@@ -60,9 +110,15 @@ interface Schema extends DBSchema {
 /** A short, user-facing reason for a storage failure. */
 export function storageReason(e: unknown): string {
   const name = (e as { name?: string } | null)?.name;
-  if (name === 'QuotaExceededError' || (e as { code?: number } | null)?.code === 22) return 'browser storage is full';
+  if (name === 'QuotaExceededError' || (e as { code?: number } | null)?.code === 22) {
+    return 'browser storage is full: delete sessions you no longer need or free disk space, then reload';
+  }
   if (name === 'SecurityError' || name === 'InvalidStateError') return 'this browser does not allow storage here, as in private mode';
   if (name === 'TimeoutError') return 'browser storage did not answer';
+  if (name === 'BlockedError') {
+    return 'another open tab of the playground, an older version, holds the storage: close or reload that tab, then reload this one';
+  }
+  if (name === 'VersionChangeError') return 'a newer version of the playground was opened in another tab and needs the storage: reload this tab to keep saving';
   const message = e instanceof Error ? e.message : String(e);
   return `browser storage is unavailable${message ? `: ${message}` : ''}`;
 }
@@ -78,11 +134,11 @@ export function newSessionId(): string {
 
 /** Storage backends: IndexedDB, or maps in memory. */
 interface Backend {
-  list(): Promise<SessionRecord[]>;
-  get(id: string): Promise<SessionRecord | undefined>;
+  list(): Promise<unknown[]>;
+  get(id: string): Promise<unknown>;
   put(rec: SessionRecord): Promise<void>;
   delete(id: string): Promise<void>;
-  getWeights(id: string): Promise<WeightSnapshot | undefined>;
+  getWeights(id: string): Promise<unknown>;
   putWeights(id: string, w: WeightSnapshot): Promise<void>;
   getUpload(id: string): Promise<unknown>;
   putUpload(id: string, upload: unknown | undefined): Promise<void>;
@@ -91,8 +147,8 @@ interface Backend {
 }
 
 class MemoryBackend implements Backend {
-  sessions = new Map<string, SessionRecord>();
-  weights = new Map<string, WeightSnapshot>();
+  sessions = new Map<string, unknown>();
+  weights = new Map<string, unknown>();
   uploads = new Map<string, unknown>();
   meta = new Map<string, unknown>();
   async list() {
@@ -171,6 +227,10 @@ export interface OpenOptions {
   /** The IndexedDB to use (default: the browser's); `null` = none (memory only). */
   indexedDB?: IDBFactory | null;
   name?: string;
+  /** The database version asked for (default DB_VERSION; tests ask for a newer one). */
+  version?: number;
+  /** How long an open blocked by other tabs' connections waits for them to close before saying so. Default 1500. */
+  blockedGraceMs?: number;
   /** Give up opening after this many ms (a blocked or hanging open). Default 5000. */
   timeoutMs?: number;
   /** Where the legacy localStorage save is read from (default: the browser's localStorage). */
@@ -194,6 +254,11 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  */
 export class SessionStore {
   #backend: Backend;
+  /**
+   * The database after it filled up (the store then works in memory): deletes still go there, so deleting sessions
+   * frees space for the next reload, as the message suggests.
+   */
+  #disk: Backend | null = null;
   #legacy: Pick<Storage, 'getItem' | 'removeItem'> | null;
   /** Null while saving works; else the message for the user. */
   problem: string | null = null;
@@ -217,8 +282,14 @@ export class SessionStore {
       return new SessionStore(new MemoryBackend(), legacy, storageProblem(new Error('this browser has no IndexedDB')));
     }
     try {
-      const db = await withTimeout(openWith(factory, opts.name ?? DB_NAME), opts.timeoutMs ?? 5000);
-      return new SessionStore(new IdbBackend(db), legacy, null);
+      const db = await withTimeout(openWith(factory, opts.name ?? DB_NAME, opts.version ?? DB_VERSION, opts.blockedGraceMs ?? 1500), opts.timeoutMs ?? 5000);
+      const store = new SessionStore(new IdbBackend(db), legacy, null);
+      // A newer version of the app in another tab wants to upgrade: keep what this tab has (in memory, carried over
+      // while the connection is still open), then let it.
+      db.addEventListener('versionchange', () => {
+        void store.#toMemory(Object.assign(new Error('versionchange'), { name: 'VersionChangeError' })).finally(() => db.close());
+      });
+      return store;
     } catch (e) {
       return new SessionStore(new MemoryBackend(), legacy, storageProblem(e));
     }
@@ -264,8 +335,10 @@ export class SessionStore {
     const mem = new MemoryBackend();
     // Carry what can still be read, so the list and the open session stay whole in this tab.
     try {
-      for (const r of await from.list()) {
-        mem.sessions.set(r.id, r);
+      for (const raw of await from.list()) {
+        const r = summaryOf(raw, '');
+        if (!r.id) continue;
+        mem.sessions.set(r.id, raw);
         const w = await from.getWeights(r.id).catch(() => undefined);
         if (w) mem.weights.set(r.id, w);
         const u = await from.getUpload(r.id).catch(() => undefined);
@@ -277,19 +350,28 @@ export class SessionStore {
       // unreadable too: start empty; the caller writes the open session next
     }
     this.#backend = mem;
+    if (from instanceof IdbBackend && storageReason(e).startsWith('browser storage is full')) this.#disk = from;
     this.#setProblem(storageProblem(e));
   }
 
-  /** Newest first. */
+  /** Newest first; damaged records are listed (marked `damaged`) so they can be deleted. */
   async list(): Promise<SessionSummary[]> {
     const all = await this.#read((b) => b.list(), []);
-    return all
-      .map(({ id, name, created, updated }) => ({ id, name, created, updated }))
-      .sort((a, b) => b.updated - a.updated || b.created - a.created);
+    return all.map((r, i) => summaryOf(r, `damaged-${i}`)).sort((a, b) => b.updated - a.updated || b.created - a.created);
   }
 
-  get(id: string): Promise<SessionRecord | undefined> {
-    return this.#read((b) => b.get(id), undefined);
+  /** The session, or undefined when it is not saved or is damaged (see `list`). */
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const raw = await this.#read((b) => b.get(id), undefined);
+    if (raw === undefined || recordProblem(raw)) return undefined;
+    const rec = raw as SessionRecord;
+    return { ...rec, name: typeof rec.name === 'string' && rec.name ? rec.name : 'Unnamed session', history: rec.history ?? [] };
+  }
+
+  /** Why the saved session `id` cannot be opened, or null (also null when there is no such session). */
+  async damaged(id: string): Promise<string | null> {
+    const raw = await this.#read((b) => b.get(id), undefined);
+    return raw === undefined ? null : recordProblem(raw);
   }
 
   put(rec: SessionRecord): Promise<void> {
@@ -309,12 +391,15 @@ export class SessionStore {
     return this.update(id, { name: name.trim() || 'Untitled session' });
   }
 
-  delete(id: string): Promise<void> {
-    return this.#write((b) => b.delete(id));
+  async delete(id: string): Promise<void> {
+    await this.#write((b) => b.delete(id));
+    await this.#disk?.delete(id).catch(() => undefined);
   }
 
-  getWeights(id: string): Promise<WeightSnapshot | undefined> {
-    return this.#read((b) => b.getWeights(id), undefined);
+  /** Saved weights; damaged ones read as none (the session still opens, without them). */
+  async getWeights(id: string): Promise<WeightSnapshot | undefined> {
+    const w = await this.#read((b) => b.getWeights(id), undefined);
+    return w === undefined || weightsProblem(w) ? undefined : (w as WeightSnapshot);
   }
 
   async putWeights(id: string, snapshot: WeightSnapshot): Promise<void> {
@@ -404,8 +489,8 @@ export class SessionStore {
 }
 
 /** `idb`'s openDB, on a given factory (idb's own uses the global one). */
-async function openWith(factory: IDBFactory, name: string): Promise<IDBPDatabase<Schema>> {
-  const request = factory.open(name, DB_VERSION);
+async function openWith(factory: IDBFactory, name: string, version: number, blockedGraceMs: number): Promise<IDBPDatabase<Schema>> {
+  const request = factory.open(name, version);
   request.onupgradeneeded = () => {
     const db = request.result;
     if (!db.objectStoreNames.contains('sessions')) db.createObjectStore('sessions', { keyPath: 'id' }).createIndex('updated', 'updated');
@@ -414,14 +499,25 @@ async function openWith(factory: IDBFactory, name: string): Promise<IDBPDatabase
     if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta', { keyPath: 'key' });
   };
   const raw = await new Promise<IDBDatabase>((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error ?? new Error('open failed'));
-    // onblocked: an older connection in another tab; the open goes on when it closes (or times out).
+    let gaveUp = false;
+    let done = false;
+    request.onsuccess = () => {
+      // Opened after all (the old tab closed) but too late: this tab already works in memory; let go of it.
+      if (gaveUp) request.result.close();
+      else ((done = true), resolve(request.result));
+    };
+    request.onerror = () => ((done = true), reject(request.error ?? new Error('open failed')));
+    // Other tabs still hold connections: tabs of this version let go within moments (see `versionchange` in
+    // SessionStore.open); an older tab that does not is named after a short grace, rather than waited for.
+    request.onblocked = () => {
+      setTimeout(() => {
+        if (done) return;
+        gaveUp = true;
+        reject(Object.assign(new Error('blocked by another tab'), { name: 'BlockedError' }));
+      }, blockedGraceMs);
+    };
   });
-  const db = wrap(raw) as unknown as IDBPDatabase<Schema>;
-  // A newer version of the app in another tab wants to upgrade: let it (this tab's next write moves to memory).
-  db.addEventListener('versionchange', () => db.close());
-  return db;
+  return wrap(raw) as unknown as IDBPDatabase<Schema>;
 }
 
 function safeLocalStorage(): Storage | null {

@@ -73,3 +73,19 @@ describe('share links', () => {
     expect(errorOf(() => decodeShare(inner)).message).toMatch(/newer version \(v5\)/);
   });
 });
+
+describe('share link limits', () => {
+  it('refuses a payload over the maximum link size, and one that inflates too much, with a message', async () => {
+    const { MAX_SHARE_CHARS, MAX_SHARE_JSON_BYTES, toBase64Url } = await import('./share');
+    const { deflateSync, strToU8 } = await import('fflate');
+    expect(() => decodeShare('1.' + 'A'.repeat(MAX_SHARE_CHARS))).toThrow(/This link is too large to open \(64 KiB\); share links hold at most 64 KiB/);
+    // A "zip bomb": 8 MiB of spaces inside the JSON deflates to a few KiB.
+    const bomb = `1.${toBase64Url(deflateSync(strToU8(`{"v":1,"code":"${' '.repeat(8 * MAX_SHARE_JSON_BYTES)}"}`), { level: 9 }))}`;
+    expect(bomb.length).toBeLessThan(MAX_SHARE_CHARS);
+    expect(() => decodeShare(bomb)).toThrow(/too large to open \(its contents unpack to more than 1 MiB\)/);
+    // A truncated stream is still "damaged".
+    const good = encodeShare({ code: 'x = 1\n'.repeat(50), data: { name: 'spiral' }, backend: 'cpu', seed: 1 });
+    expect(() => decodeShare(good.slice(0, good.length - 6))).toThrow(/damaged/);
+    expect(decodeShare(good).code).toBe('x = 1\n'.repeat(50));
+  });
+});

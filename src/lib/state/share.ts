@@ -5,11 +5,20 @@
  * Payload: `<version>.<base64url(deflate(JSON))>`. The version sits in front of the compressed bytes (so a later
  * version may change the compression too) and again inside the JSON. A link that cannot be read says whether it
  * is damaged or was made by a newer version of the playground.
+ *
+ * A link never runs code: decoding gives plain JSON data (the program is text, parsed later and never evaluated,
+ * see keras/parse.ts), and nothing trains until the user presses Train. Links are also bounded: a payload longer
+ * than MAX_SHARE_CHARS, or one that inflates to more than MAX_SHARE_JSON_BYTES (a "zip bomb"), is refused with a
+ * message before it is read. The fuzz test (tests/unit/fuzz.test.ts) feeds mutated links to `decodeShare`.
  */
-import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
+import { deflateSync, Inflate, strFromU8, strToU8 } from 'fflate';
 
 export const SHARE_VERSION = 1;
 export const SHARE_PARAM = 'share';
+/** Longest `#share=` payload read (characters). A long program deflates to a few KiB; browsers take ~2 MB URLs. */
+export const MAX_SHARE_CHARS = 64 * 1024;
+/** Most bytes a payload may inflate to. */
+export const MAX_SHARE_JSON_BYTES = 1024 * 1024;
 
 export interface SharedProgram {
   code: string;
@@ -21,7 +30,7 @@ export interface SharedProgram {
   uploadedData?: string;
 }
 
-export type ShareErrorKind = 'damaged' | 'newer';
+export type ShareErrorKind = 'damaged' | 'newer' | 'too-large';
 
 export class ShareLinkError extends Error {
   constructor(
@@ -83,8 +92,37 @@ function newer(version: number): ShareLinkError {
   );
 }
 
+function tooLarge(what: string): ShareLinkError {
+  return new ShareLinkError(
+    'too-large',
+    `This link is too large to open (${what}); share links hold at most ${MAX_SHARE_CHARS / 1024} KiB. Nothing was opened; your own work is unchanged.`
+  );
+}
+
+/** Inflates at most `MAX_SHARE_JSON_BYTES`, in small steps, so a tiny payload cannot expand into gigabytes. */
+function boundedInflate(bytes: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let ended = false;
+  const inflater = new Inflate((chunk, final) => {
+    total += chunk.length;
+    if (total > MAX_SHARE_JSON_BYTES) throw tooLarge(`its contents unpack to more than ${MAX_SHARE_JSON_BYTES / 1024 / 1024} MiB`);
+    parts.push(chunk);
+    if (final) ended = true;
+  });
+  const STEP = 256; // input bytes per step: deflate expands at most ~1032×, so one step adds at most ~260 KiB
+  for (let i = 0; i < bytes.length; i += STEP) inflater.push(bytes.subarray(i, i + STEP), i + STEP >= bytes.length);
+  if (bytes.length === 0) inflater.push(new Uint8Array(0), true);
+  if (!ended) throw new Error('incomplete');
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.length));
+  return out;
+}
+
 /** Reads a payload made by `encodeShare`; throws a `ShareLinkError` with a message for the user. */
 export function decodeShare(payload: string): SharedProgram {
+  if (payload.length > MAX_SHARE_CHARS) throw tooLarge(`${Math.round(payload.length / 1024)} KiB`);
   const text = payload.trim();
   const dot = text.indexOf('.');
   if (dot <= 0) throw damaged('it has no version number');
@@ -96,8 +134,9 @@ export function decodeShare(payload: string): SharedProgram {
   const bytes = fromBase64Url(text.slice(dot + 1));
   let json: string;
   try {
-    json = strFromU8(inflateSync(bytes));
-  } catch {
+    json = strFromU8(boundedInflate(bytes));
+  } catch (e) {
+    if (e instanceof ShareLinkError) throw e;
     throw damaged('its compressed data is incomplete or altered');
   }
   let body: unknown;
