@@ -5,7 +5,7 @@
  * current session (or opens a share link as a new session), and it runs the sessions list (open, new, rename,
  * delete). State as a runes class; the storage itself is `sessions.ts`, the link format `share.ts`.
  */
-import type { EpochLog } from '$lib/engines/tfjs/train';
+import type { EpochLog } from '$lib/worker/protocol';
 import type { TrainingClient } from '$lib/worker/client.svelte';
 import type { WeightSnapshot } from '$lib/worker/protocol';
 import { specKey } from '$lib/worker/weights';

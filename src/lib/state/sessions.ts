@@ -8,7 +8,7 @@
  * Pure over an injected `IDBFactory`, so vitest runs it on fake-indexeddb (and on factories that fail).
  */
 import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
-import type { EpochLog } from '$lib/engines/tfjs/train';
+import type { EpochLog } from '$lib/worker/protocol';
 import type { WeightSnapshot } from '$lib/worker/protocol';
 
 export const DB_NAME = 'nn-playground';

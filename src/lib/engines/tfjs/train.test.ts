@@ -7,7 +7,9 @@ import { binarySpec, sequentialSpec, spiralSpec } from '$lib/spec/fixtures';
 import { inferShapes } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
 import { buildModel } from './build';
-import { predictGrid, predictGridAsync, trainModel, type EpochLog, type TrainHooks } from './train';
+import { predictGrid, predictGridAsync, trainModel } from './train';
+import type { TrainHooks } from '../train-loop';
+import type { EpochLog } from '$lib/worker/protocol';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -9,10 +9,6 @@ import type * as TF from '@tensorflow/tfjs';
 import { runTraining, type TrainHooks, type TrainOptions, type TrainResult } from '../train-loop';
 import { tfjsEngine } from './engine';
 
-// The loop's types and helpers, where they were (+page.svelte and state/ still import EpochLog from here).
-export { EPOCH_METRICS, type BatchLog, type EpochLog, type GradientValues } from '$lib/worker/protocol';
-export { closeEpoch, divergedResult, divergenceMessage, epochOrder, fitSettings, type TrainHooks, type TrainOptions, type TrainResult } from '../train-loop';
-export { evaluateLoss } from './engine';
 
 /** Trains `model` (built from `spec` by buildModel) with the eager engine; the model keeps the trained weights. */
 export function trainModel(
