@@ -374,6 +374,33 @@ function wordAt(source: string, offset: number): { from: number; to: number } {
   return { from, to };
 }
 
+/**
+ * The dotted name that ends with a dot just before `from` (`keras.layers.` gives ['keras', 'layers']), read backwards
+ * in one pass (a regular expression anchored at the end would retry from every offset: quadratic on long lines).
+ */
+function dottedBefore(source: string, from: number): string[] | null {
+  let i = from;
+  const skipSpace = () => {
+    while (i > 0 && /\s/.test(source[i - 1])) i--;
+  };
+  const names: string[] = [];
+  for (;;) {
+    skipSpace();
+    if (source[i - 1] !== '.') break;
+    i--;
+    skipSpace();
+    const end = i;
+    while (i > 0 && /\w/.test(source[i - 1])) i--;
+    // A name starts with a letter or '_': digits before it are not part of the chain.
+    let start = i;
+    while (start < end && /\d/.test(source[start])) start++;
+    if (start === end) break;
+    names.unshift(source.slice(start, end));
+    if (start > i) break;
+  }
+  return names.length > 0 ? names : null;
+}
+
 function keywordItems(site: CallSite, env: Env, from: number, to: number): CompletionItem[] {
   const sig = site.sig!;
   const given = givenParams(site, env);
@@ -510,10 +537,8 @@ export function completions(source: string, offset: number): CompletionItem[] {
 
   // After a dot: the members of a keras namespace, or a model's methods.
   const { from, to } = wordAt(source, offset);
-  const before = source.slice(0, from);
-  const dotted = /((?:[A-Za-z_]\w*\s*\.\s*)*[A-Za-z_]\w*)\s*\.\s*$/.exec(before);
-  if (dotted) {
-    const names = dotted[1].split('.').map((s) => s.trim());
+  const names = dottedBefore(source, from);
+  if (names) {
     let e: Resolved | undefined = env.names.get(names[0]);
     if (e === undefined && names[0] !== 'keras' && names[1] === 'keras') {
       e = keras(); // tf.keras.
