@@ -69,6 +69,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   let bestDistance = Infinity;
   for (const c of candidates) {
     if (c === word) continue;
+    // The distance is at least the difference in length: skip the quadratic work for hopeless candidates.
+    if (Math.abs(c.length - word.length) > limit) continue;
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestDistance) {
       best = c;

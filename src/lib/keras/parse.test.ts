@@ -572,3 +572,15 @@ describe('helpers', () => {
     expect(readableSize(4 * 1_199_882)).toBe('4.58 MB');
   });
 });
+
+describe('pathological programs (found by tests/unit/editor-fuzz.test.ts)', () => {
+  it('refuses a 1 MB unknown activation quickly (no edit distance against hopeless candidates)', () => {
+    const src = `import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(4, activation="${'r'.repeat(1_000_000)}")])\n`;
+    const t0 = performance.now();
+    const errors = errorsOf(src);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(errors[0].message).toMatch(/^Unknown activation/);
+    expect(errors[0].span.line).toBe(3);
+    expect(didYouMean('r'.repeat(100), ['relu'])).toBeUndefined();
+  });
+});
