@@ -94,6 +94,7 @@ export function quoteList(items: readonly string[], quote = '"'): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Syntax checks the parse tree does not make (it accepts unterminated strings and stray indentation)
 
+const MAX_NESTING = 200;
 const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 const CLOSERS: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 const BLOCK_KEYWORDS = new Set(['for', 'while', 'if', 'elif', 'else', 'def', 'class', 'with', 'try', 'except', 'finally', 'async', 'match', 'case']);
@@ -196,7 +197,11 @@ export function lexicalError(source: string, index: LineIndex): Diagnostic | nul
       line.lastChar = c;
       continue;
     }
-    if (c in OPENERS) stack.push({ ch: c, pos: i });
+    if (c in OPENERS) {
+      // Python's own limit (MAXLEVEL); deeper nesting would also cost the later passes their stack.
+      if (stack.length >= MAX_NESTING) return syntaxError(index, i, i + 1, 'too many nested parentheses', `At most ${MAX_NESTING} brackets can be open at once`);
+      stack.push({ ch: c, pos: i });
+    }
     else if (c in CLOSERS) {
       const open = stack.pop();
       if (!open) return syntaxError(index, i, i + 1, `unmatched '${c}'`, `Remove this '${c}' or add the matching '${CLOSERS[c]}' before it`);

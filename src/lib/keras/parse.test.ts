@@ -584,3 +584,43 @@ describe('pathological programs (found by tests/unit/editor-fuzz.test.ts)', () =
     expect(didYouMean('r'.repeat(100), ['relu'])).toBeUndefined();
   });
 });
+
+describe('limits (found by tests/unit/editor-fuzz.test.ts)', () => {
+  it('stops after 100 problems instead of searching suggestions for each of 5000', () => {
+    const src = Array.from({ length: 5000 }, (_, i) => `y${i} = q${i}\n`).join('');
+    const t0 = performance.now();
+    const errors = errorsOf(src);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(errors).toHaveLength(101);
+    expect(errors[0]).toMatchObject({ message: "Unknown name 'q0'", span: { line: 1, col: 6 } });
+    expect(errors[100].message).toBe('Stopped after 100 problems');
+  });
+
+  it('clips messages that quote a huge name', () => {
+    const [e] = errorsOf(`y = ${'q'.repeat(100_000)}\n`);
+    expect(e.message.length).toBeLessThanOrEqual(300);
+    expect(e.span).toMatchObject({ line: 1, col: 5, endCol: 100_005 });
+  });
+
+  it('checks 20000 keyword arguments for repeats in linear time', () => {
+    const src = `from keras import layers\ny = layers.Dense(${Array.from({ length: 20000 }, (_, i) => `k${i}=1`).join(', ')}, k0=2)\n`;
+    const t0 = performance.now();
+    const errors = errorsOf(src);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(errors[0].message).toBe("Argument 'k0' is given twice");
+  });
+
+  it('refuses more than 200 nested brackets like Python, at the 201st', () => {
+    const [e] = errorsOf(`x = ${'['.repeat(5000)}1${']'.repeat(5000)}\n`);
+    expect(e).toMatchObject({ message: 'Syntax error: too many nested parentheses', span: { line: 1, col: 205 } });
+    expect(errorsOf(`x = ${'['.repeat(200)}1${']'.repeat(200)}\n`).map((d) => d.message)).toEqual([expect.stringMatching(/^No model found/)]);
+  });
+
+  it('refuses an expression nested too deeply for the interpreter at its line, without overflowing the stack', () => {
+    const src = `a = 1\nb = ${Array(5000).fill('a').join('**')}\n`;
+    const errors = errorsOf(src);
+    expect(errors[0].message).toMatch(/^This expression is nested too deeply/);
+    expect(errors[0].span.line).toBe(2);
+    expect(errorsOf(`a = 1\nb = ${Array(450).fill('a').join('**')}\n`).map((d) => d.message)).toEqual([expect.stringMatching(/^No model found/)]);
+  });
+});
