@@ -8,7 +8,8 @@
  * The context comes from the @lezer/python tree, which recovers from the incomplete code a user is typing.
  */
 import type { SyntaxNode, Tree } from '@lezer/common';
-import { parser } from '@lezer/python';
+import { tooLarge } from './diagnostics';
+import { syntaxTree } from './tree';
 import { getLayer } from '$lib/layers';
 import { REGULARIZER_DOCS } from '$lib/layers/regularizers';
 import { OPTIMIZER_LIST } from '$lib/optimizers';
@@ -92,12 +93,7 @@ export interface SignatureHelpResult {
 // ---------------------------------------------------------------------------------------------------------------
 // The tree and the names in scope
 
-let cache: { source: string; tree: Tree } | null = null;
-
-function parse(source: string): Tree {
-  if (cache?.source !== source) cache = { source, tree: parser.parse(source) };
-  return cache.tree;
-}
+const parse = syntaxTree;
 
 let kerasRoot: Namespace | null = null;
 const keras = () => (kerasRoot ??= buildKeras());
@@ -519,6 +515,7 @@ function importItems(env: Env, stmt: SyntaxNode, offset: number): CompletionItem
 
 /** Completions at `offset`. */
 export function completions(source: string, offset: number): CompletionItem[] {
+  if (tooLarge(source)) return []; // refused by the parser with its size
   const tree = parse(source);
   const env = environment(source, tree);
   const here = tree.resolveInner(offset, -1);
@@ -611,6 +608,7 @@ function entryMarkdown(name: string, e: Resolved): string {
 
 /** Hover text at `offset` (the character under the pointer). */
 export function hover(source: string, offset: number): HoverResult | null {
+  if (tooLarge(source)) return null; // refused by the parser with its size
   const tree = parse(source);
   const env = environment(source, tree);
   for (const side of [1, -1] as const) {
@@ -672,6 +670,7 @@ function hoverNode(env: Env, node: SyntaxNode, offset: number): HoverResult | nu
 
 /** The signature of the call whose parentheses hold the cursor, with the argument being written. */
 export function signatureHelp(source: string, offset: number): SignatureHelpResult | null {
+  if (tooLarge(source)) return null; // refused by the parser with its size
   const tree = parse(source);
   const env = environment(source, tree);
   const site = enclosingCall(env, tree, offset);
