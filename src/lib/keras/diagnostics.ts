@@ -123,6 +123,22 @@ export function sizeError(source: string, index: LineIndex): Diagnostic | null {
   return null;
 }
 
+/**
+ * The refusal of a program whose tree cannot be built (it nests too deeply: long operator chains such as
+ * `- - - … 1`), located at its longest line.
+ */
+export function nestedTooDeeply(source: string, index: LineIndex): Diagnostic {
+  let best = 0;
+  let bestLength = -1;
+  for (let from = 0; from <= source.length; ) {
+    let to = source.indexOf('\n', from);
+    if (to < 0) to = source.length;
+    if (to - from > bestLength) [best, bestLength] = [from, to - from];
+    from = to + 1;
+  }
+  return syntaxError(index, best, best + bestLength, 'this program is nested too deeply to analyse', 'Split long expressions into several assignments');
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Syntax checks the parse tree does not make (it accepts unterminated strings and stray indentation)
 

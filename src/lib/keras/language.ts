@@ -515,8 +515,8 @@ function importItems(env: Env, stmt: SyntaxNode, offset: number): CompletionItem
 
 /** Completions at `offset`. */
 export function completions(source: string, offset: number): CompletionItem[] {
-  if (tooLarge(source)) return []; // refused by the parser with its size
-  const tree = parse(source);
+  const tree = tooLarge(source) ? null : parse(source); // refused by the parser (size, nesting)
+  if (!tree) return [];
   const env = environment(source, tree);
   const here = tree.resolveInner(offset, -1);
   for (let n: SyntaxNode | null = here; n; n = n.parent) {
@@ -608,8 +608,8 @@ function entryMarkdown(name: string, e: Resolved): string {
 
 /** Hover text at `offset` (the character under the pointer). */
 export function hover(source: string, offset: number): HoverResult | null {
-  if (tooLarge(source)) return null; // refused by the parser with its size
-  const tree = parse(source);
+  const tree = tooLarge(source) ? null : parse(source); // refused by the parser (size, nesting)
+  if (!tree) return null;
   const env = environment(source, tree);
   for (const side of [1, -1] as const) {
     const node = tree.resolveInner(offset, side);
@@ -670,8 +670,8 @@ function hoverNode(env: Env, node: SyntaxNode, offset: number): HoverResult | nu
 
 /** The signature of the call whose parentheses hold the cursor, with the argument being written. */
 export function signatureHelp(source: string, offset: number): SignatureHelpResult | null {
-  if (tooLarge(source)) return null; // refused by the parser with its size
-  const tree = parse(source);
+  const tree = tooLarge(source) ? null : parse(source); // refused by the parser (size, nesting)
+  if (!tree) return null;
   const env = environment(source, tree);
   const site = enclosingCall(env, tree, offset);
   if (!site?.sig) return null;

@@ -644,3 +644,26 @@ describe('size limits (found by tests/unit/editor-fuzz.test.ts)', () => {
     expect(e).toMatchObject({ message: 'The program is too long to analyse: 300007 characters, at most 50000', span: { from: 50_000, line: 1, col: 50_001 } });
   });
 });
+
+describe('trees too deep to build (found by tests/unit/editor-fuzz.test.ts)', () => {
+  it('turns a stack overflow in building the tree into a located message, and the editor features into nothing', async () => {
+    // @lezer/common builds the tree recursively: 5000 unclosed brackets overflowed the stack in the fuzz run,
+    // depending on how much stack was left. Here the overflow is forced.
+    const { parser } = await import('@lezer/python');
+    const { completions, hover, signatureHelp } = await import('./language');
+    const spy = vi.spyOn(parser, 'parse').mockImplementation(() => {
+      throw new RangeError('Maximum call stack size exceeded');
+    });
+    try {
+      const src = `a = 1\nb = ${'-'.repeat(3000)}a\nc = 2\n`;
+      const { spec, diagnostics } = parseProgram(src);
+      expect(spec).toBeNull();
+      expect(diagnostics).toEqual([expect.objectContaining({ message: 'Syntax error: this program is nested too deeply to analyse', span: expect.objectContaining({ line: 2, col: 1 }) })]);
+      expect(completions(src, 10)).toEqual([]);
+      expect(hover(src, 10)).toBeNull();
+      expect(signatureHelp(src, 10)).toBeNull();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

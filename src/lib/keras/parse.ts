@@ -7,7 +7,7 @@
  */
 import { inferShapes } from '$lib/spec/shape';
 import type { ParseResult } from '$lib/spec/types';
-import { LineIndex, lexicalProblem, sizeError, treeSyntaxError } from './diagnostics';
+import { LineIndex, lexicalProblem, nestedTooDeeply, sizeError, treeSyntaxError } from './diagnostics';
 import { Interpreter } from './interpreter';
 import { syntaxTree } from './tree';
 
@@ -24,6 +24,7 @@ export function parseProgram(source: string): ParseResult {
   if (problem?.final) return { spec: null, diagnostics: [problem.diagnostic] };
   const lexical = problem?.diagnostic ?? null;
   const tree = syntaxTree(source);
+  if (!tree) return { spec: null, diagnostics: [lexical ?? nestedTooDeeply(source, index)] };
   const structural = treeSyntaxError(tree, source, index);
   const syntax = lexical && structural ? (structural.span.from < lexical.span.from ? structural : lexical) : (lexical ?? structural);
   if (syntax) return { spec: null, diagnostics: [syntax] };
