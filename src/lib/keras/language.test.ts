@@ -339,3 +339,15 @@ describe('pathological programs (found by tests/unit/editor-fuzz.test.ts)', () =
     expect(labels('import keras\nx = 1keras.|')).toContain('layers');
   });
 });
+
+describe('deep nesting (found by tests/unit/editor-fuzz.test.ts)', () => {
+  it('offers nothing in a program with more than 200 nested brackets, without building its slow tree', () => {
+    const src = `import keras\nx = ${'('.repeat(5000)}keras.${')'.repeat(5000)}\n`;
+    const t0 = performance.now();
+    expect(completions(src, src.indexOf('.') + 1)).toEqual([]);
+    expect(hover(src, src.indexOf('keras', 15))).toBeNull();
+    expect(performance.now() - t0).toBeLessThan(50);
+    const ok = `import keras\nx = ${'('.repeat(10)}keras.${')'.repeat(10)}\n`;
+    expect(completions(ok, ok.lastIndexOf('.') + 1).map((i) => i.label)).toContain('layers');
+  });
+});

@@ -8,7 +8,7 @@
  * The context comes from the @lezer/python tree, which recovers from the incomplete code a user is typing.
  */
 import type { SyntaxNode, Tree } from '@lezer/common';
-import { tooLarge } from './diagnostics';
+import { LineIndex, lexicalProblem, tooLarge } from './diagnostics';
 import { syntaxTree } from './tree';
 import { getLayer } from '$lib/layers';
 import { REGULARIZER_DOCS } from '$lib/layers/regularizers';
@@ -94,6 +94,9 @@ export interface SignatureHelpResult {
 // The tree and the names in scope
 
 const parse = syntaxTree;
+
+/** Programs the parser refuses before building a tree (too long, brackets nested too deeply): nothing to offer. */
+const refused = (source: string) => tooLarge(source) || Boolean(lexicalProblem(source, new LineIndex(source))?.final);
 
 let kerasRoot: Namespace | null = null;
 const keras = () => (kerasRoot ??= buildKeras());
@@ -515,7 +518,7 @@ function importItems(env: Env, stmt: SyntaxNode, offset: number): CompletionItem
 
 /** Completions at `offset`. */
 export function completions(source: string, offset: number): CompletionItem[] {
-  const tree = tooLarge(source) ? null : parse(source); // refused by the parser (size, nesting)
+  const tree = refused(source) ? null : parse(source);
   if (!tree) return [];
   const env = environment(source, tree);
   const here = tree.resolveInner(offset, -1);
@@ -608,7 +611,7 @@ function entryMarkdown(name: string, e: Resolved): string {
 
 /** Hover text at `offset` (the character under the pointer). */
 export function hover(source: string, offset: number): HoverResult | null {
-  const tree = tooLarge(source) ? null : parse(source); // refused by the parser (size, nesting)
+  const tree = refused(source) ? null : parse(source);
   if (!tree) return null;
   const env = environment(source, tree);
   for (const side of [1, -1] as const) {
@@ -670,7 +673,7 @@ function hoverNode(env: Env, node: SyntaxNode, offset: number): HoverResult | nu
 
 /** The signature of the call whose parentheses hold the cursor, with the argument being written. */
 export function signatureHelp(source: string, offset: number): SignatureHelpResult | null {
-  const tree = tooLarge(source) ? null : parse(source); // refused by the parser (size, nesting)
+  const tree = refused(source) ? null : parse(source);
   if (!tree) return null;
   const env = environment(source, tree);
   const site = enclosingCall(env, tree, offset);
