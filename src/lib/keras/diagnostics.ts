@@ -69,6 +69,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   let bestDistance = Infinity;
   for (const c of candidates) {
     if (c === word) continue;
+    // The distance is at least the difference in length: skip the quadratic work for hopeless candidates.
+    if (Math.abs(c.length - word.length) > limit) continue;
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestDistance) {
       best = c;
@@ -90,8 +92,58 @@ export function quoteList(items: readonly string[], quote = '"'): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Size
+
+/** Longer programs are refused before parsing: their analysis on every keystroke would freeze the editor. */
+export const MAX_SOURCE_CHARS = 50_000;
+export const MAX_SOURCE_LINES = 2000;
+
+/** The line count of `source`, counting no further than `limit + 1`. */
+function linesUpTo(source: string, limit: number): number {
+  let lines = 1;
+  for (let i = source.indexOf('\n'); i >= 0 && lines <= limit; i = source.indexOf('\n', i + 1)) lines++;
+  return lines;
+}
+
+/** Whether the program is past the size the editor analyses. */
+export function tooLarge(source: string): boolean {
+  return source.length > MAX_SOURCE_CHARS || linesUpTo(source, MAX_SOURCE_LINES) > MAX_SOURCE_LINES;
+}
+
+/** A located refusal of a program past the size limits (at the first line or character past them), or null. */
+export function sizeError(source: string, index: LineIndex): Diagnostic | null {
+  const hint = 'Build repeated layers with a for loop: for i in range(n): model.add(...)';
+  if (linesUpTo(source, MAX_SOURCE_LINES) > MAX_SOURCE_LINES) {
+    const lines = index.position(source.length).line;
+    return { severity: 'error', message: `The program is too long to analyse: ${lines} lines, at most ${MAX_SOURCE_LINES}`, span: index.lineSpan(MAX_SOURCE_LINES + 1), hint };
+  }
+  if (source.length > MAX_SOURCE_CHARS) {
+    return { severity: 'error', message: `The program is too long to analyse: ${source.length} characters, at most ${MAX_SOURCE_CHARS}`, span: index.span(MAX_SOURCE_CHARS, MAX_SOURCE_CHARS + 1), hint };
+  }
+  return null;
+}
+
+/**
+ * The refusal of a program whose tree cannot be built (it nests too deeply: long operator chains such as
+ * `- - - … 1`), located at its longest line.
+ */
+export function nestedTooDeeply(source: string, index: LineIndex): Diagnostic {
+  let best = 0;
+  let bestLength = -1;
+  for (let from = 0; from <= source.length; ) {
+    let to = source.indexOf('\n', from);
+    if (to < 0) to = source.length;
+    if (to - from > bestLength) [best, bestLength] = [from, to - from];
+    from = to + 1;
+  }
+  return syntaxError(index, best, best + bestLength, 'this program is nested too deeply to analyse', 'Split long expressions into several assignments');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Syntax checks the parse tree does not make (it accepts unterminated strings and stray indentation)
 
+const MAX_NESTING = 200;
+const TOO_NESTED = 'too many nested parentheses';
 const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 const CLOSERS: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 const BLOCK_KEYWORDS = new Set(['for', 'while', 'if', 'elif', 'else', 'def', 'class', 'with', 'try', 'except', 'finally', 'async', 'match', 'case']);
@@ -113,6 +165,16 @@ function syntaxError(index: LineIndex, from: number, to: number, message: string
  * Returns the first problem found, or null.
  */
 export function lexicalError(source: string, index: LineIndex): Diagnostic | null {
+  return lexicalProblem(source, index)?.diagnostic ?? null;
+}
+
+/** The first tokenizer-level problem; `final`: no earlier problem in the tree can matter (deep nesting). */
+export function lexicalProblem(source: string, index: LineIndex): { diagnostic: Diagnostic; final: boolean } | null {
+  const d = scan(source, index);
+  return d && { diagnostic: d, final: d.message.endsWith(TOO_NESTED) };
+}
+
+function scan(source: string, index: LineIndex): Diagnostic | null {
   const n = source.length;
   const stack: { ch: string; pos: number }[] = [];
   const indents = [0];
@@ -194,7 +256,11 @@ export function lexicalError(source: string, index: LineIndex): Diagnostic | nul
       line.lastChar = c;
       continue;
     }
-    if (c in OPENERS) stack.push({ ch: c, pos: i });
+    if (c in OPENERS) {
+      // Python's own limit (MAXLEVEL); deeper nesting would also cost the later passes their stack.
+      if (stack.length >= MAX_NESTING) return syntaxError(index, i, i + 1, TOO_NESTED, `At most ${MAX_NESTING} brackets can be open at once`);
+      stack.push({ ch: c, pos: i });
+    }
     else if (c in CLOSERS) {
       const open = stack.pop();
       if (!open) return syntaxError(index, i, i + 1, `unmatched '${c}'`, `Remove this '${c}' or add the matching '${CLOSERS[c]}' before it`);

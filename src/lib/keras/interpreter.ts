@@ -19,6 +19,8 @@ import { describe, KerasError, NONE, POISON, Reporter, type CallArgs, type Value
 /** Upper bounds that keep a pathological program from freezing the editor. */
 const MAX_LOOP_ITERATIONS = 1000;
 const MAX_STEPS = 20_000;
+/** Deeper expressions are refused with a located message before the JavaScript stack could overflow. */
+const MAX_DEPTH = 500;
 /** Hint shown for constructs outside the subset. */
 const SUPPORTED_HINT =
   'Supported: imports from keras, name = value assignments, numbers, strings, tuples and lists, for loops over range(...), and calls to keras, layers, optimizers and model.add/compile/fit/summary';
@@ -97,6 +99,8 @@ export class Interpreter {
   private readonly scope = new Map<string, Value>();
   private readonly keras = buildKeras();
   private steps = 0;
+  /** Nesting of the expression being evaluated (each level is a few stack frames). */
+  private depth = 0;
 
   constructor(
     private readonly source: string,
@@ -111,7 +115,13 @@ export class Interpreter {
 
   /** The model the program builds, as a spec (null if anything failed). */
   finish(): ModelSpec | null {
-    return this.builder.finish();
+    try {
+      return this.builder.finish();
+    } catch (e) {
+      // Only the problem limit (already reported) stops finish().
+      if (e instanceof KerasError) return null;
+      throw e;
+    }
   }
 
   // --- reporting ---
@@ -295,6 +305,16 @@ export class Interpreter {
   // --- expressions ---
 
   private evalExpr(node: SyntaxNode): Value {
+    if (this.depth >= MAX_DEPTH) throw new KerasError(`This expression is nested too deeply (more than ${MAX_DEPTH} levels)`, this.span(node), 'Split it into several assignments', true);
+    this.depth++;
+    try {
+      return this.evalNode(node);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private evalNode(node: SyntaxNode): Value {
     switch (node.name) {
       case 'Number':
         return this.number(node);
@@ -517,6 +537,7 @@ export class Interpreter {
     const comprehension = inner.find((n) => n.name === 'for');
     if (comprehension) this.r.fail('Generator expressions are not supported', this.span(argList), 'Use a for loop with model.add(...)');
     const args: CallArgs = { positional: [], keywords: [], span };
+    const given = new Set<string>();
     for (const group of splitOnCommas(inner)) {
       if (group[0].name === '*' || group[0].name === '**') {
         this.r.fail('Argument unpacking (*args, **kwargs) is not supported', this.index.span(group[0].from, group[group.length - 1].to), 'Write the arguments out');
@@ -524,7 +545,8 @@ export class Interpreter {
       if (group.length >= 3 && group[1].name === 'AssignOp') {
         const name = this.text(group[0]);
         const nameSpan = this.span(group[0]);
-        if (args.keywords.some((k) => k.name === name)) this.r.fail(`Argument '${name}' is given twice`, nameSpan);
+        if (given.has(name)) this.r.fail(`Argument '${name}' is given twice`, nameSpan);
+        given.add(name);
         args.keywords.push({ name, nameSpan, value: this.r.guard(() => this.evalExpr(group[2])), span: this.span(group[2]) });
       } else {
         if (args.keywords.length > 0) this.r.fail('Positional arguments must come before keyword arguments', this.span(group[0]), 'Move it before the name=value arguments');

@@ -321,3 +321,33 @@ describe('renaming an existing call', () => {
     expect(conv.snippet).toBeFalsy();
   });
 });
+
+describe('pathological programs (found by tests/unit/editor-fuzz.test.ts)', () => {
+  it('completes after a dotted chain of 5000 names and at the end of a 40 000-character word without quadratic work', () => {
+    const chain = `import keras\na = keras${'.layers'.repeat(5000)}.`;
+    let t0 = performance.now();
+    expect(completions(chain, chain.length)).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const word = `x = "${'r'.repeat(40_000)}")])\n`;
+    t0 = performance.now();
+    completions(word, word.length);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('reads the dotted name before the cursor as before', () => {
+    expect(labels('import keras\nkeras . layers .  |')).toContain('Dense');
+    expect(labels('import keras\nx = 1keras.|')).toContain('layers');
+  });
+});
+
+describe('deep nesting (found by tests/unit/editor-fuzz.test.ts)', () => {
+  it('offers nothing in a program with more than 200 nested brackets, without building its slow tree', () => {
+    const src = `import keras\nx = ${'('.repeat(5000)}keras.${')'.repeat(5000)}\n`;
+    const t0 = performance.now();
+    expect(completions(src, src.indexOf('.') + 1)).toEqual([]);
+    expect(hover(src, src.indexOf('keras', 15))).toBeNull();
+    expect(performance.now() - t0).toBeLessThan(50);
+    const ok = `import keras\nx = ${'('.repeat(10)}keras.${')'.repeat(10)}\n`;
+    expect(completions(ok, ok.lastIndexOf('.') + 1).map((i) => i.label)).toContain('layers');
+  });
+});

@@ -8,7 +8,8 @@
  * The context comes from the @lezer/python tree, which recovers from the incomplete code a user is typing.
  */
 import type { SyntaxNode, Tree } from '@lezer/common';
-import { parser } from '@lezer/python';
+import { LineIndex, lexicalProblem, tooLarge } from './diagnostics';
+import { syntaxTree } from './tree';
 import { getLayer } from '$lib/layers';
 import { REGULARIZER_DOCS } from '$lib/layers/regularizers';
 import { OPTIMIZER_LIST } from '$lib/optimizers';
@@ -92,12 +93,10 @@ export interface SignatureHelpResult {
 // ---------------------------------------------------------------------------------------------------------------
 // The tree and the names in scope
 
-let cache: { source: string; tree: Tree } | null = null;
+const parse = syntaxTree;
 
-function parse(source: string): Tree {
-  if (cache?.source !== source) cache = { source, tree: parser.parse(source) };
-  return cache.tree;
-}
+/** Programs the parser refuses before building a tree (too long, brackets nested too deeply): nothing to offer. */
+const refused = (source: string) => tooLarge(source) || Boolean(lexicalProblem(source, new LineIndex(source))?.final);
 
 let kerasRoot: Namespace | null = null;
 const keras = () => (kerasRoot ??= buildKeras());
@@ -374,6 +373,33 @@ function wordAt(source: string, offset: number): { from: number; to: number } {
   return { from, to };
 }
 
+/**
+ * The dotted name that ends with a dot just before `from` (`keras.layers.` gives ['keras', 'layers']), read backwards
+ * in one pass (a regular expression anchored at the end would retry from every offset: quadratic on long lines).
+ */
+function dottedBefore(source: string, from: number): string[] | null {
+  let i = from;
+  const skipSpace = () => {
+    while (i > 0 && /\s/.test(source[i - 1])) i--;
+  };
+  const names: string[] = [];
+  for (;;) {
+    skipSpace();
+    if (source[i - 1] !== '.') break;
+    i--;
+    skipSpace();
+    const end = i;
+    while (i > 0 && /\w/.test(source[i - 1])) i--;
+    // A name starts with a letter or '_': digits before it are not part of the chain.
+    let start = i;
+    while (start < end && /\d/.test(source[start])) start++;
+    if (start === end) break;
+    names.unshift(source.slice(start, end));
+    if (start > i) break;
+  }
+  return names.length > 0 ? names : null;
+}
+
 function keywordItems(site: CallSite, env: Env, from: number, to: number): CompletionItem[] {
   const sig = site.sig!;
   const given = givenParams(site, env);
@@ -492,7 +518,8 @@ function importItems(env: Env, stmt: SyntaxNode, offset: number): CompletionItem
 
 /** Completions at `offset`. */
 export function completions(source: string, offset: number): CompletionItem[] {
-  const tree = parse(source);
+  const tree = refused(source) ? null : parse(source);
+  if (!tree) return [];
   const env = environment(source, tree);
   const here = tree.resolveInner(offset, -1);
   for (let n: SyntaxNode | null = here; n; n = n.parent) {
@@ -510,10 +537,8 @@ export function completions(source: string, offset: number): CompletionItem[] {
 
   // After a dot: the members of a keras namespace, or a model's methods.
   const { from, to } = wordAt(source, offset);
-  const before = source.slice(0, from);
-  const dotted = /((?:[A-Za-z_]\w*\s*\.\s*)*[A-Za-z_]\w*)\s*\.\s*$/.exec(before);
-  if (dotted) {
-    const names = dotted[1].split('.').map((s) => s.trim());
+  const names = dottedBefore(source, from);
+  if (names) {
     let e: Resolved | undefined = env.names.get(names[0]);
     if (e === undefined && names[0] !== 'keras' && names[1] === 'keras') {
       e = keras(); // tf.keras.
@@ -586,7 +611,8 @@ function entryMarkdown(name: string, e: Resolved): string {
 
 /** Hover text at `offset` (the character under the pointer). */
 export function hover(source: string, offset: number): HoverResult | null {
-  const tree = parse(source);
+  const tree = refused(source) ? null : parse(source);
+  if (!tree) return null;
   const env = environment(source, tree);
   for (const side of [1, -1] as const) {
     const node = tree.resolveInner(offset, side);
@@ -647,7 +673,8 @@ function hoverNode(env: Env, node: SyntaxNode, offset: number): HoverResult | nu
 
 /** The signature of the call whose parentheses hold the cursor, with the argument being written. */
 export function signatureHelp(source: string, offset: number): SignatureHelpResult | null {
-  const tree = parse(source);
+  const tree = refused(source) ? null : parse(source);
+  if (!tree) return null;
   const env = environment(source, tree);
   const site = enclosingCall(env, tree, offset);
   if (!site?.sig) return null;

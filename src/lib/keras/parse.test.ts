@@ -572,3 +572,98 @@ describe('helpers', () => {
     expect(readableSize(4 * 1_199_882)).toBe('4.58 MB');
   });
 });
+
+describe('pathological programs (found by tests/unit/editor-fuzz.test.ts)', () => {
+  it('refuses a 40 000-character unknown activation quickly (no edit distance against hopeless candidates)', () => {
+    const src = `import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(4, activation="${'r'.repeat(40_000)}")])\n`;
+    const t0 = performance.now();
+    const errors = errorsOf(src);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(errors[0].message).toMatch(/^Unknown activation/);
+    expect(errors[0].span.line).toBe(3);
+    expect(didYouMean('r'.repeat(100), ['relu'])).toBeUndefined();
+    const t1 = performance.now();
+    expect(didYouMean('r'.repeat(1_000_000), ['relu', 'tanh', 'sigmoid'])).toBeUndefined();
+    expect(performance.now() - t1).toBeLessThan(100);
+  });
+});
+
+describe('limits (found by tests/unit/editor-fuzz.test.ts)', () => {
+  it('stops after 100 problems instead of searching suggestions for each of 1500', () => {
+    const src = Array.from({ length: 1500 }, (_, i) => `y${i} = q${i}\n`).join('');
+    const t0 = performance.now();
+    const errors = errorsOf(src);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(errors).toHaveLength(101);
+    expect(errors[0]).toMatchObject({ message: "Unknown name 'q0'", span: { line: 1, col: 6 } });
+    expect(errors[100].message).toBe('Stopped after 100 problems');
+  });
+
+  it('clips messages that quote a huge name', () => {
+    const [e] = errorsOf(`y = ${'q'.repeat(40_000)}\n`);
+    expect(e.message.length).toBeLessThanOrEqual(300);
+    expect(e.span).toMatchObject({ line: 1, col: 5, endCol: 40_005 });
+  });
+
+  it('checks 4000 keyword arguments for repeats in linear time', () => {
+    const src = `from keras import layers\ny = layers.Dense(${Array.from({ length: 4000 }, (_, i) => `k${i}=1`).join(', ')}, k0=2)\n`;
+    const t0 = performance.now();
+    const errors = errorsOf(src);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(errors[0].message).toBe("Argument 'k0' is given twice");
+  });
+
+  it('refuses more than 200 nested brackets like Python, at the 201st', () => {
+    const [e] = errorsOf(`x = ${'['.repeat(5000)}1${']'.repeat(5000)}\n`);
+    expect(e).toMatchObject({ message: 'Syntax error: too many nested parentheses', span: { line: 1, col: 205 } });
+    expect(errorsOf(`x = ${'['.repeat(200)}1${']'.repeat(200)}\n`).map((d) => d.message)).toEqual([expect.stringMatching(/^No model found/)]);
+  });
+
+  it('refuses an expression nested too deeply for the interpreter at its line, without overflowing the stack', () => {
+    const src = `a = 1\nb = ${Array(5000).fill('a').join('**')}\n`;
+    const errors = errorsOf(src);
+    expect(errors[0].message).toMatch(/^This expression is nested too deeply/);
+    expect(errors[0].span.line).toBe(2);
+    expect(errorsOf(`a = 1\nb = ${Array(450).fill('a').join('**')}\n`).map((d) => d.message)).toEqual([expect.stringMatching(/^No model found/)]);
+  });
+});
+
+describe('size limits (found by tests/unit/editor-fuzz.test.ts)', () => {
+  it('refuses a program of more than 2000 lines at line 2001, before parsing it', () => {
+    const src = `import keras\nfrom keras import layers\nmodel = keras.Sequential()\n${'model.add(layers.Dense(4))\n'.repeat(3000)}`;
+    const t0 = performance.now();
+    const { spec, diagnostics } = parseProgram(src);
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect(spec).toBeNull();
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ message: 'The program is too long to analyse: 3004 lines, at most 2000', span: { line: 2001, col: 1 } });
+  });
+
+  it('refuses a program of more than 50 000 characters at the first one past the limit', () => {
+    const [e] = errorsOf(`x = (${'1, '.repeat(100_000)})\n`);
+    expect(e).toMatchObject({ message: 'The program is too long to analyse: 300007 characters, at most 50000', span: { from: 50_000, line: 1, col: 50_001 } });
+  });
+});
+
+describe('trees too deep to build (found by tests/unit/editor-fuzz.test.ts)', () => {
+  it('turns a stack overflow in building the tree into a located message, and the editor features into nothing', async () => {
+    // @lezer/common builds the tree recursively: 5000 unclosed brackets overflowed the stack in the fuzz run,
+    // depending on how much stack was left. Here the overflow is forced.
+    const { parser } = await import('@lezer/python');
+    const { completions, hover, signatureHelp } = await import('./language');
+    const spy = vi.spyOn(parser, 'parse').mockImplementation(() => {
+      throw new RangeError('Maximum call stack size exceeded');
+    });
+    try {
+      const src = `a = 1\nb = ${'-'.repeat(3000)}a\nc = 2\n`;
+      const { spec, diagnostics } = parseProgram(src);
+      expect(spec).toBeNull();
+      expect(diagnostics).toEqual([expect.objectContaining({ message: 'Syntax error: this program is nested too deeply to analyse', span: expect.objectContaining({ line: 2, col: 1 }) })]);
+      expect(completions(src, 10)).toEqual([]);
+      expect(hover(src, 10)).toBeNull();
+      expect(signatureHelp(src, 10)).toBeNull();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

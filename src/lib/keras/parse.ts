@@ -5,20 +5,26 @@
  * values, `model-builder.ts` builds the model from the Keras calls; `imports.ts` (which names an import binds) is
  * shared with the editor's completion and hover (`language.ts`).
  */
-import { parser } from '@lezer/python';
 import { inferShapes } from '$lib/spec/shape';
 import type { ParseResult } from '$lib/spec/types';
-import { LineIndex, lexicalError, treeSyntaxError } from './diagnostics';
+import { LineIndex, lexicalProblem, nestedTooDeeply, sizeError, treeSyntaxError } from './diagnostics';
 import { Interpreter } from './interpreter';
+import { syntaxTree } from './tree';
 
 export { toSnakeCase } from './model-builder';
 
 /** Parses a Keras program (never runs it) into a ModelSpec with located diagnostics. */
 export function parseProgram(source: string): ParseResult {
   const index = new LineIndex(source);
-  const tree = parser.parse(source);
-  // Syntax: the earliest of the tokenizer-level problem and the first error in the tree.
-  const lexical = lexicalError(source, index);
+  const tooLong = sizeError(source, index);
+  if (tooLong) return { spec: null, diagnostics: [tooLong] };
+  // Syntax: the earliest of the tokenizer-level problem and the first error in the tree (not parsed when the brackets
+  // nest too deeply: that is the problem, and the tree of 5000 nested brackets is slow to build).
+  const problem = lexicalProblem(source, index);
+  if (problem?.final) return { spec: null, diagnostics: [problem.diagnostic] };
+  const lexical = problem?.diagnostic ?? null;
+  const tree = syntaxTree(source);
+  if (!tree) return { spec: null, diagnostics: [lexical ?? nestedTooDeeply(source, index)] };
   const structural = treeSyntaxError(tree, source, index);
   const syntax = lexical && structural ? (structural.span.from < lexical.span.from ? structural : lexical) : (lexical ?? structural);
   if (syntax) return { spec: null, diagnostics: [syntax] };

@@ -142,16 +142,37 @@ export function describe(v: Value): string {
 }
 
 
+/** After this many problems the analysis stops (each one costs a suggestion search; nobody reads the 5000th). */
+export const MAX_PROBLEMS = 100;
+/** Messages longer than this (they quote the program: a 1 MB name) keep their start and end. */
+const MAX_MESSAGE = 300;
+
+function clip(message: string): string {
+  return message.length <= MAX_MESSAGE ? message : `${message.slice(0, 200)}…${message.slice(-80)}`;
+}
+
 /** Collects the program's diagnostics; `fail` throws a KerasError that `guard` turns into a report and poison. */
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+  private full = false;
 
   report(message: string, span: Span, hint?: string, severity: Severity = 'error'): void {
+    if (this.full) return;
+    message = clip(message);
     // Loops can hit the same problem again; say it once.
-    if (this.diagnostics.some((d) => d.span.from === span.from && d.span.to === span.to && d.message === message)) return;
+    const key = `${span.from}:${span.to}:${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     const d: Diagnostic = { severity, message, span };
-    if (hint) d.hint = hint;
+    if (hint) d.hint = clip(hint);
     this.diagnostics.push(d);
+    if (this.diagnostics.length >= MAX_PROBLEMS) {
+      this.full = true;
+      const stop = `Stopped after ${MAX_PROBLEMS} problems`;
+      this.diagnostics.push({ severity: 'error', message: stop, span, hint: 'Fix the problems above first' });
+      throw new KerasError(stop, span, undefined, true);
+    }
   }
 
   fail(message: string, span: Span, hint?: string): never {
