@@ -1,1 +1,0 @@
-export * as tf from '@tensorflow/tfjs';
