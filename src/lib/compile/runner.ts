@@ -215,7 +215,8 @@ class TrainerCore {
       } catch (e) {
         core.captureError = `graph capture could not start: ${(e as Error).message}`;
       }
-    } else if (want) {
+    } else if (opts.graphCapture) {
+      // Asked for explicitly (by default, a webgpu request that fell back to wasm says so in `fallbacks` already).
       core.captureError = 'graph capture needs the webgpu provider';
     }
     return core;
