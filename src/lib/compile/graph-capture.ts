@@ -1,5 +1,5 @@
 /**
- * WebGPU graph capture for the compiled trainer (runner.ts), EXPERIMENTAL and opt-in (`graphCapture: true`).
+ * WebGPU graph capture for the compiled trainer (runner.ts): on by default on webgpu (`graphCapture: false` turns it off).
  */
 import { encodeModel, GraphBuilder, makeModel } from '$lib/onnx/graph';
 import type * as OrtNs from 'onnxruntime-web';

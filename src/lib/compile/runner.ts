@@ -175,7 +175,7 @@ class TrainerCore {
   private rowX: number;
   private chain: Promise<void> = Promise.resolve();
   private gpu: boolean;
-  /** The graph-capture path (experimental, opt-in), null when not in use. */
+  /** The graph-capture path (default on webgpu), null when not in use. */
   capture: GraphCapture | null = null;
   captureError = '';
   private deadCaptures: GraphCapture[] = [];
