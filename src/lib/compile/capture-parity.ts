@@ -50,7 +50,7 @@ export async function captureParity(opts: { steps?: number; optimizer?: 'adam' |
   const ry = data.y.length / data.n;
   const full = Math.floor(data.n / batch);
   const run = async (graphCapture: boolean): Promise<ParityRun> => {
-    const t = await CompiledTrainer.create(ort, { spec, batchSize: batch, provider: 'webgpu', weights, seed: 1, stepsPerRun: opts.stepsPerRun, graphCapture });
+    const t = await CompiledTrainer.create(ort, { spec, batchSize: batch, provider: 'webgpu', weights, seed: 1, stepsPerRun: opts.stepsPerRun, graphCapture: graphCapture ? undefined : false }); // capture: the default on webgpu
     const K = t.stepsPerRun;
     const warm = Math.min(4 * K, steps - K);
     let t0 = performance.now();
