@@ -7,6 +7,7 @@
 import { describeBackend, type BackendInfo } from '$lib/engines/backend';
 import { buildModel } from '$lib/engines/tfjs/build';
 import type { EngineOpener } from '$lib/engines/engine';
+import { blockSteps, timeSteps } from '$lib/engines/step-timing';
 import { buildTfjsEngine } from '$lib/engines/tfjs/engine';
 import { mixSeed, Rng } from '$lib/data/rng';
 import type { BoundData } from '$lib/data/types';
@@ -115,9 +116,9 @@ export interface EngineCellExtra {
 }
 
 /**
- * Measures one cell on any engine (engines/engine.ts), opened on a seeded synthetic batch. A training call runs K
- * steps (K = the engine's steps per run, 1 eager) on the batch and reads them back once; its sample is ms per STEP,
- * so rows of different engines compare. An inference call is one `predict`. The warm-up is the first call, timed from
+ * Measures one cell on any engine (engines/engine.ts), opened on a seeded synthetic batch. A training call is one
+ * block of `blockSteps(K)` steps (K = the engine's steps per run, 1 eager) timed as engines/step-timing.ts defines
+ * "ms per training step" (steady; losses read back as the training loop does); its sample is ms per STEP. An inference call is one `predict`. The warm-up is the first call, timed from
  * before the engine was built; then a few untimed warm calls (fewer for slow cells), then the timed repeats. `values`:
  * the losses of the first max(K, 1 + warm calls) steps, or the first inference's outputs. `memory` (TF.js) counts
  * what the engine holds and leaks.
@@ -136,24 +137,23 @@ export async function measureEngineCell(
   try {
     const train = cell.mode !== 'infer';
     const K = train ? (engine.report.stepsPerRun ?? 1) : 1;
+    const block = train ? blockSteps(K) : 1;
     const rows = Int32Array.from({ length: cell.batch }, (_, i) => i);
-    const call = async (): Promise<{ ms: number; values: number[] }> => {
+    const call = async (steps = block): Promise<{ ms: number; values: number[] }> => {
       const s = performance.now();
       if (!train) {
         const out = await engine.predict(data.x, data.xShape);
         return { ms: performance.now() - s, values: Array.from(out) };
       }
-      for (let k = 0; k < K; k++) await engine.step(rows);
-      await engine.flush();
-      const losses = (await engine.readSteps()).map((r) => r.loss);
-      return { ms: (performance.now() - s) / K, values: losses };
+      const t = await timeSteps(engine, () => rows, steps);
+      return { ms: t.ms, values: t.losses };
     };
-    const first = await call();
+    const first = await call(K); // the warm-up: one run (K steps)
     const warmupMs = performance.now() - t0;
     const values = [...first.values];
     const { warmCalls, budgetMs } = opts.repeats;
     // Slow cells (seconds per call on a software GPU) get fewer warm calls: at least one, as many as fit the budget.
-    const warm = opts.referenceOnly ? warmCalls : Math.min(warmCalls, Math.max(1, Math.floor(budgetMs / Math.max(first.ms * K, 1e-3))));
+    const warm = opts.referenceOnly ? warmCalls : Math.min(warmCalls, Math.max(1, Math.floor(budgetMs / Math.max(first.ms * block, 1e-3))));
     for (let i = 0; i < warm; i++) {
       const v = await call();
       if (train) values.push(...v.values);

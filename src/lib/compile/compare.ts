@@ -6,8 +6,9 @@
  * tf.profile over one step: opsPerCall) vs ONNX Runtime nodes per step (our graph, and after ORT's graph optimization
  * as ORT's own "Node placements" log reports it: stepGraph), and inference at batch 1 and 256.
  *
- * Timing: rounds of `roundSteps` steps, eager and compiled alternately (E C E C …), each round read back once at
- * its end; round 0 contains the warm-up and is left out of ms/step (median of the other rounds).
+ * Timing (the definition in engines/step-timing.ts): rounds of `roundSteps` steps, eager and compiled alternately
+ * (E C E C …), losses read back as the training loop does; round 0 contains the warm-up and is left out of ms/step
+ * (median of the other rounds). Then one block of `roundSteps` per side read back every step: the sync figure.
  */
 import { trainRows } from '$lib/data/bind';
 import type { BoundData } from '$lib/data/types';
@@ -20,6 +21,7 @@ import type { WeightMap } from '$lib/onnx/export';
 import type { ModelInfo } from '$lib/onnx/inspect';
 import { parsePlacements, type Placement } from '$lib/onnx/ort-run';
 import type { ModelSpec } from '$lib/spec/types';
+import { timeSteps } from '$lib/engines/step-timing';
 import { compiledEngine } from './engine';
 import { compiledProviderFor } from './providers';
 import { compiledSupport, type OrtModule } from './runner';
@@ -59,9 +61,11 @@ export interface CompareResult {
   matchSteps: number;
   /** max over the first matchSteps of |eager − compiled| / max(|eager|, 1e-6). */
   maxRelDiff: number;
-  eager: { msPerStep: number; rounds: number[]; warmupMs: number; kernelsPerStep: number; kernelNames: [string, number][] };
+  /** ms per step as engines/step-timing.ts defines it (steady), and read back every step (sync). */
+  eager: { msPerStep: number; msPerStepSync: number; rounds: number[]; warmupMs: number; kernelsPerStep: number; kernelNames: [string, number][] };
   compiled: {
     msPerStep: number;
+    msPerStepSync: number;
     rounds: number[];
     /** First run (shader compilation / first dispatch), after compileMs. */
     warmupMs: number;
@@ -261,12 +265,18 @@ export async function compareEngines(sides: CompareSides, req: Omit<CompareReque
           else compiledWarmup = performance.now() - t0;
           t0 = performance.now();
         }
-        await steps(engine, slice, first, slice.length, losses, from + first);
-        const ms = (performance.now() - t0) / (slice.length - first);
+        const timed = await timeSteps(engine, (i) => slice[first + i].idx, slice.length - first);
+        timed.losses.forEach((l, i) => (losses[from + first + i] = l));
+        const ms = timed.ms;
         (side === 'eager' ? eagerRounds : compiledRounds).push(ms);
         emit({ type: 'losses', side, from, losses: losses.slice(from, from + slice.length) });
       }
     }
+
+    // The synchronous figure: one more block per side, read back after every step (after the compared steps).
+    const more = planBatches(data, spec, seed + 1, batchSize, roundSteps);
+    const eagerSync = (await timeSteps(eager, (i) => more[i].idx, roundSteps, 'sync')).ms;
+    const compiledSync = (await timeSteps(compiled, (i) => more[i].idx, roundSteps, 'sync')).ms;
 
     // Ops dispatched by one eager step; graph nodes per compiled step.
     const none = { count: 0, names: [] as [string, number][] };
@@ -311,9 +321,10 @@ export async function compareEngines(sides: CompareSides, req: Omit<CompareReque
       steps: total,
       matchSteps,
       maxRelDiff: maxRelativeDifference(eagerLosses, compiledLosses, matchSteps),
-      eager: { msPerStep: eagerMs, rounds: eagerRounds, warmupMs: eagerWarmup, kernelsPerStep: eagerOps.count, kernelNames: eagerOps.names },
+      eager: { msPerStep: eagerMs, msPerStepSync: eagerSync, rounds: eagerRounds, warmupMs: eagerWarmup, kernelsPerStep: eagerOps.count, kernelNames: eagerOps.names },
       compiled: {
         msPerStep: compiledMs,
+        msPerStepSync: compiledSync,
         rounds: compiledRounds,
         warmupMs: compiledWarmup,
         compileMs: compiled.report.buildMs,

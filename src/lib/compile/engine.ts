@@ -96,16 +96,19 @@ export class CompiledEngine implements TrainingEngine {
       // Step numbering of the masks restarts with each run; the seed keeps a continued run distinct.
       seed: opts.maskSeed ?? mixSeed(setup.seed, setup.startEpoch)
     });
-    const fallbacks = trainer.fallbacks.slice();
+    const fallbacks: EngineReport['fallbacks'] = trainer.fallbacks.slice();
+    const capture = trainer.graphCapture;
+    if (trainer.provider === 'webgpu' && !capture.active) fallbacks.push({ tried: 'graph capture', reason: capture.error });
     const report: EngineReport = {
       engine: 'compiled',
       requested: opts.provider,
       actual: trainer.provider,
       fallbacks,
-      detail: describeOrt(trainer.provider, fallbacks),
+      detail: describeOrt(trainer.provider, fallbacks) + (capture.active ? ', WebGPU graph capture' : ''),
       buildMs: trainer.compileMs,
       nodeCount: trainer.nodeCount,
-      stepsPerRun: trainer.stepsPerRun
+      stepsPerRun: trainer.stepsPerRun,
+      ...(trainer.provider === 'webgpu' ? { graphCapture: capture.active } : {})
     };
     return new CompiledEngine(opts, setup, trainer, weights, report, metrics, evalEngine);
   }
@@ -126,7 +129,13 @@ export class CompiledEngine implements TrainingEngine {
   async readSteps(): Promise<StepValues[]> {
     const has = this.metrics.length > 0;
     if (!this.trainer) return [];
-    return (await this.trainer.readLosses()).map((r) => ({ loss: r.loss, metrics: has ? [r.metric ?? 0] : [] }));
+    const steps = await this.trainer.readLosses();
+    // Graph capture that failed while running (the trainer went on without it): said once, in the report.
+    if (this.report.graphCapture && !this.trainer.graphCapture.active) {
+      this.report.graphCapture = false;
+      this.report.fallbacks.push({ tried: 'graph capture', reason: this.trainer.graphCapture.error });
+    }
+    return steps.map((r) => ({ loss: r.loss, metrics: has ? [r.metric ?? 0] : [] }));
   }
 
   async evaluate(): Promise<number[] | null> {

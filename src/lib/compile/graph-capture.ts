@@ -1,7 +1,7 @@
 /**
- * WebGPU graph capture for the compiled trainer (runner.ts), EXPERIMENTAL and opt-in (`graphCapture: true`).
+ * WebGPU graph capture for the compiled trainer (runner.ts): on by default on webgpu (`graphCapture: false` turns it off).
  */
-import { encodeModel } from '$lib/onnx/graph';
+import { encodeModel, GraphBuilder, makeModel } from '$lib/onnx/graph';
 import type * as OrtNs from 'onnxruntime-web';
 import type { CompiledStep, TensorSlot } from './train-step';
 import type { OrtModule } from './runner';
@@ -14,12 +14,15 @@ export const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
 /** The tensors a run reads and returns new values of: the flat parameter vector and every state tensor. */
 export const carried = (s: CompiledStep): TensorSlot[] => (s.flat ? [s.flat, ...s.state] : s.state);
 
-// WebGPU graph capture (EXPERIMENTAL, opt-in with `graphCapture: true`, off everywhere in the app). Tried in Chromium
-// (SwiftShader) once every node of the spiral's step ran on WebGPU: ORT accepted the capture and the step took
-// 12.9 ms instead of ~19, but the losses differed from eager by 0.125 (relative) — this path computes something
-// wrong, not yet found. Node has no WebGPU, so the unit tests never reach this code. What compiled-step.md measured: ORT's default WebGPU backend
+// WebGPU graph capture. The wrong losses first seen here (0.125 relative vs eager) were NOT capture's: the bound
+// buffers were sized n·4 bytes (the spiral's 371 parameters: 1484 bytes), while ORT pads every tensor to a multiple of
+// 16 bytes and its vec4 kernels read and write the last, partial vec4 past the end of such a buffer (WebGPU's robust
+// access then drops or clamps it). The same fixed buffers WITHOUT enableGraphCapture gave the same wrong losses;
+// padded to 16 bytes, capture matches eager (TF.js cpu) to 2e-7 over 50 steps, sgd and adam (see the report of
+// branch h7 and tests/e2e/graph-capture.spec.ts). Node has no WebGPU, so the unit tests never reach this code.
+// What compiled-step.md measured: ORT's default WebGPU backend
 // captures a session's dispatches once and replays them (one submit, no per-node JS) only when EVERY input and
-// output is a `Tensor.fromGpuBuffer` on `ort.env.webgpu.device` (each buffer ≥ 16 bytes) and a session always sees
+// output is a `Tensor.fromGpuBuffer` on `ort.env.webgpu.device` (each buffer ≥ 16 bytes and a multiple of 16) and a session always sees
 // the same buffers. The carried state (flat params, optimizer state) therefore lives in two fixed buffer sets, and
 // two sessions of the same graph alternate: A reads set 0 and writes set 1, B reads set 1 and writes set 0.
 // x, y, lr and the masks are uploaded into fixed buffers (queue.writeBuffer) before each run; loss and metric are
@@ -43,7 +46,18 @@ interface GpuDev {
 }
 const USAGE = { MAP_READ: 0x0001, COPY_SRC: 0x0004, COPY_DST: 0x0008, STORAGE: 0x0080 };
 const MAP_READ = 0x0001;
-const bufBytes = (shape: number[]) => Math.max(16, sizeOf(shape) * 4);
+/** Ops whose output ORT may alias to the input (a buffer copy when the output is bound to a buffer of its own). */
+const ALIASING = new Set(['Reshape', 'Identity', 'Squeeze', 'Unsqueeze', 'Flatten']);
+
+/** y = x + 0 on one float: run on WebGPU with a CPU output, it makes ORT submit the commands it still holds. */
+function flushModel() {
+  const g = new GraphBuilder('flush');
+  g.input('x', 'float32', [1]);
+  g.output(g.node('Add', ['x', g.constFloat([0], [1])], {}, { outputNames: ['y'] }), 'float32', [1]);
+  return makeModel(g.graph, { producerVersion: 'flush' });
+}
+/** Bytes of a bound buffer: ORT's padded size (a multiple of 16, at least 16), or its vec4 kernels run past the end. */
+const bufBytes = (shape: number[]) => Math.max(16, Math.ceil((sizeOf(shape) * 4) / 16) * 16);
 
 export class GraphCapture {
   /** sets[i]: carried input name → buffer; session i reads sets[i] and writes sets[1 − i]. */
@@ -55,10 +69,20 @@ export class GraphCapture {
     private sessions: [Session, Session],
     private sets: [Map<string, GpuBuf>, Map<string, GpuBuf>],
     private inputs: Map<string, { buf: GpuBuf; shape: number[] }>,
-    private outputs: Map<string, { buf: GpuBuf; shape: number[] }>
+    private outputs: Map<string, { buf: GpuBuf; shape: number[] }>,
+    private flusher: Session
   ) {}
 
+  /** Runs of each session so far: its first is a plain run (ORT leaves its last dispatches unsubmitted), then capture. */
+  private runs = [0, 0];
+
   static async create(ort: OrtModule, step: CompiledStep): Promise<GraphCapture> {
+    // An output written by an aliasing op (Reshape, Identity, ...) reaches its bound buffer through a buffer copy,
+    // which ORT does not record in the capture: every replay would leave that output stale.
+    for (const o of step.model.graph.outputs) {
+      const producer = step.model.graph.nodes.find((n) => n.outputs.includes(o.name));
+      if (producer && ALIASING.has(producer.op)) throw new Error(`output ${o.name} comes from ${producer.op}, whose copy into the bound buffer a captured graph does not replay`);
+    }
     const bytes = encodeModel(step.model);
     const opts: OrtNs.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionProviders: ['webgpu'], enableGraphCapture: true, preferredOutputLocation: 'gpu-buffer' };
     const a = await ort.InferenceSession.create(bytes, opts);
@@ -88,7 +112,8 @@ export class GraphCapture {
     const outputs = new Map<string, { buf: GpuBuf; shape: number[] }>();
     outputs.set(step.outputs.loss, { buf: make([step.steps]), shape: [step.steps] });
     if (step.outputs.metric) outputs.set(step.outputs.metric, { buf: make([step.steps]), shape: [step.steps] });
-    return new GraphCapture(ort, device, step, [a, b], sets, inputs, outputs);
+    const flusher = await ort.InferenceSession.create(encodeModel(flushModel()), { executionProviders: ['webgpu'] });
+    return new GraphCapture(ort, device, step, [a, b], sets, inputs, outputs, flusher);
   }
 
   private wrap(buf: GpuBuf, shape: number[], download = true): Tensor {
@@ -142,6 +167,10 @@ export class GraphCapture {
     for (const t of carried(step)) fetches[t.output] = this.wrap(next.get(t.input)!, t.shape, false);
     for (const [name, o] of this.outputs) fetches[name] = this.wrap(o.buf, o.shape, false);
     await this.sessions[this.cur].run(feeds, fetches);
+    // A session's first run is not captured, and ORT returns from it with up to 15 dispatches still in its command
+    // encoder (submitted at its next flush). Everything queued after this point (the loss copy below, the next run's
+    // writeBuffer of x, y, lr and masks) would execute BEFORE them. A tiny session with a CPU output makes ORT flush.
+    if (this.runs[this.cur]++ === 0) await this.flusher.run({ x: new this.ort.Tensor('float32', Float32Array.of(0), [1]) });
     // Loss and metric: copied out now (the fixed buffers are overwritten by the next run), read in readLosses.
     const keep = (name: string | null): Tensor | null => {
       if (!name) return null;
@@ -171,6 +200,7 @@ export class GraphCapture {
   }
 
   async dispose(): Promise<void> {
+    await this.flusher.release().catch(() => undefined);
     for (const s of this.sessions) await s.release().catch(() => undefined);
     for (const set of this.sets) for (const b of set.values()) b.destroy();
     for (const i of [...this.inputs.values(), ...this.outputs.values()]) i.buf.destroy();

@@ -83,7 +83,7 @@ describe('CompiledTrainer', () => {
     await t.dispose();
   });
 
-  it('graphCapture (experimental, webgpu only) is off where webgpu cannot start, and says why; training still runs', async () => {
+  it('graphCapture (webgpu only; asked for explicitly here) is off where webgpu cannot start, and says why; training still runs', async () => {
     const { spec, weights, batch } = setup();
     const t = await CompiledTrainer.create(ort, { spec, batchSize: 16, provider: 'webgpu', weights, seed: 1, stepsPerRun: 2, graphCapture: true });
     expect(t.provider).toBe('wasm');

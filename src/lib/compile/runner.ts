@@ -39,9 +39,9 @@ export interface CompiledTrainerOptions {
   /** Seed of the dropout masks (mixed with the step number: step i always gets the same masks). */
   seed: number;
   /**
-   * EXPERIMENTAL, webgpu only, off by default, NOT yet tested in a browser: run the K-step session with WebGPU graph
-   * capture (see `GraphCapture` below). Any error while setting it up or running it falls back to the plain path;
-   * `graphCapture` on the trainer says whether it is in use and why not.
+   * Run the K-step session with WebGPU graph capture (graph-capture.ts). Default: on when the provider is webgpu.
+   * Any error while setting it up or running it falls back to the plain path; `graphCapture` on the trainer says
+   * whether it is in use and why not.
    */
   graphCapture?: boolean;
 }
@@ -91,7 +91,7 @@ export class CompiledTrainer {
     return this.core.fallbacks;
   }
 
-  /** Whether WebGPU graph capture runs the K-step session (only with `graphCapture: true`), and why not if it failed. */
+  /** Whether WebGPU graph capture runs the K-step session (default on webgpu), and why not if it is not. */
   get graphCapture(): { active: boolean; error: string } {
     return { active: this.core.capture !== null, error: this.core.captureError };
   }
@@ -175,7 +175,7 @@ class TrainerCore {
   private rowX: number;
   private chain: Promise<void> = Promise.resolve();
   private gpu: boolean;
-  /** The graph-capture path (experimental, opt-in), null when not in use. */
+  /** The graph-capture path (default on webgpu), null when not in use. */
   capture: GraphCapture | null = null;
   captureError = '';
   private deadCaptures: GraphCapture[] = [];
@@ -208,13 +208,15 @@ class TrainerCore {
       const data = typeof s.init === 'number' ? new Float32Array(sizeOf(s.shape)).fill(s.init) : Float32Array.from(s.init);
       core.values.set(s.input, new ort.Tensor('float32', data, s.shape));
     }
-    if (opts.graphCapture && core.gpu && core.provider === 'webgpu') {
+    const want = opts.graphCapture ?? opts.provider === 'webgpu';
+    if (want && core.gpu && core.provider === 'webgpu') {
       try {
         core.capture = await GraphCapture.create(ort, c.step);
       } catch (e) {
         core.captureError = `graph capture could not start: ${(e as Error).message}`;
       }
     } else if (opts.graphCapture) {
+      // Asked for explicitly (by default, a webgpu request that fell back to wasm says so in `fallbacks` already).
       core.captureError = 'graph capture needs the webgpu provider';
     }
     return core;

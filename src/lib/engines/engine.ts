@@ -32,6 +32,8 @@ export interface EngineReport {
   /** Compiled engine: nodes of its K-step graph and K. */
   nodeCount?: number;
   stepsPerRun?: number;
+  /** Compiled engine on WebGPU: whether the K-step graph runs with WebGPU graph capture (if not, `fallbacks` says why). */
+  graphCapture?: boolean;
 }
 
 /** Per-step metric keys, as the epoch log names them. */

@@ -62,7 +62,7 @@ const YIELD_MS = 30;
  * When an engine keeps step results on the device, they are read back together at most this often (and at each
  * epoch's end): one GPU→CPU sync per read-back instead of one per batch. A NaN is still located to its batch.
  */
-const READBACK_MS = 200;
+export const READBACK_MS = 200;
 
 function fmtNumber(v: number): string {
   return String(Number(v.toPrecision(6)));
