@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,15 +21,10 @@ import { exportOnnx } from '$lib/onnx/export';
 import { decodeModel, encodeModel, IR_VERSION, OPSET } from '$lib/onnx/graph';
 import type { ModelSpec } from '$lib/spec/types';
 import { needPython } from '$lib/test-python';
+import { EXAMPLES } from '$lib/examples';
 
 const SEED = 7;
-const EXAMPLES = exampleCases(
-  readdirSync('examples')
-    .filter((f) => f.endsWith('.py'))
-    .sort()
-    .map((f) => ({ id: f.replace(/\.py$/, ''), source: readFileSync(join('examples', f), 'utf8') }))
-);
-const CASES = [...CONFORMANCE_CASES, ...EXAMPLES];
+const CASES = [...CONFORMANCE_CASES, ...exampleCases(EXAMPLES)];
 
 /** Exported models (for the checker) and the ops each layer kind used. */
 const exported = new Map<string, Uint8Array>();

@@ -25,19 +25,16 @@ import { printPytorchScript } from '$lib/pytorch/print';
 import { PytorchUnsupported } from '$lib/pytorch/types';
 import type { ModelSpec } from '$lib/spec/types';
 import { needPython } from '$lib/test-python';
+import { EXAMPLES } from '$lib/examples';
 import * as ort from 'onnxruntime-web';
 import { compileTrainStep } from '$lib/compile/train-step';
 import { encodeModel } from '$lib/onnx/graph';
 
 const PYTHON = '/usr/bin/python3';
 const SEED = 7;
-const EXAMPLES = exampleCases(
-  readdirSync('examples')
-    .filter((f) => f.endsWith('.py'))
-    .sort()
-    .map((f) => ({ id: f.replace(/\.py$/, ''), source: readFileSync(join('examples', f), 'utf8') }))
-);
-const CASES = [...CONFORMANCE_CASES, ...EXAMPLES];
+const CASES = [...CONFORMANCE_CASES, ...exampleCases(EXAMPLES)];
+/** The examples whose data set torch can make here (the digits download MNIST on their first run: no network in tests). */
+const OFFLINE = EXAMPLES.filter((e) => e.data !== 'digits');
 
 function parse(source: string, name: string): ModelSpec {
   const { spec, diagnostics } = parseProgram(source);
@@ -311,19 +308,19 @@ print(json.dumps(out))
 
 describe('cli export --format pytorch: every example trains in torch with its data, loss and optimizer', () => {
   let work = '';
-  const examples = readdirSync('examples').filter((f) => f.endsWith('.py')).sort();
   const logs: Record<string, string> = {};
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'pytorch-cli-'));
     const { runCli } = await import('../../src/cli/run');
     const folders: Record<string, string> = {};
-    for (const f of examples) {
+    for (const { id } of EXAMPLES) {
+      const f = `${id}.py`;
       let stderr = '';
       const code = await runCli(['export', join('examples', f), '--format', 'pytorch', '--out', join(work, f)], { out: () => {}, err: (t) => (stderr += t) });
       if (code !== 0) throw new Error(`cli export ${f}: exit ${code}: ${stderr}`);
-      // The digits download MNIST on the first run: not here (no network in tests); they are checked below.
-      if (!readFileSync(join('examples', f), 'utf8').includes('# data: digits')) folders[f] = join(work, f);
     }
+    // The digits are only exported (checked below), not trained.
+    for (const { id } of OFFLINE) folders[`${id}.py`] = join(work, `${id}.py`);
     if (!py.ok) return;
     writeFileSync(join(work, 'cases.json'), JSON.stringify(folders));
     const r = spawnSync(PYTHON, ['-c', TRAIN_DRIVER, join(work, 'cases.json')], { encoding: 'utf8', timeout: 150_000, maxBuffer: 16 * 1024 * 1024 });
@@ -340,15 +337,16 @@ describe('cli export --format pytorch: every example trains in torch with its da
   });
 
   it('the digits programs read MNIST without Keras (the file Keras downloads, in its cache)', () => {
-    for (const f of examples.filter((e) => readFileSync(join('examples', e), 'utf8').includes('# data: digits'))) {
+    const digits = EXAMPLES.filter((e) => e.data === 'digits');
+    expect(digits.length).toBeGreaterThan(0);
+    for (const f of digits.map((e) => `${e.id}.py`)) {
       const code = readFileSync(join(work, f, 'train.py'), 'utf8');
       expect(code, f).not.toMatch(/^\s*(import|from) keras/m);
       expect(code, f).toContain('(x_train, y_train), (x_test, y_test) = mnist_load_data()');
     }
   });
 
-  for (const f of examples) {
-    if (readFileSync(join('examples', f), 'utf8').includes('# data: digits')) continue;
+  for (const f of OFFLINE.map((e) => `${e.id}.py`)) {
     py.it(`${f}: python3 train.py --epochs 2 trains and prints Keras-style epochs${py.note}`, () => {
       const log = logs[f];
       expect(log, 'no output').toBeDefined();
@@ -448,7 +446,7 @@ describe('gradients: TF.js and the compiled step (float32) against torch.autogra
     work = mkdtempSync(join(tmpdir(), 'pytorch-grad-'));
     const folders: Record<string, string> = {};
     for (const id of IDS) {
-      const spec = parse(readFileSync(join('examples', `${id}.py`), 'utf8'), id);
+      const spec = parse(EXAMPLES.find((e) => e.id === id)!.source, id);
       const model = buildModel(tf, spec, SEED);
       try {
         randomizeWeights(tf, model, SEED + 3);
