@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { dataset } from './test-helpers';
+
+describe('test-helpers dataset() for text and sequences', () => {
+  it.each(['shakespeare', 'names', 'reverse', 'parity', 'sine_series'])('%s: exactly `rows` rows', (name) => {
+    const ds = dataset(name, 7, 5);
+    expect(ds.kind).toBe('sequence');
+    expect(ds.n).toBe(7);
+    expect(ds.x.length).toBe(35);
+    expect(ds.y.length).toBe(name === 'parity' || name === 'sine_series' ? 7 : 35);
+  });
+});
