@@ -118,6 +118,13 @@ describe('keras.Input(dtype=...)', () => {
     expect(textAt(notString, errors(notString)[0].span)).toBe('3');
   });
 
+  it('completion offers the dtypes, hover documents the argument', () => {
+    const source = `${HEADER}inputs = keras.Input(shape=(4,), dtype="`;
+    expect(completions(source, source.length).map((i) => i.label)).toEqual(['float32', 'int32']);
+    const h = hover(CHAR_MODEL, CHAR_MODEL.indexOf('dtype=') + 2);
+    expect(h?.contents).toContain('token ids');
+  });
+
   it('prints dtype back (functional and sequential)', () => {
     const printed = expectRoundTrip(CHAR_MODEL);
     expect(printed).toContain('keras.Input(shape=(32,), dtype="int32")');
