@@ -5,7 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { needPython } from '$lib/test-python';
 import { readTfjsWeights } from '$lib/engines/tfjs/weights';
 import { buildModel } from '$lib/engines/tfjs/build';
 import { getLayer } from '$lib/layers';
@@ -49,7 +54,7 @@ async function roundTrip(body: string, seed: number) {
   const one = await session.run({ [session.inputNames[0]]: inputTensor(ort, session, session.inputNames[0], ids.slice(0, SEQ), [1, SEQ]) });
   model.dispose();
   await session.release();
-  return { want, got: r.outputs[0].data, first: one[session.outputNames[0]].data as Float32Array };
+  return { want, got: r.outputs[0].data, first: one[session.outputNames[0]].data as Float32Array, bytes };
 }
 
 describe('an int32 input, exported to ONNX and run in ONNX Runtime', () => {
@@ -66,5 +71,23 @@ describe('an int32 input, exported to ONNX and run in ONNX Runtime', () => {
   it.runIf(getLayer('Embedding'))('Embedding on int ids: ORT matches TF.js within 1e-5', async () => {
     const { want, got } = await roundTrip('    layers.Embedding(vocab_size, 4),\n    layers.Flatten(),\n    layers.Dense(3),\n', 5);
     expect(maxAbsDiff(want, got)).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+const checker = needPython(['onnx'], '/usr/bin/python3');
+describe('an int32-input export and the ONNX checker', () => {
+  checker.it(`onnx.checker.check_model(full_check=True) accepts it, with an INT32 graph input${checker.note}`, async () => {
+    const { bytes } = await roundTrip('    layers.Dense(3, activation="softmax"),\n', 11);
+    const dir = mkdtempSync(join(tmpdir(), 'onnx-int-'));
+    try {
+      const path = join(dir, 'int.onnx');
+      writeFileSync(path, bytes);
+      const script = ['import sys, onnx', 'm = onnx.load(sys.argv[1])', 'onnx.checker.check_model(m, full_check=True)', 'print(onnx.TensorProto.DataType.Name(m.graph.input[0].type.tensor_type.elem_type))'].join('\n');
+      const r = spawnSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('INT32');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
