@@ -249,6 +249,8 @@ describe('a layer as an argument (Bidirectional(LSTM(...)))', () => {
     expect(completions(inner, inner.length).map((i) => i.label)).toContain('return_sequences=');
     const h = hover(BIDI, BIDI.indexOf('LSTM(16') + 1);
     expect(h?.contents).toContain('keras.layers.LSTM');
+    const kw = `${HEADER}x = layers.Bidirectional(layer=layers.LSTM(4))`;
+    expect(hover(kw, kw.indexOf('layer=') + 1)?.contents).toContain('Takes: `layers.LSTM(...)`, `layers.GRU(...)`');
   });
 });
 

@@ -345,6 +345,7 @@ export function paramMarkdown(sig: Signature, p: Param, withValues: boolean): st
   if (p.unsupported) return `**${p.name}** of \`${sig.qualified}\` is not supported here. ${p.unsupported}.`;
   let md = `**${p.name}** — ${paramSummary(p)}\n\n${p.doc}${bounds(p)}`;
   if (withValues && p.strings?.length) md += `\n\nValues: ${p.strings.map((s) => `\`"${s.value}"\``).join(', ')}`;
+  if (withValues && p.layers?.length) md += `\n\nTakes: ${p.layers.map((k) => `\`layers.${k}(...)\``).join(', ')}`;
   return md;
 }
 
