@@ -42,6 +42,9 @@ async function roundTrip(body: string, seed: number) {
   const model = buildModel(tf, s, seed);
   expect(model.inputs[0].dtype).toBe('int32');
   const want = tf.tidy(() => (model.predict(tf.tensor2d(ids, [20, SEQ])) as tf.Tensor).dataSync() as Float32Array);
+  // The eager engine's training call (model.apply on the float ids it holds) takes them too, with the same numbers.
+  const applied = tf.tidy(() => (model.apply(tf.tensor2d(ids, [20, SEQ], 'float32'), { training: true }) as tf.Tensor).dataSync() as Float32Array);
+  expect(maxAbsDiff(applied, want)).toBe(0);
   const bytes = exportOnnxBytes(s, readTfjsWeights(model, s));
   const m = decodeModel(bytes);
   expect(m.graph.inputs.map((i) => [i.name, i.dtype])).toEqual([[s.inputs[0].name, 'int32']]);
