@@ -16,6 +16,12 @@ export function regularizerConfig(name: RegularizerName, values: Map<string, Arg
   return config;
 }
 
+/** 'a' or 'an' before a layer name, as it is read: an LSTM, a GRU, an Embedding, a SimpleRNN. */
+function article(word: string): string {
+  const acronym = /^[A-Z]{2}/.test(word);
+  return (acronym ? /^[AEFHILMNORSX]/ : /^[AEIOU]/i).test(word) ? 'an' : 'a';
+}
+
 export class ArgumentConverter {
   constructor(private readonly r: Reporter) {}
 
@@ -139,7 +145,7 @@ export class ArgumentConverter {
         if (v.kind !== 'layer') return bad(`${where} must be a layer such as ${example}, got ${describe(v)}`, allowed.length ? `Supported: ${allowed.map((k) => `layers.${k}(...)`).join(', ')}` : undefined);
         const inner = v.layer;
         if (allowed.length > 0 && !allowed.includes(inner.def.kind)) {
-          return bad(`${where} must be a ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')} layer, got ${describe(v)}`, `Supported: ${allowed.map((k) => `layers.${k}(...)`).join(', ')}`);
+          return bad(`${where} must be ${article(allowed[0])} ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')} layer, got ${describe(v)}`, `Supported: ${allowed.map((k) => `layers.${k}(...)`).join(', ')}`);
         }
         if (inner.used) return bad(`${where}: this ${inner.def.kind} layer is already used elsewhere`, 'Create a new layer for each use');
         inner.used = true;

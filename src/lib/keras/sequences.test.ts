@@ -213,7 +213,7 @@ describe('a layer as an argument (Bidirectional(LSTM(...)))', () => {
     const dense = BIDI.replace('layers.LSTM(16, return_sequences=True)', 'layers.Dense(16)');
     const [d] = errors(dense, CONSTANTS);
     expect(textAt(dense, d.span)).toBe('layers.Dense(16)');
-    expect(d.message).toBe("Bidirectional argument 'layer' must be a LSTM or GRU layer, got a Dense layer");
+    expect(d.message).toBe("Bidirectional argument 'layer' must be an LSTM or GRU layer, got a Dense layer");
     const number = BIDI.replace('layers.LSTM(16, return_sequences=True)', '16');
     const [n] = errors(number, CONSTANTS);
     expect(n.message).toContain("Bidirectional argument 'layer' must be a layer such as layers.LSTM(16), got 16");
