@@ -7,19 +7,13 @@ import type { ArgDef } from '$lib/layers/types';
 import type { ArgValue } from '$lib/spec/types';
 import type { ParamDef } from './builtins';
 import { quoteList, suggestion } from './diagnostics';
-import { describe, pyNumber, type Arg, type CallArgs, type Reporter, type Value } from './values';
+import { article, describe, pyNumber, type Arg, type CallArgs, type Reporter, type Value } from './values';
 
 /** The spec value of a regularizer call: `{ type, l1?, l2? }` with the call's factors over Keras' defaults. */
 export function regularizerConfig(name: RegularizerName, values: Map<string, ArgValue>): { [key: string]: ArgValue } {
   const config: { [key: string]: ArgValue } = { type: name };
   for (const def of REGULARIZERS[name].args) config[def.name] = values.get(def.name) ?? (def.default as number);
   return config;
-}
-
-/** 'a' or 'an' before a layer name, as it is read: an LSTM, a GRU, an Embedding, a SimpleRNN. */
-function article(word: string): string {
-  const acronym = /^[A-Z]{2}/.test(word);
-  return (acronym ? /^[AEFHILMNORSX]/ : /^[AEIOU]/i).test(word) ? 'an' : 'a';
 }
 
 export class ArgumentConverter {
