@@ -27,7 +27,13 @@ export type ArgType =
   | 'int_or_tuple' // 3 or (3, 3)
   | 'activation'
   | 'initializer'
-  | 'regularizer';
+  | 'regularizer'
+  /**
+   * A layer object (Bidirectional's `layer`): `layers.LSTM(16, return_sequences=True)` in the code, the plain object
+   * `{ kind: 'LSTM', args: { ...its args with defaults filled } }` in the spec, built and validated with that kind's
+   * own LayerDef. `values` (if set) lists the kinds accepted.
+   */
+  | 'layer';
 
 export interface ArgDef {
   /** Keras argument name. */
