@@ -68,22 +68,17 @@ function output(input: number[], raw: Record<string, ArgValue>) {
 }
 
 /**
- * TF.js' Conv1D has no "causal" padding: a Conv1D with padding "valid" whose call first pads (k − 1) · dilation zeros
- * on the left of the time axis (what Keras does), and whose output shape says so. Its class and weights stay Conv1D's.
+ * TF.js' Conv1D has no "causal" padding: the (k − 1) · dilation zeros go on the left of the time axis first (what
+ * Keras does), with built-in weightless layers so that a saved TF.js model reloads the same: Reshape to a height-1
+ * image, ZeroPadding2D on the left, Reshape back; then the Conv1D with padding "valid" (named after the node, holding
+ * its weights).
  */
-function causal(tf: Tfjs, layer: TF.layers.Layer, left: number): TF.layers.Layer {
-  const call = layer.call.bind(layer);
-  const shape = layer.computeOutputShape.bind(layer);
-  layer.call = (inputs, kwargs) =>
-    tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      return call(tf.pad(x, [[0, 0], [left, 0], [0, 0]]), kwargs);
-    });
-  layer.computeOutputShape = (s) => {
-    const s0 = s as (number | null)[];
-    return shape([s0[0], s0[1] === null ? null : (s0[1] as number) + left, s0[2]]);
-  };
-  return layer;
+function causalPad(tf: Tfjs, id: string, [steps, channels]: [number, number], left: number): TF.layers.Layer[] {
+  return [
+    tf.layers.reshape({ name: `${id}__causal_image`, targetShape: [1, steps, channels] }),
+    tf.layers.zeroPadding2d({ name: `${id}__causal_pad`, padding: [[0, 0], [left, 0]], dataFormat: 'channelsLast' }),
+    tf.layers.reshape({ name: `${id}__causal_steps`, targetShape: [steps + left, channels] })
+  ];
 }
 
 /** Keras `layers.Conv1D`, channels-last: (steps, channels) → (steps_out, filters). */
@@ -113,7 +108,7 @@ export const conv1d: LayerDef = {
     const o = output(input, args);
     return 2 * o.kernel * o.channels * o.filters * o.shape[0];
   },
-  toTfjs(node, { tf, seed }) {
+  toTfjs(node, { tf, seed, inputShapes }) {
     const c = check(node.args);
     const act = fusedActivation(tf, c.a.activation as string | null, node.id);
     const layer = tf.layers.conv1d({
@@ -131,8 +126,10 @@ export const conv1d: LayerDef = {
       kernelRegularizer: tfjsRegularizer(tf, c.a.kernel_regularizer),
       biasRegularizer: tfjsRegularizer(tf, c.a.bias_regularizer)
     });
-    const conv = c.padding === 'causal' ? causal(tf, layer, (c.kernel - 1) * c.dilation) : layer;
-    return act.after.length ? [conv, ...act.after] : conv;
+    if (c.padding !== 'causal') return act.after.length ? [layer, ...act.after] : layer;
+    const shape = inputShapes?.[0];
+    if (!shape) throw new Error('Conv1D(padding="causal") needs its input shape');
+    return [...causalPad(tf, node.id, requireSequence('Conv1D', shape), (c.kernel - 1) * c.dilation), layer, ...act.after];
   },
   // ONNX: the 2-D Conv on the sequence seen as an image of height 1 (throughNc1w), kernel (k, cin, cout) →
   // (cout, cin, 1, k), explicit pads [0, before, 0, after] ("same": TF's split; "causal": (k − 1) · dilation before), so
