@@ -81,6 +81,35 @@ function causalPad(tf: Tfjs, id: string, [steps, channels]: [number, number], le
   ];
 }
 
+/**
+ * TF.js has no gradient for a dilated convolution ("dilation rates greater than 1 are not yet supported in
+ * gradients"): with dilation_rate > 1 the Conv1D's call computes the same sum tap by tap,
+ * y[t] = Σ_j x_padded[t + j·d] · kernel[j] (+ bias, activation) — slices and MatMuls, differentiable everywhere.
+ * Only the call changes: the layer, its config and weights stay TF.js' Conv1D (a saved model reloads with TF.js'
+ * own, equal, forward pass). Strides are 1 here (Keras refuses strides > 1 with dilation > 1).
+ */
+function dilatedByTaps(tf: Tfjs, layer: TF.layers.Layer, kernel: number, dilation: number, pads: [number, number]): TF.layers.Layer {
+  const l = layer as unknown as { kernel: TF.LayerVariable; bias: TF.LayerVariable | null; activation: { apply(x: TF.Tensor): TF.Tensor } | null };
+  layer.call = (inputs) =>
+    tf.tidy(() => {
+      const x0 = (Array.isArray(inputs) ? inputs[0] : inputs) as TF.Tensor3D;
+      const x = pads[0] || pads[1] ? tf.pad(x0, [[0, 0], pads, [0, 0]]) : x0;
+      const [n, steps, cin] = x.shape;
+      const out = steps - (kernel - 1) * dilation;
+      const w = l.kernel.read();
+      const cout = w.shape[2];
+      let y: TF.Tensor = tf.zeros([n * out, cout]);
+      for (let j = 0; j < kernel; j++) {
+        const xj = tf.reshape(tf.slice(x, [0, j * dilation, 0], [n, out, cin]), [n * out, cin]);
+        y = tf.add(y, tf.matMul(xj, tf.reshape(tf.slice(w, [j, 0, 0], [1, cin, cout]), [cin, cout])));
+      }
+      y = tf.reshape(y, [n, out, cout]);
+      if (l.bias) y = tf.add(y, l.bias.read());
+      return l.activation ? l.activation.apply(y) : y;
+    });
+  return layer;
+}
+
 /** Keras `layers.Conv1D`, channels-last: (steps, channels) → (steps_out, filters). */
 export const conv1d: LayerDef = {
   kind: 'Conv1D',
@@ -126,8 +155,12 @@ export const conv1d: LayerDef = {
       kernelRegularizer: tfjsRegularizer(tf, c.a.kernel_regularizer),
       biasRegularizer: tfjsRegularizer(tf, c.a.bias_regularizer)
     });
-    if (c.padding !== 'causal') return act.after.length ? [layer, ...act.after] : layer;
     const shape = inputShapes?.[0];
+    if (c.dilation > 1) {
+      if (!shape) throw new Error('Conv1D(dilation_rate > 1) needs its input shape');
+      dilatedByTaps(tf, layer, c.kernel, c.dilation, c.padding === 'same' ? window1d(shape[0], c.kernel, 1, 'same', c.dilation).pads : [0, 0]);
+    }
+    if (c.padding !== 'causal') return act.after.length ? [layer, ...act.after] : layer;
     if (!shape) throw new Error('Conv1D(padding="causal") needs its input shape');
     return [...causalPad(tf, node.id, requireSequence('Conv1D', shape), (c.kernel - 1) * c.dilation), layer, ...act.after];
   },

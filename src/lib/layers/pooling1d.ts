@@ -19,7 +19,8 @@ function poolArgs(what: string): readonly ArgDef[] {
 export interface Pooling1dSpec {
   kind: 'MaxPooling1D' | 'AveragePooling1D';
   doc: string;
-  lower: (tf: Tfjs, cfg: { name: string; poolSize: number; strides: number; padding: 'valid' | 'same' }) => TF.layers.Layer;
+  /** The TF.js layer; `inputShape` (steps, channels) when the caller knows it. */
+  lower: (tf: Tfjs, cfg: { name: string; poolSize: number; strides: number; padding: 'valid' | 'same' }, inputShape?: number[]) => TF.layers.Layer;
   tfjsGradKernel: string;
   conformance: readonly LayerConformanceCase[];
 }
@@ -57,9 +58,9 @@ export function pooling1dLayer({ kind, doc, lower, tfjsGradKernel, conformance }
       const o = output(input, args);
       return o.pool * o.shape[0] * o.shape[1];
     },
-    toTfjs(node, { tf }) {
+    toTfjs(node, { tf, inputShapes }) {
       const c = check(node.args);
-      return lower(tf, { name: node.id, poolSize: c.pool, strides: c.stride, padding: c.padding });
+      return lower(tf, { name: node.id, poolSize: c.pool, strides: c.stride, padding: c.padding }, inputShapes?.[0]);
     },
     // ONNX: MaxPool / AveragePool on the sequence seen as an image of height 1 (throughNc1w), kernel (1, p), explicit
     // pads (TF's "same" split; padding left out of maxima and averages, count_include_pad=0, as Keras does).
