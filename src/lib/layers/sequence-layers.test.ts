@@ -87,38 +87,50 @@ def pads(L, r):
         return same_pads(L, k, s, d)
     return 0, 0
 
-out = {}
-for c in json.load(open(sys.argv[1])):
-    r = c["ref"]
-    x = torch.tensor(c["x"]).reshape(c["xshape"])
-    w = {k: torch.tensor(v["data"]).reshape(v["shape"]) for k, v in c["w"].items()}
+def forward(r, x, w):
     if r["op"] == "embedding":
-        y = F.embedding(x.long(), w["embeddings"])
-    elif r["op"] == "conv1d":
+        return F.embedding(x.long(), w["embeddings"])
+    if r["op"] == "conv1d":
         xt = x.permute(0, 2, 1)  # (N, C, L)
         l, rr = pads(xt.shape[2], r)
         kern = w["kernel"].permute(2, 1, 0)  # Keras (k, cin, cout) -> torch (cout, cin, k)
-        y = F.conv1d(F.pad(xt, (l, rr)), kern, w.get("bias"), stride=r["s"], dilation=r["d"]).permute(0, 2, 1)
-    elif r["op"] == "maxpool":
+        return F.conv1d(F.pad(xt, (l, rr)), kern, w.get("bias"), stride=r["s"], dilation=r["d"]).permute(0, 2, 1)
+    if r["op"] == "maxpool":
         xt = x.permute(0, 2, 1)
         l, rr = pads(xt.shape[2], r)
-        y = F.max_pool1d(F.pad(xt, (l, rr), value=-math.inf), r["k"], r["s"]).permute(0, 2, 1)
-    elif r["op"] == "avgpool":
+        return F.max_pool1d(F.pad(xt, (l, rr), value=-math.inf), r["k"], r["s"]).permute(0, 2, 1)
+    if r["op"] == "avgpool":
         xt = x.permute(0, 2, 1)
         l, rr = pads(xt.shape[2], r)
         # Keras leaves the padding out of each average: window sum / number of real steps in the window.
         total = F.avg_pool1d(F.pad(xt, (l, rr)), r["k"], r["s"]) * r["k"]
         count = F.avg_pool1d(F.pad(torch.ones_like(xt), (l, rr)), r["k"], r["s"]) * r["k"]
-        y = (total / count).permute(0, 2, 1)
-    elif r["op"] == "gap":
-        y = x.mean(dim=1, keepdim=r.get("keepdims", False))
-    elif r["op"] == "gmp":
-        y = x.amax(dim=1, keepdim=r.get("keepdims", False))
-    out[c["name"]] = {"shape": list(y.shape), "data": y.flatten().tolist()}
+        return (total / count).permute(0, 2, 1)
+    if r["op"] == "gap":
+        return x.mean(dim=1, keepdim=r.get("keepdims", False))
+    if r["op"] == "gmp":
+        return x.amax(dim=1, keepdim=r.get("keepdims", False))
+    raise ValueError(r["op"])
+
+out = {}
+for c in json.load(open(sys.argv[1])):
+    r = c["ref"]
+    ids = r["op"] == "embedding"
+    x = torch.tensor(c["x"]).reshape(c["xshape"]).requires_grad_(not ids)
+    w = {k: torch.tensor(v["data"]).reshape(v["shape"]).requires_grad_() for k, v in c["w"].items()}
+    y = forward(r, x, w)
+    res = {"shape": list(y.shape), "data": y.flatten().tolist()}
+    if "r" in c:
+        # Gradients of sum(y * R) (R: the same random weights as TF.js used).
+        (y * torch.tensor(c["r"]).reshape(y.shape)).sum().backward()
+        res["grads"] = {k: v.grad.flatten().tolist() for k, v in w.items()}
+        if not ids:
+            res["grads"]["x"] = x.grad.flatten().tolist()
+    out[c["name"]] = res
 print(json.dumps(out))
 `;
 
-function tfjsCase(c: RefCase, seed: number) {
+function tfjsCase(c: RefCase, seed: number, withGrads = false) {
   const { spec, diagnostics } = parseProgram(seq(c.name, c.shape, c.layer).source);
   if (!spec) throw new Error(diagnostics.map((d) => d.message).join('; '));
   const model = buildModel(tf, spec, seed);
@@ -126,18 +138,31 @@ function tfjsCase(c: RefCase, seed: number) {
   const rng = new Rng(seed + 2);
   const n = BATCH * c.shape.reduce((a, b) => a * b, 1);
   const x = Float32Array.from({ length: n }, () => (c.ids ? Math.floor(rng.next() * c.ids) : rng.next() * 4 - 2));
-  const y = model.predict(tf.tensor(x, [BATCH, ...c.shape])) as tf.Tensor;
+  const xt = tf.tensor(x, [BATCH, ...c.shape]);
+  const y = model.predict(xt) as tf.Tensor;
   const weights = readTfjsWeights(model, spec)[spec.layers[0].id];
   const out = { shape: y.shape, data: Array.from(y.dataSync()) };
-  y.dispose();
-  model.dispose();
   const w = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.data) }]));
-  return { x: Array.from(x), w, out };
+  let r: number[] | undefined;
+  let grads: Record<string, number[]> | undefined;
+  if (withGrads) {
+    // Gradients of sum(y · R) through the layer as eager training runs it (its call, TF.js' gradients).
+    r = Array.from({ length: y.size }, () => rng.next() * 2 - 1);
+    const rt = tf.tensor(r, y.shape);
+    const loss = (v: tf.Tensor) => tf.sum(tf.mul(model.apply(v) as tf.Tensor, rt)) as tf.Scalar;
+    const g = model.trainableWeights.length ? tf.variableGrads(() => loss(xt)).grads : {};
+    grads = Object.fromEntries(Object.entries(g).map(([k, v]) => [k.split('/').pop()!.replace(/_\d+$/, ''), Array.from(v.dataSync())]));
+    if (!c.ids) grads.x = Array.from(tf.grad(loss)(xt).dataSync());
+    tf.dispose([rt, ...Object.values(g)]);
+  }
+  tf.dispose([xt, y]);
+  model.dispose();
+  return { x: Array.from(x), w, out, r, grads };
 }
 
 /** Runs the float64 reference on `cases` (with their inputs and weights); returns its outputs by case name. */
-function reference(cases: (RefCase & { x: number[]; w: Record<string, unknown> })[]): Record<string, { shape: number[]; data: number[] }> {
-  const input = JSON.stringify(cases.map((c) => ({ name: c.name, ref: c.ref, x: c.x, xshape: [BATCH, ...c.shape], w: c.w })));
+function reference(cases: (RefCase & { x: number[]; w: Record<string, unknown>; r?: number[] })[]): Record<string, { shape: number[]; data: number[]; grads?: Record<string, number[]> }> {
+  const input = JSON.stringify(cases.map((c) => ({ name: c.name, ref: c.ref, x: c.x, xshape: [BATCH, ...c.shape], w: c.w, ...(c.r ? { r: c.r } : {}) })));
   const path = `/tmp/seq-ref-${process.pid}.json`;
   writeFileSync(path, input);
   const r = spawnSync(PYTHON, ['-c', SCRIPT, path], { encoding: 'utf8', timeout: 120_000 });
@@ -167,6 +192,26 @@ describe('sequence layers: TF.js vs a float64 PyTorch reference written from Ker
       report.push(`${c.name}: ${d.toExponential(1)}`);
       expect(d, c.name).toBeLessThanOrEqual(1e-5);
     }
+    console.log(report.join('\n'));
+  }, 120_000);
+
+  py.it(`gradients (input and weights) as eager training computes them, within 1e-5${py.note}`, () => {
+    // The lowerings that replace TF.js' own gradients (dilated Conv1D by taps; AveragePooling1D "same" over the real
+    // steps) and the plain ones (Embedding's scatter-add, TF.js' Conv1D, MaxPooling1D, global max with ties).
+    const names = CASES.map((c) => c.name);
+    const runs = CASES.map((c, i) => ({ ...c, ...tfjsCase(c, 300 + 10 * i, true) }));
+    const ref = reference(runs);
+    const report: string[] = [];
+    for (const c of runs) {
+      const want = ref[c.name].grads!;
+      expect(Object.keys(c.grads!).sort(), c.name).toEqual(Object.keys(want).sort());
+      for (const [k, g] of Object.entries(c.grads!)) {
+        const d = maxRelDiff(g, want[k]);
+        report.push(`${c.name} d/d${k}: ${d.toExponential(1)}`);
+        expect(d, `${c.name} d/d${k}`).toBeLessThanOrEqual(1e-5);
+      }
+    }
+    expect(names.length).toBeGreaterThan(10);
     console.log(report.join('\n'));
   }, 120_000);
 
