@@ -97,7 +97,7 @@ function dilatedByTaps(tf: Tfjs, layer: TF.layers.Layer, kernel: number, dilatio
       const [n, steps, cin] = x.shape;
       const out = steps - (kernel - 1) * dilation;
       const w = l.kernel.read();
-      const cout = w.shape[2];
+      const cout = w.shape[2] as number;
       let y: TF.Tensor = tf.zeros([n * out, cout]);
       for (let j = 0; j < kernel; j++) {
         const xj = tf.reshape(tf.slice(x, [0, j * dilation, 0], [n, out, cin]), [n * out, cin]);
