@@ -211,6 +211,42 @@ describe('gradient rules vs tf.grads', () => {
     await check([{ shape: [2, 3, 4, 5] }], (g, [x]) => g.node('GlobalAveragePool', [x]), (x) => tf.mean(x, [2, 3], true));
   });
 
+  it('1-D windows as height-1 images, as Conv1D and the 1-D poolings lower: causal and dilated, strided, "same" pads', async () => {
+    const conv = (x: T, w: T, b: T | null, strides: [number, number], pads: number[]) => {
+      const y = tf.conv2d(nchwToNhwc(x) as tf.Tensor4D, tf.transpose(w, [2, 3, 1, 0]) as tf.Tensor4D, strides, [[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]], 'NHWC');
+      return nhwcToNchw(b ? tf.add(y, b) : y);
+    };
+    // Conv1D(3, padding="causal", dilation_rate=2): (k - 1) · d = 4 zeros on the left only.
+    await check(
+      [{ shape: [2, 3, 1, 9] }, { shape: [4, 3, 1, 3] }, { shape: [4] }],
+      (g, [x, w, b]) => g.node('Conv', [x, w, b], { kernel_shape: [1, 3], dilations: [1, 2], pads: [0, 4, 0, 0] }),
+      (x, w, b) => conv(x, dilate2(w), b, [1, 1], [0, 4, 0, 0])
+    );
+    // Conv1D(3, strides=2, padding="causal") on an odd length.
+    await check(
+      [{ shape: [2, 2, 1, 9] }, { shape: [3, 2, 1, 3] }],
+      (g, [x, w]) => g.node('Conv', [x, w], { kernel_shape: [1, 3], strides: [1, 2], pads: [0, 2, 0, 0] }),
+      (x, w) => conv(x, w, null, [1, 2], [0, 2, 0, 0])
+    );
+    // MaxPooling1D(3, strides=2, padding="same") on 8 steps (one pad after), with ties.
+    await check(
+      [{ shape: [2, 3, 1, 8], ties: true }],
+      (g, [x]) => g.node('MaxPool', [x], { kernel_shape: [1, 3], strides: [1, 2], pads: [0, 0, 0, 1] }),
+      (x) => nhwcToNchw(tf.maxPool(nchwToNhwc(x) as tf.Tensor4D, [1, 3], [1, 2], 'same'))
+    );
+    // AveragePooling1D(4, strides=3, padding="same") on 10 steps: pads 1 | 2 left out of the averages.
+    const ones = tf.ones([1, 4, 2, 1]) as tf.Tensor4D;
+    await check(
+      [{ shape: [2, 2, 1, 10] }],
+      (g, [x]) => g.node('AveragePool', [x], { kernel_shape: [1, 4], strides: [1, 3], pads: [0, 1, 0, 2], count_include_pad: 0 }),
+      (x) => {
+        const sums = tf.depthwiseConv2d(nchwToNhwc(x) as tf.Tensor4D, ones, [1, 3], 'same');
+        const counts = tf.depthwiseConv2d(tf.onesLike(nchwToNhwc(x)) as tf.Tensor4D, ones, [1, 3], 'same');
+        return nhwcToNchw(tf.div(sums, counts));
+      }
+    );
+  });
+
   it('AveragePool with pads: the true gradient (each window divides by the cells inside the input)', async () => {
     // TF.js' avgPoolGrad divides by the full window even where the forward pass excluded padding, so the reference
     // here is the forward pass itself through tf.grads of a differentiable formulation: conv with a ones kernel / counts.
