@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import * as tf from '@tensorflow/tfjs';
-import { encodeModel, float, GraphBuilder, makeModel, type AttrValue } from '$lib/onnx/graph';
+import { encodeModel, float, GraphBuilder, makeModel } from '$lib/onnx/graph';
 import { Rng } from '$lib/data/rng';
 import { parseProgram } from '$lib/keras/parse';
 import { LAYERS } from '$lib/layers';
@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { CONFORMANCE_CASES, exampleCases } from '$lib/onnx/conformance';
 import { lowerModel } from '$lib/onnx/export';
 import type { ModelSpec } from '$lib/spec/types';
-import { backprop, inferShapes, MissingRuleError, RULES, type Shapes } from './grad-rules';
+import { backprop, inferShapes, MissingRuleError, RULES, type OpRule, type Shapes } from './grad-rules';
 import { checkCompiledSupport } from './train-step';
 
 type T = tf.Tensor;
@@ -211,6 +211,42 @@ describe('gradient rules vs tf.grads', () => {
     await check([{ shape: [2, 3, 4, 5] }], (g, [x]) => g.node('GlobalAveragePool', [x]), (x) => tf.mean(x, [2, 3], true));
   });
 
+  it('1-D windows as height-1 images, as Conv1D and the 1-D poolings lower: causal and dilated, strided, "same" pads', async () => {
+    const conv = (x: T, w: T, b: T | null, strides: [number, number], pads: number[]) => {
+      const y = tf.conv2d(nchwToNhwc(x) as tf.Tensor4D, tf.transpose(w, [2, 3, 1, 0]) as tf.Tensor4D, strides, [[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]], 'NHWC');
+      return nhwcToNchw(b ? tf.add(y, b) : y);
+    };
+    // Conv1D(3, padding="causal", dilation_rate=2): (k - 1) · d = 4 zeros on the left only.
+    await check(
+      [{ shape: [2, 3, 1, 9] }, { shape: [4, 3, 1, 3] }, { shape: [4] }],
+      (g, [x, w, b]) => g.node('Conv', [x, w, b], { kernel_shape: [1, 3], dilations: [1, 2], pads: [0, 4, 0, 0] }),
+      (x, w, b) => conv(x, dilate2(w), b, [1, 1], [0, 4, 0, 0])
+    );
+    // Conv1D(3, strides=2, padding="causal") on an odd length.
+    await check(
+      [{ shape: [2, 2, 1, 9] }, { shape: [3, 2, 1, 3] }],
+      (g, [x, w]) => g.node('Conv', [x, w], { kernel_shape: [1, 3], strides: [1, 2], pads: [0, 2, 0, 0] }),
+      (x, w) => conv(x, w, null, [1, 2], [0, 2, 0, 0])
+    );
+    // MaxPooling1D(3, strides=2, padding="same") on 8 steps (one pad after), with ties.
+    await check(
+      [{ shape: [2, 3, 1, 8], ties: true }],
+      (g, [x]) => g.node('MaxPool', [x], { kernel_shape: [1, 3], strides: [1, 2], pads: [0, 0, 0, 1] }),
+      (x) => nhwcToNchw(tf.maxPool(nchwToNhwc(x) as tf.Tensor4D, [1, 3], [1, 2], 'same'))
+    );
+    // AveragePooling1D(4, strides=3, padding="same") on 10 steps: pads 1 | 2 left out of the averages.
+    const ones = tf.ones([1, 4, 2, 1]) as tf.Tensor4D;
+    await check(
+      [{ shape: [2, 2, 1, 10] }],
+      (g, [x]) => g.node('AveragePool', [x], { kernel_shape: [1, 4], strides: [1, 3], pads: [0, 1, 0, 2], count_include_pad: 0 }),
+      (x) => {
+        const sums = tf.depthwiseConv2d(nchwToNhwc(x) as tf.Tensor4D, ones, [1, 3], 'same');
+        const counts = tf.depthwiseConv2d(tf.onesLike(nchwToNhwc(x)) as tf.Tensor4D, ones, [1, 3], 'same');
+        return nhwcToNchw(tf.div(sums, counts));
+      }
+    );
+  });
+
   it('AveragePool with pads: the true gradient (each window divides by the cells inside the input)', async () => {
     // TF.js' avgPoolGrad divides by the full window even where the forward pass excluded padding, so the reference
     // here is the forward pass itself through tf.grads of a differentiable formulation: conv with a ones kernel / counts.
@@ -339,25 +375,65 @@ describe('gradient rules vs tf.grads', () => {
       (g, [stack, w]) => g.node('Mul', [g.node('Gather', [stack, g.constInt64(1)], { axis: 0 }), w]),
       (stack, w) => tf.mul(tf.gather(stack, 1, 0), w)
     );
-    // Gather and ReduceMax have shape rules but no gradient: backprop through them names the op.
-    const cases: [string, Record<string, AttrValue>, boolean][] = [['Gather', { axis: 0 }, true], ['ReduceMax', { axes: [1], keepdims: 0 }, false]];
-    for (const [op, attrs, extra] of cases) {
-      const g = new GraphBuilder('refuse');
-      const x = g.input('x', 'float32', [3, 4]);
-      const y = g.node(op, extra ? [x, g.constInt64(1)] : [x], attrs);
-      const loss = g.node('ReduceSum', [y], { keepdims: 0 });
-      const shapes: Shapes = new Map([[x, [3, 4]]]);
-      inferShapes(g, shapes);
-      let err: unknown = null;
-      try {
-        backprop(g, loss, [x], shapes);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, op).toBeInstanceOf(MissingRuleError);
-      expect((err as MissingRuleError).op).toBe(op);
-      expect((err as Error).message).toContain(op);
+    // Gather along another axis than 0 of a trained value has a shape rule but no gradient: backprop names the op.
+    const g = new GraphBuilder('refuse');
+    const x = g.input('x', 'float32', [3, 4]);
+    const y = g.node('Gather', [x, g.constInt64([1, 0])], { axis: 1 });
+    const loss = g.node('ReduceSum', [y], { keepdims: 0 });
+    const shapes: Shapes = new Map([[x, [3, 4]]]);
+    inferShapes(g, shapes);
+    let err: unknown = null;
+    try {
+      backprop(g, loss, [x], shapes);
+    } catch (e) {
+      err = e;
     }
+    expect(err).toBeInstanceOf(MissingRuleError);
+    expect((err as MissingRuleError).op).toBe('Gather');
+    expect((err as Error).message).toContain('Gather');
+  });
+
+  // An Embedding's lookup: Gather(embeddings, Cast(ids → int64)); the gradient of the matrix is a scatter-add of the
+  // rows of gy, repeated ids adding up (id 2 appears three times, id 4 never).
+  const IDS = [2, 0, 2, 5, 1, 2];
+  const embeddingLookup = (g: GraphBuilder, w: string, ids: number[], dims: number[]) => g.node('Gather', [w, g.node('Cast', [g.constFloat(Float32Array.from(ids), dims)], { to: 7 })], { axis: 0 });
+  const tfLookup = (w: T, ids: number[], dims: number[]) => tf.gather(w, tf.tensor(ids, dims, 'int32'), 0);
+
+  it('Gather of a trained matrix (Embedding): scatter-add of the rows, repeated ids summed', async () => {
+    await check([{ shape: [6, 3] }], (g, [w]) => embeddingLookup(g, w, IDS, [2, 3]), (w) => tfLookup(w, IDS, [2, 3]));
+    await check([{ shape: [7, 2, 3] }], (g, [w]) => embeddingLookup(g, w, IDS, [6]), (w) => tfLookup(w, IDS, [6]));
+    // Then a Dense on (batch, steps, dim), as in a language model: the gradient flows through MatMul into the lookup.
+    await check(
+      [{ shape: [6, 4] }, { shape: [4, 5] }],
+      (g, [w, k]) => g.node('MatMul', [embeddingLookup(g, w, IDS, [3, 2]), k]),
+      (w, k) => tf.matMul(tf.reshape(tfLookup(w, IDS, [3, 2]), [6, 4]), k).reshape([3, 2, 5])
+    );
+  });
+
+  it('catches a wrong Gather rule (repeated ids overwritten instead of summed)', async () => {
+    const gather = RULES.Gather;
+    const grad = gather.grad as Exclude<OpRule['grad'], 'none'>;
+    // A plausible bug: one-hot with each id's gradient scaled by 1 / its count, as if a repeated row were set, not added.
+    RULES.Gather = {
+      ...gather,
+      grad: (c, gys, need) => {
+        const [gx] = grad(c, gys, need);
+        if (!gx) return [null, null];
+        const counts = Float32Array.from({ length: c.shape(c.node.inputs[0])[0] }, (_, k) => 1 / Math.max(1, IDS.filter((i) => i === k).length));
+        return [c.g.node('Mul', [gx, c.g.constFloat(counts, [counts.length, 1])]), null];
+      }
+    };
+    try {
+      await expect(check([{ shape: [6, 3] }], (g, [w]) => embeddingLookup(g, w, IDS, [2, 3]), (w) => tfLookup(w, IDS, [2, 3]))).rejects.toThrow(/gradient of input 0/);
+    } finally {
+      RULES.Gather = gather;
+    }
+  });
+
+  it('ReduceMax (GlobalMaxPooling1D): the gradient goes to the maxima, every tie in full as TF.js does', async () => {
+    await check([{ shape: [3, 7, 4] }], (g, [x]) => g.node('ReduceMax', [x], { axes: [1], keepdims: 0 }), (x) => tf.max(x, 1));
+    await check([{ shape: [3, 5, 4], ties: true }], (g, [x]) => g.node('ReduceMax', [x], { axes: [1], keepdims: 1 }), (x) => tf.max(x, 1, true));
+    await check([{ shape: [4, 6], ties: true }], (g, [x]) => g.node('ReduceMax', [x], { axes: [-1], keepdims: 0 }), (x) => tf.max(x, -1));
   });
 
   it('covers every rule in the table (a new rule without a check here fails)', () => {

@@ -594,14 +594,30 @@ export const RULES: Record<string, OpRule> = {
     }
   },
 
-  /** Picks step k's batch from a stack (constant index): inputs only, so no gradient is needed. */
+  /**
+   * Picks step k's batch from a stack (constant index), and an Embedding's rows (ids cast to int64). The gradient of
+   * the data along axis 0 is a scatter-add of gy's rows at the indices: onehot(indices)ᵀ · gy, with the one-hot
+   * (V, M) = Equal(range(V) as a column, the M indices cast to float as a row): MatMul and Equal run on every ORT
+   * backend (no ScatterND). Indices get no gradient.
+   */
   Gather: {
     infer: (c, [x, i]) => {
       const axis = normAxis(attrInt(c.node, 'axis', 0), x.length);
       return [[...x.slice(0, axis), ...i, ...x.slice(axis + 1)]];
     },
-    grad: () => {
-      throw new MissingRuleError('Gather', 'Gather of a trained value has no gradient rule');
+    grad: (c, [gy], need) => {
+      if (!need[0] || !gy) return [null, null];
+      const [x, idx] = c.node.inputs;
+      const xs = c.shape(x);
+      if (normAxis(attrInt(c.node, 'axis', 0), xs.length) !== 0) throw new MissingRuleError('Gather', 'Gather along an axis other than 0 of a trained value has no gradient rule');
+      const g = c.g;
+      const m = size(c.shape(idx));
+      const rest = size(xs.slice(1));
+      const rows = g.node('Reshape', [g.node('Cast', [idx], { to: 1 }), g.constInt64([1, m])]);
+      const range = g.constFloat(Float32Array.from({ length: xs[0] }, (_, k) => k), [xs[0], 1]);
+      const onehot = g.node('Cast', [g.node('Equal', [range, rows])], { to: 1 });
+      const gx = g.node('MatMul', [onehot, g.node('Reshape', [gy, g.constInt64([m, rest])])]);
+      return [g.node('Reshape', [gx, g.constInt64(xs)]), null];
     }
   },
 
@@ -611,14 +627,23 @@ export const RULES: Record<string, OpRule> = {
   Less: { infer: bcast, grad: 'none' },
   Not: { infer: same, grad: 'none' },
   Cast: { infer: same, grad: 'none' },
-  // Used by the accuracy metric (a float32 compare with the largest prediction), which the loss never depends on.
+  // Used by the accuracy metric (a float32 compare with the largest prediction) and by GlobalMaxPooling1D. The
+  // gradient goes to every position equal to the maximum, in full (ties included), as TF.js' Max gradient does:
+  // gx = gy · (x == max).
   ReduceMax: {
     infer: (c, [x]) => {
       const { axes, keep } = reduceAxes(c, x.length);
       return [reducedShape(x, axes, keep)];
     },
-    grad: () => {
-      throw new MissingRuleError('ReduceMax', 'ReduceMax on the way to the loss has no gradient rule (it is used by metrics only)');
+    grad: (c, [gy], need) => {
+      if (!need[0] || !gy) return [null, null];
+      const x = c.node.inputs[0];
+      const xs = c.shape(x);
+      const { axes } = reduceAxes(c, xs.length);
+      const kept = c.g.constInt64(reducedShape(xs, axes, true));
+      const y = c.g.node('Reshape', [c.node.outputs[0], kept]);
+      const at = c.g.node('Cast', [c.g.node('Equal', [x, y])], { to: 1 });
+      return [mul(c.g, c.g.node('Reshape', [gy, kept]), at), null];
     }
   },
   ArgMax: {

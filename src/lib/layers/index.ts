@@ -20,6 +20,12 @@ import { leakyRelu } from './leaky_relu';
 import { maxPooling2d } from './max_pooling2d';
 import { relu } from './relu';
 import { reshape } from './reshape';
+import { embedding } from './embedding';
+import { conv1d } from './conv1d';
+import { maxPooling1d } from './max_pooling1d';
+import { averagePooling1d } from './average_pooling1d';
+import { globalAveragePooling1d } from './global_average_pooling1d';
+import { globalMaxPooling1d } from './global_max_pooling1d';
 import type { LayerDef } from './types';
 
 export const LAYERS: readonly LayerDef[] = [
@@ -36,7 +42,13 @@ export const LAYERS: readonly LayerDef[] = [
   leakyRelu,
   reshape,
   add,
-  concatenate
+  concatenate,
+  embedding,
+  conv1d,
+  maxPooling1d,
+  averagePooling1d,
+  globalAveragePooling1d,
+  globalMaxPooling1d
 ];
 
 const byKind = new Map(LAYERS.map((l) => [l.kind, l]));

@@ -75,7 +75,25 @@ const CASES: Case[] = [
   { kind: 'Concatenate', args: {}, inputs: [[8], [4]], out: [12], params: [0, 0], flops: 0 },
   { kind: 'Concatenate', args: {}, inputs: [[6, 6, 3], [6, 6, 5], [6, 6, 1]], out: [6, 6, 9], params: [0, 0] },
   { kind: 'Concatenate', args: { axis: 1 }, inputs: [[2, 3], [5, 3]], out: [7, 3], params: [0, 0] },
-  { kind: 'Concatenate', args: { axis: -2 }, inputs: [[2, 3], [5, 3]], out: [7, 3], params: [0, 0] }
+  { kind: 'Concatenate', args: { axis: -2 }, inputs: [[2, 3], [5, 3]], out: [7, 3], params: [0, 0] },
+  // Embedding: any shape of ids → shape + (output_dim,); input_dim · output_dim parameters.
+  { kind: 'Embedding', args: { input_dim: 65, output_dim: 16 }, inputs: [[40]], out: [40, 16], params: [65 * 16, 0], flops: 0 },
+  { kind: 'Embedding', args: { input_dim: 10, output_dim: 3, embeddings_initializer: 'glorot_uniform', embeddings_regularizer: L2 }, inputs: [[4, 5]], out: [4, 5, 3], params: [30, 0] },
+  // Conv1D: valid floor((L - k_eff) / s) + 1, same and causal ceil(L / s).
+  { kind: 'Conv1D', args: { filters: 8, kernel_size: 3 }, inputs: [[20, 4]], out: [18, 8], params: [3 * 4 * 8 + 8, 0], flops: 2 * 3 * 4 * 8 * 18 },
+  { kind: 'Conv1D', args: { filters: 4, kernel_size: [5], strides: 2, padding: 'same', activation: 'relu' }, inputs: [[11, 3]], out: [6, 4], params: [5 * 3 * 4 + 4, 0], flops: 2 * 5 * 3 * 4 * 6 },
+  { kind: 'Conv1D', args: { filters: 2, kernel_size: 3, padding: 'causal', dilation_rate: 4, use_bias: false }, inputs: [[9, 2]], out: [9, 2], params: [12, 0] },
+  { kind: 'Conv1D', args: { filters: 3, kernel_size: 2, strides: 3, padding: 'causal', activation: 'leaky_relu', kernel_regularizer: L2 }, inputs: [[10, 1]], out: [4, 3], params: [9, 0] },
+  { kind: 'Conv1D', args: { filters: 2, kernel_size: 3, dilation_rate: 2 }, inputs: [[7, 1]], out: [3, 2], params: [8, 0] },
+  // 1-D pooling: strides=None means pool_size.
+  { kind: 'MaxPooling1D', args: {}, inputs: [[9, 4]], out: [4, 4], params: [0, 0], flops: 2 * 4 * 4 },
+  { kind: 'MaxPooling1D', args: { pool_size: 3, strides: 2, padding: 'same' }, inputs: [[8, 2]], out: [4, 2], params: [0, 0] },
+  { kind: 'AveragePooling1D', args: { pool_size: [2], padding: 'same' }, inputs: [[9, 3]], out: [5, 3], params: [0, 0] },
+  { kind: 'AveragePooling1D', args: { pool_size: 3, strides: 1 }, inputs: [[6, 2]], out: [4, 2], params: [0, 0], flops: 3 * 4 * 2 },
+  { kind: 'GlobalAveragePooling1D', args: {}, inputs: [[7, 5]], out: [5], params: [0, 0], flops: 35 },
+  { kind: 'GlobalAveragePooling1D', args: { keepdims: true }, inputs: [[7, 5]], out: [1, 5], params: [0, 0] },
+  { kind: 'GlobalMaxPooling1D', args: {}, inputs: [[6, 3]], out: [3], params: [0, 0], flops: 18 },
+  { kind: 'GlobalMaxPooling1D', args: { keepdims: true }, inputs: [[6, 3]], out: [1, 3], params: [0, 0] }
 ];
 
 const label = (c: Case) => `${c.kind}(${JSON.stringify(c.args)}) on ${c.inputs.map((s) => `(${s.join(',')})`).join(' ')}`;
@@ -93,6 +111,8 @@ function sizes(vars: { shape: (number | null)[] }[]): number {
 }
 
 function randomInputs(c: Case, seed: number): tf.Tensor[] {
+  // An Embedding takes ids: whole numbers in [0, input_dim).
+  if (c.kind === 'Embedding') return c.inputs.map((s, i) => tf.floor(tf.randomUniform([3, ...s], 0, c.args.input_dim as number, 'float32', seed + i)));
   return c.inputs.map((s, i) => tf.randomNormal([3, ...s], 0, 1, 'float32', seed + i));
 }
 
@@ -283,7 +303,9 @@ describe('initial weights', () => {
   const seeded: (Case & { random: number[] })[] = [
     { kind: 'Dense', args: { units: 5, activation: 'leaky_relu' }, inputs: [[3]], out: [5], params: [20, 0], random: [0] },
     { kind: 'Conv2D', args: { filters: 4, kernel_size: 3, kernel_initializer: 'he_normal', bias_initializer: 'glorot_uniform' }, inputs: [[5, 5, 2]], out: [3, 3, 4], params: [76, 0], random: [0, 1] },
-    { kind: 'BatchNormalization', args: { gamma_initializer: 'he_uniform', beta_initializer: 'glorot_normal' }, inputs: [[4, 4, 3]], out: [4, 4, 3], params: [6, 6], random: [0, 1] }
+    { kind: 'BatchNormalization', args: { gamma_initializer: 'he_uniform', beta_initializer: 'glorot_normal' }, inputs: [[4, 4, 3]], out: [4, 4, 3], params: [6, 6], random: [0, 1] },
+    { kind: 'Embedding', args: { input_dim: 30, output_dim: 8 }, inputs: [[5]], out: [5, 8], params: [240, 0], random: [0] },
+    { kind: 'Conv1D', args: { filters: 4, kernel_size: 3, padding: 'causal', bias_initializer: 'he_uniform' }, inputs: [[6, 2]], out: [6, 4], params: [28, 0], random: [0, 1] }
   ];
   const weights = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
   for (const c of seeded) {
@@ -297,6 +319,19 @@ describe('initial weights', () => {
       [a, b, d].forEach((m) => m.dispose());
     });
   }
+});
+
+describe('Embedding initial weights', () => {
+  it('are Keras\' "uniform": U(-0.05, 0.05), spread over the range', () => {
+    const c: Case = { kind: 'Embedding', args: { input_dim: 200, output_dim: 10 }, inputs: [[3]], out: [3, 10], params: [2000, 0] };
+    const m = buildModel(tf, oneLayerSpec(c), 5);
+    const w = Array.from(m.getLayer('layer').getWeights()[0].dataSync());
+    expect(Math.max(...w)).toBeLessThanOrEqual(0.05);
+    expect(Math.min(...w)).toBeGreaterThanOrEqual(-0.05);
+    expect(Math.max(...w)).toBeGreaterThan(0.045);
+    expect(Math.min(...w)).toBeLessThan(-0.045);
+    m.dispose();
+  });
 });
 
 describe('errors', () => {
@@ -335,7 +370,25 @@ describe('errors', () => {
     { kind: 'BatchNormalization', args: {}, inputs: [[2, 2, 2, 3]], message: 'BatchNormalization supports inputs with up to 3 axes, like (height, width, channels), but gets (2, 2, 2, 3) here' },
     { kind: 'BatchNormalization', args: { axis: 1 }, inputs: [[4, 3]], message: 'BatchNormalization normalises only the last axis here (axis=-1, the channels), but axis=1 of (4, 3) is not the last' },
     { kind: 'BatchNormalization', args: { momentum: 1.5 }, inputs: [[4]], message: "BatchNormalization's momentum must be a number between 0 and 1 but gets 1.5" },
-    { kind: 'Dropout', args: { rate: 1 }, inputs: [[4]], message: "Dropout's rate must be a number between 0 and 0.999 but gets 1" }
+    { kind: 'Dropout', args: { rate: 1 }, inputs: [[4]], message: "Dropout's rate must be a number between 0 and 0.999 but gets 1" },
+    { kind: 'Embedding', args: { input_dim: 10, output_dim: 4, mask_zero: true }, inputs: [[5]], message: 'Embedding does not support mask_zero=True here (masks are not propagated to the next layers)' },
+    { kind: 'Embedding', args: { input_dim: 0, output_dim: 4 }, inputs: [[5]], message: "Embedding's input_dim must be an integer of at least 1 but gets 0" },
+    {
+      kind: 'Conv1D',
+      args: { filters: 8, kernel_size: 3 },
+      inputs: [[40]],
+      message: 'Conv1D needs a sequence (steps, channels) but gets (40,) here',
+      hint: '(40,) has no time axis: for token ids add layers.Embedding(vocab_size, dim) before it; for one value per step add layers.Reshape((40, 1)) before it'
+    },
+    { kind: 'Conv1D', args: { filters: 8, kernel_size: 3 }, inputs: [[8, 8, 1]], message: 'Conv1D needs a sequence (steps, channels) but gets (8, 8, 1) here', hint: 'an image (height, width, channels) wants the 2D layer; or add layers.Reshape((64, 1)) before it' },
+    { kind: 'Conv1D', args: { filters: 8, kernel_size: 5, dilation_rate: 2 }, inputs: [[8, 1]], message: 'Conv1D\'s kernel of 9 steps (with its dilation) is longer than its input of 8 steps with padding="valid"' },
+    { kind: 'Conv1D', args: { filters: 8, kernel_size: 3, strides: 2, dilation_rate: 2 }, inputs: [[8, 2]], message: 'Conv1D cannot combine strides > 1 with dilation_rate > 1' },
+    { kind: 'Conv1D', args: { filters: 8, kernel_size: [3, 3] }, inputs: [[8, 2]], message: "Conv1D's kernel_size must be an integer or a tuple of 1 integer but gets (3, 3)", hint: 'For example kernel_size=3 or kernel_size=(3,)' },
+    { kind: 'Conv1D', args: { filters: 8, kernel_size: 3, padding: 'full' }, inputs: [[8, 2]], message: 'Conv1D\'s padding must be one of "valid", "same", "causal" but gets "full"' },
+    { kind: 'MaxPooling1D', args: { pool_size: 3 }, inputs: [[2, 4]], message: 'MaxPooling1D\'s pool of 3 steps is longer than its input of 2 steps with padding="valid"' },
+    { kind: 'AveragePooling1D', args: { padding: 'causal' }, inputs: [[6, 4]], message: 'AveragePooling1D\'s padding must be one of "valid", "same" but gets "causal"' },
+    { kind: 'GlobalMaxPooling1D', args: {}, inputs: [[16]], message: 'GlobalMaxPooling1D needs a sequence (steps, channels) but gets (16,) here' },
+    { kind: 'GlobalAveragePooling1D', args: {}, inputs: [[4, 4, 3]], message: 'GlobalAveragePooling1D needs a sequence (steps, channels) but gets (4, 4, 3) here' }
   ];
   for (const e of errors) {
     it(`${e.kind}(${JSON.stringify(e.args)}) on ${e.inputs.map((s) => `(${s})`).join(' ')}`, () => {

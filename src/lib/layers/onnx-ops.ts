@@ -47,3 +47,15 @@ export function throughNchw(g: GraphBuilder, nodeId: string, x: string, body: (n
   const nchw = op(g, nodeId, 'Transpose', [x], { perm: NHWC_TO_NCHW }, 'to_nchw');
   return op(g, nodeId, 'Transpose', [body(nchw)], { perm: NCHW_TO_NHWC }, 'to_nhwc');
 }
+
+/**
+ * Runs a 2-D NCHW window op (Conv, MaxPool, AveragePool) on a Keras sequence (batch, steps, channels) as an image of
+ * height 1: Transpose to (batch, channels, steps), Unsqueeze to (batch, channels, 1, steps), the op (kernel (1, k),
+ * pads [0, before, 0, after]), Squeeze and Transpose back. The 2-D ops and their gradient rules then serve 1-D layers.
+ */
+export function throughNc1w(g: GraphBuilder, nodeId: string, x: string, body: (nc1w: string) => string): string {
+  const ncw = op(g, nodeId, 'Transpose', [x], { perm: [0, 2, 1] }, 'to_ncw');
+  const nc1w = op(g, nodeId, 'Unsqueeze', [ncw, g.constInt64([2])], {}, 'to_nc1w');
+  const y = op(g, nodeId, 'Squeeze', [body(nc1w), g.constInt64([2])], {}, 'from_nc1w');
+  return op(g, nodeId, 'Transpose', [y], { perm: [0, 2, 1] }, 'to_nwc');
+}

@@ -169,3 +169,49 @@ export function resolveAxis(layer: string, axis: number, input: Shape): number {
   if (axis >= rank || axis < -rank) throw new LayerError(`${layer}'s axis=${axis} is out of range for an input of shape ${formatTuple(input)}`, `Use an axis between 1 and ${rank - 1}, or -1 for the last one`);
   return (axis < 0 ? rank + axis : axis) - 1;
 }
+
+/**
+ * Normalises a 1-D int-or-tuple argument (`3` or `(3,)`) to one int, as Keras does for Conv1D's kernel_size, strides,
+ * dilation_rate and the 1-D poolings' pool_size.
+ */
+export function toSingle(layer: string, name: string, v: ArgValue | undefined, min = 1): number {
+  const x = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  if (isInt(x)) {
+    if (x < min) throw new LayerError(`${layer}'s ${name} must be at least ${min} but gets ${formatValue(v)}`);
+    return x;
+  }
+  if (v === undefined) throw new LayerError(`${layer} needs ${name}`);
+  throw new LayerError(`${layer}'s ${name} must be an integer or a tuple of 1 integer but gets ${formatValue(v)}`, `For example ${name}=3 or ${name}=(3,)`);
+}
+
+/**
+ * Throws unless the input is a sequence `(steps, channels)` (a time axis, then features); the hint says what adds the
+ * missing axis: an Embedding for token ids, a Reshape for one value per step.
+ */
+export function requireSequence(layer: string, input: Shape): [number, number] {
+  if (input.length === 2) return input as [number, number];
+  const hint =
+    input.length === 1
+      ? `${formatTuple(input)} has no time axis: for token ids add layers.Embedding(vocab_size, dim) before it; for one value per step add layers.Reshape(${formatTuple([input[0], 1])}) before it`
+      : input.length === 3
+        ? `an image (height, width, channels) wants the 2D layer; or add layers.Reshape(${formatTuple([input[0] * input[1], input[2]])}) before it`
+        : undefined;
+  throw new LayerError(`${layer} needs a sequence (steps, channels) but gets ${formatTuple(input)} here`, hint);
+}
+
+/**
+ * Pads (before, after) and output length of a 1-D window (Conv1D, the 1-D poolings) as Keras computes them: "valid"
+ * none, "same" TF's split (the odd one after), "causal" (Conv1D) all (k - 1) · dilation before; then
+ * out = floor((in + before + after - k_eff) / stride) + 1, k_eff = (k - 1) · dilation + 1 (0 or less: does not fit).
+ */
+export function window1d(input: number, kernel: number, stride: number, padding: string, dilation = 1): { pads: [number, number]; out: number } {
+  const eff = (kernel - 1) * dilation + 1;
+  let pads: [number, number] = [0, 0];
+  if (padding === 'causal') pads = [eff - 1, 0];
+  else if (padding === 'same') {
+    const o = Math.ceil(input / stride);
+    const total = Math.max((o - 1) * stride + eff - input, 0);
+    pads = [Math.floor(total / 2), total - Math.floor(total / 2)];
+  }
+  return { pads, out: Math.floor((input + pads[0] + pads[1] - eff) / stride) + 1 };
+}
