@@ -217,7 +217,9 @@ export function tfjsRecurrence(tf: Tfjs, c: RnnConfig, w: { kernel: TF.Tensor; r
   let xw = tf.reshape(tf.matMul(tf.reshape(x, [b * t, f]), w.kernel), [b, t, gu]);
   if (inBias) xw = tf.add(xw, inBias);
   let steps = tf.unstack(xw, 1);
-  if (c.goBackwards) steps = steps.reverse();
+  // A reversed copy: reversing the array tf.unstack returned in place would also reorder the outputs TF.js' tape
+  // recorded for its gradient (the eager gradients then come out in the wrong time order).
+  if (c.goBackwards) steps = steps.slice().reverse();
   let h: TF.Tensor = tf.zeros([b, u]);
   let cell: TF.Tensor = tf.zeros([b, u]);
   const out: TF.Tensor[] = [];
