@@ -16,6 +16,9 @@ import { seq } from './conformance';
 import { op } from './onnx-ops';
 import {
   addRnnWeights,
+  hasOnnxRnnOp,
+  onnxRnnOp,
+  onnxRnnOpOutput,
   onnxRecurrence,
   onnxRnnOutput,
   requireSequence,
@@ -168,18 +171,23 @@ export const bidirectional: LayerDef = {
   toTfjs(node, { tf, seed }) {
     return bidirectionalLayer(tf, { name: node.id, bidi: bidiConfig(node.args), seed });
   },
-  // ONNX: both directions unrolled (see rnn.ts); the backward outputs are stacked in input order; Concat / Add / Mul.
-  toOnnx(node, { g, inputs, inputShapes, weight }) {
+  // ONNX: each direction as its wrapped layer lowers (export: the ONNX RNN / LSTM / GRU op; train step: unrolled), the
+  // backward outputs in input order; then Concat / Add / Mul.
+  toOnnx(node, { g, inputs, inputShapes, weight, training }) {
     const c = bidiConfig(node.args);
     const [steps] = requireSequence('Bidirectional', inputShapes[0]);
-    const run = (dir: 'forward' | 'backward', rc: RnnConfig) =>
-      onnxRecurrence(g, `${node.id}/${dir}`, rc, inputs[0], steps, {
-        kernel: weight(bidiWeightName(c, dir, 'kernel')),
-        recurrent: weight(bidiWeightName(c, dir, 'recurrent_kernel')),
-        bias: rc.useBias ? weight(bidiWeightName(c, dir, 'bias')) : undefined
-      });
-    const y = onnxRnnOutput(g, `${node.id}/forward`, c.forward, run('forward', c.forward));
-    const yRev = onnxRnnOutput(g, `${node.id}/backward`, c.backward, run('backward', c.backward), true);
+    const w = (dir: 'forward' | 'backward', rc: RnnConfig) => ({
+      kernel: weight(bidiWeightName(c, dir, 'kernel')),
+      recurrent: weight(bidiWeightName(c, dir, 'recurrent_kernel')),
+      bias: rc.useBias ? weight(bidiWeightName(c, dir, 'bias')) : undefined
+    });
+    const copy = (dir: 'forward' | 'backward', rc: RnnConfig) => {
+      const id = `${node.id}/${dir}`;
+      if (!training && hasOnnxRnnOp(rc)) return onnxRnnOpOutput(g, id, rc, onnxRnnOp(g, id, rc, inputs[0], w(dir, rc)), dir === 'backward');
+      return onnxRnnOutput(g, id, rc, onnxRecurrence(g, id, rc, inputs[0], steps, w(dir, rc)), dir === 'backward');
+    };
+    const y = copy('forward', c.forward);
+    const yRev = copy('backward', c.backward);
     switch (c.mergeMode) {
       case 'concat':
         return op(g, node.id, 'Concat', [y, yRev], { axis: -1 }, 'merge');

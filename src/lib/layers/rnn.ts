@@ -426,6 +426,66 @@ export function onnxRnnOutput(g: GraphBuilder, id: string, c: RnnConfig, states:
 
 export { checkChoice };
 
+// ---------------------------------------------------------------------------------------------------------------
+// ONNX (inference export): the ONNX RNN / LSTM / GRU ops
+
+/**
+ * Whether the export can use the ONNX op: the layer's activations are the ONNX ops' defaults (tanh; gates sigmoid),
+ * Keras' defaults too. Other activations are exported unrolled, as in the train step (the op's `activations`
+ * attribute would need a STRINGS attribute, which the graph writer does not have).
+ */
+export function hasOnnxRnnOp(c: RnnConfig): boolean {
+  return c.activation === 'tanh' && (c.kind === 'SimpleRNN' || c.recurrentActivation === 'sigmoid');
+}
+
+/**
+ * One ONNX `RNN` / `LSTM` / `GRU` node for the layer (direction "reverse" for go_backwards), its Keras weights
+ * re-laid in the graph: kernel (F, G·U) → W (1, G·U, F), recurrent_kernel → R (1, G·U, U), bias → B (1, 2·G·U) =
+ * [input bias, recurrent bias]. Gate order: LSTM Keras i, f, c, o → ONNX i, o, f, c; GRU z, r, h in both (reset_after
+ * ↔ linear_before_reset=1; reset_after=False: recurrent bias 0). Returns the states stacked in input-position order
+ * (batch, T, units) — ONNX's Y, where a reverse pass's Y[t] is the state after reading x[t] — and the last state.
+ */
+export function onnxRnnOp(g: GraphBuilder, id: string, c: RnnConfig, x: string, w: { kernel: string; recurrent: string; bias?: string }): { aligned: string; last: string } {
+  const u = c.units;
+  const gu = GATES[c.kind] * u;
+  const n = (opType: string, inputs: string[], what: string, attrs = {}) => op(g, id, opType, inputs, attrs, what);
+  const reorder = (v: string, what: string) => {
+    if (c.kind !== 'LSTM') return v;
+    const [i, f, cc, o] = g.nodeMulti('Split', [v, g.constInt64([u, u, u, u])], { axis: -1 }, { name: `${id}/${what}_gates`, outputs: 4 });
+    return n('Concat', [i, o, f, cc], `${what}_iofc`, { axis: -1 });
+  };
+  // (rows, G·U) Keras → (1, G·U, rows) ONNX.
+  const lay = (v: string, what: string) => n('Unsqueeze', [n('Transpose', [reorder(v, what)], `${what}_t`, { perm: [1, 0] }), g.constInt64([0])], what);
+  const inputs = [n('Transpose', [x], 'to_time_major', { perm: [1, 0, 2] }), lay(w.kernel, 'W'), lay(w.recurrent, 'R')];
+  if (w.bias) {
+    let b: string;
+    if (c.resetAfter) b = n('Reshape', [w.bias, g.constInt64([1, 2 * gu])], 'B');
+    else b = n('Unsqueeze', [n('Concat', [reorder(w.bias, 'Wb'), g.constFloat(new Float32Array(gu), [gu], `${id}/Rb`)], 'B_flat', { axis: 0 }), g.constInt64([0])], 'B');
+    inputs.push(b);
+  }
+  const attrs: Record<string, import('$lib/onnx/graph').AttrValue> = { hidden_size: u, direction: c.goBackwards ? 'reverse' : 'forward' };
+  if (c.kind === 'GRU') attrs.linear_before_reset = c.resetAfter ? 1 : 0;
+  const opType = c.kind === 'SimpleRNN' ? 'RNN' : c.kind;
+  const [y, yh] = g.nodeMulti(opType, inputs, attrs, { name: `${id}/${opType}`, outputs: 2 });
+  // Y (T, 1, batch, U) → (batch, T, U); Y_h (1, batch, U) → (batch, U).
+  const aligned = n('Transpose', [n('Squeeze', [y, g.constInt64([1])], 'Y')], 'to_batch_major', { perm: [1, 0, 2] });
+  return { aligned, last: n('Squeeze', [yh, g.constInt64([0])], 'Y_h') };
+}
+
+/** Reverses a (batch, T, units) value along time (inference only: Slice with step -1). */
+export function onnxFlipTime(g: GraphBuilder, id: string, v: string): string {
+  return op(g, id, 'Slice', [v, g.constInt64([-1]), g.constInt64([-(2 ** 62)]), g.constInt64([1]), g.constInt64([-1])], {}, 'flip_time');
+}
+
+/**
+ * The layer's output in the export: Keras' sequence is in processing order (reversed with go_backwards), or, with
+ * `flipped` (Bidirectional's backward copy), flipped back to input order.
+ */
+export function onnxRnnOpOutput(g: GraphBuilder, id: string, c: RnnConfig, r: { aligned: string; last: string }, flipped = false): string {
+  if (!c.returnSequences) return r.last;
+  return c.goBackwards !== flipped ? onnxFlipTime(g, id, r.aligned) : r.aligned;
+}
+
 /** The LayerDef of SimpleRNN / LSTM / GRU, from its kind and hover doc. */
 export function makeRnnLayer(kind: RnnKind, doc: string, conformance: import('./types').LayerConformanceCase[]): import('./types').LayerDef {
   return {
@@ -448,11 +508,13 @@ export function makeRnnLayer(kind: RnnKind, doc: string, conformance: import('./
     toTfjs(node, { tf, seed }) {
       return recurrentLayer(tf, { name: node.id, rnn: rnnConfig(kind, node.args), seed });
     },
-    toOnnx(node, { g, inputs, inputShapes, weight }) {
+    toOnnx(node, { g, inputs, inputShapes, weight, training }) {
       const c = rnnConfig(kind, node.args);
       const [steps] = requireSequence(kind, inputShapes[0]);
-      const states = onnxRecurrence(g, node.id, c, inputs[0], steps, { kernel: weight('kernel'), recurrent: weight('recurrent_kernel'), bias: c.useBias ? weight('bias') : undefined });
-      return onnxRnnOutput(g, node.id, c, states);
+      const w = { kernel: weight('kernel'), recurrent: weight('recurrent_kernel'), bias: c.useBias ? weight('bias') : undefined };
+      // Export: the ONNX op where it has the layer's activations; the train step: unrolled (primitive ops with rules).
+      if (!training && hasOnnxRnnOp(c)) return onnxRnnOpOutput(g, node.id, c, onnxRnnOp(g, node.id, c, inputs[0], w));
+      return onnxRnnOutput(g, node.id, c, onnxRecurrence(g, node.id, c, inputs[0], steps, w));
     },
     weights: [
       { name: 'kernel', trainable: true },
