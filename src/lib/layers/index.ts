@@ -10,13 +10,16 @@ import { activation } from './activation';
 import { add } from './add';
 import { averagePooling2d } from './average_pooling2d';
 import { batchNormalization } from './batch_normalization';
+import { bidirectional } from './bidirectional';
 import { concatenate } from './concatenate';
 import { conv2d } from './conv2d';
 import { dense } from './dense';
 import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { globalAveragePooling2d } from './global_average_pooling2d';
+import { gru } from './gru';
 import { leakyRelu } from './leaky_relu';
+import { lstm } from './lstm';
 import { maxPooling2d } from './max_pooling2d';
 import { relu } from './relu';
 import { reshape } from './reshape';
@@ -26,6 +29,7 @@ import { maxPooling1d } from './max_pooling1d';
 import { averagePooling1d } from './average_pooling1d';
 import { globalAveragePooling1d } from './global_average_pooling1d';
 import { globalMaxPooling1d } from './global_max_pooling1d';
+import { simpleRnn } from './simple_rnn';
 import type { LayerDef } from './types';
 
 export const LAYERS: readonly LayerDef[] = [
@@ -48,7 +52,11 @@ export const LAYERS: readonly LayerDef[] = [
   maxPooling1d,
   averagePooling1d,
   globalAveragePooling1d,
-  globalMaxPooling1d
+  globalMaxPooling1d,
+  simpleRnn,
+  lstm,
+  gru,
+  bidirectional
 ];
 
 const byKind = new Map(LAYERS.map((l) => [l.kind, l]));
