@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeArrays, pairAt, passageIds, perPosition, shapeText, showToken, type SequenceView } from './sequence-view';
+import { describeArrays, pairAt, passageIds, perPosition, sequenceView, shapeText, showToken, type SequenceView } from './sequence-view';
 
 const tokens = ['\n', ' ', 'a', 'b', 'c'];
 /** "ab cab\nc" cut into windows of 3 with y = x shifted by one. */
@@ -67,5 +67,17 @@ describe('sequence view', () => {
       ['vocab_size', '5'],
       ['seq_len', '3']
     ]);
+  });
+});
+
+describe('sequenceView', () => {
+  it('reads a sequence data set: dtypes from its task and vocabulary, shapes with the batch axis', () => {
+    const base = { name: 'reverse', x: new Float32Array(8), y: new Float32Array(8), n: 2, seqLen: 4, sampleShape: [4], targetShape: [4], task: 'classes' as const, vocabSize: 10, tokens: '0123456789'.split('') };
+    const rev = sequenceView(base);
+    expect([rev.kind, rev.xDtype, rev.yDtype, shapeText(rev.xShape), shapeText(rev.yShape), rev.vocabSize]).toEqual(['pairs', 'int32', 'int32', '(2, 4)', '(2, 4)', 10]);
+    const text = sequenceView({ ...base, name: 'shakespeare', test: { n: 3 } }, { isText: true, text: 'abc' });
+    expect([text.kind, text.passage, text.testRows]).toEqual(['text', 'abc', 3]);
+    const series = sequenceView({ ...base, name: 'sine_series', sampleShape: [4, 1], targetShape: [1], task: 'value', vocabSize: 0, tokens: undefined }, { isText: false, series: [1, 2] });
+    expect([series.kind, series.xDtype, series.yDtype, shapeText(series.xShape), shapeText(series.yShape), series.vocabSize]).toEqual(['series', 'float32', 'float32', '(2, 4, 1)', '(2, 1)', undefined]);
   });
 });

@@ -130,7 +130,7 @@ export function describeArrays(view: SequenceView): { name: string; value: strin
       ? `${view.xShape[0]} windows of ${view.seqLen} character ids`
       : view.kind === 'series'
         ? `${view.xShape[0]} windows of ${view.seqLen} values, one feature per step`
-        : `${view.xShape[0]} sequences of ${view.seqLen} tokens`;
+        : `${view.xShape[0]} sequence${view.xShape[0] === 1 ? "" : "s"} of ${view.seqLen} tokens`;
   const yMeaning =
     view.kind === 'text'
       ? 'the next character at each position (x shifted left by one)'
@@ -151,4 +151,43 @@ export function describeArrays(view: SequenceView): { name: string; value: strin
 export function passageIds(passage: string, tokens: string[]): number[] {
   const index = new Map(tokens.map((t, i) => [t, i]));
   return Array.from(passage, (c) => index.get(c) ?? -1);
+}
+
+/** The fields of a sequence data set (data/types.ts' SequenceDataset) the panel reads. */
+export interface SequenceDataLike {
+  name: string;
+  x: Float32Array;
+  y: Float32Array;
+  n: number;
+  seqLen: number;
+  sampleShape: number[];
+  targetShape: number[];
+  task: 'classes' | 'value';
+  vocabSize: number;
+  tokens?: string[];
+  test?: { n: number };
+}
+
+/**
+ * The panel's view of a sequence data set. `text`: the characters it was cut from (text data: a passage is shown
+ * from its start); `series`: the generated series (sine_series); `title`: the name to show (an uploaded file's).
+ */
+export function sequenceView(d: SequenceDataLike, opts: { isText: boolean; text?: string; series?: ArrayLike<number>; title?: string } = { isText: false }): SequenceView {
+  const ids = d.vocabSize > 0;
+  return {
+    kind: opts.isText ? 'text' : ids ? 'pairs' : 'series',
+    name: opts.title ?? d.name,
+    x: d.x,
+    xShape: [d.n, ...d.sampleShape],
+    xDtype: ids ? 'int32' : 'float32',
+    y: d.y,
+    yShape: [d.n, ...d.targetShape],
+    yDtype: d.task === 'classes' ? 'int32' : 'float32',
+    testRows: d.test?.n ?? 0,
+    seqLen: d.seqLen,
+    ...(ids ? { vocabSize: d.vocabSize } : {}),
+    ...(d.tokens ? { tokens: d.tokens } : {}),
+    ...(opts.text !== undefined ? { passage: opts.text.slice(0, 2000) } : {}),
+    ...(opts.series ? { series: opts.series } : {})
+  };
 }
