@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeArrays, pairAt, passageIds, perPosition, sequenceView, shapeText, showToken, type SequenceView } from './sequence-view';
+import { describeArrays, pairAt, passageIds, perPosition, sequenceView, seriesFromWindows, shapeText, showToken, type SequenceView } from './sequence-view';
 
 const tokens = ['\n', ' ', 'a', 'b', 'c'];
 /** "ab cab\nc" cut into windows of 3 with y = x shifted by one. */
@@ -79,5 +79,20 @@ describe('sequenceView', () => {
     expect([text.kind, text.passage, text.testRows]).toEqual(['text', 'abc', 3]);
     const series = sequenceView({ ...base, name: 'sine_series', sampleShape: [4, 1], targetShape: [1], task: 'value', vocabSize: 0, tokens: undefined }, { isText: false, series: [1, 2] });
     expect([series.kind, series.xDtype, series.yDtype, shapeText(series.xShape), shapeText(series.yShape), series.vocabSize]).toEqual(['series', 'float32', 'float32', '(2, 4, 1)', '(2, 1)', undefined]);
+  });
+});
+
+describe('seriesFromWindows', () => {
+  it('rebuilds sine_series from its consecutive windows and refuses shuffled ones', async () => {
+    const { makeSequence } = await import('$lib/data/sequences');
+    const d = makeSequence({ name: 'sine_series', seqLen: 5, samples: 40, noise: 0.1, seed: 3 });
+    const s = seriesFromWindows(d.x, d.y, d.n, d.seqLen)!;
+    expect(s).toHaveLength(45);
+    for (let i = 0; i < d.n; i++) {
+      for (let t = 0; t < 5; t++) expect(d.x[i * 5 + t]).toBe(s[i + t]);
+      expect(d.y[i]).toBe(s[i + 5]);
+    }
+    const rev = makeSequence({ name: 'reverse', seqLen: 5, samples: 40, seed: 3 });
+    expect(seriesFromWindows(rev.x, rev.y, rev.n, rev.seqLen)).toBeUndefined();
   });
 });

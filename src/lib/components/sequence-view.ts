@@ -191,3 +191,19 @@ export function sequenceView(d: SequenceDataLike, opts: { isText: boolean; text?
     ...(opts.series ? { series: opts.series } : {})
   };
 }
+
+/**
+ * The series a set of windows was cut from, when window i starts at step i and y is the step after each window
+ * (sine_series): the first window, then every target. Undefined when the rows are not consecutive windows.
+ */
+export function seriesFromWindows(x: ArrayLike<number>, y: ArrayLike<number>, n: number, seqLen: number): Float32Array | undefined {
+  if (n < 1 || x.length < n * seqLen || y.length < n) return undefined;
+  for (let i = 0; i + 1 < Math.min(n, 4); i++) {
+    for (let t = 0; t + 1 < seqLen; t++) if (x[(i + 1) * seqLen + t] !== x[i * seqLen + t + 1]) return undefined;
+    if (x[(i + 1) * seqLen + seqLen - 1] !== y[i]) return undefined;
+  }
+  const s = new Float32Array(seqLen + n);
+  for (let t = 0; t < seqLen; t++) s[t] = x[t];
+  for (let i = 0; i < n; i++) s[seqLen + i] = y[i];
+  return s;
+}
