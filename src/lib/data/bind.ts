@@ -255,8 +255,8 @@ function bindSequence(ds: SequenceDataset, spec: ModelSpec, loss: LossName, outp
       case 'sparse_categorical_crossentropy':
         return { ok: true, data: { x: ds.x, xShape: [n, T], y: ds.y, yShape: [n, T], n, numClasses: k, target: 'sparse' } };
       case 'categorical_crossentropy': {
-        const y = new Float32Array(n * T * k);
-        for (let i = 0; i < n * T; i++) y[i * k + ds.y[i]] = 1;
+        const y = new Float32Array(ds.y.length * k);
+        for (let i = 0; i < ds.y.length; i++) y[i * k + ds.y[i]] = 1;
         return { ok: true, data: { x: ds.x, xShape: [n, T], y, yShape: [n, T, k], n, numClasses: k, target: 'onehot' } };
       }
       default:
