@@ -635,8 +635,42 @@ export const RULES: Record<string, OpRule> = {
       return [s];
     },
     grad: 'none'
+  },
+
+  // The recurrent layers' unrolled lowering (SimpleRNN / LSTM / GRU / Bidirectional, `$lib/layers/rnn.ts`): Split
+  // takes the time steps and the gates apart. Its gradient concatenates the outputs' gradients back along the axis,
+  // with zeros for the outputs that carry none.
+  Split: {
+    infer: (c, [x]) => splitSizes(c, x).map((n) => {
+      const s = [...x];
+      s[splitAxis(c, x)] = n;
+      return s;
+    }),
+    grad: (c, gys, need) => {
+      if (!need[0] || gys.every((gy) => !gy)) return c.node.inputs.map(() => null);
+      const x = c.shape(c.node.inputs[0]);
+      const axis = splitAxis(c, x);
+      const parts = splitSizes(c, x).map((n, i) => {
+        if (gys[i]) return gys[i]!;
+        const s = [...x];
+        s[axis] = n;
+        return c.g.constFloat(new Float32Array(size(s)), s);
+      });
+      return [parts.length === 1 ? parts[0] : c.g.node('Concat', parts, { axis }), ...c.node.inputs.slice(1).map(() => null)];
+    }
   }
 };
+
+const splitAxis = (c: RuleContext, x: number[]) => normAxis(attrInt(c.node, 'axis', 0), x.length);
+
+/** Sizes of a Split's outputs: its constant `split` input (opset 13+) or attribute, else equal parts. */
+function splitSizes(c: RuleContext, x: number[]): number[] {
+  const given = attrInts(c.node, 'split') ?? (c.node.inputs[1] ? c.constant(c.node.inputs[1]) : null);
+  if (given) return given;
+  if (c.node.inputs[1]) throw new MissingRuleError('Split', 'Split with sizes computed at run time');
+  const n = c.node.outputs.length;
+  return Array(n).fill(x[splitAxis(c, x)] / n);
+}
 
 function needsCrop(xs: number[], geo: ReturnType<typeof windowGeometry>, kernel: number[]): boolean {
   return [0, 1].some((i) => {

@@ -50,7 +50,45 @@ export interface RegressionDataset extends RegressionSplit {
   test?: RegressionSplit;
 }
 
-export type Dataset = ClassificationDataset | RegressionDataset;
+/** Sequences of one data set split: `x` row-major n × sampleShape, `y` row-major n × targetShape. */
+export interface SequenceSplit {
+  /** Token ids (as floats: text, reverse, parity) or real values (sine_series), row-major n × sampleShape. */
+  x: Float32Array;
+  /** Class ids (as floats) or real values, row-major n × targetShape. */
+  y: Float32Array;
+  n: number;
+}
+
+/**
+ * Text and sequence data (see text.ts and sequences.ts): `x_train` is (n, seq_len) token ids or (n, seq_len, 1)
+ * values; `y_train` is per step (n, seq_len) — the next character at each position, the reversed sequence — or per
+ * sequence (n, 1) — parity's bit, the series' next value.
+ */
+export interface SequenceDataset extends SequenceSplit {
+  kind: 'sequence';
+  /** Short name used in messages ("the shakespeare data has 65 tokens"). */
+  name: string;
+  /** Time steps per sample (`seq_len`). */
+  seqLen: number;
+  /** Shape of one sample of x: [seqLen] for token ids, [seqLen, 1] for a series. */
+  sampleShape: Shape;
+  /** Values per sample of x (the product of `sampleShape`). */
+  features: number;
+  /** Shape of one sample's target: [seqLen] (per step) or [1] (per sequence). */
+  targetShape: Shape;
+  /** 'classes': y holds class ids in [0, numClasses); 'value': real-valued targets (regression). */
+  task: 'classes' | 'value';
+  /** Classes of y (the vocabulary for text and reverse, 2 for parity); 0 for real-valued targets. */
+  numClasses: number;
+  /** Size of the input vocabulary (`vocab_size`: ids in x lie in [0, vocabSize)); 0 when x holds real values. */
+  vocabSize: number;
+  /** Id → displayed token (text: the character; reverse: '0'–'9'; parity: '0', '1'). */
+  tokens?: string[];
+  /** A held-out test set (`x_test, y_test`): the tail of the text for text data. */
+  test?: SequenceSplit;
+}
+
+export type Dataset = ClassificationDataset | RegressionDataset | SequenceDataset;
 
 /**
  * `x_train, y_train` as the compiled model wants them: the targets already encoded for its loss

@@ -16,10 +16,13 @@ import { dense } from './dense';
 import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { globalAveragePooling2d } from './global_average_pooling2d';
+import { gru } from './gru';
 import { leakyRelu } from './leaky_relu';
+import { lstm } from './lstm';
 import { maxPooling2d } from './max_pooling2d';
 import { relu } from './relu';
 import { reshape } from './reshape';
+import { simpleRnn } from './simple_rnn';
 import type { LayerDef } from './types';
 
 export const LAYERS: readonly LayerDef[] = [
@@ -36,7 +39,10 @@ export const LAYERS: readonly LayerDef[] = [
   leakyRelu,
   reshape,
   add,
-  concatenate
+  concatenate,
+  simpleRnn,
+  lstm,
+  gru
 ];
 
 const byKind = new Map(LAYERS.map((l) => [l.kind, l]));
