@@ -149,13 +149,14 @@ export function createSequencePictures(
   const started = performance.now();
   let spent = 0;
   let nextTable = -Infinity;
+  let generated = 0;
   const over = () => spent > 0.1 * (performance.now() - started);
 
   const text = async (epoch: number) => {
     const t = seq?.text;
     if (!t) return;
     const t0 = performance.now();
-    const length = over() ? Math.max(Math.ceil(t.length / 5), 20) : t.length;
+    const length = generated++ && over() ? Math.min(t.length, Math.max(Math.ceil(t.length / 5), 20)) : t.length;
     const why = await streamText(
       tf,
       model,

@@ -6,10 +6,11 @@
  */
 import type { LayerActivation } from '$lib/engines/tfjs/inspect';
 import type { ArgValue, ModelSpec } from '$lib/spec/types';
+import type { RnnKind, RnnWeights } from '$lib/layers/rnn-reference';
 import type * as TF from '@tensorflow/tfjs';
 
-export const RNN_KINDS = ['SimpleRNN', 'LSTM', 'GRU'] as const;
-export type RnnKind = (typeof RNN_KINDS)[number];
+export const RNN_KINDS = ['SimpleRNN', 'LSTM', 'GRU'] as const satisfies readonly RnnKind[];
+export type { RnnKind };
 
 export interface RnnLayerStates {
   /** The layer's name (its id in the program). */
@@ -32,13 +33,23 @@ export interface NamedWeight {
   values: Float32Array;
 }
 
-/** The reference forward: per-step hidden (and cell) states of one sequence `x` (steps × features). */
+/** The reference forward (layers/rnn-reference.ts `rnnStates`): per-step hidden (and cell) states of one sequence `x` (steps × features). */
 export type RnnStatesFn = (
   kind: RnnKind,
-  args: Record<string, ArgValue>,
-  weights: NamedWeight[],
+  args: Record<string, unknown>,
+  weights: RnnWeights,
   x: number[][]
 ) => { h: ArrayLike<number>[]; c?: ArrayLike<number>[] };
+
+/** A layer's weights by their Keras names. */
+function byKerasName(weights: NamedWeight[]): RnnWeights | null {
+  const get = (n: string) => weights.find((w) => w.name === n)?.values;
+  const kernel = get('kernel');
+  const recurrent_kernel = get('recurrent_kernel');
+  if (!kernel || !recurrent_kernel) return null;
+  const bias = get('bias');
+  return bias ? { kernel, recurrent_kernel, bias } : { kernel, recurrent_kernel };
+}
 
 /** "lstm/kernel" or "bidirectional/forward_lstm/recurrent_kernel" → "kernel" / "recurrent_kernel". */
 function shortName(name: string): string {
@@ -98,7 +109,9 @@ export function rnnLayerStates(
             ['backward', all.slice(all.length / 2), { ...args, go_backwards: !args.go_backwards }]
           ]
         : [[undefined, all, args]];
-    for (const [direction, weights, a] of halves) {
+    for (const [direction, named, a] of halves) {
+      const weights = byKerasName(named);
+      if (!weights) continue;
       const r = rnnStates(kind, a, weights, seq);
       const s: RnnLayerStates = { layer: node.id, kind, units, steps: r.h.length, h: pack(r.h, units) };
       if (direction) s.direction = direction;

@@ -15,6 +15,7 @@ import type { TrainEvent, TrainRequest, TrainingApi } from './protocol';
 import { createPictures, createSequencePictures, streamText, type Pictures } from './pictures';
 import { encodePrompt, nextTokenProbs, topK } from './sequences';
 import { rnnLayerStates, type RnnStatesFn } from './rnn-states';
+import { rnnStates as referenceRnnStates } from '$lib/layers/rnn-reference';
 import type { ModelRef } from './protocol';
 import { sampleActivations } from '$lib/engines/tfjs/inspect';
 import type { BackendName } from '$lib/engines/backend';
@@ -33,7 +34,7 @@ export interface SessionOptions extends OrtAccess {
   boundaryMs?: number;
   /** Minimum ms between weight/gradient histogram snapshots (default 500). */
   histogramMs?: number;
-  /** The recurrent layers' float64 reference forward, for the hidden-state heatmaps of `inspect` (none: no heatmaps). */
+  /** The recurrent layers' float64 reference forward, for the hidden-state heatmaps of `inspect` (default: rnn-reference.ts). */
   rnnStates?: RnnStatesFn;
   /** Makes a transferable list for postMessage; identity in-process. */
   transfer?: <T>(value: T, transferables: Transferable[]) => T;
@@ -288,10 +289,8 @@ export function createSession(opts: SessionOptions): TrainingApi {
       const shape = (target.inputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? 1);
       const layers = await sampleActivations(tf, target, req.x, shape);
       const result: Awaited<ReturnType<TrainingApi['inspect']>> = { trained, epoch: trained ? modelEpoch : 0, layers };
-      if (opts.rnnStates) {
-        const rnn = rnnLayerStates(target, req.spec, req.x, shape, layers, opts.rnnStates);
-        if (rnn.length) result.rnn = rnn;
-      }
+      const rnn = rnnLayerStates(target, req.spec, req.x, shape, layers, opts.rnnStates ?? referenceRnnStates);
+      if (rnn.length) result.rnn = rnn;
       return result;
     },
     async nextTokens(ref, vocab, prompt, k) {
