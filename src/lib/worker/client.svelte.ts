@@ -153,7 +153,7 @@ export class TrainingClient {
     this.series = null;
     this.table = null;
     this.epochStartedAt = performance.now();
-    if (!request.sequence && this.sequencePictures) request = { ...request, sequence: $state.snapshot(this.sequencePictures) as SequencePicturesRequest };
+    if (!request.sequence && this.sequencePictures) request = { ...request, sequence: $state.snapshot(this.sequencePictures as unknown) as SequencePicturesRequest };
     const api = this.#ensureWorker(request.backend);
     const onEvents = (events: TrainEvent[]) => {
       if (runId !== this.#runId) return; // events of a run the user has since replaced or reset

@@ -20,6 +20,8 @@ export interface RnnLayerStates {
   direction?: 'forward' | 'backward';
   units: number;
   steps: number;
+  /** The layer read its input last step first (go_backwards, the backward half): the steps are in reading order. */
+  reversed?: boolean;
   /** Hidden state after each step, time-major: `h[t * units + j]`, in the order the layer reads its input. */
   h: Float32Array;
   /** LSTM only: the cell state after each step, same layout. */
@@ -115,6 +117,7 @@ export function rnnLayerStates(
       const r = rnnStates(kind, a, weights, seq);
       const s: RnnLayerStates = { layer: node.id, kind, units, steps: r.h.length, h: pack(r.h, units) };
       if (direction) s.direction = direction;
+      if (a.go_backwards === true) s.reversed = true;
       if (r.c) s.c = pack(r.c, units);
       out.push(s);
     }
