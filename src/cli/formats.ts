@@ -10,13 +10,16 @@ import { bindData } from '../lib/data/bind';
 import { parseDigits } from '../lib/data/digits';
 import { makeRegression } from '../lib/data/regression';
 import { makeToy } from '../lib/data/toys';
+import { makeSequence, type SequenceParams } from '../lib/data/sequences';
+import { builtinText, makeTextDataset, TEXTS, type TextName } from '../lib/data/text';
+import { textFileName } from '../lib/data/sequence-script';
 import type { ClassificationDataset, Dataset } from '../lib/data/types';
 import { buildModel } from '../lib/engines/tfjs/build';
 import { exportTfjsModel } from '../lib/engines/tfjs/export';
 import { readTfjsWeights } from '../lib/engines/tfjs/weights';
 import { trainModel } from '../lib/engines/tfjs/train';
 import { EPOCH_METRICS, type EpochLog } from '../lib/worker/protocol';
-import { isRegressionData, isToyData, printKerasScript, SCRIPT_DATASETS } from '../lib/keras/print';
+import { isRegressionData, isSequenceData, isTextData, isToyData, printKerasScript, SCRIPT_DATASETS } from '../lib/keras/print';
 import { exportOnnx, opHistogram } from '../lib/onnx/export';
 import { encodeModel } from '../lib/onnx/graph';
 import { getLayer } from '../lib/layers';
@@ -125,6 +128,18 @@ function trainingData(choice: DataChoice, spec: ModelSpec): { ds: Dataset; note?
   const d = choice.data;
   if (isToyData(d)) return { ds: makeToy(d) };
   if (isRegressionData(d)) return { ds: makeRegression(d) };
+  if (isSequenceData(d)) return { ds: makeSequence(d as SequenceParams) };
+  if (isTextData(d)) {
+    const name = d.name as TextName;
+    const file = fileURLToPath(new URL(`../../static/${TEXTS[name].path}`, import.meta.url));
+    let text: string;
+    try {
+      text = builtinText(name, readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new CliFailure(`Cannot read the ${name} text ${shownPath(file)}: ${(e as Error).message}`, `static/${TEXTS[name].path} ships with the repository`);
+    }
+    return { ds: makeTextDataset(text, d) };
+  }
   const all = readDigits();
   const n = choice.digitsSamples ?? Math.min(all.n, spec.layers.some((l) => getLayer(l.kind)?.heavyOnCpu) ? DIGITS_TRAIN_SAMPLES.conv : DIGITS_TRAIN_SAMPLES.dense);
   if (n > all.n) throw new UsageError(`--samples must be between 1 and ${all.n} for the digits data (the training images of ${shownPath(DIGITS_FILE)}), got ${n}`);
@@ -159,7 +174,9 @@ const keras: ExportFormat = {
   help: [
     'a Python script meant to run unchanged in Keras 3: numpy code generating the data set (same',
     'distribution as the playground, not the same numbers; for the digits Keras\' own MNIST,',
-    'keras.datasets.mnist.load_data()), the program, and its model.fit(...).',
+    'keras.datasets.mnist.load_data(); for text and sequence data the same numbers, via a Python port',
+    'of the playground\'s random number generator, reading shakespeare.txt / names.txt next to the',
+    'script: --out copies it there), the program, and its model.fit(...). --seq-len N for sequences.',
     '--out FILE.py (default: standard output); --seed N adds keras.utils.set_random_seed(N).'
   ],
   options: DATA_OPTIONS,
@@ -179,6 +196,15 @@ const keras: ExportFormat = {
     ensureDir(dirname(out));
     write(out, script);
     io.out(`Wrote ${out}: the ${program.spec.style} model, trained on ${describeData(choice.data)}.`);
+    if (isTextData(choice.data) && choice.data.name in TEXTS) {
+      // The script reads the text from its own folder: put the shipped file there.
+      const name = choice.data.name as TextName;
+      const target = join(dirname(out), textFileName(name));
+      if (!existsSync(target)) {
+        write(target, readFileSync(fileURLToPath(new URL(`../../static/${TEXTS[name].path}`, import.meta.url))));
+        io.out(`Wrote ${target}: the text the script reads.`);
+      }
+    }
   }
 };
 

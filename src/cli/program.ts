@@ -8,7 +8,9 @@ import { REGRESSIONS, resolveRegressionParams } from '../lib/data/regression';
 import { resolveToyParams, TOYS, type ToyName } from '../lib/data/toys';
 import type { DatasetName } from '../lib/examples';
 import { parseProgram } from '../lib/keras/parse';
-import { isRegressionData, isToyData, SCRIPT_DATASETS, type ResolvedScriptData, type ScriptData } from '../lib/keras/print';
+import { SEQUENCES } from '../lib/data/sequences';
+import { TEXTS } from '../lib/data/text';
+import { isRegressionData, isSequenceData, isTextData, isToyData, resolveScriptData, SCRIPT_DATASETS, type ResolvedScriptData, type ScriptData } from '../lib/keras/print';
 import { inferShapes, type ModelSummary } from '../lib/spec/shape';
 import type { Diagnostic, ModelSpec } from '../lib/spec/types';
 import { choiceOption, CliFailure, intOption, numberOption, UsageError } from './args';
@@ -74,7 +76,7 @@ export function dataHeader(source: string): string | undefined {
   return undefined;
 }
 
-export const DATA_OPTIONS = ['data', 'samples', 'noise', 'data-seed', 'classes'] as const;
+export const DATA_OPTIONS = ['data', 'samples', 'noise', 'data-seed', 'classes', 'seq-len'] as const;
 
 /**
  * How many of the shipped digits' training images `export --format tfjs --epochs N` trains on unless --samples
@@ -137,6 +139,18 @@ export function chooseData(options: Map<string, string>, program: Pick<Program, 
     const seed = intOption(options, 'data-seed', 0, 0xffffffff - 1);
     return { data: resolveToyParams({ name: data.name, samples, noise, seed, classes: classesOption(options, data.name) }), origin };
   }
+  if (options.has('seq-len') && !isTextData(data) && !isSequenceData(data)) throw new UsageError(`--seq-len applies to text and sequence data only, not to the ${data.name} data`);
+  if (isTextData(data) || isSequenceData(data)) {
+    const info = isSequenceData(data) ? SEQUENCES[data.name] : TEXTS[data.name as keyof typeof TEXTS];
+    if (options.has('classes')) throw new UsageError(`The ${data.name} data has a fixed vocabulary; --classes does not apply`);
+    const noiseRange = 'noise' in info ? info.noise : null;
+    if (options.has('noise') && !noiseRange) throw new UsageError(`The ${data.name} data has no noise; --noise does not apply`);
+    const seqLen = intOption(options, 'seq-len', info.seqLen.min, info.seqLen.max);
+    const samples = intOption(options, 'samples', info.samples.min, info.samples.max);
+    const noise = noiseRange ? numberOption(options, 'noise', noiseRange.min, noiseRange.max) : undefined;
+    const seed = intOption(options, 'data-seed', 0, 0xffffffff - 1);
+    return { data: resolveScriptData({ ...data, seqLen, samples, seed, ...(noise !== undefined ? { noise } : {}) } as ScriptData), origin };
+  }
   if (isRegressionData(data)) {
     const info = REGRESSIONS[data.name];
     if (options.has('classes')) throw new UsageError(`The ${data.name} data is for regression (real-valued targets, no classes); --classes does not apply`);
@@ -161,6 +175,7 @@ export function chooseData(options: Map<string, string>, program: Pick<Program, 
  */
 export function describeData(d: ResolvedScriptData): string {
   if (d.name === 'digits') return 'the digits data (MNIST, 28×28 images)';
+  if ('seqLen' in d) return `the ${d.name} data (sequence length ${d.seqLen}, ${d.samples} samples${'noise' in d && d.name === 'sine_series' ? `, noise ${d.noise}` : ''}, data seed ${d.seed})`;
   if ('classes' in d) return `the ${d.name} data (${d.samples} samples, noise ${d.noise}, ${d.classes} classes, data seed ${d.seed})`;
   return `the ${d.name} data (${d.samples} samples, noise ${d.noise}, data seed ${d.seed})`;
 }

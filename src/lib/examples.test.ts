@@ -29,7 +29,7 @@ describe('parseExampleHeader', () => {
   });
 
   it('knows every data set the app offers', () => {
-    expect([...DATASET_NAMES].sort()).toEqual(['circle', 'digits', 'gaussians', 'moons', 'plane', 'sine', 'spiral', 'xor']);
+    expect([...DATASET_NAMES].sort()).toEqual(['circle', 'digits', 'gaussians', 'moons', 'names', 'parity', 'plane', 'reverse', 'shakespeare', 'sine', 'sine_series', 'spiral', 'xor']);
   });
 });
 

@@ -8,11 +8,13 @@
  * `parseExampleHeader` reads them (shared by the app and the tests).
  */
 import { REGRESSION_NAMES, type RegressionName } from '$lib/data/regression';
+import { SEQUENCE_NAMES, type SequenceName } from '$lib/data/sequences';
+import { TEXT_NAMES, type TextName } from '$lib/data/text';
 import { TOY_NAMES, type ToyName } from '$lib/data/toys';
 
 /** The data sets an example can ask for (`# data: <name>`). */
-export type DatasetName = ToyName | RegressionName | 'digits';
-export const DATASET_NAMES: readonly DatasetName[] = [...TOY_NAMES, ...REGRESSION_NAMES, 'digits'];
+export type DatasetName = ToyName | RegressionName | 'digits' | TextName | SequenceName;
+export const DATASET_NAMES: readonly DatasetName[] = [...TOY_NAMES, ...REGRESSION_NAMES, 'digits', ...TEXT_NAMES, ...SEQUENCE_NAMES];
 
 export interface ExampleHeader {
   title: string;

@@ -12,9 +12,13 @@
  */
 import { formatTuple } from '$lib/spec/shape';
 import type { LossName, ModelSpec, Shape } from '$lib/spec/types';
-import type { BoundData, ClassificationDataset, Dataset, RegressionDataset } from './types';
+import type { BoundData, ClassificationDataset, Dataset, RegressionDataset, SequenceDataset } from './types';
 
-export type BindResult = { ok: true; data: BoundData } | { ok: false; message: string };
+/**
+ * A failure may name the layer to point at (`nodeId`: a LayerNode's id, e.g. the Embedding whose input_dim is too
+ * small or the last layer whose units do not match), so the UI can show the message at that layer's line.
+ */
+export type BindResult = { ok: true; data: BoundData } | { ok: false; message: string; nodeId?: string };
 
 function plural(n: number, word: string): string {
   if (n === 1) return `1 ${word}`;
@@ -37,6 +41,7 @@ function column(labels: Int32Array): Float32Array {
 
 /** The shape of one sample of `ds.x`, without the batch axis: `[features]` for rows, e.g. [28, 28, 1] for images. */
 export function sampleShape(ds: Dataset): Shape {
+  if (ds.kind === 'sequence') return ds.sampleShape;
   return ds.kind === 'classification' && ds.sampleShape ? ds.sampleShape : [ds.features];
 }
 
@@ -53,6 +58,7 @@ function inputMismatch(ds: Dataset, inShape: Shape): string | null {
   const sample = sampleShape(ds);
   if (sameShape(inShape, sample)) return null;
   const what = `the ${ds.name} data`;
+  if (ds.kind === 'sequence') return sequenceInputMismatch(ds, inShape);
   if (sample.length === 1) {
     return `The model's input has shape ${formatTuple(inShape)} but ${what} has ${plural(ds.features, 'feature')} — use keras.Input(shape=${formatTuple(sample)})`;
   }
@@ -84,6 +90,7 @@ export function bindData(ds: Dataset, spec: ModelSpec, outputShape: Shape): Bind
   if (!spec.compile) {
     return fail('The model is not compiled — call model.compile(optimizer=..., loss=...) before model.fit(...)');
   }
+  if (ds.kind === 'sequence') return bindSequence(ds, spec, spec.compile.loss, outputShape);
   return ds.kind === 'regression' ? bindRegression(ds, spec.compile.loss, outputShape) : bindClassification(ds, spec.compile.loss, outputShape);
 }
 
@@ -159,4 +166,109 @@ function bindClassification(ds: ClassificationDataset, loss: LossName, outputSha
 export function trainRows(n: number, validationSplit: number): number {
   if (!(validationSplit > 0)) return n;
   return Math.floor(n * (1 - validationSplit));
+}
+
+// --- Text and sequences -------------------------------------------------------------------------------------------
+
+function tupleOf(shape: Shape): string {
+  return formatTuple(shape);
+}
+
+/** Why the model's input does not fit sequence data (token ids (seq_len,) or a series (seq_len, 1)). */
+function sequenceInputMismatch(ds: SequenceDataset, inShape: Shape): string {
+  const T = ds.seqLen;
+  const what = `the ${ds.name} data`;
+  const dims = ds.sampleShape.join(', ');
+  if (ds.vocabSize > 0) {
+    const want = `keras.Input(shape=(${T},), dtype="int32")`;
+    if (inShape.length === 2 && inShape[0] === T && inShape[1] === 1) {
+      return `The model's input has shape ${tupleOf(inShape)} but ${what} holds token ids of shape (${T},) per sample (x_train is (${ds.n}, ${dims})) — use ${want} followed by layers.Embedding(${ds.vocabSize}, ...) or layers.Reshape((${T}, 1))`;
+    }
+    return `The model's input has shape ${tupleOf(inShape)} but ${what} holds sequences of ${T} token ids (x_train is (${ds.n}, ${dims})) — use ${want}`;
+  }
+  return `The model's input has shape ${tupleOf(inShape)} but ${what} holds windows of ${T} steps with 1 feature (x_train is (${ds.n}, ${dims})) — use keras.Input(shape=(${T}, 1))`;
+}
+
+function perStep(ds: SequenceDataset): boolean {
+  return ds.targetShape.length === 1 && ds.targetShape[0] === ds.seqLen && ds.seqLen > 1;
+}
+
+function bindSequence(ds: SequenceDataset, spec: ModelSpec, loss: LossName, outputShape: Shape): BindResult {
+  const what = `the ${ds.name} data`;
+  const What = `The ${ds.name} data`;
+  const last = spec.outputs[0];
+  const fail = (message: string, nodeId?: string): BindResult => (nodeId ? { ok: false, message, nodeId } : { ok: false, message });
+  const T = ds.seqLen;
+  const n = ds.n;
+
+  // An Embedding must have a row for every token id of the data.
+  for (const layer of spec.layers) {
+    if (layer.kind !== 'Embedding') continue;
+    if (ds.vocabSize === 0) {
+      return fail(`${What} holds real values, not token ids, so an Embedding cannot look them up — remove the Embedding and feed the (${T}, 1) windows to the RNN or Conv1D directly`, layer.id);
+    }
+    const dim = Number(layer.args.input_dim);
+    if (Number.isFinite(dim) && dim < ds.vocabSize) {
+      return fail(`The Embedding's input_dim is ${dim} but ${what} has ${ds.vocabSize} tokens (ids 0–${ds.vocabSize - 1}) — use layers.Embedding(vocab_size, ...) (vocab_size = ${ds.vocabSize})`, layer.id);
+    }
+  }
+
+  const shown = outputShape ? tupleOf(outputShape) : 'an unknown shape';
+  if (ds.task === 'value') {
+    if (loss !== 'mse' && loss !== 'mae') {
+      return fail(`The loss ${loss} is for classification but ${what} is for regression (real-valued targets) — use loss="mse" or loss="mae"`);
+    }
+    if (!outputShape || outputShape.length !== 1) {
+      const steps = outputShape && outputShape.length === 2 && outputShape[0] === T;
+      return fail(
+        steps
+          ? `The last layer outputs shape ${shown}, a prediction at every step, but ${what} has one target per sequence (the next value, y_train is (${n}, 1)) — drop return_sequences=True from the last recurrent layer (or pool over time) and end with layers.Dense(1)`
+          : `The last layer outputs shape ${shown} but ${what} has one target per sequence (y_train is (${n}, 1)) — end the model with layers.Dense(1)`,
+        last
+      );
+    }
+    if (outputShape[0] !== 1) {
+      return fail(`${What} has 1 target per sequence but the last layer outputs ${plural(outputShape[0], 'unit')} — end the model with layers.Dense(1)`, last);
+    }
+    return { ok: true, data: { x: ds.x, xShape: [n, ...ds.sampleShape], y: ds.y, yShape: [n, 1], n, numClasses: 0, target: 'value' } };
+  }
+
+  const k = ds.numClasses;
+  if (perStep(ds)) {
+    const fix = `layers.Dense(${k}, activation="softmax")`;
+    if (!outputShape || outputShape.length !== 2) {
+      const seq = outputShape && outputShape.length === 1;
+      return fail(
+        seq
+          ? `The last layer outputs shape ${shown}, one prediction per sequence, but ${what} has a label at every step (y_train is (${n}, ${T})) — give the recurrent layers return_sequences=True (and keep the time axis) so that ${fix} predicts each step`
+          : `The last layer outputs shape ${shown} but ${what} has a label at every step (y_train is (${n}, ${T})) — end the model with ${fix} on (${T}, features)`,
+        last
+      );
+    }
+    if (outputShape[0] !== T) {
+      return fail(`The last layer outputs ${outputShape[0]} steps but ${what} has a label at each of its ${T} steps — keep the time axis at ${T} (padding="same" or "causal" in Conv1D, no pooling)`, last);
+    }
+    if (outputShape[1] !== k) {
+      return fail(`${What} has ${plural(k, 'token')} (vocab_size = ${k}) but the last layer outputs ${plural(outputShape[1], 'unit')} per step — use ${fix}`, last);
+    }
+    switch (loss) {
+      case 'sparse_categorical_crossentropy':
+        return { ok: true, data: { x: ds.x, xShape: [n, T], y: ds.y, yShape: [n, T], n, numClasses: k, target: 'sparse' } };
+      case 'categorical_crossentropy': {
+        const y = new Float32Array(ds.y.length * k);
+        for (let i = 0; i < ds.y.length; i++) y[i * k + ds.y[i]] = 1;
+        return { ok: true, data: { x: ds.x, xShape: [n, T], y, yShape: [n, T, k], n, numClasses: k, target: 'onehot' } };
+      }
+      default:
+        return fail(`The loss ${loss} does not fit ${what}: it has a class (one of ${k} tokens) at every step — use loss="sparse_categorical_crossentropy"`);
+    }
+  }
+
+  // One class label per sequence (parity).
+  if (outputShape && outputShape.length === 2) {
+    return fail(`The last layer outputs shape ${shown}, a prediction at every step, but ${what} has one label per sequence (y_train is (${n}, 1)) — drop return_sequences=True from the last recurrent layer (or pool over time with layers.GlobalAveragePooling1D())`, last);
+  }
+  const asRows: ClassificationDataset = { kind: 'classification', name: ds.name, x: ds.x, labels: Int32Array.from(ds.y), n, features: ds.features, sampleShape: ds.sampleShape, numClasses: k };
+  const r = bindClassification(asRows, loss, outputShape);
+  return r.ok ? r : { ...r, nodeId: last };
 }

@@ -8,7 +8,10 @@ import { bindData } from '$lib/data/bind';
 import { DIGITS_CLASSES } from '$lib/data/digits-pack';
 import { makeRegression, NOISE_SCALE, PLANE, REGRESSION_NAMES, REGRESSIONS, resolveRegressionParams, SINE_AMPLITUDE, type RegressionName, type RegressionParams } from '$lib/data/regression';
 import { makeToy, resolveToyParams, MOONS_GEOMETRY, SPIRAL_GEOMETRY, TOY_NAMES, TOYS, type ToyName, type ToyParams } from '$lib/data/toys';
-import type { BoundData, ClassificationDataset, Dataset } from '$lib/data/types';
+import type { BoundData, ClassificationDataset, Dataset, SequenceDataset } from '$lib/data/types';
+import { isSequenceName, resolveSequenceParams, SEQUENCE_NAMES, SEQUENCES, type SequenceParams } from '$lib/data/sequences';
+import { isTextName, resolveTextParams, TEXT_NAMES, TEXTS, UPLOADED_TEXT, type TextName } from '$lib/data/text';
+import { PY_RNG, sequenceDataLines, textDataLines, textFileName } from '$lib/data/sequence-script';
 import type { DatasetName } from '$lib/examples';
 import { inferShapes } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
@@ -24,18 +27,51 @@ export interface DigitsScriptData {
   name: 'digits';
 }
 
-/** The data a script trains on, by data set name (`name` is a `DatasetName`: every name an example can ask for). */
-export type ScriptData = ToyScriptData | RegressionScriptData | DigitsScriptData;
-/** ScriptData with the defaults filled in and the values clamped to the data set's ranges. */
-export type ResolvedScriptData = Required<ToyScriptData> | Required<RegressionScriptData> | DigitsScriptData;
+/** A shipped text (shakespeare, names): the script reads the same file, put next to it, and windows it as the playground. */
+export interface TextScriptData {
+  name: TextName;
+  seqLen?: number;
+  samples?: number;
+  seed?: number;
+}
+/** The user's uploaded text (data set `text`): the script reads `fileName` next to it. `text` is its content (for the vocabulary). */
+export interface UploadedTextScriptData {
+  name: typeof UPLOADED_TEXT;
+  fileName: string;
+  text: string;
+  seqLen?: number;
+  samples?: number;
+  seed?: number;
+}
+/** reverse, parity, sine_series: made by a Python port of the playground's generator (the same numbers). */
+export type SequenceScriptData = SequenceParams;
 
-// ScriptData must name exactly the data sets of examples.ts: a compile error here when one of them gains a name.
+/** The data a script trains on, by data set name (`name` is a `DatasetName`: every name an example can ask for; or `text`, the upload). */
+export type ScriptData = ToyScriptData | RegressionScriptData | DigitsScriptData | TextScriptData | SequenceScriptData | UploadedTextScriptData;
+/** ScriptData with the defaults filled in and the values clamped to the data set's ranges. */
+export type ResolvedScriptData =
+  | Required<ToyScriptData>
+  | Required<RegressionScriptData>
+  | DigitsScriptData
+  | Required<TextScriptData>
+  | Required<SequenceScriptData>
+  | Required<UploadedTextScriptData>;
+
+// ScriptData must name exactly the data sets of examples.ts (and the upload): a compile error here when one of them gains a name.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const coversEveryDataset: Same<ScriptData['name'], DatasetName> = true;
+const coversEveryDataset: Same<Exclude<ScriptData['name'], typeof UPLOADED_TEXT>, DatasetName> = true;
 void coversEveryDataset;
 
 /** Every data set name a script can be made for, toys first (the order of `examples.ts`' DATASET_NAMES). */
-export const SCRIPT_DATASETS: readonly DatasetName[] = [...TOY_NAMES, ...REGRESSION_NAMES, 'digits'];
+export const SCRIPT_DATASETS: readonly DatasetName[] = [...TOY_NAMES, ...REGRESSION_NAMES, 'digits', ...TEXT_NAMES, ...SEQUENCE_NAMES];
+
+export function isTextData(d: ScriptData): d is TextScriptData | UploadedTextScriptData {
+  return isTextName(d.name) || d.name === UPLOADED_TEXT;
+}
+
+export function isSequenceData(d: ScriptData): d is SequenceScriptData {
+  return isSequenceName(d.name);
+}
 
 export function isToyData(d: ScriptData): d is ToyScriptData {
   return (TOY_NAMES as readonly string[]).includes(d.name);
@@ -50,6 +86,11 @@ export function resolveScriptData(d: ScriptData): ResolvedScriptData {
   if (isToyData(d)) return resolveToyParams(d);
   if (isRegressionData(d)) return resolveRegressionParams(d);
   if (d.name === 'digits') return { name: 'digits' };
+  if (isSequenceData(d)) return resolveSequenceParams(d);
+  if (isTextData(d)) {
+    const r = resolveTextParams(d);
+    return d.name === UPLOADED_TEXT ? { ...r, name: UPLOADED_TEXT, fileName: (d as UploadedTextScriptData).fileName, text: (d as UploadedTextScriptData).text } : { ...r, name: d.name };
+  }
   throw new Error(`Unknown data set ${String((d as { name: unknown }).name)}`);
 }
 
@@ -176,10 +217,33 @@ function digitsShapes(): ClassificationDataset {
 }
 
 /** How `bindData` encodes the targets for this program (throws with its message when the data does not fit). */
+/** A text or sequence data set as bindData sees it: the shapes, classes and vocabulary (no arrays are made). */
+function sequenceShapes(p: ResolvedScriptData): SequenceDataset {
+  const none = new Float32Array(0);
+  if (isSequenceData(p)) {
+    const q = p as Required<SequenceScriptData>;
+    const info = SEQUENCES[q.name];
+    const series = q.name === 'sine_series';
+    const k = q.name === 'reverse' ? 10 : q.name === 'parity' ? 2 : 0;
+    return {
+      kind: 'sequence', name: q.name, x: none, y: none, n: q.samples, seqLen: q.seqLen,
+      sampleShape: series ? [q.seqLen, 1] : [q.seqLen], features: q.seqLen, targetShape: q.name === 'reverse' ? [q.seqLen] : [1],
+      task: series ? 'value' : 'classes', numClasses: k, vocabSize: info.vocabSize
+    };
+  }
+  const t = p as Required<TextScriptData> | Required<UploadedTextScriptData>;
+  const v = t.name === UPLOADED_TEXT ? new Set(Array.from((t as Required<UploadedTextScriptData>).text)).size : TEXTS[t.name as TextName].vocabSize;
+  return {
+    kind: 'sequence', name: t.name, x: none, y: none, n: t.samples, seqLen: t.seqLen, sampleShape: [t.seqLen], features: t.seqLen,
+    targetShape: [t.seqLen], task: 'classes', numClasses: v, vocabSize: v
+  };
+}
+
 function targetFor(spec: ModelSpec, data: ResolvedScriptData): { target: BoundData['target']; k: number } {
   const { summary, diagnostics } = inferShapes(spec);
   if (!summary) throw new Error(diagnostics[0]?.message ?? 'The model is not valid');
-  const ds: Dataset = isToyData(data) ? makeToy(data) : isRegressionData(data) ? makeRegression(data) : digitsShapes();
+  const ds: Dataset =
+    isTextData(data) || isSequenceData(data) ? sequenceShapes(data) : isToyData(data) ? makeToy(data) : isRegressionData(data) ? makeRegression(data) : digitsShapes();
   const bound = bindData(ds, spec, summary.outputShapes[0]);
   if (!bound.ok) throw new Error(bound.message);
   return { target: bound.data.target, k: bound.data.numClasses };
@@ -306,16 +370,72 @@ export function printNumpyData(spec: ModelSpec, data: ScriptData, withTest = fal
   const p = resolveScriptData(data);
   const { target, k } = targetFor(spec, p);
   const loss = spec.compile?.loss ?? '';
-  const lines = isToyData(p)
-    ? toyData(p, target, k, loss, withTest)
-    : isRegressionData(p)
-      ? regressionData(p, loss, withTest)
-      : digitsData(target, k, loss);
+  const lines =
+    isTextData(p) || isSequenceData(p)
+      ? sequenceData(p, target, k, loss, withTest)
+      : isToyData(p)
+        ? toyData(p, target, k, loss, withTest)
+        : isRegressionData(p)
+          ? regressionData(p, loss, withTest)
+          : digitsData(target, k, loss);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Text and sequence data: the Python port of the playground's generator (the same numbers), then the targets encoded
+ * as bindData encodes them. Defines `vocab_size` (token data) and `seq_len`, which the program may use.
+ */
+function sequenceData(p: ResolvedScriptData, target: string, k: number, loss: string, withTest: boolean): string[] {
+  const lines = ['import math', 'import os', '', ...PY_RNG];
+  if (isTextData(p)) {
+    const t = p as Required<TextScriptData> | Required<UploadedTextScriptData>;
+    lines.push(
+      '# The text files are read from the folder of this script.',
+      'DATA_DIR = os.path.dirname(os.path.abspath(__file__))',
+      '',
+      ...textDataLines({ name: t.name, seqLen: t.seqLen, samples: t.samples, seed: t.seed, fileName: 'fileName' in t ? t.fileName : undefined })
+    );
+  } else {
+    lines.push(...sequenceDataLines(p as Required<SequenceScriptData>));
+  }
+  if (target === 'value') return lines;
+  const n = (p as { samples: number }).samples;
+  const T = (p as { seqLen: number }).seqLen;
+  const perStep = isTextData(p) || p.name === 'reverse';
+  if (perStep) {
+    if (target === 'sparse') {
+      lines.push(`# The next token at every step, as class ids for loss="${loss}": y_train has shape (${n}, ${T}).`, 'y_train = y_labels_train');
+      if (withTest) lines.push('y_test = y_labels_test');
+    } else if (target === 'onehot') {
+      lines.push(`# One-hot targets at every step for loss="${loss}": y_train has shape (${n}, ${T}, ${k}).`, `y_train = np.eye(${k}, dtype="float32")[y_labels_train]`);
+      if (withTest) lines.push(`y_test = np.eye(${k}, dtype="float32")[y_labels_test]`);
+    } else {
+      throw new Error(`The target encoding ${target} cannot be exported for per-step labels`);
+    }
+    return lines;
+  }
+  lines.push(...targetCode(target, k, 'y_labels_train', 'y_train', loss, n));
+  if (withTest) lines.push(...targetCode(target, k, 'y_labels_test', 'y_test', loss, n).slice(1));
+  return lines;
 }
 
 /** The header lines saying what the data is and how it relates to the playground's. */
 function dataHeader(p: ResolvedScriptData): string[] {
+  if (isTextData(p)) {
+    const t = p as Required<TextScriptData>;
+    return [
+      `# Data: the ${t.name} text, character level (sequence length ${t.seqLen}, ${t.samples} windows, data seed ${t.seed}): the script`,
+      `# reads ${textFileName(t.name, 'fileName' in p ? (p as UploadedTextScriptData).fileName : undefined)} from its own folder and makes the same arrays as the playground (a Python port of its`,
+      '# random number generator draws the same windows).'
+    ];
+  }
+  if (isSequenceData(p)) {
+    const q = p as Required<SequenceScriptData>;
+    return [
+      `# Data: the ${q.name} data set (sequence length ${q.seqLen}, ${q.samples} samples${q.name === 'sine_series' ? `, noise ${q.noise}` : ''}, data seed ${q.seed}),`,
+      '# generated below with the same numbers as in the playground (a Python port of its random number generator).'
+    ];
+  }
   const rng = "but not the same numbers, since numpy's random generator is not the playground's.";
   if (isToyData(p)) {
     const classes = TOYS[p.name].classes.min === TOYS[p.name].classes.max ? '' : `, ${p.classes} classes`;
