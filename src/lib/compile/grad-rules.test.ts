@@ -360,6 +360,26 @@ describe('gradient rules vs tf.grads', () => {
     }
   });
 
+  it('Split (the recurrent layers: time steps and gates), an output without gradient filled with zeros', async () => {
+    const split = (g: GraphBuilder, x: string, sizes: number[], axis: number) => g.nodeMulti('Split', [x, g.constInt64(sizes)], { axis }, { outputs: sizes.length });
+    // Gates along the last axis, the middle one unused: its gradient is zeros.
+    await check([{ shape: [3, 5] }], (g, [x]) => {
+      const [a, , c] = split(g, x, [2, 1, 2], -1);
+      return g.node('Mul', [a, c]);
+    }, (x) => {
+      const [a, , c] = tf.split(x, [2, 1, 2], -1);
+      return tf.mul(a, c);
+    });
+    // Time steps along axis 1, re-stacked in reverse order (go_backwards), one step dropped.
+    await check([{ shape: [2, 3, 4] }], (g, [x]) => {
+      const [a, b] = split(g, x, [1, 1, 1], 1);
+      return g.node('Concat', [b, g.node('Tanh', [a])], { axis: 1 });
+    }, (x) => {
+      const [a, b] = tf.split(x, 3, 1);
+      return tf.concat([b, tf.tanh(a)], 1);
+    });
+  });
+
   it('covers every rule in the table (a new rule without a check here fails)', () => {
     const unchecked = Object.keys(RULES).filter((op) => !covered.has(op));
     expect(unchecked, 'rules without a numeric check against tf.grads').toEqual([]);

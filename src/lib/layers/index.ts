@@ -10,6 +10,7 @@ import { activation } from './activation';
 import { add } from './add';
 import { averagePooling2d } from './average_pooling2d';
 import { batchNormalization } from './batch_normalization';
+import { bidirectional } from './bidirectional';
 import { concatenate } from './concatenate';
 import { conv2d } from './conv2d';
 import { dense } from './dense';
@@ -42,7 +43,8 @@ export const LAYERS: readonly LayerDef[] = [
   concatenate,
   simpleRnn,
   lstm,
-  gru
+  gru,
+  bidirectional
 ];
 
 const byKind = new Map(LAYERS.map((l) => [l.kind, l]));

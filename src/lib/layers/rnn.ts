@@ -135,7 +135,7 @@ export function requireSequence(layer: string, input: Shape): [number, number] {
   throw new LayerError(`${layer} needs a sequence (steps, features) but gets ${formatTuple(input)} here`, `add layers.Reshape((steps, features)) before it`);
 }
 
-export function rnnOutputShape(c: RnnConfig, input: Shape, layer = c.kind): Shape {
+export function rnnOutputShape(c: RnnConfig, input: Shape, layer: string = c.kind): Shape {
   const [steps] = requireSequence(layer, input);
   return c.returnSequences ? [steps, c.units] : [c.units];
 }

@@ -27,7 +27,8 @@ export type ArgType =
   | 'int_or_tuple' // 3 or (3, 3)
   | 'activation'
   | 'initializer'
-  | 'regularizer';
+  | 'regularizer'
+  | 'layer'; // a layer-valued argument (Bidirectional's `layer`): `{ kind, args }` with the inner layer's args
 
 export interface ArgDef {
   /** Keras argument name. */

@@ -1,0 +1,109 @@
+/**
+ * Bidirectional: shapes and parameters, validation of the wrapped layer (contract: `{ kind, args }`), the TF.js
+ * lowering against the float64 reference (forward copy = rnnStates of the layer; backward copy = rnnStates with
+ * go_backwards flipped, its sequence flipped back as Keras does), and the ONNX export against TF.js in ORT. Specs are
+ * built by hand (the parser side of layer-valued arguments is the parser's).
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-web';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '$lib/data/rng';
+import { buildModel } from '$lib/engines/tfjs/build';
+import { randomizeWeights, readTfjsWeights } from '$lib/engines/tfjs/weights';
+import { exportOnnx } from '$lib/onnx/export';
+import { encodeModel } from '$lib/onnx/graph';
+import { sequentialSpec, withDefaults } from '$lib/spec/fixtures';
+import type { ArgValue, ModelSpec } from '$lib/spec/types';
+import { getLayer } from './index';
+import { rnnStates, type RnnKind } from './rnn-reference';
+import { LayerError } from './types';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  ort.env.wasm.numThreads = 1;
+});
+
+const T = 5;
+const F = 3;
+const B = 2;
+
+function bidiSpec(kind: RnnKind, inner: Record<string, ArgValue>, merge: string, input = [T, F], extra: { kind: string; args: Record<string, ArgValue> }[] = []): ModelSpec {
+  return sequentialSpec({
+    input,
+    layers: [{ kind: 'Bidirectional', args: { layer: { kind, args: withDefaults(kind, inner) }, merge_mode: merge } }, ...extra],
+    noFit: true
+  });
+}
+
+const CASES: { kind: RnnKind; inner: Record<string, ArgValue>; merge: string }[] = [
+  { kind: 'LSTM', inner: { units: 3 }, merge: 'concat' },
+  { kind: 'LSTM', inner: { units: 3, return_sequences: true }, merge: 'concat' },
+  { kind: 'GRU', inner: { units: 2, return_sequences: true }, merge: 'sum' },
+  { kind: 'GRU', inner: { units: 2, reset_after: false, go_backwards: true, return_sequences: true }, merge: 'mul' },
+  { kind: 'SimpleRNN', inner: { units: 4, return_sequences: true }, merge: 'ave' },
+  { kind: 'SimpleRNN', inner: { units: 2, go_backwards: true }, merge: 'concat' }
+];
+
+describe('Bidirectional: arguments, shapes, parameters', () => {
+  const def = getLayer('Bidirectional')!;
+  const arg = (kind: string, inner: Record<string, ArgValue>, merge_mode: ArgValue = 'concat') => ({ layer: { kind, args: withDefaults(kind, inner) }, merge_mode });
+  it('doubles the units with concat, keeps them otherwise; twice the parameters', () => {
+    expect(def.outputShape([[7, 3]], arg('LSTM', { units: 4 }))).toEqual([8]);
+    expect(def.outputShape([[7, 3]], arg('GRU', { units: 4, return_sequences: true }, 'sum'))).toEqual([7, 4]);
+    expect(def.params([[7, 3]], arg('LSTM', { units: 4 })).trainable).toBe(2 * 4 * (12 + 16 + 4));
+    expect(def.params([[7, 3]], arg('GRU', { units: 4 })).trainable).toBe(2 * 3 * (12 + 16 + 8));
+  });
+  it('refuses merge_mode=None, a non-recurrent layer, the inner layer\'s refusals and inputs without a time axis', () => {
+    expect(() => def.validate!(arg('LSTM', { units: 2 }, null))).toThrow('merge_mode=None');
+    expect(() => def.validate!({ layer: { kind: 'Dense', args: withDefaults('Dense', { units: 2 }) } })).toThrow('can wrap SimpleRNN, LSTM or GRU but gets Dense');
+    expect(() => def.validate!({ layer: 3 })).toThrow(LayerError);
+    expect(() => def.validate!(arg('LSTM', { units: 2, dropout: 0.5 }))).toThrow('dropout=0.5 is not supported');
+    expect(() => def.outputShape([[12]], arg('GRU', { units: 2 }))).toThrow('no time axis');
+  });
+});
+
+describe('Bidirectional TF.js = float64 reference; ONNX = TF.js', () => {
+  CASES.forEach(({ kind, inner, merge }, n) => {
+    it(`Bidirectional(${kind}(${JSON.stringify(inner)}), merge_mode=${merge})`, async () => {
+      const spec = bidiSpec(kind, inner, merge);
+      const model = buildModel(tf, spec, 1);
+      randomizeWeights(tf, model, 40 + n);
+      const rng = new Rng(60 + n);
+      const x = Array.from({ length: B }, () => Array.from({ length: T }, () => Array.from({ length: F }, () => rng.next() * 4 - 2)));
+      const y = model.predict(tf.tensor(x.flat(2), [B, T, F])) as tf.Tensor;
+      const got = y.dataSync() as Float32Array;
+      const weights = readTfjsWeights(model, spec);
+      const w = weights[spec.layers[0].id];
+      const inner_ = ({ LSTM: 'lstm', GRU: 'gru', SimpleRNN: 'simple_rnn' } as const)[kind];
+      const pick = (dir: string) => ({ kernel: w[`${dir}_${inner_}/kernel`].data, recurrent_kernel: w[`${dir}_${inner_}/recurrent_kernel`].data, bias: w[`${dir}_${inner_}/bias`]?.data });
+      expect(Object.keys(w).sort()).toEqual(['backward', 'forward'].flatMap((d) => ['bias', 'kernel', 'recurrent_kernel'].map((k) => `${d}_${inner_}/${k}`)).sort());
+      const want: number[] = [];
+      const u = inner.units as number;
+      for (let b = 0; b < B; b++) {
+        const fw = rnnStates(kind, inner, pick('forward'), x[b]).h;
+        const bw = rnnStates(kind, { ...inner, go_backwards: !inner.go_backwards }, pick('backward'), x[b]).h;
+        const rows = inner.return_sequences ? fw.map((h, t) => [h, bw[T - 1 - t]]) : [[fw[T - 1], bw[T - 1]]];
+        for (const [a, c] of rows) {
+          if (merge === 'concat') want.push(...a, ...c);
+          else for (let j = 0; j < u; j++) want.push(merge === 'sum' ? a[j] + c[j] : merge === 'mul' ? a[j] * c[j] : (a[j] + c[j]) / 2);
+        }
+      }
+      expect(got.length).toBe(want.length);
+      let worst = 0;
+      want.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - got[i]))));
+      expect(worst).toBeLessThanOrEqual(1e-5);
+
+      const bytes = encodeModel(exportOnnx(spec, weights));
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+      const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(x.flat(2)), [B, T, F]) };
+      const out = (await session.run(feeds))[session.outputNames[0]];
+      expect(out.dims).toEqual(y.shape);
+      let worstOnnx = 0;
+      (out.data as Float32Array).forEach((v, i) => (worstOnnx = Math.max(worstOnnx, Math.abs(v - got[i]))));
+      expect(worstOnnx).toBeLessThanOrEqual(1e-4);
+      await session.release();
+      tf.dispose(y);
+      model.dispose();
+    });
+  });
+});
