@@ -144,4 +144,29 @@ describe('sequence pictures through the session (in-process)', () => {
     // |c| is not bounded by 1 like h = o·tanh(c): the cell state is its own picture.
     expect(r.rnn![0].c!.some((v, i) => Math.abs(v) > Math.abs(r.rnn![0].h[i]))).toBe(true);
   });
+
+  it('a Bidirectional layer: forward and backward states, equal to the two halves of its output', async () => {
+    const T = 5;
+    const U = 3;
+    const spec = functionalSpec(
+      [{ id: 'x', shape: [T, 2] }],
+      [{ id: 'bidirectional', kind: 'Bidirectional', args: { layer: { kind: 'LSTM', args: { units: U, return_sequences: true } } }, inputs: ['x'] }],
+      ['bidirectional']
+    );
+    const session = createSession({ tf, loaders });
+    const x = Float32Array.from({ length: T * 2 }, (_, i) => Math.cos(i * 0.7));
+    const r = await session.inspect({ spec, seed: 2, backend: 'cpu', x });
+    expect(r.rnn?.map((s) => [s.direction, s.reversed ?? false, s.steps, s.units])).toEqual([
+      ['forward', false, T, U],
+      ['backward', true, T, U]
+    ]);
+    const out = r.layers[0].values; // (T, 2U): forward half, then the backward half flipped back to input order
+    const [fwd, bwd] = r.rnn!;
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < U; j++) {
+        expect(Math.abs(out[t * 2 * U + j] - fwd.h[t * U + j])).toBeLessThan(1e-5);
+        expect(Math.abs(out[t * 2 * U + U + j] - bwd.h[(T - 1 - t) * U + j])).toBeLessThan(1e-5);
+      }
+    }
+  });
 });
