@@ -10,7 +10,7 @@
  * 'compile' / 'fit'), so the app can show Keras and PyTorch side by side with corresponding lines highlighted.
  */
 import { getLayer, LAYERS } from '$lib/layers';
-import { isRegressionData, isToyData, printNumpyData, type ScriptData } from '$lib/keras/print';
+import { isRegressionData, isSequenceData, isTextData, isToyData, printNumpyData, type ScriptData } from '$lib/keras/print';
 import { getLoss, KERAS_EPSILON } from '$lib/losses';
 import { getMetric } from '$lib/metrics';
 import { getOptimizer } from '$lib/optimizers';
@@ -159,6 +159,13 @@ function dataBody(spec: ModelSpec, data: ScriptData | undefined): string[] {
     code = printNumpyData(spec, data, false);
   } catch (e) {
     return [`raise SystemExit(${JSON.stringify(`The model cannot train on this data set: ${(e as Error).message}`)})`];
+  }
+  if (isTextData(data) || isSequenceData(data)) {
+    // Text and sequences: the Keras export's Python port of the playground's generator (the same arrays); the text
+    // files are read from the program's folder. Token ids go to torch as int64 when the input is keras.Input(dtype="int32").
+    const ids = (spec.inputs[0] as { dtype?: string } | undefined)?.dtype === 'int32';
+    const body = code.replace(/\n$/, '').split('\n');
+    return [`"""x_train, y_train: the ${data.name} data, with the Python code of the playground's Keras export."""`, ...body, `return x_train.astype(${ids ? 'np.int64' : 'np.float32'}), y_train`];
   }
   // The digits: Keras' MNIST, as in the Keras export, read without Keras (mnist_load_data, below).
   const mnist = code.includes(MNIST_CALL);

@@ -10,7 +10,10 @@ import { BACKENDS, type BackendName } from '$lib/engines/backend';
 import { TOYS, makeToy, type ToyName } from '$lib/data/toys';
 import { REGRESSIONS, makeRegression, type RegressionName } from '$lib/data/regression';
 import { DIGITS_PATH, loadDigits, type DigitsDataset } from '$lib/data/digits';
-import type { Dataset } from '$lib/data/types';
+import type { Dataset, SequenceDataset } from '$lib/data/types';
+import { isSequenceName, makeSequence, SEQUENCES } from '$lib/data/sequences';
+import { isTextName, loadText, makeTextDataset, resolveTextParams, TEXTS, textFromFile, textVocab, UPLOADED_TEXT, UPLOADED_TEXT_RANGES, type TextName } from '$lib/data/text';
+import { dataConstants } from '$lib/data/constants';
 import { applyPointEdits, nearestPoint, type PointEdit } from '$lib/data/edits';
 import { checkCsvSettings, csvDataset, DEFAULT_CSV_SETTINGS, type CsvDataset, type CsvSettings, type CsvTable } from '$lib/data/csv';
 import { EXAMPLES, isDatasetName, type DatasetName, type Example } from '$lib/examples';
@@ -24,19 +27,36 @@ import type { BoundaryRequest, TrainRequest, WeightSnapshot } from '$lib/worker/
 import { loadJson } from './storage';
 import spiralSource from '../../../examples/spiral.py?raw';
 
-export type DataKind = 'toy' | 'regression' | 'digits' | 'csv';
+/** 'text': shakespeare, names and the uploaded text (`text`); 'sequence': reverse, parity, sine_series. */
+export type DataKind = 'toy' | 'regression' | 'digits' | 'csv' | 'text' | 'sequence';
 
-/** Data sets the Data panel can pick: every example data set, and the user's own CSV (which no example can name). */
-export type DataName = DatasetName | 'csv';
+/** Data sets the Data panel can pick: every example data set, and the user's own CSV and text (which no example can name). */
+export type DataName = DatasetName | 'csv' | typeof UPLOADED_TEXT;
 
 export function isDataName(name: string): name is DataName {
-  return name === 'csv' || isDatasetName(name);
+  return name === 'csv' || name === UPLOADED_TEXT || isDatasetName(name);
 }
 
 export function dataKind(name: DataName): DataKind {
   if (name === 'digits') return 'digits';
   if (name === 'csv') return 'csv';
+  if (name === UPLOADED_TEXT || isTextName(name)) return 'text';
+  if (isSequenceName(name)) return 'sequence';
   return name in REGRESSIONS ? 'regression' : 'toy';
+}
+
+/** The Data panel's ranges for the sequence length and samples of a text or sequence data set (null for other data). */
+export function sequenceRanges(name: DataName) {
+  if (isTextName(name)) return { seqLen: TEXTS[name].seqLen, samples: TEXTS[name].samples, noise: null };
+  if (name === UPLOADED_TEXT) return { ...UPLOADED_TEXT_RANGES, noise: null };
+  if (isSequenceName(name)) return { seqLen: SEQUENCES[name].seqLen, samples: SEQUENCES[name].samples, noise: SEQUENCES[name].noise };
+  return null;
+}
+
+/** The user's uploaded text (checked by text.ts' textFromFile). */
+export interface UploadedText {
+  fileName: string;
+  text: string;
 }
 
 /** The Data panel's settings: plain JSON (saved with the session). */
@@ -56,6 +76,8 @@ export interface DataSettings {
   edits: PointEdit[];
   /** Target column, task and standardisation of the uploaded CSV (the file itself is `Playground.csvTable`). */
   csv: CsvSettings;
+  /** Time steps per sample (`seq_len`) of text and sequence data; the data set's default when it changes. */
+  seqLen: number;
 }
 
 interface Saved {
@@ -78,7 +100,8 @@ export const DEFAULT_DATA: DataSettings = {
   classes: 3,
   validationSplit: 0,
   edits: [],
-  csv: { ...DEFAULT_CSV_SETTINGS }
+  csv: { ...DEFAULT_CSV_SETTINGS },
+  seqLen: 64
 };
 
 /**
@@ -93,6 +116,9 @@ export function plotExtent(dataset: Dataset | null, skipAdded = 0): [number, num
   const r = Math.ceil(m * 11) / 10 || 1;
   return [-r, r, -r, r];
 }
+
+/** parseProgram with the data's constants (`ParseOptions.constants`). */
+const parse = parseProgram as (source: string, opts?: { constants?: Record<string, number> }) => ReturnType<typeof parseProgram>;
 
 export class Playground {
   code = $state(DEFAULT_CODE);
@@ -118,6 +144,46 @@ export class Playground {
    * was uploaded (or it was not kept across a reload: the Data panel then asks for it again).
    */
   csvTable = $state.raw<CsvTable | null>(null);
+  /** The shipped texts once downloaded (names already joined with the separator; see data/text.ts). */
+  texts = $state.raw<Partial<Record<TextName, string>>>({});
+  /** Download progress of a shipped text (null when none is loading). */
+  textProgress = $state<{ name: TextName; loaded: number; total: number | null } | null>(null);
+  /**
+   * The uploaded text (`setText`), up to 2 MB. Like the CSV, not in `data`: whoever persists sessions should keep it
+   * beside them; null when none was uploaded (or it was not kept across a reload: the Data panel asks for it again).
+   */
+  uploadedText = $state.raw<UploadedText | null>(null);
+
+  /** The text or sequence data set for the current settings, or why it cannot be made (null while a text loads, or without an upload). */
+  readonly sequenceData = $derived.by((): { ok: true; value: SequenceDataset } | { ok: false; message: string } | null => {
+    const d = this.data;
+    const name = d.name;
+    try {
+      if (isSequenceName(name)) return { ok: true, value: makeSequence({ name, seqLen: d.seqLen, samples: d.samples, noise: d.noise, seed: d.seed }) };
+      if (isTextName(name)) {
+        const text = this.texts[name];
+        return text === undefined ? null : { ok: true, value: makeTextDataset(text, { name, seqLen: d.seqLen, samples: d.samples, seed: d.seed }) };
+      }
+      if (name === UPLOADED_TEXT) {
+        const up = this.uploadedText;
+        return up ? { ok: true, value: makeTextDataset(up.text, { name, seqLen: d.seqLen, samples: d.samples, seed: d.seed }) } : null;
+      }
+    } catch (e) {
+      return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    }
+    return null;
+  });
+
+  /**
+   * What the data predefines for the program (`vocab_size`, `seq_len` for text and sequences; see data/constants.ts),
+   * passed to the parser.
+   */
+  readonly constants = $derived(
+    dataConstants(this.data.name, {
+      seqLen: this.data.seqLen,
+      vocabSize: this.data.name === UPLOADED_TEXT && this.uploadedText ? textVocab(this.uploadedText.text).length : undefined
+    })
+  );
 
   /** The CSV turned into a data set for the current settings (null without a file). */
   readonly csv = $derived.by((): { ok: true; value: CsvDataset } | { ok: false; message: string } | null =>
@@ -141,6 +207,9 @@ export class Playground {
         return this.digits;
       case 'csv':
         return this.csv?.ok ? this.csv.value.dataset : null;
+      case 'text':
+      case 'sequence':
+        return this.sequenceData?.ok ? this.sequenceData.value : null;
     }
   });
 
@@ -174,6 +243,9 @@ export class Playground {
     if (this.errors.length) return `Fix the ${this.errors.length === 1 ? 'problem' : `${this.errors.length} problems`} in the code first.`;
     if (!this.upToDate) return 'Checking the code…';
     if (this.digitsProgress) return 'Loading the digits…';
+    if (this.textProgress) return `Loading the ${this.textProgress.name} text…`;
+    if (this.kind === 'text' && this.data.name === UPLOADED_TEXT && !this.uploadedText) return 'Upload a .txt file first.';
+    if (this.sequenceData && !this.sequenceData.ok) return this.sequenceData.message;
     if (this.binding && !this.binding.ok) return this.binding.message;
     return null;
   }
@@ -233,6 +305,26 @@ export class Playground {
         message: `Downloaded model.py: your program plus the code that reads and prepares ${this.csvTable.fileName} (put the file beside it), for Python Keras 3.`
       };
     }
+    if (d.name === UPLOADED_TEXT) {
+      const up = this.uploadedText;
+      if (!up) throw new Error('upload a .txt file first');
+      return {
+        text: printKerasScript(spec, { name: UPLOADED_TEXT, fileName: up.fileName, text: up.text, seqLen: d.seqLen, samples: d.samples, seed: d.seed }, this.code),
+        message: `Downloaded model.py: your program plus the code that reads ${up.fileName} (put the file beside it) and makes the same windows, for Python Keras 3.`
+      };
+    }
+    if (isTextName(d.name)) {
+      return {
+        text: printKerasScript(spec, { name: d.name, seqLen: d.seqLen, samples: d.samples, seed: d.seed }, this.code),
+        message: `Downloaded model.py: your program plus the code that reads ${d.name}.txt (put the file beside it: ${TEXTS[d.name].path} of this site) and makes the same windows, for Python Keras 3.`
+      };
+    }
+    if (isSequenceName(d.name)) {
+      return {
+        text: printKerasScript(spec, { name: d.name, seqLen: d.seqLen, samples: d.samples, noise: d.noise, seed: d.seed }, this.code),
+        message: 'Downloaded model.py: your program plus the code that makes the same data, for Python Keras 3.'
+      };
+    }
     return {
       text: printKerasScript(spec, { name: d.name, samples: d.samples, noise: d.noise, seed: d.seed, classes: d.classes } as never, this.code),
       message: 'Downloaded model.py: your program plus the code that makes its data, for Python Keras 3.'
@@ -251,12 +343,18 @@ export class Playground {
       if (typeof saved.seed === 'number') this.seed = saved.seed;
     }
     this.analyse();
-    if (this.data.name === 'digits') void this.ensureDigits();
+    this.ensureData();
   }
 
-  /** Parse + shape inference now (tests and first load); `setCode` debounces. */
+  /** Starts loading what the chosen data set needs (the digits, a shipped text). */
+  ensureData() {
+    if (this.data.name === 'digits') void this.ensureDigits();
+    if (isTextName(this.data.name)) void this.ensureText(this.data.name);
+  }
+
+  /** Parse + shape inference now (tests and first load); `setCode` debounces. The data's constants (vocab_size, seq_len) are predefined. */
   analyse() {
-    const result = parseProgram(this.code);
+    const result = parse(this.code, { constants: this.constants });
     this.diagnostics = result.diagnostics;
     if (result.spec && !result.diagnostics.some((d) => d.severity === 'error')) {
       const { summary } = inferShapes(result.spec);
@@ -305,7 +403,7 @@ export class Playground {
     else notes.push(`the backend "${c.backend}" is not known here`);
     if (Number.isFinite(c.seed)) this.seed = c.seed;
     this.analyse();
-    if (this.data.name === 'digits') void this.ensureDigits();
+    this.ensureData();
     return notes.length ? `Note: ${notes.join('; ')}.` : null;
   }
 
@@ -313,15 +411,67 @@ export class Playground {
   setDataset(name: DataName) {
     const before = dataKind(this.data.name);
     const info = name === 'digits' || name === 'csv' ? null : ((TOYS as Record<string, (typeof TOYS)[ToyName]>)[name] ?? REGRESSIONS[name as RegressionName]);
+    const seq = sequenceRanges(name);
+    const changed = name !== this.data.name;
     this.data = {
       ...this.data,
       name,
       // Clicked points belong to the toy they were made on.
-      ...(name !== this.data.name ? { edits: [] } : {}),
-      ...(info && (before !== dataKind(name) || !(name in TOYS)) ? { samples: info.samples.default, noise: info.noise.default } : {})
+      ...(changed ? { edits: [] } : {}),
+      ...(info && (before !== dataKind(name) || !(name in TOYS)) ? { samples: info.samples.default, noise: info.noise.default } : {}),
+      // Text and sequences: each data set's own sequence length, samples (and noise) to start from.
+      ...(seq && changed ? { seqLen: seq.seqLen.default, samples: seq.samples.default, ...(seq.noise ? { noise: seq.noise.default } : {}) } : {})
     };
-    if (name === 'digits') void this.ensureDigits();
+    this.ensureData();
+    // vocab_size and seq_len belong to the data: the program means something else now.
+    if (changed) this.analyse();
     this.save();
+  }
+
+  /** Sets the sequence length of text and sequence data (clamped to the data set's range); the program is read again (seq_len changed). */
+  setSeqLen(seqLen: number) {
+    const r = sequenceRanges(this.data.name);
+    if (!r || !Number.isFinite(seqLen)) return;
+    this.data.seqLen = Math.round(Math.min(r.seqLen.max, Math.max(r.seqLen.min, seqLen)));
+    this.analyse();
+    this.save();
+  }
+
+  /**
+   * Uses an uploaded text file as the data set (`text`): checks it with textFromFile and returns the reason it
+   * cannot be used (changing nothing), else null.
+   */
+  setText(fileName: string, content: Uint8Array | ArrayBuffer | string): string | null {
+    const r = textFromFile(content, fileName);
+    if (!r.ok) return r.message;
+    const p = resolveTextParams({ name: UPLOADED_TEXT, seqLen: this.data.name === UPLOADED_TEXT ? this.data.seqLen : undefined, samples: this.data.samples });
+    try {
+      makeTextDataset(r.text, { ...p, samples: 1 });
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+    this.uploadedText = { fileName, text: r.text };
+    const fresh = this.data.name !== UPLOADED_TEXT;
+    this.data = { ...this.data, name: UPLOADED_TEXT, edits: [], ...(fresh ? { seqLen: p.seqLen, samples: UPLOADED_TEXT_RANGES.samples.default } : {}) };
+    this.analyse();
+    this.save();
+    return null;
+  }
+
+  /** Downloads a shipped text (once), with progress in `textProgress` and failures in `dataError`. */
+  async ensureText(name: TextName) {
+    if (this.texts[name] !== undefined || this.textProgress?.name === name) return;
+    this.dataError = null;
+    this.textProgress = { name, loaded: 0, total: null };
+    try {
+      const text = await loadText(name, TEXTS[name].path, (loaded, total) => (this.textProgress = { name, loaded, total }));
+      this.texts = { ...this.texts, [name]: text };
+      // The constants were known already; the data set appears now.
+    } catch (e) {
+      this.dataError = e instanceof Error ? e.message : String(e);
+    } finally {
+      if (this.textProgress?.name === name) this.textProgress = null;
+    }
   }
 
   /** Adds a point of class `label` at (x, y) (data units) to the current 2D toy. */
