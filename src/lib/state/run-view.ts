@@ -5,6 +5,9 @@
 import { zipSync } from 'fflate';
 import type { EpochLog } from '$lib/worker/protocol';
 import type { RunStatus } from '$lib/worker/client.svelte';
+import type { Dataset, SequenceDataset } from '$lib/data/types';
+import { isTextName, NAMES_SEPARATOR, UPLOADED_TEXT } from '$lib/data/text';
+import type { GenerationSettings, SequencePicturesRequest, TextVocabulary } from '$lib/worker/protocol';
 
 export const STATUS_TEXT: Record<RunStatus, string> = {
   idle: 'Ready',
@@ -53,4 +56,61 @@ export function tfjsZip(files: readonly { name: string; data: Uint8Array }[], tr
       ? 'Downloaded model-tfjs.zip (model.json + weights) with the trained weights; load it with tf.loadLayersModel.'
       : `Downloaded model-tfjs.zip with the initial weights of seed ${seed} (nothing trained yet).`
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sequence pictures: which one a data set gets, and what the worker needs for it.
+
+/** 'text': a language model's generated text and next-character bars; 'series': the forecast; 'table': inputs → outputs. */
+export type SequencePictureKind = 'text' | 'series' | 'table';
+
+export function sequencePictureKind(d: Dataset | null | undefined): SequencePictureKind | null {
+  if (!d || d.kind !== 'sequence') return null;
+  if (d.task === 'value') return 'series';
+  if ((isTextName(d.name) || d.name === UPLOADED_TEXT) && d.tokens?.length) return 'text';
+  return 'table';
+}
+
+/**
+ * The token a prompt shorter than the window is left-padded with: the names' separator (a name starts after one),
+ * else a new line (text starts a line), else a space, else id 0.
+ */
+export function promptPad(name: string, tokens: readonly string[]): number {
+  for (const c of name === 'names' ? [NAMES_SEPARATOR] : ['\n', ' ']) {
+    const i = tokens.indexOf(c);
+    if (i >= 0) return i;
+  }
+  return 0;
+}
+
+/** A first prompt for a text (in its vocabulary). */
+export function defaultPrompt(name: string, tokens: readonly string[]): string {
+  const want = name === 'shakespeare' ? 'ROMEO:\n' : name === 'names' ? '.' : '';
+  return Array.from(want).every((c) => tokens.includes(c)) ? want : '';
+}
+
+/** Characters generated after each epoch (names are short: fewer). */
+export const generationLength = (name: string): number => (name === 'names' ? 80 : 200);
+
+export function textVocabulary(d: SequenceDataset): TextVocabulary {
+  const tokens = d.tokens ?? [];
+  return { tokens, seqLen: d.seqLen, pad: promptPad(d.name, tokens) };
+}
+
+/** Rows shown in the inputs → outputs table. */
+export const TABLE_ROWS = 8;
+/** Most steps the series forecast is rolled forward. */
+export const FORECAST_STEPS = 100;
+
+/**
+ * What a run's sequence pictures need from the data: the vocabulary and the generation settings (text), the held-out
+ * windows (series: consecutive, so the forecast has its truth) or sequences (table). Undefined for other data.
+ */
+export function sequencePicturesRequest(d: Dataset | null | undefined, gen: GenerationSettings): SequencePicturesRequest | undefined {
+  const kind = sequencePictureKind(d);
+  if (!kind || !d || d.kind !== 'sequence') return undefined;
+  const split = d.test && d.test.n > 0 ? d.test : { x: d.x, y: d.y, n: d.n };
+  if (kind === 'text') return { text: { ...textVocabulary(d), ...gen } };
+  if (kind === 'series') return { series: { x: split.x, y: split.y, n: split.n, seqLen: d.seqLen, horizon: Math.min(FORECAST_STEPS, split.n) } };
+  return { table: { x: split.x, y: split.y, n: split.n, seqLen: d.seqLen, rows: TABLE_ROWS } };
 }

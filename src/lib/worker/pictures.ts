@@ -8,7 +8,8 @@ import { convFilters, evaluateClassifier, layerHistograms } from '$lib/engines/t
 import type { BatchLog, GradientValues } from './protocol';
 import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
-import type { TrainEvent, TrainRequest } from './protocol';
+import type { GenerationSettings, TextVocabulary, TrainEvent, TrainRequest } from './protocol';
+import { encodePrompt, generateTokens, sequenceTable, seriesPicture } from './sequences';
 
 export interface PicturesOptions {
   /** Minimum ms between histogram snapshots (default 500). */
@@ -89,5 +90,104 @@ export function createPictures(
       await histograms(epoch, batch, lastGrads);
       await evaluate(epoch, true);
     }
+  };
+}
+
+/** Ms between streamed chunks of generated text. */
+const CHUNK_MS = 80;
+
+/**
+ * Streams `request.length` tokens of text from `model` after the prompt (see sequences.ts) through `onChunk`,
+ * yielding to the event loop every so often (so stop/pause messages are read) and stopping when `shouldStop` says so.
+ * Returns null, or why nothing was generated (a character outside the vocabulary).
+ */
+export async function streamText(
+  tf: Tfjs,
+  model: TF.LayersModel,
+  request: TextVocabulary & GenerationSettings,
+  onChunk: (chunk: string, done: boolean, start: boolean) => void,
+  hooks: { shouldStop?: () => boolean; yieldNow?: () => Promise<void> } = {}
+): Promise<string | null> {
+  const enc = encodePrompt(request.prompt, request.tokens, request.seqLen, request.pad);
+  if (!enc.ok) return enc.message;
+  onChunk('', false, true);
+  let pending = '';
+  let last = performance.now();
+  await generateTokens(tf, model, {
+    ids: enc.ids,
+    length: request.length,
+    temperature: request.temperature,
+    seed: request.seed,
+    onToken: async (id) => {
+      pending += request.tokens[id] ?? '';
+      if (performance.now() - last >= CHUNK_MS) {
+        onChunk(pending, false, false);
+        pending = '';
+        await hooks.yieldNow?.();
+        last = performance.now();
+      }
+      return !hooks.shouldStop?.();
+    }
+  });
+  onChunk(pending, true, false);
+  return null;
+}
+
+/**
+ * The sequence pictures of a run, after each epoch: text generated from the prompt (streamed), the series forecast
+ * and the input → output table. Each takes at most about a tenth of the run: a slow one is spaced out (text
+ * generation is never skipped, but the number of characters shrinks, down to a fifth).
+ */
+export function createSequencePictures(
+  tf: Tfjs,
+  model: TF.LayersModel,
+  request: TrainRequest,
+  emit: (e: TrainEvent) => void,
+  hooks: { shouldStop: () => boolean; yieldNow: () => Promise<void> }
+) {
+  const seq = request.sequence;
+  const started = performance.now();
+  let spent = 0;
+  let nextTable = -Infinity;
+  let generated = 0;
+  const over = () => spent > 0.1 * (performance.now() - started);
+
+  const text = async (epoch: number) => {
+    const t = seq?.text;
+    if (!t) return;
+    const t0 = performance.now();
+    const length = generated++ && over() ? Math.min(t.length, Math.max(Math.ceil(t.length / 5), 20)) : t.length;
+    const why = await streamText(
+      tf,
+      model,
+      { ...t, length, seed: t.seed + epoch },
+      (chunk, done, start) => emit({ type: 'generated', epoch, prompt: t.prompt, temperature: t.temperature, chunk, start, done }),
+      hooks
+    );
+    if (why) emit({ type: 'generated', epoch, prompt: t.prompt, temperature: t.temperature, chunk: why, start: true, done: true });
+    spent += performance.now() - t0;
+  };
+
+  const others = async (epoch: number, force: boolean) => {
+    if (!seq?.series && !seq?.table) return;
+    const t0 = performance.now();
+    if (!force && t0 < nextTable) return;
+    if (seq.series) emit({ type: 'series', epoch, picture: await seriesPicture(tf, model, seq.series, seq.series) });
+    if (seq.table) emit({ type: 'table', epoch, table: await sequenceTable(tf, model, seq.table, seq.table.rows) });
+    const cost = performance.now() - t0;
+    spent += cost;
+    nextTable = performance.now() + 9 * cost;
+  };
+
+  return {
+    /** Before training: what the initial weights do. */
+    start: () => others(0, true),
+    /** After an epoch. */
+    async epoch(epoch: number) {
+      await others(epoch, false);
+      await text(epoch);
+    },
+    /** After the run (when the last epoch's table was skipped). */
+    end: (epoch: number) => others(epoch, true)
   };
 }

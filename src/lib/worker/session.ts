@@ -12,7 +12,11 @@ import { LAYERS } from '$lib/layers';
 import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
 import type { TrainEvent, TrainRequest, TrainingApi } from './protocol';
-import { createPictures, type Pictures } from './pictures';
+import { createPictures, createSequencePictures, streamText, type Pictures } from './pictures';
+import { encodePrompt, nextTokenProbs, topK } from './sequences';
+import { rnnLayerStates, type RnnStatesFn } from './rnn-states';
+import { rnnStates as referenceRnnStates } from '$lib/layers/rnn-reference';
+import type { ModelRef } from './protocol';
 import { sampleActivations } from '$lib/engines/tfjs/inspect';
 import type { BackendName } from '$lib/engines/backend';
 import { readWeights, specKey, writeWeights } from './weights';
@@ -30,6 +34,8 @@ export interface SessionOptions extends OrtAccess {
   boundaryMs?: number;
   /** Minimum ms between weight/gradient histogram snapshots (default 500). */
   histogramMs?: number;
+  /** The recurrent layers' float64 reference forward, for the hidden-state heatmaps of `inspect` (default: rnn-reference.ts). */
+  rnnStates?: RnnStatesFn;
   /** Makes a transferable list for postMessage; identity in-process. */
   transfer?: <T>(value: T, transferables: Transferable[]) => T;
 }
@@ -71,6 +77,22 @@ export function createSession(opts: SessionOptions): TrainingApi {
       model.dispose();
       model = null;
     }
+  };
+
+  /** The model an on-demand picture is about: the trained one, unless the program has changed since (then `spec` with `seed`'s initial weights). */
+  const modelFor = async (ref: ModelRef): Promise<{ target: TF.LayersModel; trained: boolean }> => {
+    if (model && modelKey === specKey(ref.spec)) return { target: model, trained: true };
+    if (inspectBackend !== ref.backend) {
+      await resolveBackend(tf, ref.backend, loaders);
+      inspectBackend = ref.backend;
+    }
+    const key = `${ref.seed}:${JSON.stringify(ref.spec)}`;
+    if (preview?.key !== key) {
+      preview?.model.optimizer?.dispose();
+      preview?.model.dispose();
+      preview = { key, model: buildModel(tf, ref.spec, ref.seed) };
+    }
+    return { target: preview.model, trained: false };
   };
 
   const api: TrainingApi = {
@@ -146,6 +168,14 @@ export function createSession(opts: SessionOptions): TrainingApi {
         await snapshot(0, true);
         pictures = createPictures(tf, model, request, emit, { histogramMs: opts.histogramMs });
         await pictures.start();
+        const sequencePictures = createSequencePictures(tf, model, request, emit, {
+          shouldStop: () => stopRequested,
+          yieldNow: async () => {
+            flush();
+            await macrotask();
+          }
+        });
+        await sequencePictures.start();
 
         const startEpoch = request.initialWeights ? Math.max(0, Math.floor(request.startEpoch ?? 0)) : 0;
         const trainOpts = startEpoch > 0 ? { seed: request.seed, startEpoch, epochs: Math.max(0, (request.spec.fit?.epochs ?? 1) - startEpoch) } : { seed: request.seed };
@@ -157,6 +187,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
             emit({ type: 'epoch', log });
             await snapshot(log.epoch);
             await pictures?.epoch(log.epoch);
+            await sequencePictures.epoch(log.epoch);
           },
           onBatch: (log) => {
             pictures?.batch(log);
@@ -179,7 +210,10 @@ export function createSession(opts: SessionOptions): TrainingApi {
         });
         const epochs = result.history.length;
         if (epochs > 0) await snapshot(result.history[epochs - 1].epoch, true);
-        if (epochs > 0 && result.status !== 'diverged') await pictures.end(result.history[epochs - 1].epoch, 0);
+        if (epochs > 0 && result.status !== 'diverged') {
+          await pictures.end(result.history[epochs - 1].epoch, 0);
+          await sequencePictures.end(result.history[epochs - 1].epoch);
+        }
         if (result.status === 'diverged') {
           emit({ type: 'diverged', message: result.message, epoch: result.epoch, batch: result.batch });
         } else {
@@ -251,26 +285,33 @@ export function createSession(opts: SessionOptions): TrainingApi {
       }
     },
     async inspect(req) {
-      // The trained model, unless the program has changed since (then its initial weights, as before training).
-      let target = model && modelKey === specKey(req.spec) ? model : null;
-      let trained = true;
-      if (!target) {
-        trained = false;
-        if (inspectBackend !== req.backend) {
-          await resolveBackend(tf, req.backend, loaders);
-          inspectBackend = req.backend;
-        }
-        const key = `${req.seed}:${JSON.stringify(req.spec)}`;
-        if (preview?.key !== key) {
-          preview?.model.optimizer?.dispose();
-          preview?.model.dispose();
-          preview = { key, model: buildModel(tf, req.spec, req.seed) };
-        }
-        target = preview.model;
-      }
+      const { target, trained } = await modelFor(req);
       const shape = (target.inputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? 1);
       const layers = await sampleActivations(tf, target, req.x, shape);
-      return { trained, epoch: trained ? modelEpoch : 0, layers };
+      const result: Awaited<ReturnType<TrainingApi['inspect']>> = { trained, epoch: trained ? modelEpoch : 0, layers };
+      const rnn = rnnLayerStates(target, req.spec, req.x, shape, layers, opts.rnnStates ?? referenceRnnStates);
+      if (rnn.length) result.rnn = rnn;
+      return result;
+    },
+    async nextTokens(ref, vocab, prompt, k) {
+      const enc = encodePrompt(prompt, vocab.tokens, vocab.seqLen, vocab.pad);
+      if (!enc.ok) return enc;
+      try {
+        const { target, trained } = await modelFor(ref);
+        const probs = await nextTokenProbs(tf, target, enc.ids);
+        const top = topK(probs, k).map(({ id, p }) => ({ id, p, token: vocab.tokens[id] ?? `#${id}` }));
+        return { ok: true, trained, epoch: trained ? modelEpoch : 0, top };
+      } catch (e) {
+        return { ok: false, message: explainError(e, tf.getBackend()) };
+      }
+    },
+    async generate(ref, request, onChunk) {
+      try {
+        const { target } = await modelFor(ref);
+        return await streamText(tf, target, request, (chunk, done) => onChunk(chunk, done), { yieldNow: macrotask });
+      } catch (e) {
+        return explainError(e, tf.getBackend());
+      }
     },
     async exportModel(spec, seed) {
       if (model) {
