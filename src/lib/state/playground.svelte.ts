@@ -10,7 +10,7 @@ import { BACKENDS, type BackendName } from '$lib/engines/backend';
 import { TOYS, makeToy, type ToyName } from '$lib/data/toys';
 import { REGRESSIONS, makeRegression, type RegressionName } from '$lib/data/regression';
 import { DIGITS_PATH, loadDigits, type DigitsDataset } from '$lib/data/digits';
-import type { Dataset, SequenceDataset } from '$lib/data/types';
+import type { BoundData, Dataset, SequenceDataset } from '$lib/data/types';
 import { isSequenceName, makeSequence, SEQUENCES } from '$lib/data/sequences';
 import { isTextName, loadText, makeTextDataset, resolveTextParams, TEXTS, textFromFile, textVocab, UPLOADED_TEXT, UPLOADED_TEXT_RANGES, type TextName } from '$lib/data/text';
 import { dataConstants } from '$lib/data/constants';
@@ -234,6 +234,16 @@ export class Playground {
   readonly binding = $derived.by((): BindResult | null =>
     this.spec && this.lastGood && this.dataset ? bindData(this.dataset, this.spec, this.lastGood.summary.outputShapes[0]) : null
   );
+  /**
+   * The held-out `x_test, y_test` of text and sequence data (the tail of the text; further draws) bound like
+   * `x_train, y_train` (null without a test split, or while the training data does not bind).
+   */
+  readonly testBinding = $derived.by((): BoundData | null => {
+    const d = this.dataset;
+    if (!d || d.kind !== 'sequence' || !d.test || !this.spec || !this.lastGood || !this.binding?.ok) return null;
+    const r = bindData({ ...d, ...d.test }, this.spec, this.lastGood.summary.outputShapes[0]);
+    return r.ok ? r.data : null;
+  });
   /** The example the editor holds unchanged ('' for the user's own program). */
   readonly exampleId = $derived(EXAMPLES.find((e) => e.source === this.code)?.id ?? '');
 
