@@ -120,6 +120,8 @@ describe('sequence data', () => {
       expect(ds.x[(i + 1) * 10]).toBe(ds.x[i * 10 + 1]);
     }
     expect(ds.test!.x[0]).toBe(ds.x[199 * 10 + 1]);
+    expect(ds.series!.length).toBe(200 + 20 + 10);
+    expect(ds.series![205]).toBe(ds.y[195]);
     expect(dataConstants('sine_series', { seqLen: 10 })).toEqual({ seq_len: 10 });
   });
   it.each(SEQUENCE_NAMES)('%s is deterministic for the seed', (name) => {
