@@ -101,11 +101,13 @@ export const embedding: LayerDef = {
     });
     return scatterAddByMatMul(tf, layer, c.inputDim);
   },
-  // ONNX: Cast the ids to int64 (the graph input may be float, as in the train step, or int32), then Gather the rows of
+  // ONNX: Cast the ids to int32 (the graph input may be float, as in the train step, or int32), then Gather the rows of
   // the embeddings matrix (axis 0): (batch, ...) → (batch, ..., output_dim). A float id is truncated, as TF.js' cast.
+  // int32 rather than int64 indices: ORT's WebGPU EP casts to and from int64 only in some configurations (elsewhere
+  // the node falls back to the CPU, which graph capture refuses); int32 Cast and Gather run on every EP.
   toOnnx(node, { g, inputs, weight }) {
     check(node.args);
-    const ids = op(g, node.id, 'Cast', [inputs[0]], { to: 7 }, 'ids');
+    const ids = op(g, node.id, 'Cast', [inputs[0]], { to: 6 }, 'ids');
     return op(g, node.id, 'Gather', [weight('embeddings'), ids], { axis: 0 });
   },
   // PyTorch: nn.Embedding(input_dim, output_dim) on the ids as long; its weight is Keras' embeddings matrix as is.
