@@ -595,7 +595,7 @@ export const RULES: Record<string, OpRule> = {
   },
 
   /**
-   * Picks step k's batch from a stack (constant index), and an Embedding's rows (ids cast to int64). The gradient of
+   * Picks step k's batch from a stack (constant index), and an Embedding's rows (ids cast to int32). The gradient of
    * the data along axis 0 is a scatter-add of gy's rows at the indices: onehot(indices)ᵀ · gy, with the one-hot
    * (V, M) = Equal(range(V) as a column, the M indices cast to float as a row): MatMul and Equal run on every ORT
    * backend (no ScatterND). Indices get no gradient.

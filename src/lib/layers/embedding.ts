@@ -1,9 +1,10 @@
 import type { ArgValue } from '$lib/spec/types';
+import type * as TF from '@tensorflow/tfjs';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
 import { seq } from './conformance';
 import { op } from './onnx-ops';
 import { checkRegularizer, pytorchPenalty, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
-import { LayerError, type ArgDef, type LayerDef } from './types';
+import { LayerError, type ArgDef, type LayerDef, type Tfjs } from './types';
 import { checkBool, checkChoice, checkInt, withArgDefaults } from './util';
 
 /**
@@ -34,6 +35,34 @@ function check(raw: Record<string, ArgValue>) {
   return { a, inputDim, outputDim, init };
 }
 
+/**
+ * TF.js differentiates Gather with UnsortedSegmentSum, which its wasm backend lacks: an Embedding could not train
+ * there. The layer's call keeps TF.js' forward pass (cast to int32, gather the rows) and gives the embeddings the same
+ * gradient, the scatter-add of the output gradient's rows at the ids, as onehot(ids)ᵀ · dy (OneHot and MatMul run on
+ * every backend; the compiled step's Gather rule is the same product). Only the call changes: the layer, its config
+ * and its weights stay TF.js' Embedding.
+ */
+function scatterAddByMatMul(tf: Tfjs, layer: TF.layers.Layer, inputDim: number): TF.layers.Layer {
+  const l = layer as unknown as { embeddings: TF.LayerVariable };
+  layer.call = (inputs) =>
+    tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as TF.Tensor;
+      const ids = tf.reshape(x.dtype === 'int32' ? x : tf.cast(x, 'int32'), [-1]) as TF.Tensor1D;
+      // The ids are saved for the gradient (the tidy around the call disposes its own tensors before backprop).
+      const lookup = tf.customGrad((...args: (TF.Tensor | TF.GradSaveFunc)[]) => {
+        const [w, save] = args as [TF.Tensor, TF.GradSaveFunc];
+        save([ids]);
+        return {
+          value: tf.gather(w, ids),
+          gradFunc: (dy: TF.Tensor | TF.Tensor[], saved: TF.Tensor[]) => [tf.matMul(tf.oneHot(saved[0] as TF.Tensor1D, inputDim), dy as TF.Tensor2D, true, false)]
+        };
+      });
+      const rows = lookup(l.embeddings.read()) as TF.Tensor2D;
+      return tf.reshape(rows, [...x.shape, rows.shape[1]]);
+    });
+  return layer;
+}
+
 /** Keras `layers.Embedding`: token ids → dense vectors, by row lookup in a trainable (input_dim, output_dim) matrix. */
 export const embedding: LayerDef = {
   kind: 'Embedding',
@@ -62,7 +91,7 @@ export const embedding: LayerDef = {
     const c = check(node.args);
     // tfjs-layers' Embedding casts its input to int32 and gathers rows, as Keras does; its default initializer
     // (randomUniform, ±0.05) is Keras' "uniform", made explicit here so that it is seeded.
-    return tf.layers.embedding({
+    const layer = tf.layers.embedding({
       name: node.id,
       inputDim: c.inputDim,
       outputDim: c.outputDim,
@@ -70,12 +99,15 @@ export const embedding: LayerDef = {
         c.init === 'uniform' ? tf.initializers.randomUniform({ minval: -EMBEDDING_UNIFORM_LIMIT, maxval: EMBEDDING_UNIFORM_LIMIT, seed }) : tfjsInitializer(tf, c.init, seed),
       embeddingsRegularizer: tfjsRegularizer(tf, c.a.embeddings_regularizer)
     });
+    return scatterAddByMatMul(tf, layer, c.inputDim);
   },
-  // ONNX: Cast the ids to int64 (the graph input may be float, as in the train step, or int32), then Gather the rows of
+  // ONNX: Cast the ids to int32 (the graph input may be float, as in the train step, or int32), then Gather the rows of
   // the embeddings matrix (axis 0): (batch, ...) → (batch, ..., output_dim). A float id is truncated, as TF.js' cast.
+  // int32 rather than int64 indices: ORT's WebGPU EP casts to and from int64 only in some configurations (elsewhere
+  // the node falls back to the CPU, which graph capture refuses); int32 Cast and Gather run on every EP.
   toOnnx(node, { g, inputs, weight }) {
     check(node.args);
-    const ids = op(g, node.id, 'Cast', [inputs[0]], { to: 7 }, 'ids');
+    const ids = op(g, node.id, 'Cast', [inputs[0]], { to: 6 }, 'ids');
     return op(g, node.id, 'Gather', [weight('embeddings'), ids], { axis: 0 });
   },
   // PyTorch: nn.Embedding(input_dim, output_dim) on the ids as long; its weight is Keras' embeddings matrix as is.
@@ -92,7 +124,6 @@ export const embedding: LayerDef = {
     };
   },
   weights: [{ name: 'embeddings', trainable: true }],
-  tfjsGradKernels: ['UnsortedSegmentSum'],
   // The conformance inputs are floats in [-2, 2): a ReLU (or a Dense + ReLU) before the Embedding makes them valid ids
   // (non-negative, truncated by the cast as Keras truncates a float id).
   conformance: [
