@@ -19,6 +19,7 @@ import {
   hasOnnxRnnOp,
   onnxRnnOp,
   onnxRnnOpOutput,
+  pytorchRecurrence,
   onnxRecurrence,
   onnxRnnOutput,
   requireSequence,
@@ -198,6 +199,17 @@ export const bidirectional: LayerDef = {
       case 'ave':
         return op(g, node.id, 'Mul', [op(g, node.id, 'Add', [y, yRev], {}, 'merge_sum'), g.constFloat(0.5, [], `${node.id}/half`)], {}, 'merge');
     }
+  },
+  // PyTorch: two explicit loops (`pytorchRecurrence`), the backward one's sequence flipped back (torch.flip), merged.
+  toPytorch(node, { attr, inputs, inputShapes }) {
+    const c = bidiConfig(node.args);
+    const [, features] = requireSequence('Bidirectional', inputShapes[0]);
+    const fw = pytorchRecurrence(c.forward, `${attr}_forward`, features, `forward_${c.inner}/`);
+    const bw = pytorchRecurrence(c.backward, `${attr}_backward`, features, `backward_${c.inner}/`);
+    const y = c.forward.returnSequences ? fw.run(inputs[0]) : `${fw.run(inputs[0])}[:, -1]`;
+    const yRev = c.forward.returnSequences ? `torch.flip(${bw.run(inputs[0])}, [1])` : `${bw.run(inputs[0])}[:, -1]`;
+    const merged = { concat: `torch.cat([${y}, ${yRev}], -1)`, sum: `${y} + ${yRev}`, mul: `${y} * ${yRev}`, ave: `(${y} + ${yRev}) / 2` }[c.mergeMode];
+    return { init: [...fw.init, ...bw.init], forward: merged, weights: [...fw.weights, ...bw.weights], after: [...fw.after, ...bw.after] };
   },
   weights: (['forward', 'backward'] as const).flatMap((dir) => RNN_KINDS.flatMap((k) => KERNELS.map((w) => ({ name: `${dir}_${SNAKE[k]}/${w}`, trainable: true })))),
   conformance: [
