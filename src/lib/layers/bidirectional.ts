@@ -31,6 +31,7 @@ import {
   SNAKE,
   tfjsRecurrence,
   tfjsRnnOutput,
+  unCamelConfig,
   type RnnConfig,
   type RnnKind
 } from './rnn';
@@ -136,10 +137,11 @@ function bidirectionalLayer(tf: Tfjs, cfg: { name: string; bidi: BidiConfig; see
       getConfig() {
         return { ...super.getConfig(), bidi: this.cfg.bidi as unknown as TF.serialization.ConfigDictValue, seed: this.cfg.seed };
       }
-      getClassName() {
-        return 'Bidirectional';
-      }
     }
+    // See KerasRecurrent: TF.js camel-cases the saved config's strings; fromConfig turns them back.
+    (KerasBidirectional as unknown as { fromConfig: unknown }).fromConfig = (cls: new (c: { name: string; bidi: BidiConfig; seed: number }) => TF.layers.Layer, config: Record<string, unknown>) =>
+      new cls({ name: config.name as string, bidi: unCamelConfig(config.bidi) as BidiConfig, seed: config.seed as number });
+    tf.serialization.registerClass(KerasBidirectional);
     Cls = KerasBidirectional as unknown as new (cfg: { name: string; bidi: BidiConfig; seed: number }) => TF.layers.Layer;
     classes.set(tf, Cls);
   }

@@ -287,6 +287,15 @@ export function addRnnWeights(tf: Tfjs, layer: TF.layers.Layer, c: RnnConfig, fe
   return { kernel, recurrent, bias };
 }
 
+/** Undoes TF.js' camel-casing of a saved config's strings (`glorotUniform` → `glorot_uniform`), layer kinds kept. */
+export function unCamelConfig(v: unknown, key = ''): unknown {
+  const bare = (x: string) => x.replace(/_/g, '').toLowerCase();
+  if (typeof v === 'string') return key === 'kind' ? (RNN_KINDS.find((k) => bare(k) === bare(v)) ?? v) : v.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
+  if (Array.isArray(v)) return v.map((x) => unCamelConfig(x));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unCamelConfig(x, k)]));
+  return v;
+}
+
 const classes = new WeakMap<object, new (cfg: RecurrentLayerArgs) => TF.layers.Layer>();
 
 export interface RecurrentLayerArgs {
@@ -327,10 +336,12 @@ export function recurrentLayer(tf: Tfjs, args: RecurrentLayerArgs): TF.layers.La
       getConfig() {
         return { ...super.getConfig(), rnn: this.cfg.rnn as unknown as TF.serialization.ConfigDictValue, seed: this.cfg.seed };
       }
-      getClassName() {
-        return this.cfg.rnn.kind;
-      }
     }
+    // Registered so that a saved model (the app's TF.js export) loads back. TF.js' serialization camel-cases the
+    // config's string values on load (glorot_uniform → glorotUniform): fromConfig turns them back.
+    (KerasRecurrent as unknown as { fromConfig: unknown }).fromConfig = (cls: new (c: RecurrentLayerArgs) => TF.layers.Layer, config: Record<string, unknown>) =>
+      new cls({ name: config.name as string, rnn: unCamelConfig(config.rnn) as RnnConfig, seed: config.seed as number });
+    tf.serialization.registerClass(KerasRecurrent);
     Cls = KerasRecurrent as unknown as new (cfg: RecurrentLayerArgs) => TF.layers.Layer;
     classes.set(tf, Cls);
   }
