@@ -135,7 +135,8 @@ const TYPE_LABEL: Record<ArgType, string> = {
   int_or_tuple: 'int or tuple of ints',
   activation: 'str (activation)',
   initializer: 'str (initializer)',
-  regularizer: 'regularizer'
+  regularizer: 'regularizer',
+  layer: 'layer (e.g. layers.LSTM(32))'
 };
 
 export function valueDoc(kind: ValueKind, value: string, fallback: string): string {
