@@ -139,7 +139,7 @@ const TYPE_LABEL: Record<ArgType, string> = {
   activation: 'str (activation)',
   initializer: 'str (initializer)',
   regularizer: 'regularizer',
-  layer: 'layer'
+  layer: 'layer (e.g. layers.LSTM(32))'
 };
 
 export function valueDoc(kind: ValueKind, value: string, fallback: string): string {

@@ -15,6 +15,13 @@ import { encodeModel } from '$lib/onnx/graph';
 import { sequentialSpec, withDefaults } from '$lib/spec/fixtures';
 import type { ArgValue, ModelSpec } from '$lib/spec/types';
 import { getLayer } from './index';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportPytorch } from '$lib/pytorch/export';
+import { encodeNpz } from '$lib/pytorch/npy';
+import { needPython } from '$lib/test-python';
 import { rnnStates, type RnnKind } from './rnn-reference';
 import { LayerError } from './types';
 
@@ -106,4 +113,53 @@ describe('Bidirectional TF.js = float64 reference; ONNX = TF.js', () => {
       model.dispose();
     });
   });
+});
+
+describe('Bidirectional PyTorch export = TF.js', () => {
+  const py = needPython(['torch', 'numpy'], '/usr/bin/python3');
+  py.it(`train.py (explicit loops, Keras-layout weights) predicts as TF.js ≤ 1e-4 for ${CASES.length} configurations${py.note}`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bidi-torch-'));
+    try {
+      const want: { shape: number[]; data: Float32Array }[] = [];
+      CASES.forEach(({ kind, inner, merge }, n) => {
+        const spec = bidiSpec(kind, inner, merge, [T, F], [{ kind: 'Dense', args: { units: 2 } }]);
+        const model = buildModel(tf, spec, 1);
+        randomizeWeights(tf, model, 80 + n);
+        const rng = new Rng(90 + n);
+        const x = Float32Array.from({ length: B * T * F }, () => rng.next() * 4 - 2);
+        const y = model.predict(tf.tensor(x, [B, T, F])) as tf.Tensor;
+        want.push({ shape: y.shape, data: y.dataSync() as Float32Array });
+        const folder = join(dir, `case${n}`);
+        mkdirSync(folder);
+        for (const f of exportPytorch(spec, readTfjsWeights(model, spec), undefined, { title: `bidi ${n}` }).files) writeFileSync(join(folder, f.name), f.data);
+        writeFileSync(join(folder, 'inputs.npz'), encodeNpz({ [spec.inputs[0].name]: { shape: [B, T, F], data: x } }));
+        tf.dispose(y);
+        model.dispose();
+      });
+      const script = `
+import importlib.util, json, sys, numpy as np, torch
+out = []
+for i in range(${CASES.length}):
+    folder = sys.argv[1] + "/case" + str(i)
+    s = importlib.util.spec_from_file_location("case" + str(i), folder + "/train.py")
+    mod = importlib.util.module_from_spec(s); s.loader.exec_module(mod)
+    model = mod.Model(); mod.load_weights(model, folder + "/weights.npz")
+    inputs = np.load(folder + "/inputs.npz")
+    ys = mod.predict(model, [inputs[n] for n in mod.INPUTS], torch.device("cpu"))
+    out.append({"shape": list(ys[0].shape), "data": ys[0].astype(np.float64).ravel().tolist()})
+print(json.dumps(out))
+`;
+      const r = spawnSync(py.python, ['-c', script, dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      expect(r.status, r.stderr.slice(-3000)).toBe(0);
+      const got = JSON.parse(r.stdout.trim().split('\n').pop()!) as { shape: number[]; data: number[] }[];
+      const deltas = want.map((w, i) => {
+        expect(got[i].shape).toEqual(w.shape);
+        return Math.max(...Array.from(w.data, (v, j) => Math.abs(v - got[i].data[j])));
+      });
+      console.log(`Bidirectional torch vs TF.js: ${deltas.map((d) => d.toExponential(1)).join(', ')}`);
+      for (const d of deltas) expect(d).toBeLessThanOrEqual(1e-4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

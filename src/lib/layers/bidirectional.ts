@@ -19,6 +19,7 @@ import {
   hasOnnxRnnOp,
   onnxRnnOp,
   onnxRnnOpOutput,
+  pytorchRecurrence,
   onnxRecurrence,
   onnxRnnOutput,
   requireSequence,
@@ -30,6 +31,7 @@ import {
   SNAKE,
   tfjsRecurrence,
   tfjsRnnOutput,
+  unCamelConfig,
   type RnnConfig,
   type RnnKind
 } from './rnn';
@@ -135,10 +137,11 @@ function bidirectionalLayer(tf: Tfjs, cfg: { name: string; bidi: BidiConfig; see
       getConfig() {
         return { ...super.getConfig(), bidi: this.cfg.bidi as unknown as TF.serialization.ConfigDictValue, seed: this.cfg.seed };
       }
-      getClassName() {
-        return 'Bidirectional';
-      }
     }
+    // See KerasRecurrent: TF.js camel-cases the saved config's strings; fromConfig turns them back.
+    (KerasBidirectional as unknown as { fromConfig: unknown }).fromConfig = (cls: new (c: { name: string; bidi: BidiConfig; seed: number }) => TF.layers.Layer, config: Record<string, unknown>) =>
+      new cls({ name: config.name as string, bidi: unCamelConfig(config.bidi) as BidiConfig, seed: config.seed as number });
+    tf.serialization.registerClass(KerasBidirectional);
     Cls = KerasBidirectional as unknown as new (cfg: { name: string; bidi: BidiConfig; seed: number }) => TF.layers.Layer;
     classes.set(tf, Cls);
   }
@@ -198,6 +201,17 @@ export const bidirectional: LayerDef = {
       case 'ave':
         return op(g, node.id, 'Mul', [op(g, node.id, 'Add', [y, yRev], {}, 'merge_sum'), g.constFloat(0.5, [], `${node.id}/half`)], {}, 'merge');
     }
+  },
+  // PyTorch: two explicit loops (`pytorchRecurrence`), the backward one's sequence flipped back (torch.flip), merged.
+  toPytorch(node, { attr, inputs, inputShapes }) {
+    const c = bidiConfig(node.args);
+    const [, features] = requireSequence('Bidirectional', inputShapes[0]);
+    const fw = pytorchRecurrence(c.forward, `${attr}_forward`, features, `forward_${c.inner}/`);
+    const bw = pytorchRecurrence(c.backward, `${attr}_backward`, features, `backward_${c.inner}/`);
+    const y = c.forward.returnSequences ? fw.run(inputs[0]) : `${fw.run(inputs[0])}[:, -1]`;
+    const yRev = c.forward.returnSequences ? `torch.flip(${bw.run(inputs[0])}, [1])` : `${bw.run(inputs[0])}[:, -1]`;
+    const merged = { concat: `torch.cat([${y}, ${yRev}], -1)`, sum: `${y} + ${yRev}`, mul: `${y} * ${yRev}`, ave: `(${y} + ${yRev}) / 2` }[c.mergeMode];
+    return { init: [...fw.init, ...bw.init], forward: merged, weights: [...fw.weights, ...bw.weights], after: [...fw.after, ...bw.after] };
   },
   weights: (['forward', 'backward'] as const).flatMap((dir) => RNN_KINDS.flatMap((k) => KERNELS.map((w) => ({ name: `${dir}_${SNAKE[k]}/${w}`, trainable: true })))),
   conformance: [

@@ -93,7 +93,16 @@ const CASES: Case[] = [
   { kind: 'GlobalAveragePooling1D', args: {}, inputs: [[7, 5]], out: [5], params: [0, 0], flops: 35 },
   { kind: 'GlobalAveragePooling1D', args: { keepdims: true }, inputs: [[7, 5]], out: [1, 5], params: [0, 0] },
   { kind: 'GlobalMaxPooling1D', args: {}, inputs: [[6, 3]], out: [3], params: [0, 0], flops: 18 },
-  { kind: 'GlobalMaxPooling1D', args: { keepdims: true }, inputs: [[6, 3]], out: [1, 3], params: [0, 0] }
+  { kind: 'GlobalMaxPooling1D', args: { keepdims: true }, inputs: [[6, 3]], out: [1, 3], params: [0, 0] },
+  // Recurrent layers: G · (F·U + U·U + U), GRU reset_after=True two bias rows; FLOPs T · 2 · G · U · (F + U).
+  { kind: 'SimpleRNN', args: { units: 4 }, inputs: [[6, 3]], out: [4], params: [12 + 16 + 4, 0], flops: 6 * 2 * 4 * 7 },
+  { kind: 'SimpleRNN', args: { units: 2, return_sequences: true, use_bias: false }, inputs: [[5, 3]], out: [5, 2], params: [6 + 4, 0] },
+  { kind: 'LSTM', args: { units: 4 }, inputs: [[6, 3]], out: [4], params: [4 * (12 + 16 + 4), 0], flops: 6 * 2 * 16 * 7 },
+  { kind: 'LSTM', args: { units: 3, return_sequences: true, go_backwards: true }, inputs: [[5, 2]], out: [5, 3], params: [4 * (6 + 9 + 3), 0] },
+  { kind: 'GRU', args: { units: 4 }, inputs: [[6, 3]], out: [4], params: [3 * (12 + 16 + 8), 0], flops: 6 * 2 * 12 * 7 },
+  { kind: 'GRU', args: { units: 3, reset_after: false, return_sequences: true }, inputs: [[5, 2]], out: [5, 3], params: [3 * (6 + 9 + 3), 0] },
+  { kind: 'Bidirectional', args: { layer: { kind: 'LSTM', args: withDefaults('LSTM', { units: 4 }) } }, inputs: [[6, 3]], out: [8], params: [2 * 4 * (12 + 16 + 4), 0], flops: 2 * 6 * 2 * 16 * 7 },
+  { kind: 'Bidirectional', args: { layer: { kind: 'GRU', args: withDefaults('GRU', { units: 3, return_sequences: true }) }, merge_mode: 'sum' }, inputs: [[5, 2]], out: [5, 3], params: [2 * 3 * (6 + 9 + 6), 0] }
 ];
 
 const label = (c: Case) => `${c.kind}(${JSON.stringify(c.args)}) on ${c.inputs.map((s) => `(${s.join(',')})`).join(' ')}`;
@@ -168,7 +177,7 @@ describe('layer table: shapes, parameters and FLOPs match hand counts and TF.js'
       // The weights the layer declares (names, trainable or not) are the ones TF.js creates.
       const declared = new Map((def.weights ?? []).map((w) => [w.name, w.trainable]));
       for (const v of m.getLayer('layer').weights) {
-        const name = (v.originalName ?? v.name).split('/').pop()!;
+        const name = (v.originalName ?? v.name).replace(/^layer\//, ''); // Bidirectional's are forward_lstm/kernel, ...
         expect(declared.get(name), `${c.kind} weight ${name}`).toBe(v.trainable);
       }
       const xs = randomInputs(c, 1);

@@ -21,7 +21,8 @@
 import type { ArgValue, Shape } from '$lib/spec/types';
 import type { GraphBuilder } from '$lib/onnx/graph';
 import type * as TF from '@tensorflow/tfjs';
-import { ACTIVATION_NAMES, LEAKY_RELU_SLOPE, onnxActivation } from './activations';
+import { ACTIVATION_NAMES, LEAKY_RELU_SLOPE, onnxActivation, pytorchActivation } from './activations';
+import type { PytorchWeight } from '$lib/pytorch/types';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
 import { op } from './onnx-ops';
 import { LayerError, type ArgDef, type Tfjs } from './types';
@@ -286,6 +287,15 @@ export function addRnnWeights(tf: Tfjs, layer: TF.layers.Layer, c: RnnConfig, fe
   return { kernel, recurrent, bias };
 }
 
+/** Undoes TF.js' camel-casing of a saved config's strings (`glorotUniform` → `glorot_uniform`), layer kinds kept. */
+export function unCamelConfig(v: unknown, key = ''): unknown {
+  const bare = (x: string) => x.replace(/_/g, '').toLowerCase();
+  if (typeof v === 'string') return key === 'kind' ? (RNN_KINDS.find((k) => bare(k) === bare(v)) ?? v) : v.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
+  if (Array.isArray(v)) return v.map((x) => unCamelConfig(x));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unCamelConfig(x, k)]));
+  return v;
+}
+
 const classes = new WeakMap<object, new (cfg: RecurrentLayerArgs) => TF.layers.Layer>();
 
 export interface RecurrentLayerArgs {
@@ -326,10 +336,12 @@ export function recurrentLayer(tf: Tfjs, args: RecurrentLayerArgs): TF.layers.La
       getConfig() {
         return { ...super.getConfig(), rnn: this.cfg.rnn as unknown as TF.serialization.ConfigDictValue, seed: this.cfg.seed };
       }
-      getClassName() {
-        return this.cfg.rnn.kind;
-      }
     }
+    // Registered so that a saved model (the app's TF.js export) loads back. TF.js' serialization camel-cases the
+    // config's string values on load (glorot_uniform → glorotUniform): fromConfig turns them back.
+    (KerasRecurrent as unknown as { fromConfig: unknown }).fromConfig = (cls: new (c: RecurrentLayerArgs) => TF.layers.Layer, config: Record<string, unknown>) =>
+      new cls({ name: config.name as string, rnn: unCamelConfig(config.rnn) as RnnConfig, seed: config.seed as number });
+    tf.serialization.registerClass(KerasRecurrent);
     Cls = KerasRecurrent as unknown as new (cfg: RecurrentLayerArgs) => TF.layers.Layer;
     classes.set(tf, Cls);
   }
@@ -486,6 +498,65 @@ export function onnxRnnOpOutput(g: GraphBuilder, id: string, c: RnnConfig, r: { 
   return c.goBackwards !== flipped ? onnxFlipTime(g, id, r.aligned) : r.aligned;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// PyTorch: Keras-layout parameters and an explicit loop over time (Keras' formulas, any activation). torch's
+// nn.LSTM / nn.GRU would need the gates re-ordered (GRU: r, z, n), which the weight map (an axis permutation) cannot
+// express; the loop keeps the weights exactly Keras' (same names, shapes, fans for the initializers).
+
+/**
+ * `__init__` lines for one recurrence named `p` (a Python identifier): its parameters and a function `self.<p>_run(x)`
+ * returning the state after each step (batch, steps, units), in processing order; and its weights for the map.
+ */
+export function pytorchRecurrence(c: RnnConfig, p: string, features: number, kerasPrefix = ''): { init: string[]; run: (x: string) => string; weights: PytorchWeight[]; after: string[] } {
+  const u = c.units;
+  const gu = GATES[c.kind] * u;
+  const shapes = rnnWeightShapes(c, features);
+  const act = (v: string) => pytorchActivation(c.activation, v);
+  const ract = (v: string) => pytorchActivation(c.recurrentActivation, v);
+  const init = [
+    `self.${p}_kernel = nn.Parameter(torch.empty(${shapes.kernel.join(', ')}))`,
+    `self.${p}_recurrent_kernel = nn.Parameter(torch.empty(${shapes.recurrent_kernel.join(', ')}))`,
+    ...(shapes.bias ? [`self.${p}_bias = nn.Parameter(torch.empty(${shapes.bias.join(', ')}))`] : []),
+    '',
+    `def ${p}_run(x):`,
+    `    """Keras' ${c.kind} over x (batch, steps, features) from zero states: the state after each step (batch, steps, ${u})${c.goBackwards ? ', the sequence read backwards (go_backwards)' : ''}."""`
+  ];
+  const inBias = shapes.bias ? (c.resetAfter ? ` + self.${p}_bias[0]` : ` + self.${p}_bias`) : '';
+  init.push(`    xw = x @ self.${p}_kernel${inBias}`, `    R = self.${p}_recurrent_kernel`, `    h = x.new_zeros(x.shape[0], ${u})`);
+  if (c.kind === 'LSTM') init.push(`    c = x.new_zeros(x.shape[0], ${u})`);
+  init.push('    hs = []', `    for t in ${c.goBackwards ? 'reversed(range(x.shape[1]))' : 'range(x.shape[1])'}:`);
+  const b = (s: string) => init.push(`        ${s}`);
+  if (c.kind === 'SimpleRNN') b(`h = ${act('xw[:, t] + h @ R')}`);
+  else if (c.kind === 'LSTM') {
+    b('i, f, g, o = (xw[:, t] + h @ R).chunk(4, -1)  # Keras\' gate order i, f, c, o');
+    b(`c = ${ract('f')} * c + ${ract('i')} * ${act('g')}`);
+    b(`h = ${ract('o')} * ${act('c')}`);
+  } else {
+    b('xz, xr, xh = xw[:, t].chunk(3, -1)  # Keras\' gate order z, r, h');
+    if (c.resetAfter) {
+      b(`rz, rr, rh = (h @ R${shapes.bias ? ` + self.${p}_bias[1]` : ''}).chunk(3, -1)  # reset_after=True`);
+      b(`z, r = ${ract('xz + rz')}, ${ract('xr + rr')}`);
+      b(`hh = ${act('xh + r * rh')}`);
+    } else {
+      b(`rz, rr = (h @ R[:, :${2 * u}]).chunk(2, -1)  # reset_after=False`);
+      b(`z, r = ${ract('xz + rz')}, ${ract('xr + rr')}`);
+      b(`hh = ${act(`xh + (r * h) @ R[:, ${2 * u}:]`)}`);
+    }
+    b('h = z * h + (1 - z) * hh');
+  }
+  b('hs.append(h)');
+  init.push('    return torch.stack(hs, 1)', `self.${p}_run = ${p}_run`);
+  const weights: PytorchWeight[] = [
+    { keras: `${kerasPrefix}kernel`, torch: `${p}_kernel`, shape: shapes.kernel, init: c.kernelInitializer },
+    { keras: `${kerasPrefix}recurrent_kernel`, torch: `${p}_recurrent_kernel`, shape: shapes.recurrent_kernel, init: c.recurrentInitializer },
+    ...(shapes.bias ? [{ keras: `${kerasPrefix}bias`, torch: `${p}_bias`, shape: shapes.bias, init: c.biasInitializer }] : [])
+  ];
+  // Keras' unit_forget_bias: the forget gate's bias starts at 1.
+  const after = c.unitForgetBias && shapes.bias ? [`self.${p}_bias.data[${u}:${2 * u}] = 1.0  # unit_forget_bias`] : [];
+  void gu;
+  return { init, run: (x) => `self.${p}_run(${x})`, weights, after };
+}
+
 /** The LayerDef of SimpleRNN / LSTM / GRU, from its kind and hover doc. */
 export function makeRnnLayer(kind: RnnKind, doc: string, conformance: import('./types').LayerConformanceCase[]): import('./types').LayerDef {
   return {
@@ -515,6 +586,14 @@ export function makeRnnLayer(kind: RnnKind, doc: string, conformance: import('./
       // Export: the ONNX op where it has the layer's activations; the train step: unrolled (primitive ops with rules).
       if (!training && hasOnnxRnnOp(c)) return onnxRnnOpOutput(g, node.id, c, onnxRnnOp(g, node.id, c, inputs[0], w));
       return onnxRnnOutput(g, node.id, c, onnxRecurrence(g, node.id, c, inputs[0], steps, w));
+    },
+    // PyTorch: the explicit loop of `pytorchRecurrence`; the last state `[:, -1]` unless return_sequences.
+    toPytorch(node, { attr, inputs, inputShapes }) {
+      const c = rnnConfig(kind, node.args);
+      const [, features] = requireSequence(kind, inputShapes[0]);
+      const r = pytorchRecurrence(c, attr, features);
+      const all = r.run(inputs[0]);
+      return { init: r.init, forward: c.returnSequences ? all : `${all}[:, -1]`, weights: r.weights, after: r.after };
     },
     weights: [
       { name: 'kernel', trainable: true },

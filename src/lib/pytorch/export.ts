@@ -18,7 +18,7 @@ export interface PytorchExport {
 export function weightsNpz(program: PytorchProgram, weights: WeightMap): Uint8Array {
   const arrays: Record<string, NpyArray> = {};
   for (const { key } of program.weights) {
-    const slash = key.lastIndexOf('/');
+    const slash = key.indexOf('/'); // node ids have no '/'; weight names may (Bidirectional's forward_lstm/kernel)
     const w = weights[key.slice(0, slash)]?.[key.slice(slash + 1)];
     if (!w) throw new Error(`The weights have no ${key}: were they read from this model?`);
     arrays[key] = { shape: w.shape, data: w.data };

@@ -92,6 +92,8 @@ def keras_init_(t, name, fan_in, fan_out):
             return t.zero_()
         if name == "ones":
             return t.fill_(1.0)
+        if name == "orthogonal":  # the recurrent layers' recurrent_kernel (units, gates * units): orthonormal rows
+            return nn.init.orthogonal_(t)
         if name == "glorot_uniform":
             limit = math.sqrt(6.0 / (fan_in + fan_out))
             return t.uniform_(-limit, limit)

@@ -22,7 +22,7 @@ export function weightsFromTfjsFiles(files: readonly { name: string; data: Uint8
       const n = w.shape.reduce((a, b) => a * b, 1);
       const data = new Float32Array(bytes.slice(offset, offset + 4 * n).buffer);
       offset += 4 * n;
-      const slash = w.name.lastIndexOf('/');
+      const slash = w.name.indexOf('/'); // node ids have no '/'; weight names may (Bidirectional's forward_lstm/kernel)
       const node = w.name.slice(0, slash);
       (out[node] ??= {})[w.name.slice(slash + 1)] = { shape: w.shape, data };
     }
