@@ -174,7 +174,7 @@ describe('runCli (in-process)', () => {
       [['export', 'examples/spiral.py', '--format', 'tfjs', '--out', tmp, '--seed', 'abc'], /--seed must be a whole number, got "abc"/],
       [['export', 'examples/spiral.py', '--format', 'tfjs', '--out', tmp, '--epochs', '0'], /--epochs must be between 1 and/],
       [['export', 'examples/spiral.py', '--format', 'keras', '--epochs', '3'], /--epochs does not apply to --format keras/],
-      [['export', 'examples/spiral.py', '--format', 'keras', '--data', 'spirals'], /--data must be one of circle, xor, gaussians, spiral, moons, sine, plane, digits; got "spirals" — did you mean spiral\?/],
+      [['export', 'examples/spiral.py', '--format', 'keras', '--data', 'spirals'], /--data must be one of circle, xor, gaussians, spiral, moons, sine, plane, digits, shakespeare, names, reverse, parity, sine_series; got "spirals" — did you mean spiral\?/],
       [['export', 'examples/digits_cnn.py', '--format', 'keras', '--noise', '0.2', '--samples', '50'], /--samples, --noise do not apply to the digits data: the Keras script loads Keras' own MNIST/],
       [['export', 'examples/digits_cnn.py', '--format', 'tfjs', '--out', tmp, '--epochs', '1', '--data-seed', '2'], /--data-seed does not apply to the digits data: they are fixed images/],
       [['export', 'examples/sine_regression.py', '--format', 'keras', '--classes', '3'], /The sine data is for regression .*--classes does not apply/],

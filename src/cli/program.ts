@@ -9,6 +9,7 @@ import { resolveToyParams, TOYS, type ToyName } from '../lib/data/toys';
 import type { DatasetName } from '../lib/examples';
 import { parseProgram } from '../lib/keras/parse';
 import { SEQUENCES } from '../lib/data/sequences';
+import { dataConstants } from '../lib/data/constants';
 import { TEXTS } from '../lib/data/text';
 import { isRegressionData, isSequenceData, isTextData, isToyData, resolveScriptData, SCRIPT_DATASETS, type ResolvedScriptData, type ScriptData } from '../lib/keras/print';
 import { inferShapes, type ModelSummary } from '../lib/spec/shape';
@@ -50,9 +51,9 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
  * Reads and parses a program. Errors in it throw a CliFailure whose message lists them, one `FILE:LINE:COL:` line
  * each (exit status 1).
  */
-export function loadProgram(file: string): Program {
+export function loadProgram(file: string, options?: Map<string, string>): Program {
   const source = readSource(file);
-  const { spec, diagnostics } = parseProgram(source);
+  const { spec, diagnostics } = parse(source, { constants: programConstants(source, options) });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const warnings = diagnostics.filter((d) => d.severity !== 'error').map((d) => formatDiagnostic(file, d));
   if (!spec || errors.length > 0) {
@@ -62,6 +63,19 @@ export function loadProgram(file: string): Program {
   const { summary, diagnostics: shapeDiagnostics } = inferShapes(spec);
   if (!summary) throw new CliFailure(shapeDiagnostics.map((d) => formatDiagnostic(file, d)).join('\n'));
   return { file, source, spec, summary, warnings };
+}
+
+/** parseProgram with the data's constants (`ParseOptions.constants`). */
+const parse = parseProgram as (source: string, opts?: { constants?: Record<string, number> }) => ReturnType<typeof parseProgram>;
+
+/**
+ * What the program's data predefines (`vocab_size`, `seq_len` for text and sequences): the data set of `--data`, else
+ * of the file's `# data:` line, with `--seq-len` when given.
+ */
+export function programConstants(source: string, options?: Map<string, string>): Record<string, number> {
+  const name = options?.get('data') ?? dataHeader(source) ?? '';
+  const seqLen = options?.has('seq-len') ? Number(options.get('seq-len')) : undefined;
+  return dataConstants(name, { seqLen });
 }
 
 /** The `# data: NAME` line among the comment lines the file starts with (the examples' header convention). */

@@ -86,7 +86,7 @@ async function exportCommand(argv: string[], io: CliIo): Promise<number> {
     }
   }
   const seed = intOption(options, 'seed', 0, 0xffffffff) ?? 1;
-  const program = loadProgram(file);
+  const program = loadProgram(file, options);
   for (const w of program.warnings) io.err(w);
   await format.run({ program, options, seed, seedGiven: options.has('seed'), out: options.get('out'), io });
   return EXIT.ok;

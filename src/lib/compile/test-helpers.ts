@@ -10,7 +10,9 @@ import { bindData } from '$lib/data/bind';
 import { parseDigits } from '$lib/data/digits';
 import { makeRegression } from '$lib/data/regression';
 import { makeToy, type ToyName } from '$lib/data/toys';
-import type { BoundData, Dataset } from '$lib/data/types';
+import { isSequenceName, makeSequence } from '$lib/data/sequences';
+import { builtinText, isTextName, makeTextDataset, TEXTS } from '$lib/data/text';
+import type { BoundData, Dataset, SequenceDataset } from '$lib/data/types';
 import { buildModel } from '$lib/engines/tfjs/build';
 import { trainModel } from '$lib/engines/tfjs/train';
 import { readTfjsWeights } from '$lib/engines/tfjs/weights';
@@ -22,7 +24,24 @@ import { useDropoutMasks } from './dropout-masks';
 import { CompiledTrainer } from './runner';
 
 let digits: Dataset | null = null;
-export function dataset(name: string, rows: number): Dataset {
+const texts: Record<string, string> = {};
+/**
+ * `rows` rows of a data set, as the app makes it with seed 1 (text and sequences: their default sequence length
+ * unless `seqLen` is given; the texts read from static/).
+ */
+export function dataset(name: string, rows: number, seqLen?: number): Dataset {
+  if (isTextName(name) || isSequenceName(name)) {
+    let ds: SequenceDataset;
+    if (isTextName(name)) {
+      texts[name] ??= builtinText(name, readFileSync(`static/${TEXTS[name].path}`, 'utf8'));
+      ds = makeTextDataset(texts[name], { name, seed: 1, samples: rows, seqLen });
+    } else {
+      ds = makeSequence({ name, seed: 1, samples: rows, seqLen });
+    }
+    // The generators have a minimum number of samples: keep the first `rows`.
+    const per = ds.y.length / ds.n;
+    return { ...ds, x: ds.x.subarray(0, rows * ds.features), y: ds.y.subarray(0, rows * per), n: Math.min(rows, ds.n) };
+  }
   if (name === 'digits') {
     digits ??= parseDigits(readFileSync('static/data/digits.bin'));
     const d = digits as Dataset & { features: number };
