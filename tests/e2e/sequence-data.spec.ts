@@ -110,3 +110,18 @@ test('sine_series shows its plot with a window and its target; reverse and parit
   expect(cells[12]).toBe(String(ones % 2));
   await expect(page.getByText(`(${ones} ones: ${ones % 2 ? 'odd' : 'even'})`)).toBeVisible();
 });
+
+test('a failed text download says so and can be tried again', async ({ page }) => {
+  await openPlayground(page);
+  await page.route('**/data/text/names.txt', (route) => route.abort('connectionreset'));
+  await page.getByLabel('Dataset', { exact: true }).selectOption('names');
+  const alert = page.getByRole('alert').filter({ hasText: 'Could not download the names text' });
+  await expect(alert).toBeVisible();
+  await expect(page.getByLabel('Passage')).toHaveCount(0);
+  await expect(page.getByText(/^Loading the names text/)).toHaveCount(0);
+  await page.unroute('**/data/text/names.txt');
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByLabel('Passage')).toContainText('.emma.olivia.');
+  await expect(page.getByLabel('Vocabulary size')).toHaveText('27');
+  await expect(alert).toHaveCount(0);
+});
