@@ -23,6 +23,7 @@ test('shakespeare: the text with its tokens, an aligned x → y pair, seq_len ch
   await expect(arrayRow(page, 'vocab_size')).toContainText('65');
   await expect(arrayRow(page, 'x_train')).toContainText('int32 (2000, 64)');
   await expect(arrayRow(page, 'y_train')).toContainText('int32 (2000, 64)');
+  await expect(arrayRow(page, 'x_test')).toContainText('int32 (200, 64)');
   await expect(arrayRow(page, 'seq_len')).toContainText('64');
 
   // An x → y pair: y is x shifted left by one (the next character at each position), with the ids between.
@@ -46,6 +47,7 @@ test('shakespeare: the text with its tokens, an aligned x → y pair, seq_len ch
   await page.getByLabel('Samples').fill('500');
   await page.getByLabel('Samples').press('Tab');
   await expect(arrayRow(page, 'x_train')).toContainText('int32 (500, 32)');
+  await expect(arrayRow(page, 'y_test')).toContainText('int32 (50, 32)');
 
   // Your own text: uploaded, shown with its own vocabulary.
   await page.getByLabel('Dataset', { exact: true }).selectOption('text');

@@ -144,10 +144,11 @@ export function describeArrays(view: SequenceView): { name: string; value: strin
   if (view.testRows) {
     const t = view.testRows;
     rows.push({
-      name: 'x_test, y_test',
-      value: `${shapeText([t, ...view.xShape.slice(1)])}, ${shapeText([t, ...view.yShape.slice(1)])}`,
-      meaning: view.kind === 'text' ? `${t} windows from the tail of the text, held out` : view.kind === 'series' ? `the ${t} windows that follow in time, held out` : `${t} more rows of the same kind, held out`
+      name: 'x_test',
+      value: `${view.xDtype} ${shapeText([t, ...view.xShape.slice(1)])}`,
+      meaning: view.kind === 'text' ? 'held out: windows from the tail of the text' : view.kind === 'series' ? 'held out: the windows that follow in time' : 'held out: more rows of the same kind'
     });
+    rows.push({ name: 'y_test', value: `${view.yDtype} ${shapeText([t, ...view.yShape.slice(1)])}`, meaning: 'their targets' });
   }
   if (view.vocabSize !== undefined) rows.push({ name: 'vocab_size', value: String(view.vocabSize), meaning: view.kind === 'text' ? 'distinct characters: ids run from 0 to vocab_size − 1' : 'distinct token ids' });
   rows.push({ name: 'seq_len', value: String(view.seqLen), meaning: 'time steps per sequence' });
