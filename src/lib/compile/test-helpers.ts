@@ -11,6 +11,7 @@ import { parseDigits } from '$lib/data/digits';
 import { makeRegression } from '$lib/data/regression';
 import { makeToy, type ToyName } from '$lib/data/toys';
 import { isSequenceName, makeSequence } from '$lib/data/sequences';
+import { dataConstants } from '$lib/data/constants';
 import { builtinText, isTextName, makeTextDataset, TEXTS } from '$lib/data/text';
 import type { BoundData, Dataset, SequenceDataset } from '$lib/data/types';
 import { buildModel } from '$lib/engines/tfjs/build';
@@ -51,9 +52,13 @@ export function dataset(name: string, rows: number, seqLen?: number): Dataset {
   return makeToy({ name: name as ToyName, seed: 1, samples: rows });
 }
 
+/** parseProgram with the data's constants (`ParseOptions.constants`). */
+const parse = parseProgram as (source: string, opts?: { constants?: Record<string, number> }) => ReturnType<typeof parseProgram>;
+
+/** An example's spec (parsed with its data's `vocab_size` / `seq_len` at their defaults) and its data set name. */
 export function load(id: string): { spec: ModelSpec; data: string } {
   const source = readFileSync(`examples/${id}.py`, 'utf8');
-  const r = parseProgram(source);
+  const r = parse(source, { constants: dataConstants(parseExampleHeader(source)?.data ?? '') });
   if (!r.spec) throw new Error(`${id}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
   return { spec: r.spec, data: parseExampleHeader(source)?.data ?? 'spiral' };
 }

@@ -196,6 +196,7 @@ export function makeSequence(params: SequenceParams): SequenceDataset {
         task: 'value',
         numClasses: 0,
         vocabSize: 0,
+        series: Float32Array.from(s),
         test: { x: x.slice(n * T), y: y.slice(n), n: m }
       };
     }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dataConstants } from './constants';
 import { makeSequence, SEQUENCE_NAMES } from './sequences';
-import { builtinText, decodeText, makeTextDataset, TEXT_MAX_BYTES, TEXT_NAMES, TEXTS, textFromFile, textVocab } from './text';
+import { builtinText, decodeText, loadText, makeTextDataset, TEXT_MAX_BYTES, TEXT_NAMES, TEXTS, textFromFile, textVocab } from './text';
 
 const read = (name: 'shakespeare' | 'names') => builtinText(name, readFileSync(`static/${TEXTS[name].path}`, 'utf8'));
 
@@ -120,10 +120,27 @@ describe('sequence data', () => {
       expect(ds.x[(i + 1) * 10]).toBe(ds.x[i * 10 + 1]);
     }
     expect(ds.test!.x[0]).toBe(ds.x[199 * 10 + 1]);
+    expect(ds.series!.length).toBe(200 + 20 + 10);
+    expect(ds.series![205]).toBe(ds.y[195]);
     expect(dataConstants('sine_series', { seqLen: 10 })).toEqual({ seq_len: 10 });
   });
   it.each(SEQUENCE_NAMES)('%s is deterministic for the seed', (name) => {
     expect(makeSequence({ name, seed: 4 }).x).toEqual(makeSequence({ name, seed: 4 }).x);
     expect(makeSequence({ name, seed: 4 }).x).not.toEqual(makeSequence({ name, seed: 5 }).x);
+  });
+});
+
+describe('loadText', () => {
+  const body = (s: string) => new Response(new TextEncoder().encode(s), { headers: { 'content-length': String(new TextEncoder().encode(s).length) } });
+  it('downloads with progress and joins the names', async () => {
+    const seen: [number, number | null][] = [];
+    const text = await loadText('names', 'data/text/names.txt', (l, t) => seen.push([l, t]), { fetch: (async () => body('emma\nolivia\r\nava\n')) as typeof fetch });
+    expect(text).toBe('.emma.olivia.ava.');
+    expect(seen.at(-1)).toEqual([17, 17]);
+  });
+  it('says what failed: HTTP status, network, not UTF-8', async () => {
+    await expect(loadText('shakespeare', 'u', undefined, { fetch: (async () => new Response('x', { status: 404 })) as typeof fetch })).rejects.toThrow(/Could not download the shakespeare text from u: HTTP 404/);
+    await expect(loadText('shakespeare', 'u', undefined, { fetch: (async () => { throw new Error('offline'); }) as typeof fetch })).rejects.toThrow(/offline/);
+    await expect(loadText('shakespeare', 'u', undefined, { fetch: (async () => new Response(new Uint8Array([0xff, 0xfe]))) as typeof fetch })).rejects.toThrow(/not UTF-8/);
   });
 });

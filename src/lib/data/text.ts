@@ -179,16 +179,25 @@ export function textLayout(length: number, seqLen: number, samples: number): { c
   return { cut, starts, testN };
 }
 
+let lastEncoded: { text: string; tokens: string[]; ids: Int32Array } | null = null;
+
+/** The vocabulary and the ids of a whole text (the last one is cached: settings change more often than the text). */
+function encodeWhole(text: string): { tokens: string[]; ids: Int32Array } {
+  if (lastEncoded?.text === text) return lastEncoded;
+  const tokens = textVocab(text);
+  const index = new Map(tokens.map((c, i) => [c, i]));
+  const ids = Int32Array.from(Array.from(text), (c) => index.get(c)!);
+  lastEncoded = { text, tokens, ids };
+  return lastEncoded;
+}
+
 /**
  * Windows a text into a character-level data set (see the file's comment). Throws with a plain sentence when the
  * text is too short for the sequence length.
  */
 export function makeTextDataset(text: string, params: TextParams): SequenceDataset {
   const p = resolveTextParams(params);
-  const chars = Array.from(text);
-  const tokens = textVocab(text);
-  const index = new Map(tokens.map((c, i) => [c, i]));
-  const ids = Int32Array.from(chars, (c) => index.get(c)!);
+  const { tokens, ids } = encodeWhole(text);
   const L = ids.length;
   const T = p.seqLen;
   const { cut, starts, testN } = textLayout(L, T, p.samples);
@@ -232,7 +241,7 @@ export function makeTextDataset(text: string, params: TextParams): SequenceDatas
     task: 'classes',
     numClasses: tokens.length,
     vocabSize: tokens.length,
-    tokens,
+    tokens: [...tokens],
     ...(test ? { test } : {})
   };
 }

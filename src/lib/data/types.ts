@@ -86,6 +86,11 @@ export interface SequenceDataset extends SequenceSplit {
   tokens?: string[];
   /** A held-out test set (`x_test, y_test`): the tail of the text for text data. */
   test?: SequenceSplit;
+  /**
+   * sine_series: the whole series the windows are cut from (window i is series[i .. i + seqLen), its target
+   * series[i + seqLen]; the test windows follow the training ones), for the prediction and forecast pictures.
+   */
+  series?: Float32Array;
 }
 
 export type Dataset = ClassificationDataset | RegressionDataset | SequenceDataset;

@@ -11,10 +11,14 @@ import { inferShapes } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
 import { needPython } from '$lib/test-python';
 import { parseProgram } from './parse';
+import { dataConstants } from '$lib/data/constants';
 import { printKeras, printKerasScript, printNumpyData, pyFloat } from './print';
 
-function parse(source: string): ModelSpec {
-  const { spec, diagnostics } = parseProgram(source);
+/** parseProgram with the data's constants (`ParseOptions.constants`: vocab_size, seq_len). */
+const parseWith = parseProgram as (source: string, opts?: { constants?: Record<string, number> }) => ReturnType<typeof parseProgram>;
+
+function parse(source: string, constants?: Record<string, number>): ModelSpec {
+  const { spec, diagnostics } = parseWith(source, { constants });
   if (!spec) throw new Error(`does not parse:\n${diagnostics.map((d) => `${d.span.line}:${d.span.col}: ${d.message}`).join('\n')}\n--- source:\n${source}`);
   return spec;
 }
@@ -265,13 +269,14 @@ describe('printKerasScript', () => {
     const files: string[] = [];
     for (const file of examples) {
       const source = readFileSync(join('examples', file), 'utf8');
-      const spec = parse(source);
       const header = parseExampleHeader(source) ?? LEGACY_HEADERS[file.replace(/\.py$/, '')];
       expect(header, `${file} has no "# data:" line`).toBeDefined();
+      const constants = dataConstants(header.data);
+      const spec = parse(source, constants);
       const base = join(tmp, file.replace(/\.py$/, ''));
       // The program alone, printed from the spec: must also be the same spec again.
       const printed = printKeras(spec);
-      expect(noSpans(parse(printed)), `${file} printed:\n${printed}`).toEqual(noSpans(spec));
+      expect(noSpans(parse(printed, constants)), `${file} printed:\n${printed}`).toEqual(noSpans(spec));
       writeFileSync(`${base}_printed.py`, printed);
       files.push(`${base}_printed.py`);
       // The complete scripts, on the data set the example names.

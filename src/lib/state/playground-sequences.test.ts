@@ -29,6 +29,8 @@ describe('Playground: sequence data', () => {
     expect(p.dataset?.kind).toBe('sequence');
     expect(p.binding?.ok).toBe(true);
     expect(p.canTrain(false)).toBe(true);
+    expect(p.testBinding?.xShape).toEqual([200, 12]);
+    expect(p.testBinding?.yShape).toEqual([200, 1]);
     p.setSeqLen(6);
     expect(p.constants).toEqual({ vocab_size: 2, seq_len: 6 });
     expect(p.binding?.ok).toBe(false);

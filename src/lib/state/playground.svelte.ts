@@ -7,10 +7,10 @@ import { parseProgram } from '$lib/keras/parse';
 import { inferShapes, type ModelSummary } from '$lib/spec/shape';
 import type { Diagnostic, ModelSpec } from '$lib/spec/types';
 import { BACKENDS, type BackendName } from '$lib/engines/backend';
-import { TOYS, makeToy, type ToyName } from '$lib/data/toys';
+import { TOYS, makeToy, type ToyName, type ToyParamRange } from '$lib/data/toys';
 import { REGRESSIONS, makeRegression, type RegressionName } from '$lib/data/regression';
 import { DIGITS_PATH, loadDigits, type DigitsDataset } from '$lib/data/digits';
-import type { Dataset, SequenceDataset } from '$lib/data/types';
+import type { BoundData, Dataset, SequenceDataset } from '$lib/data/types';
 import { isSequenceName, makeSequence, SEQUENCES } from '$lib/data/sequences';
 import { isTextName, loadText, makeTextDataset, resolveTextParams, TEXTS, textFromFile, textVocab, UPLOADED_TEXT, UPLOADED_TEXT_RANGES, type TextName } from '$lib/data/text';
 import { dataConstants } from '$lib/data/constants';
@@ -45,11 +45,31 @@ export function dataKind(name: DataName): DataKind {
   return name in REGRESSIONS ? 'regression' : 'toy';
 }
 
-/** The Data panel's ranges for the sequence length and samples of a text or sequence data set (null for other data). */
-export function sequenceRanges(name: DataName) {
-  if (isTextName(name)) return { seqLen: TEXTS[name].seqLen, samples: TEXTS[name].samples, noise: null };
-  if (name === UPLOADED_TEXT) return { ...UPLOADED_TEXT_RANGES, noise: null };
-  if (isSequenceName(name)) return { seqLen: SEQUENCES[name].seqLen, samples: SEQUENCES[name].samples, noise: SEQUENCES[name].noise };
+/** What the Data panel shows and controls for a text or sequence data set. */
+export interface SequenceInfo {
+  title: string;
+  description: string;
+  /** Credit for a shipped text. */
+  source?: string;
+  seqLen: ToyParamRange;
+  samples: ToyParamRange;
+  /** Only sine_series has noise. */
+  noise: ToyParamRange | null;
+}
+
+/** The Data panel's title, description and ranges (sequence length, samples, noise) of a text or sequence data set (null for other data). */
+export function sequenceRanges(name: DataName): SequenceInfo | null {
+  if (isTextName(name)) {
+    const t = TEXTS[name];
+    return { title: t.title, description: t.description, source: t.source, seqLen: t.seqLen, samples: t.samples, noise: null };
+  }
+  if (name === UPLOADED_TEXT) {
+    return { title: 'Your text', description: 'Your own .txt file, character level: x_train holds windows of seq_len character ids, y_train the next character at each position; the last 10 % is x_test, y_test.', ...UPLOADED_TEXT_RANGES, noise: null };
+  }
+  if (isSequenceName(name)) {
+    const q = SEQUENCES[name];
+    return { title: q.title, description: q.description, seqLen: q.seqLen, samples: q.samples, noise: q.noise };
+  }
   return null;
 }
 
@@ -191,6 +211,8 @@ export class Playground {
   );
 
   readonly kind = $derived(dataKind(this.data.name));
+  /** Title, description and ranges of the chosen text or sequence data set (null for other data). */
+  readonly sequenceInfo = $derived(sequenceRanges(this.data.name));
   /** The data set `x_train, y_train` are bound to (null while the digits download). */
   readonly dataset = $derived.by((): Dataset | null => {
     const d = this.data;
@@ -234,6 +256,16 @@ export class Playground {
   readonly binding = $derived.by((): BindResult | null =>
     this.spec && this.lastGood && this.dataset ? bindData(this.dataset, this.spec, this.lastGood.summary.outputShapes[0]) : null
   );
+  /**
+   * The held-out `x_test, y_test` of text and sequence data (the tail of the text; further draws) bound like
+   * `x_train, y_train` (null without a test split, or while the training data does not bind).
+   */
+  readonly testBinding = $derived.by((): BoundData | null => {
+    const d = this.dataset;
+    if (!d || d.kind !== 'sequence' || !d.test || !this.spec || !this.lastGood || !this.binding?.ok) return null;
+    const r = bindData({ ...d, ...d.test }, this.spec, this.lastGood.summary.outputShapes[0]);
+    return r.ok ? r.data : null;
+  });
   /** The example the editor holds unchanged ('' for the user's own program). */
   readonly exampleId = $derived(EXAMPLES.find((e) => e.source === this.code)?.id ?? '');
 
