@@ -63,7 +63,8 @@ describe('sequence view', () => {
     expect(rows.map((r) => [r.name, r.value])).toEqual([
       ['x_train', 'int32 (5, 3)'],
       ['y_train', 'int32 (5, 3)'],
-      ['x_test, y_test', '2 rows'],
+      ['x_test', 'int32 (2, 3)'],
+      ['y_test', 'int32 (2, 3)'],
       ['vocab_size', '5'],
       ['seq_len', '3']
     ]);

@@ -141,7 +141,15 @@ export function describeArrays(view: SequenceView): { name: string; value: strin
           : 'one label per sequence';
   rows.push({ name: 'x_train', value: `${view.xDtype} ${shapeText(view.xShape)}`, meaning: xMeaning });
   rows.push({ name: 'y_train', value: `${view.yDtype} ${shapeText(view.yShape)}`, meaning: yMeaning });
-  if (view.testRows) rows.push({ name: 'x_test, y_test', value: `${view.testRows} rows`, meaning: view.kind === 'text' ? 'windows from the tail of the text' : 'held-out rows of the same kind' });
+  if (view.testRows) {
+    const t = view.testRows;
+    rows.push({
+      name: 'x_test',
+      value: `${view.xDtype} ${shapeText([t, ...view.xShape.slice(1)])}`,
+      meaning: view.kind === 'text' ? 'held out: windows from the tail of the text' : view.kind === 'series' ? 'held out: the windows that follow in time' : 'held out: more rows of the same kind'
+    });
+    rows.push({ name: 'y_test', value: `${view.yDtype} ${shapeText([t, ...view.yShape.slice(1)])}`, meaning: 'their targets' });
+  }
   if (view.vocabSize !== undefined) rows.push({ name: 'vocab_size', value: String(view.vocabSize), meaning: view.kind === 'text' ? 'distinct characters: ids run from 0 to vocab_size − 1' : 'distinct token ids' });
   rows.push({ name: 'seq_len', value: String(view.seqLen), meaning: 'time steps per sequence' });
   return rows;
