@@ -62,6 +62,7 @@ export function rnnArgs(kind: RnnKind): ArgDef[] {
   args.push(
     { name: 'dropout', type: 'float', default: 0, min: 0, max: 1, doc: 'Fraction of the units to drop for the linear transformation of the inputs; only 0 is supported here.' },
     { name: 'recurrent_dropout', type: 'float', default: 0, min: 0, max: 1, doc: 'Fraction of the units to drop for the linear transformation of the recurrent state; only 0 is supported here.' },
+    { name: 'seed', type: 'int', default: null, doc: 'Random seed for dropout (no effect here: dropout is 0).' },
     { name: 'return_sequences', type: 'bool', default: false, doc: 'Whether to return the last output in the output sequence (False, (units,)), or the full sequence (True, (steps, units)).' },
     { name: 'return_state', type: 'bool', default: false, doc: 'Whether to return the last state in addition to the output; not supported here.' },
     { name: 'go_backwards', type: 'bool', default: false, doc: 'If True, process the input sequence backwards and return the reversed sequence.' },
@@ -108,6 +109,7 @@ export function rnnConfig(kind: RnnKind, raw: Record<string, ArgValue>): RnnConf
   if (checkBool(kind, 'return_state', a.return_state)) throw new LayerError(`${kind}'s return_state=True is not supported here`, 'Leave return_state out: the layer returns its output only');
   if (checkBool(kind, 'stateful', a.stateful)) throw new LayerError(`${kind}'s stateful=True is not supported here`, 'Leave stateful out: every batch starts from zero states');
   checkBool(kind, 'unroll', a.unroll);
+  if (a.seed !== null && a.seed !== undefined && !Number.isInteger(a.seed)) throw new LayerError(`${kind}'s seed must be an integer or None but gets ${formatValue(a.seed)}`);
   return {
     kind,
     units,
