@@ -42,6 +42,8 @@ function bidiSpec(kind: RnnKind, inner: Record<string, ArgValue>, merge: string,
   });
 }
 
+const exported: Uint8Array[] = [];
+
 const CASES: { kind: RnnKind; inner: Record<string, ArgValue>; merge: string }[] = [
   { kind: 'LSTM', inner: { units: 3 }, merge: 'concat' },
   { kind: 'LSTM', inner: { units: 3, return_sequences: true }, merge: 'concat' },
@@ -101,6 +103,7 @@ describe('Bidirectional TF.js = float64 reference; ONNX = TF.js', () => {
       expect(worst).toBeLessThanOrEqual(1e-5);
 
       const bytes = encodeModel(exportOnnx(spec, weights));
+      exported.push(bytes);
       const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
       const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(x.flat(2)), [B, T, F]) };
       const out = (await session.run(feeds))[session.outputNames[0]];
@@ -112,6 +115,22 @@ describe('Bidirectional TF.js = float64 reference; ONNX = TF.js', () => {
       tf.dispose(y);
       model.dispose();
     });
+  });
+});
+
+describe('exported Bidirectional models pass the ONNX checker', () => {
+  const checker = needPython(['onnx'], '/usr/bin/python3');
+  checker.it(`onnx.checker.check_model(full_check=True)${checker.note}`, () => {
+    expect(exported.length).toBe(CASES.length);
+    const dir = mkdtempSync(join(tmpdir(), 'bidi-onnx-'));
+    try {
+      exported.forEach((b, i) => writeFileSync(join(dir, `m${i}.onnx`), b));
+      const script = `import onnx, sys, glob\nfor f in sorted(glob.glob(sys.argv[1] + "/*.onnx")): onnx.checker.check_model(onnx.load(f), full_check=True)\nprint("ok")`;
+      const r = spawnSync(checker.python, ['-c', script, dir], { encoding: 'utf8' });
+      expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

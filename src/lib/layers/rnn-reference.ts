@@ -25,10 +25,15 @@ export interface RnnStates {
 
 /** Keras activations in float64 (softmax over the units vector). */
 export function activationF64(name: string | null, v: number[]): number[] {
-  const erf = (x: number) => {
-    // Abramowitz–Stegun 7.1.26 is too coarse; use a series/continued-fraction free form via Math (no erf in JS):
-    // W. J. Cody's rational approximation is long, so a high-order Taylor series for |x| < 3 and 1 beyond.
-    if (Math.abs(x) > 6) return Math.sign(x);
+  const erf = (x: number): number => {
+    // JS has no erf. |x| < 2.5: its Maclaurin series, summed to float64 precision; beyond: 1 − erfc(x) with erfc's
+    // continued fraction (Laplace), evaluated from the tail.
+    if (Math.abs(x) >= 2.5) {
+      const a = Math.abs(x);
+      let t = a;
+      for (let k = 80; k >= 1; k--) t = a + k / 2 / t;
+      return Math.sign(x) * (1 - Math.exp(-a * a) / (Math.sqrt(Math.PI) * t));
+    }
     let sum = x;
     let term = x;
     for (let n = 1; n < 200; n++) {

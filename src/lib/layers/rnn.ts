@@ -26,7 +26,7 @@ import type { PytorchWeight } from '$lib/pytorch/types';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
 import { op } from './onnx-ops';
 import { LayerError, type ArgDef, type Tfjs } from './types';
-import { checkActivation, checkBool, checkChoice, checkInt, formatTuple, formatValue, withArgDefaults } from './util';
+import { checkActivation, checkBool, checkInt, formatTuple, formatValue, withArgDefaults } from './util';
 import type { RnnKind } from './rnn-reference';
 
 export type { RnnKind } from './rnn-reference';
@@ -62,6 +62,7 @@ export function rnnArgs(kind: RnnKind): ArgDef[] {
   args.push(
     { name: 'dropout', type: 'float', default: 0, min: 0, max: 1, doc: 'Fraction of the units to drop for the linear transformation of the inputs; only 0 is supported here.' },
     { name: 'recurrent_dropout', type: 'float', default: 0, min: 0, max: 1, doc: 'Fraction of the units to drop for the linear transformation of the recurrent state; only 0 is supported here.' },
+    { name: 'seed', type: 'int', default: null, doc: 'Random seed for dropout (no effect here: dropout is 0).' },
     { name: 'return_sequences', type: 'bool', default: false, doc: 'Whether to return the last output in the output sequence (False, (units,)), or the full sequence (True, (steps, units)).' },
     { name: 'return_state', type: 'bool', default: false, doc: 'Whether to return the last state in addition to the output; not supported here.' },
     { name: 'go_backwards', type: 'bool', default: false, doc: 'If True, process the input sequence backwards and return the reversed sequence.' },
@@ -108,6 +109,7 @@ export function rnnConfig(kind: RnnKind, raw: Record<string, ArgValue>): RnnConf
   if (checkBool(kind, 'return_state', a.return_state)) throw new LayerError(`${kind}'s return_state=True is not supported here`, 'Leave return_state out: the layer returns its output only');
   if (checkBool(kind, 'stateful', a.stateful)) throw new LayerError(`${kind}'s stateful=True is not supported here`, 'Leave stateful out: every batch starts from zero states');
   checkBool(kind, 'unroll', a.unroll);
+  if (a.seed !== null && a.seed !== undefined && !Number.isInteger(a.seed)) throw new LayerError(`${kind}'s seed must be an integer or None but gets ${formatValue(a.seed)}`);
   return {
     kind,
     units,
@@ -245,9 +247,7 @@ export function tfjsRecurrence(tf: Tfjs, c: RnnConfig, w: { kernel: TF.Tensor; r
         const r = ract(tf.add(xr, rr));
         hh = act(tf.add(xh, tf.mul(r, rh)));
       } else {
-        const [zr, rh] = [tf.matMul(h, uh![0]), null];
-        void rh;
-        const [rz, rr] = tf.split(zr, 2, 1);
+        const [rz, rr] = tf.split(tf.matMul(h, uh![0]), 2, 1);
         z = ract(tf.add(xz, rz));
         const r = ract(tf.add(xr, rr));
         hh = act(tf.add(xh, tf.matMul(tf.mul(r, h), uh![1])));
@@ -359,7 +359,6 @@ export function recurrentLayer(tf: Tfjs, args: RecurrentLayerArgs): TF.layers.La
  */
 export function onnxRecurrence(g: GraphBuilder, id: string, c: RnnConfig, x: string, steps: number, w: { kernel: string; recurrent: string; bias?: string }): string[] {
   const u = c.units;
-  const gu = GATES[c.kind] * u;
   const n = (opType: string, inputs: string[], what: string, attrs = {}) => op(g, id, opType, inputs, attrs, what);
   const split = (v: string, sizes: number[], what: string, axis = -1) => g.nodeMulti('Split', [v, g.constInt64(sizes)], { axis }, { name: `${id}/${what}`, outputs: sizes.length });
   const act = (v: string, what: string) => onnxActivation(g, c.activation, v, `${id}/${what}`);
@@ -424,7 +423,6 @@ export function onnxRecurrence(g: GraphBuilder, id: string, c: RnnConfig, x: str
     }
     out.push(h!);
   });
-  void gu;
   return out;
 }
 
@@ -436,7 +434,6 @@ export function onnxRnnOutput(g: GraphBuilder, id: string, c: RnnConfig, states:
   return un.length === 1 ? un[0] : op(g, id, 'Concat', un, { axis: 1 }, 'sequence');
 }
 
-export { checkChoice };
 
 // ---------------------------------------------------------------------------------------------------------------
 // ONNX (inference export): the ONNX RNN / LSTM / GRU ops
@@ -509,7 +506,6 @@ export function onnxRnnOpOutput(g: GraphBuilder, id: string, c: RnnConfig, r: { 
  */
 export function pytorchRecurrence(c: RnnConfig, p: string, features: number, kerasPrefix = ''): { init: string[]; run: (x: string) => string; weights: PytorchWeight[]; after: string[] } {
   const u = c.units;
-  const gu = GATES[c.kind] * u;
   const shapes = rnnWeightShapes(c, features);
   const act = (v: string) => pytorchActivation(c.activation, v);
   const ract = (v: string) => pytorchActivation(c.recurrentActivation, v);
@@ -553,7 +549,6 @@ export function pytorchRecurrence(c: RnnConfig, p: string, features: number, ker
   ];
   // Keras' unit_forget_bias: the forget gate's bias starts at 1.
   const after = c.unitForgetBias && shapes.bias ? [`self.${p}_bias.data[${u}:${2 * u}] = 1.0  # unit_forget_bias`] : [];
-  void gu;
   return { init, run: (x) => `self.${p}_run(${x})`, weights, after };
 }
 
