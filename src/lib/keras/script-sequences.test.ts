@@ -4,11 +4,13 @@
  * text.ts / sequences.ts + bindData, value for value.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bindData } from '$lib/data/bind';
 import { makeSequence } from '$lib/data/sequences';
-import { builtinText, makeTextDataset, TEXTS } from '$lib/data/text';
+import { builtinText, makeTextDataset, TEXTS, textFromFile } from '$lib/data/text';
 import type { SequenceDataset } from '$lib/data/types';
 import { needPython } from '$lib/test-python';
 import { inferShapes } from '$lib/spec/shape';
@@ -60,6 +62,22 @@ const cases: Case[] = [
   }
 ];
 
+// The user's own text: a BOM, Windows and old-Mac line ends, accents and a character outside the BMP — the script
+// reads the file with Python's universal newlines and utf-8-sig, the app normalises it the same way (textFromFile).
+const UPLOAD_RAW = '\uFEFF' + 'Café au lait,\r\nthé 🍵 ou chocolat ?\rÀ demain.\n'.repeat(30);
+const uploaded = (() => {
+  const r = textFromFile(new TextEncoder().encode(UPLOAD_RAW), 'mon texte.txt');
+  if (!r.ok) throw new Error(r.message);
+  return r.text;
+})();
+cases.push({
+  data: { name: 'text', fileName: 'mon texte.txt', text: uploaded, seqLen: 20, samples: 80, seed: 7 },
+  program: '',
+  ds: () => makeTextDataset(uploaded, { name: 'text', seqLen: 20, samples: 80, seed: 7 })
+});
+const V_UPLOAD = makeTextDataset(uploaded, { name: 'text', seqLen: 20, samples: 1 }).vocabSize;
+cases[cases.length - 1].program = program('(20,)', ['layers.Reshape((20, 1))', `layers.Dense(${V_UPLOAD}, activation="softmax")`], 'sparse_categorical_crossentropy');
+
 const numpy = needPython(['numpy']);
 
 describe('script data for text and sequences', () => {
@@ -81,13 +99,16 @@ describe('script data for text and sequences', () => {
 
   numpy.it(`the Python data code makes the playground's arrays, value for value${numpy.note}`, () => {
     const parts = cases.map((c) => printNumpyData(parse(c.program), c.data, true));
+    const dir = mkdtempSync(join(tmpdir(), 'script-seq-'));
+    writeFileSync(join(dir, 'mon texte.txt'), UPLOAD_RAW);
+    for (const f of ['shakespeare.txt', 'names.txt']) copyFileSync(`static/data/text/${f}`, join(dir, f));
     const code = [
       'import json, sys',
       'import numpy as np',
       `parts = ${JSON.stringify(parts)}`,
       'out = []',
       'for code in parts:',
-      '    ns = {"np": np, "__file__": "static/data/text/script.py"}',
+      `    ns = {"np": np, "__file__": ${JSON.stringify(join(dir, 'script.py'))}}`,
       '    exec(code, ns)',
       '    arrays = {k: ns[k] for k in ("x_train", "y_train", "x_test", "y_test")}',
       '    out.append({k: {"shape": list(v.shape), "dtype": str(v.dtype), "values": [float(a) for a in np.ravel(v)]} for k, v in arrays.items()}',
@@ -95,6 +116,7 @@ describe('script data for text and sequences', () => {
       'json.dump(out, sys.stdout)'
     ].join('\n');
     const r = spawnSync('python3', ['-c', code], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    rmSync(dir, { recursive: true, force: true });
     expect(r.status, r.stderr).toBe(0);
     const results = JSON.parse(r.stdout) as Record<string, { shape: number[]; dtype: string; values: number[] }>[];
     cases.forEach((c, i) => {
