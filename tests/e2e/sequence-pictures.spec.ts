@@ -62,9 +62,10 @@ test('shakespeare: text generated after each epoch, next-character bars, a refus
   const samples = page.getByRole('list', { name: 'Generated samples' });
   await expect(samples.getByRole('listitem')).toHaveCount(2);
   await expect(samples.getByRole('listitem').first()).toContainText('After epoch 2');
-  // 200 characters of the vocabulary after the prompt.
-  const text = await samples.getByRole('listitem').first().locator('pre').textContent();
-  expect(text!.replace(/↵/g, '').length).toBeGreaterThanOrEqual('ROMEO:\n'.length + 200);
+  // 200 characters after the prompt (later samples shrink, to no less than 40, when generating takes over a tenth of the run).
+  const length = async (i: number) => (await samples.getByRole('listitem').nth(i).locator('pre').textContent())!.replace(/↵/g, '').length - 'ROMEO:\n'.length;
+  expect(await length(1)).toBe(200);
+  expect(await length(0)).toBeGreaterThanOrEqual(40);
 
   // Next-character probabilities: 10 bars summing to less than 1, most likely first.
   const bars = page.getByRole('table', { name: /most likely characters after the prompt/ });
