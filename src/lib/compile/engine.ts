@@ -12,6 +12,7 @@
  * - `sync` copies the weights into the mirror so the session's pictures, inspection and export see them.
  * `predict` runs on ORT (the exported forward graph with the current weights).
  */
+import { inputTensor } from '$lib/onnx/export-feeds';
 import type { Tfjs } from '$lib/layers/types';
 import { exportOnnx, exportOnnxBytes, type WeightMap } from '$lib/onnx/export';
 import type { ModelSpec } from '$lib/spec/types';
@@ -177,7 +178,7 @@ export class CompiledEngine implements TrainingEngine {
     const ort = this.opts.ort;
     if (!this.predictor || this.trained) await this.predictSession();
     const { session, input, output } = this.predictor!;
-    const out = await session.run({ [input]: new ort.Tensor('float32', x, shape) });
+    const out = await session.run({ [input]: inputTensor(ort, session, input, x, shape) });
     try {
       return Float32Array.from((await out[output].getData()) as Float32Array);
     } finally {

@@ -7,7 +7,7 @@ import type { ArgDef } from '$lib/layers/types';
 import type { ArgValue } from '$lib/spec/types';
 import type { ParamDef } from './builtins';
 import { quoteList, suggestion } from './diagnostics';
-import { describe, pyNumber, type Arg, type CallArgs, type Reporter, type Value } from './values';
+import { article, describe, pyNumber, type Arg, type CallArgs, type Reporter, type Value } from './values';
 
 /** The spec value of a regularizer call: `{ type, l1?, l2? }` with the call's factors over Keras' defaults. */
 export function regularizerConfig(name: RegularizerName, values: Map<string, ArgValue>): { [key: string]: ArgValue } {
@@ -99,6 +99,7 @@ export class ArgumentConverter {
         const dims: number[] = [];
         for (const [i, item] of v.items.entries()) {
           const itemArg = { value: item, span: v.spans[i] };
+          if (item.kind === 'poison') return undefined; // reported already
           if (item.kind === 'none') {
             this.r.report(`Variable-size dimensions (None) are not supported in ${where}`, itemArg.span, 'Give every dimension a size');
             return undefined;
@@ -121,6 +122,7 @@ export class ArgumentConverter {
         const out: number[] = [];
         for (const [i, item] of v.items.entries()) {
           const itemArg = { value: item, span: v.spans[i] };
+          if (item.kind === 'poison') return undefined; // reported already
           if (!int(item)) {
             this.r.report(`${where} must hold integers, got ${describe(item)}`, itemArg.span);
             return undefined;
@@ -130,6 +132,18 @@ export class ArgumentConverter {
           out.push(n);
         }
         return out;
+      }
+      case 'layer': {
+        const allowed = def.values ?? [];
+        const example = `layers.${allowed[0] ?? 'LSTM'}(16)`;
+        if (v.kind !== 'layer') return bad(`${where} must be a layer such as ${example}, got ${describe(v)}`, allowed.length ? `Supported: ${allowed.map((k) => `layers.${k}(...)`).join(', ')}` : undefined);
+        const inner = v.layer;
+        if (allowed.length > 0 && !allowed.includes(inner.def.kind)) {
+          return bad(`${where} must be ${article(allowed[0])} ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')} layer, got ${describe(v)}`, `Supported: ${allowed.map((k) => `layers.${k}(...)`).join(', ')}`);
+        }
+        if (inner.used) return bad(`${where}: this ${inner.def.kind} layer is already used elsewhere`, 'Create a new layer for each use');
+        inner.used = true;
+        return { kind: inner.def.kind, args: structuredClone(inner.args) };
       }
       case 'regularizer': {
         if (v.kind === 'regularizer') return structuredClone(v.config); // one regularizer object may serve several layers

@@ -60,7 +60,7 @@ export interface ParamDef {
 export const INPUT_PARAMS: readonly ParamDef[] = [
   { name: 'shape', required: true },
   { name: 'batch_size', unsupported: 'The batch size is set by model.fit(batch_size=...)' },
-  { name: 'dtype', unsupported: 'Inputs are always float32 here' },
+  { name: 'dtype' },
   { name: 'sparse', unsupported: 'Inputs are always dense here' },
   { name: 'batch_shape', unsupported: 'Use shape=(...) without the batch axis' },
   { name: 'name' }
@@ -194,6 +194,23 @@ export const PYTHON_BUILTINS: Record<string, Callable> = {
 
 /** The data sets the playground provides; they can only be passed to model.fit. */
 export const DATA_NAMES = ['x_train', 'y_train', 'x_test', 'y_test'] as const;
+
+/**
+ * Numbers that sequence data predefines for the program (`parseProgram(source, { constants })`, the data side's
+ * `dataConstants(name, settings)`), usable wherever a number is: `keras.Input(shape=(seq_len,))`,
+ * `layers.Embedding(vocab_size, 32)`. Each with its doc and the data sets that define it (for the message when a
+ * program uses one without such data).
+ */
+export const DATA_CONSTANTS: Record<string, { doc: string; definedBy: string }> = {
+  vocab_size: {
+    doc: 'The number of distinct tokens (characters) of the text data: the input_dim of an Embedding and the units of the last Dense layer.',
+    definedBy: 'text data defines it (pick shakespeare, names, reverse, parity or your own text in the Data panel)'
+  },
+  seq_len: {
+    doc: 'The length of each input sequence of the sequence data (its time steps): keras.Input(shape=(seq_len,)).',
+    definedBy: 'sequence data defines it (pick shakespeare, names, reverse, sine_series, parity or your own text in the Data panel)'
+  }
+};
 
 /** Builtins refused because they would run or load code. */
 export const FORBIDDEN_BUILTINS = new Set([

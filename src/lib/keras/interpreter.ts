@@ -10,7 +10,7 @@
 import type { SyntaxNode } from '@lezer/common';
 import { LAYER_KINDS } from '$lib/layers';
 import type { ModelSpec, Span } from '$lib/spec/types';
-import { buildKeras, DATA_NAMES, FORBIDDEN_BUILTINS, foreignModuleHint, MODEL_METHODS, OTHER_BUILTINS, PYTHON_BUILTINS, type Callable, type ModelMethod, type Namespace } from './builtins';
+import { buildKeras, DATA_CONSTANTS, DATA_NAMES, FORBIDDEN_BUILTINS, foreignModuleHint, MODEL_METHODS, OTHER_BUILTINS, PYTHON_BUILTINS, type Callable, type ModelMethod, type Namespace } from './builtins';
 import { suggestion, type LineIndex } from './diagnostics';
 import { readImport } from './imports';
 import { ModelBuilder } from './model-builder';
@@ -104,7 +104,9 @@ export class Interpreter {
 
   constructor(
     private readonly source: string,
-    private readonly index: LineIndex
+    private readonly index: LineIndex,
+    /** Numbers the data predefines (`vocab_size`, `seq_len`). */
+    private readonly constants: Record<string, number> = {}
   ) {
     this.builder = new ModelBuilder(this.r, index);
   }
@@ -461,6 +463,12 @@ export class Interpreter {
     const bound = this.scope.get(name);
     if (bound) return bound;
     if ((DATA_NAMES as readonly string[]).includes(name)) return { kind: 'data', name };
+    if (Object.hasOwn(this.constants, name)) {
+      const value = this.constants[name];
+      return { kind: 'number', value, isInt: Number.isInteger(value) };
+    }
+    const constant = Object.hasOwn(DATA_CONSTANTS, name) ? DATA_CONSTANTS[name] : undefined;
+    if (constant) this.r.fail(`${name} is not defined: ${constant.definedBy}`, span, `Or write the number yourself, e.g. ${name} = 10`);
     const builtin = PYTHON_BUILTINS[name];
     if (builtin) return { kind: 'callable', fn: builtin };
     if (FORBIDDEN_BUILTINS.has(name)) {
@@ -472,7 +480,7 @@ export class Interpreter {
     if (member) this.r.fail(`Unknown name '${name}'`, span, `Add from keras import ${name} at the top`);
     const layers = this.keras.members.layers as Namespace;
     if (layers.members[name]) this.r.fail(`Unknown name '${name}'`, span, `Add from keras.layers import ${name} at the top, or write layers.${name}`);
-    const candidates = [...this.scope.keys(), ...DATA_NAMES, ...Object.keys(PYTHON_BUILTINS)];
+    const candidates = [...this.scope.keys(), ...DATA_NAMES, ...Object.keys(this.constants), ...Object.keys(PYTHON_BUILTINS)];
     const dataHint = /^[xy]_|data|train|test/i.test(name) ? 'The data sets are predefined as x_train, y_train, x_test, y_test' : undefined;
     return this.r.fail(`Unknown name '${name}'${suggestion(name, candidates)}`, span, dataHint);
   }

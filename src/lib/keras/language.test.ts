@@ -242,7 +242,7 @@ describe('hover', () => {
     expect(fit.contents).toContain('epochs=1');
     expect(fit.contents).toContain('validation_split');
     expect(hover(spiral, spiral.indexOf('Adam') + 1)!.contents).toContain('beta_1=0.9');
-    expect(hover(spiral, spiral.indexOf('Input') + 1)!.contents).toContain('keras.Input(shape, name=None)');
+    expect(hover(spiral, spiral.indexOf('Input') + 1)!.contents).toContain('keras.Input(shape, dtype=None, name=None)');
     expect(hoverAt('from keras.layers import Dro|pout')!.contents).toContain('keras.layers.Dropout(rate');
     expect(hover(spiral, spiral.indexOf('epochs') + 1)!.contents).toContain('passes over the training data');
   });
@@ -280,7 +280,7 @@ describe('signature help', () => {
     expect(fit.parameters[fit.activeParameter].label).toBe('epochs=1');
     expect(fit.label).not.toContain('callbacks');
     const input = sigAt(HEADER + 'keras.Input(|')!;
-    expect(input.label).toBe('Input(shape, name=None)');
+    expect(input.label).toBe('Input(shape, dtype=None, name=None)');
     expect(input.parameters[0].documentation).toContain('without the batch axis');
   });
 

@@ -10,11 +10,12 @@
 import type { SyntaxNode, Tree } from '@lezer/common';
 import { LineIndex, lexicalProblem, tooLarge } from './diagnostics';
 import { syntaxTree } from './tree';
-import { getLayer } from '$lib/layers';
+import { getLayer, LAYERS } from '$lib/layers';
 import { REGULARIZER_DOCS } from '$lib/layers/regularizers';
 import { OPTIMIZER_LIST } from '$lib/optimizers';
 import {
   buildKeras,
+  DATA_CONSTANTS,
   DATA_NAMES,
   MODEL_METHODS,
   OPTIMIZER_STRINGS,
@@ -426,7 +427,12 @@ function keywordItems(site: CallSite, env: Env, from: number, to: number): Compl
 }
 
 function hasValueItems(p: Param): boolean {
-  return Boolean(p.strings?.length) || ['bool', 'regularizer', 'data', 'optimizer'].includes(p.valueKind);
+  return Boolean(p.strings?.length) || ['bool', 'regularizer', 'data', 'optimizer', 'layer', 'int', 'shape'].includes(p.valueKind);
+}
+
+/** The layer kinds a layer-valued parameter takes (all of the registry's when it does not say). */
+function layerKinds(p: Param): string[] {
+  return p.layers?.length ? p.layers : LAYERS.map((l) => l.kind);
 }
 
 /** Values offered after `name=` (outside quotes): quoted strings, True/False, None, regularizers.l2(...), x_train. */
@@ -460,6 +466,28 @@ function valueItems(p: Param, env: Env, from: number, to: number): CompletionIte
     push('True', 'True', 'keyword', 'Python\'s true.');
     push('False', 'False', 'keyword', 'Python\'s false.');
   }
+  if (p.valueKind === 'layer') {
+    for (const kind of layerKinds(p)) {
+      const def = getLayer(kind);
+      if (!def) continue;
+      const sig = callableSignature({ type: 'layer', display: kind, def });
+      if (!sig) continue;
+      items.push({
+        label: `${alias('layers')}.${kind}(...)`,
+        kind: 'layer',
+        insertText: `${alias('layers')}.${callSnippet(sig)}`,
+        detail: `${p.name}: ${p.type}`,
+        documentation: signatureMarkdown(sig),
+        snippet: true,
+        from,
+        to,
+        sortText: pad(items.length),
+        filterText: kind
+      });
+    }
+  }
+  // Numbers the data predefines (vocab_size, seq_len): wherever an integer goes.
+  if (p.valueKind === 'int' || p.valueKind === 'shape') for (const [name, c] of Object.entries(DATA_CONSTANTS)) push(name, name, 'value', constantDoc(name, c.doc));
   if (p.valueKind === 'data') for (const d of DATA_NAMES) push(d, d, 'value', `The predefined ${d.startsWith('x') ? 'inputs' : 'targets'} (${d.endsWith('train') ? 'training' : 'test'} set).`);
   if (p.default === 'None') push('None', 'None', 'keyword', `No value${p.valueKind === 'activation' ? ' (linear)' : ''}.`);
   return items;
@@ -565,8 +593,8 @@ export function completions(source: string, offset: number): CompletionItem[] {
     // Only for required parameters (Dense's 2nd positional is activation, but nobody writes Dense(16, "relu")), and
     // for fit's x and y.
     const positional = site.groups.slice(0, site.index).every((g) => !g.keyword) ? site.sig.params.filter((p) => !p.keywordOnly)[site.index] : undefined;
-    if (positional && !positional.unsupported && ((positional.strings && positional.default === undefined) || positional.valueKind === 'data')) {
-      items.push(...valueItems(positional, env, from, to).filter((i) => i.kind === 'value').map((i) => ({ ...i, sortText: `~${i.sortText}` })));
+    if (positional && !positional.unsupported && ((positional.strings && positional.default === undefined) || positional.valueKind === 'data' || positional.valueKind === 'layer' || (positional.valueKind === 'int' && positional.default === undefined))) {
+      items.push(...valueItems(positional, env, from, to).filter((i) => i.kind === 'value' || i.kind === 'layer').map((i) => ({ ...i, sortText: `~${i.sortText}` })));
     }
     return items;
   }
@@ -599,6 +627,16 @@ export function completions(source: string, offset: number): CompletionItem[] {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Hover
+
+/** The doc of a data constant (vocab_size, seq_len): what it is and which data defines it. */
+function constantDoc(name: string, doc: string): string {
+  return `${doc}\n\nPredefined by the data: ${DATA_CONSTANTS[name].definedBy}.`;
+}
+
+/** Does the program assign `name` itself (`vocab_size = 10`)? */
+function assigned(env: Env, name: string): boolean {
+  return new RegExp(`^\\s*${name}\\s*=[^=]`, 'm').test(env.source);
+}
 
 function entryMarkdown(name: string, e: Resolved): string {
   if (e.type === 'namespace') {
@@ -658,6 +696,11 @@ function hoverNode(env: Env, node: SyntaxNode, offset: number): HoverResult | nu
     let e: Entry | undefined = keras();
     for (const s of path.slice(1)) e = e?.type === 'namespace' ? member(e, s) : undefined;
     return e ? { contents: entryMarkdown(text(env, node), e), ...range } : null;
+  }
+  // A number the data predefines (vocab_size, seq_len), unless the program binds the name itself.
+  if (node.name === 'VariableName' && Object.hasOwn(DATA_CONSTANTS, text(env, node)) && !env.names.has(text(env, node)) && !assigned(env, text(env, node))) {
+    const name = text(env, node);
+    return { contents: `\`${name}\` (int)\n\n${constantDoc(name, DATA_CONSTANTS[name].doc)}`, ...range };
   }
   // An attribute or a name: layers.Dense, Dense, keras.optimizers.Adam, model.compile
   const expr = node.name === 'PropertyName' && parent?.name === 'MemberExpression' ? parent : node;

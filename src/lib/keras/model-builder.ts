@@ -5,7 +5,7 @@
  */
 import { LayerError, type ArgDef, type LayerDef } from '$lib/layers/types';
 import { defaultLearningRate } from '$lib/optimizers';
-import { SPEC_VERSION, type ArgValue, type InputNode, type LayerNode, type LossName, type MetricName, type ModelSpec, type OptimizerSpec, type Span } from '$lib/spec/types';
+import { INPUT_DTYPES, SPEC_VERSION, type ArgValue, type InputDtype, type InputNode, type LayerNode, type LossName, type MetricName, type ModelSpec, type OptimizerSpec, type Span } from '$lib/spec/types';
 import { ArgumentConverter, regularizerConfig } from './arguments';
 import {
   COMPILE_PARAMS,
@@ -178,10 +178,28 @@ export class ModelBuilder {
     const { bound, ok } = this.converter.bind(owner, INPUT_PARAMS, args);
     const shapeArg = bound.get('shape');
     const shape = shapeArg ? this.converter.convert(owner, { name: 'shape', type: 'shape', doc: '' }, shapeArg) : undefined;
+    const dtypeArg = bound.get('dtype');
+    let dtype: InputDtype | undefined;
+    if (dtypeArg && dtypeArg.value.kind !== 'none') {
+      const v = dtypeArg.value;
+      if (v.kind === 'poison') return POISON;
+      const hint = 'Use dtype="int32" for token ids (fed to an Embedding), or leave it out for float32';
+      if (v.kind !== 'string') {
+        this.r.report(`${owner} argument 'dtype' must be a string such as "int32", got ${describe(v)}`, dtypeArg.span, hint);
+        return POISON;
+      }
+      if (!(INPUT_DTYPES as readonly string[]).includes(v.value)) {
+        this.r.report(`${owner}(dtype="${v.value}") is not supported here: inputs are "float32" or "int32"`, dtypeArg.span, hint);
+        return POISON;
+      }
+      dtype = v.value as InputDtype;
+    }
     if (!ok || shape === undefined) return POISON;
     const id = this.allocateId(owner, 'input_layer', bound.get('name'));
     if (id === undefined) return POISON;
     const node: InputNode = { id, name: id, shape: shape as number[], span: args.span };
+    // float32 is Keras' default: the spec leaves it out (so specs without dtype stay as they were).
+    if (dtype === 'int32') node.dtype = dtype;
     this.graph.set(id, { kind: 'input', node });
     return { kind: 'tensor', id };
   }

@@ -13,8 +13,16 @@ import { syntaxTree } from './tree';
 
 export { toSnakeCase } from './model-builder';
 
+export interface ParseOptions {
+  /**
+   * Numbers the data predefines for the program (`vocab_size`, `seq_len`; see `DATA_CONSTANTS`), usable wherever a
+   * number is. A program that uses one the data does not define gets a located message saying which data defines it.
+   */
+  constants?: Record<string, number>;
+}
+
 /** Parses a Keras program (never runs it) into a ModelSpec with located diagnostics. */
-export function parseProgram(source: string): ParseResult {
+export function parseProgram(source: string, opts: ParseOptions = {}): ParseResult {
   const index = new LineIndex(source);
   const tooLong = sizeError(source, index);
   if (tooLong) return { spec: null, diagnostics: [tooLong] };
@@ -29,7 +37,7 @@ export function parseProgram(source: string): ParseResult {
   const syntax = lexical && structural ? (structural.span.from < lexical.span.from ? structural : lexical) : (lexical ?? structural);
   if (syntax) return { spec: null, diagnostics: [syntax] };
 
-  const interpreter = new Interpreter(source, index);
+  const interpreter = new Interpreter(source, index, opts.constants ?? {});
   interpreter.run(tree.topNode);
   let spec = interpreter.finish();
   const diagnostics = interpreter.diagnostics;

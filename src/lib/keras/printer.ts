@@ -8,7 +8,7 @@
 import { getLayer } from '$lib/layers';
 import type { ArgDef } from '$lib/layers/types';
 import type { ArgValue, CompileSpec, FitSpec, LayerNode, ModelSpec, OptimizerSpec } from '$lib/spec/types';
-import { DATA_NAMES, FIT_DEFAULTS, FORBIDDEN_BUILTINS, OPTIMIZERS, OTHER_BUILTINS, PYTHON_BUILTINS } from './builtins';
+import { DATA_CONSTANTS, DATA_NAMES, FIT_DEFAULTS, FORBIDDEN_BUILTINS, OPTIMIZERS, OTHER_BUILTINS, PYTHON_BUILTINS } from './builtins';
 import { toSnakeCase } from './model-builder';
 
 /** Lines longer than this are broken, one argument per line (black's default width). */
@@ -88,6 +88,7 @@ function reservedNames(spec: ModelSpec): Set<string> {
     ...OTHER_BUILTINS,
     ...Object.keys(PYTHON_BUILTINS),
     ...DATA_NAMES,
+    ...Object.keys(DATA_CONSTANTS),
     'keras',
     'layers',
     'np',
@@ -113,14 +114,18 @@ class KerasNames {
   private readonly used = new Set<string>();
   private readonly counters = new Map<string, number>();
 
-  /** Registers `id` for a node of this prefix; true when Keras would give it that name without `name=`. */
-  take(prefix: string, id: string): boolean {
+  /**
+   * Registers `id` for a node of this prefix; true when Keras would give it that name without `name=`. Without `id`:
+   * the name Keras gives a layer created without `name=` (a layer passed as an argument).
+   */
+  take(prefix: string, id?: string): boolean {
     let n = this.counters.get(prefix) ?? 0;
     let auto: string;
     do {
       auto = n === 0 ? prefix : `${prefix}_${n}`;
       n++;
     } while (this.used.has(auto));
+    id ??= auto;
     this.used.add(id);
     if (auto !== id) return false;
     this.counters.set(prefix, n);
@@ -131,26 +136,45 @@ class KerasNames {
 // ---------------------------------------------------------------------------------------------------------------
 // Model code
 
-/** The constructor call of a layer: required leading arguments by position, the others by name when not default. */
-function layerConstructor(node: LayerNode, names: KerasNames, indent: string, suffix = '', lead = 0): string {
-  const def = getLayer(node.kind);
-  if (!def) throw new Error(`Unknown layer ${node.kind}: it is not in the layer registry`);
+/** A layer-valued argument (`{ kind, args }`, Bidirectional's `layer`) as its constructor call. */
+function isLayerValue(v: ArgValue): v is { kind: string; args: { [key: string]: ArgValue } } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v.kind === 'string' && typeof v.args === 'object' && v.args !== null && !Array.isArray(v.args);
+}
+
+/** The arguments of a layer's constructor: required leading ones by position, the others by name when not default. */
+function constructorArgs(kind: string, values: Record<string, ArgValue>, names: KerasNames, indent: string): string[] {
+  const def = getLayer(kind);
+  if (!def) throw new Error(`Unknown layer ${kind}: it is not in the layer registry`);
+  const code = (v: ArgValue, a: ArgDef): string => {
+    if (a.type !== 'layer') return pyValue(v, a.type);
+    if (!isLayerValue(v)) throw new Error(`${kind} argument '${a.name}' must be a layer, got ${JSON.stringify(v)}`);
+    // The inner layer is constructed (and named, by Keras' counter) before the layer that takes it.
+    const inner = constructorArgs(v.kind, v.args, names, indent + INDENT);
+    names.take(toSnakeCase(v.kind));
+    return formatCall(`layers.${v.kind}`, inner, indent + INDENT);
+  };
   const args: string[] = [];
   let positional = true;
   for (const a of def.args) {
-    const v = node.args[a.name];
+    const v = values[a.name];
     if (a.default === undefined) {
       if (v === undefined) {
         positional = false;
         continue;
       }
-      args.push(positional ? pyValue(v, a.type) : `${a.name}=${pyValue(v, a.type)}`);
+      args.push(positional ? code(v, a) : `${a.name}=${code(v, a)}`);
     } else {
       positional = false;
-      if (v !== undefined && !sameValue(v, a.default)) args.push(`${a.name}=${pyValue(v, a.type)}`);
+      if (v !== undefined && !sameValue(v, a.default)) args.push(`${a.name}=${code(v, a)}`);
     }
   }
-  for (const [k, v] of Object.entries(node.args)) if (!def.args.some((a) => a.name === k)) args.push(`${k}=${pyValue(v)}`);
+  for (const [k, v] of Object.entries(values)) if (!def.args.some((a) => a.name === k)) args.push(`${k}=${pyValue(v)}`);
+  return args;
+}
+
+/** The constructor call of a layer: required leading arguments by position, the others by name when not default. */
+function layerConstructor(node: LayerNode, names: KerasNames, indent: string, suffix = '', lead = 0): string {
+  const args = constructorArgs(node.kind, node.args, names, indent);
   if (!names.take(toSnakeCase(node.kind), node.id)) args.push(`name=${pyString(node.id)}`);
   return formatCall(`layers.${node.kind}`, args, indent, suffix, lead);
 }
@@ -158,6 +182,7 @@ function layerConstructor(node: LayerNode, names: KerasNames, indent: string, su
 function inputCall(spec: ModelSpec, index: number, names: KerasNames, indent: string): string {
   const input = spec.inputs[index];
   const args = [`shape=${pyValue(input.shape)}`];
+  if (input.dtype && input.dtype !== 'float32') args.push(`dtype=${pyString(input.dtype)}`);
   const id = input.name || input.id;
   if (!names.take('input_layer', id)) args.push(`name=${pyString(id)}`);
   return formatCall('keras.Input', args, indent);

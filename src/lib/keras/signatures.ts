@@ -11,7 +11,7 @@ import type { ArgDef, ArgType, LayerDef } from '$lib/layers/types';
 import { formatValue } from '$lib/layers/util';
 import { LOSSES_BY_NAME } from '$lib/losses';
 import { METRICS_BY_NAME } from '$lib/metrics';
-import type { OptimizerName } from '$lib/spec/types';
+import { INPUT_DTYPES, type OptimizerName } from '$lib/spec/types';
 import {
   COMPILE_PARAMS,
   DEFAULT_OPTIMIZER,
@@ -51,7 +51,8 @@ interface CallParamDoc {
 /** Docs of the parameters of the non-layer calls, keyed by the `ParamDef` names of `builtins.ts`. */
 const CALL_PARAM_DOCS: Record<'input' | 'sequential' | 'model' | 'compile' | 'fit' | 'add', Record<string, CallParamDoc>> = {
   input: {
-    shape: { doc: 'Shape of one sample, without the batch axis: (2,) for 2 features, (28, 28, 1) for an image.', type: 'tuple of ints' },
+    shape: { doc: 'Shape of one sample, without the batch axis: (2,) for 2 features, (28, 28, 1) for an image, (seq_len,) for a sequence of token ids.', type: 'tuple of ints' },
+    dtype: { doc: 'The type of the input values: "float32" (numbers), or "int32" for token ids fed to an Embedding.', type: 'str', default: 'None' },
     name: { doc: 'Name of the input.', type: 'str', default: 'None' }
   },
   sequential: {
@@ -108,6 +109,8 @@ export interface Param {
   valueKind: ValueKind;
   /** Allowed strings (written quoted in the code). */
   strings?: ValueOption[];
+  /** For a layer-valued parameter (Bidirectional's `layer`): the layer kinds it takes (empty: any). */
+  layers?: string[];
   /** The value is a list of `strings` (metrics). */
   list?: boolean;
   min?: number;
@@ -135,7 +138,8 @@ const TYPE_LABEL: Record<ArgType, string> = {
   int_or_tuple: 'int or tuple of ints',
   activation: 'str (activation)',
   initializer: 'str (initializer)',
-  regularizer: 'regularizer'
+  regularizer: 'regularizer',
+  layer: 'layer'
 };
 
 export function valueDoc(kind: ValueKind, value: string, fallback: string): string {
@@ -179,7 +183,8 @@ function paramFromArgDef(a: ArgDef): Param {
     type: TYPE_LABEL[a.type],
     default: a.default === undefined ? undefined : formatValue(a.default),
     valueKind: a.type,
-    strings: a.values?.map((v) => ({ value: v, doc: valueDoc(a.type, v, a.doc) })),
+    strings: a.type === 'layer' ? undefined : a.values?.map((v) => ({ value: v, doc: valueDoc(a.type, v, a.doc) })),
+    layers: a.type === 'layer' ? [...(a.values ?? [])] : undefined,
     min: a.min,
     max: a.max
   };
@@ -234,6 +239,8 @@ function callParams(table: keyof typeof CALL_PARAM_DOCS, defs: readonly ParamDef
       param.list = true;
     } else if (table === 'fit' && (p.name === 'x' || p.name === 'y')) {
       param.valueKind = 'data';
+    } else if (table === 'input' && p.name === 'dtype') {
+      param.strings = INPUT_DTYPES.map((v) => ({ value: v, doc: v === 'int32' ? 'Integers: token ids for an Embedding.' : 'Floating-point numbers (the default).' }));
     } else if (table === 'fit' && p.name === 'shuffle') {
       param.valueKind = 'bool';
     }
@@ -338,6 +345,7 @@ export function paramMarkdown(sig: Signature, p: Param, withValues: boolean): st
   if (p.unsupported) return `**${p.name}** of \`${sig.qualified}\` is not supported here. ${p.unsupported}.`;
   let md = `**${p.name}** — ${paramSummary(p)}\n\n${p.doc}${bounds(p)}`;
   if (withValues && p.strings?.length) md += `\n\nValues: ${p.strings.map((s) => `\`"${s.value}"\``).join(', ')}`;
+  if (withValues && p.layers?.length) md += `\n\nTakes: ${p.layers.map((k) => `\`layers.${k}(...)\``).join(', ')}`;
   return md;
 }
 

@@ -101,6 +101,12 @@ export function pyNumber(value: number, isInt: boolean): string {
   return Math.abs(value) >= 1e16 ? String(value) : `${value}.0`;
 }
 
+/** 'a' or 'an' before a layer name, as it is read: an LSTM, a GRU, an Embedding, a SimpleRNN. */
+export function article(word: string): string {
+  const acronym = /^[A-Z]{2}/.test(word);
+  return (acronym ? /^[AEFHILMNORSX]/ : /^[AEIOU]/i).test(word) ? 'an' : 'a';
+}
+
 /** How a value is named in messages: 'the string "16"', '16.5', 'a tuple', ... */
 export function describe(v: Value): string {
   switch (v.kind) {
@@ -123,7 +129,7 @@ export function describe(v: Value): string {
     case 'callable':
       return v.fn.display;
     case 'layer':
-      return `a ${v.layer.def.kind} layer`;
+      return `${article(v.layer.def.kind)} ${v.layer.def.kind} layer`;
     case 'tensor':
       return 'a tensor';
     case 'model':

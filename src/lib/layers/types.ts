@@ -28,7 +28,12 @@ export type ArgType =
   | 'activation'
   | 'initializer'
   | 'regularizer'
-  | 'layer'; // a layer-valued argument (Bidirectional's `layer`): `{ kind, args }` with the inner layer's args
+  /**
+   * A layer object (Bidirectional's `layer`): `layers.LSTM(16, return_sequences=True)` in the code, the plain object
+   * `{ kind: 'LSTM', args: { ...its args with defaults filled } }` in the spec, built and validated with that kind's
+   * own LayerDef. `values` (if set) lists the kinds accepted.
+   */
+  | 'layer';
 
 export interface ArgDef {
   /** Keras argument name. */

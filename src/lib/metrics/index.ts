@@ -6,9 +6,10 @@
  */
 import { accuracy } from './accuracy';
 import { meanAbsoluteError } from './mean_absolute_error';
+import { sparseCategoricalAccuracy } from './sparse_categorical_accuracy';
 import type { MetricDef, MetricVariant } from './types';
 
-export const METRIC_LIST = [accuracy, meanAbsoluteError] as const;
+export const METRIC_LIST = [accuracy, sparseCategoricalAccuracy, meanAbsoluteError] as const;
 
 export type MetricName = (typeof METRIC_LIST)[number]['name'];
 

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { relDiff, runGraph } from '$lib/optimizers/test-helpers';
+import { emitLoss, resolveMetricKind } from '$lib/compile/loss';
 import { getMetric, METRIC_LIST, METRIC_STRINGS, metricVariant, type MetricKind } from '.';
 
 beforeAll(async () => {
@@ -59,4 +60,53 @@ describe('metric registry', () => {
       expect(relDiff(got, expected)).toBeLessThan(1e-6);
     });
   }
+});
+
+/**
+ * Per-step targets: "accuracy" with sparse_categorical_crossentropy on outputs (batch, time, classes) is Keras'
+ * sparse categorical accuracy over every position (batch × time); so is "sparse_categorical_accuracy" with any loss.
+ * Reference: argmax per position compared with the label, counted in plain JavaScript.
+ */
+describe('accuracy on sequences (batch, time, classes)', () => {
+  const B = 3;
+  const T = 5;
+  const V = 4;
+  const p = Float32Array.from({ length: B * T * V }, (_, i) => 1 + Math.sin(i * 2.11 + 0.4));
+  const y = Float32Array.from({ length: B * T }, (_, i) => (i * 3 + 2) % V);
+  const reference = (labels: Float32Array) => {
+    let right = 0;
+    for (let r = 0; r < B * T; r++) {
+      const row = Array.from(p.subarray(r * V, (r + 1) * V));
+      if (row.indexOf(Math.max(...row)) === labels[r]) right++;
+    }
+    return right / (B * T);
+  };
+
+  it('resolves to sparse categorical accuracy (accuracy with the sparse loss, and by its own name)', () => {
+    expect(getMetric('accuracy')!.resolve('sparse_categorical_crossentropy', V).kind).toBe('sparse_categorical_accuracy');
+    const named = getMetric('sparse_categorical_accuracy')!;
+    expect(METRIC_STRINGS.sparse_categorical_accuracy).toBe('sparse_categorical_accuracy');
+    expect(named.logKey).toBe('acc');
+    for (const loss of ['sparse_categorical_crossentropy', 'categorical_crossentropy', 'mse']) expect(named.resolve(loss, V).kind).toBe('sparse_categorical_accuracy');
+    expect(resolveMetricKind('sparse_categorical_crossentropy', ['sparse_categorical_accuracy'], V)).toBe('sparse_categorical_accuracy');
+  });
+
+  it('counts every position: TF.js ≈ compiled ≈ reference', async () => {
+    const ref = reference(y);
+    expect(ref).toBeGreaterThan(0);
+    expect(ref).toBeLessThan(1);
+    const v = metricVariant(getMetric('accuracy')!.resolve('sparse_categorical_crossentropy', V).kind as MetricKind);
+    const tfjs = tf.mean(v.toTfjs(tf)(tf.tensor2d(y, [B, T]), tf.tensor3d(p, [B, T, V]))).dataSync()[0];
+    expect(Math.abs(tfjs - ref)).toBeLessThan(1e-6);
+    const [got] = await runGraph({ p: { data: p, dims: [B, T, V] }, y: { data: y, dims: [B, T] } }, (g, x) => {
+      const kind = resolveMetricKind('sparse_categorical_crossentropy', ['accuracy'], V)!;
+      return [emitLoss(g, 'sparse_categorical_crossentropy', kind, x.p, undefined, x.y, [T, V]).metric!];
+    });
+    expect(Math.abs(got[0] - ref)).toBeLessThan(1e-6);
+    // The check can fail: one label changed to the predicted class moves it by 1 / (B·T).
+    const moved = Float32Array.from(y);
+    const row0 = Array.from(p.subarray(0, V));
+    moved[0] = row0.indexOf(Math.max(...row0)) === y[0] ? (y[0] + 1) % V : row0.indexOf(Math.max(...row0));
+    expect(Math.abs(reference(moved) - ref)).toBeCloseTo(1 / (B * T), 9);
+  });
 });

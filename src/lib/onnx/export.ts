@@ -114,7 +114,14 @@ export function lowerModel(g: GraphBuilder, spec: ModelSpec, opts: LowerOptions)
   const shapes = shapesOf(spec);
   const values: Record<string, string> = {};
   for (const inp of spec.inputs) {
-    values[inp.id] = opts.inputs?.[inp.id] ?? g.input(inp.name || inp.id, 'float32', ['batch', ...inp.shape]);
+    const given = opts.inputs?.[inp.id];
+    if (given !== undefined) values[inp.id] = given;
+    else if (inp.dtype === 'int32') {
+      // keras.Input(dtype="int32"): the graph takes INT32 (token ids) and the layers see float32, as the data is
+      // inside the app (an Embedding casts its input to int64 itself).
+      const name = g.input(inp.name || inp.id, 'int32', ['batch', ...inp.shape]);
+      values[inp.id] = g.node('Cast', [name], { to: 1 }, { name: `${name}/to_float` });
+    } else values[inp.id] = g.input(inp.name || inp.id, 'float32', ['batch', ...inp.shape]);
   }
   const nameOutputs = opts.nameOutputs ?? true;
   for (const node of spec.layers) {
@@ -194,7 +201,7 @@ export function exportOnnx(spec: ModelSpec, weights: WeightMap, opts: ExportOpti
     model_name: spec.modelName || 'model',
     style: spec.style,
     layout: 'channels_last: inputs and outputs are laid out like x_train (batch, ..., channels)',
-    inputs: JSON.stringify(spec.inputs.map((i) => ({ name: i.name || i.id, shape: i.shape }))),
+    inputs: JSON.stringify(spec.inputs.map((i) => ({ name: i.name || i.id, shape: i.shape, dtype: i.dtype ?? 'float32' }))),
     outputs: JSON.stringify(spec.outputs.map((id) => ({ name: id, shape: shapes[id] }))),
     keras_layers: spec.layers.map((l) => `${l.id}:${l.kind}`).join(','),
     model_spec: JSON.stringify(spec)

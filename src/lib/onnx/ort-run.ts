@@ -3,6 +3,7 @@
  * execution provider each node was placed on from ORT's own log. Pure over an injected `ort` namespace, so the
  * ORT worker uses it in the browser and vitest runs it in node.
  */
+import { inputTensor } from './export-feeds';
 import type * as Ort from 'onnxruntime-web';
 import { describe, probeWebGpu } from '$lib/engines/backend';
 
@@ -101,7 +102,7 @@ export async function runBatched(ort: typeof Ort, session: Ort.InferenceSession,
         const per = data.length / rows;
         const r0 = b * batchSize;
         const r1 = Math.min(rows, r0 + batchSize);
-        return [n, new ort.Tensor('float32', data.subarray(r0 * per, r1 * per), [r1 - r0, ...dims.slice(1)])];
+        return [n, inputTensor(ort, session, n, data.subarray(r0 * per, r1 * per), [r1 - r0, ...dims.slice(1)])];
       })
     );
   const t0 = now();

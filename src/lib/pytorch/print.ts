@@ -172,7 +172,9 @@ function dataBody(spec: ModelSpec, data: ScriptData | undefined): string[] {
   const lines = code.replace(MNIST_CALL, 'mnist_load_data()').replace(/\n$/, '').split('\n');
   const imports = mnist ? MNIST_LOADER.split('\n') : [];
   const what = isToyData(data) ? `the ${data.name} toy data` : isRegressionData(data) ? `the ${data.name} regression data` : 'the digits';
-  return [`"""x_train, y_train: ${what}, with the numpy code of the playground's Keras export."""`, ...imports, ...lines, 'return x_train.astype(np.float32), y_train'];
+  // keras.Input(dtype="int32"): token ids, which torch's embeddings take as int64.
+  const xType = spec.inputs[0]?.dtype === 'int32' ? 'np.int64' : 'np.float32';
+  return [`"""x_train, y_train: ${what}, with the numpy code of the playground's Keras export."""`, ...imports, ...lines, `return x_train.astype(${xType}), y_train`];
 }
 
 /**
@@ -285,6 +287,8 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
   }
   emit(']');
   emit(`INPUTS = [${spec.inputs.map((i) => JSON.stringify(i.name || i.id)).join(', ')}]`);
+  emit(`# The numpy dtype of each input: keras.Input(dtype="int32") token ids are int64 here (torch's embeddings take them).`);
+  emit(`INPUT_DTYPES = [${spec.inputs.map((i) => (i.dtype === 'int32' ? 'np.int64' : 'np.float32')).join(', ')}]`);
   emit(`OUTPUTS = [${spec.outputs.map((o) => JSON.stringify(o)).join(', ')}]`);
   emit('');
   emit('');
@@ -375,7 +379,7 @@ def predict(model, xs, device, batch_size=256):
     outs = []
     with torch.no_grad():
         for i in range(0, len(xs[0]), batch_size):
-            y = model(*[torch.from_numpy(np.asarray(x[i : i + batch_size], dtype=np.float32)).to(device) for x in xs])
+            y = model(*[torch.from_numpy(np.asarray(x[i : i + batch_size], dtype=t)).to(device) for x, t in zip(xs, INPUT_DTYPES)])
             outs.append([t.cpu().numpy() for t in (y if isinstance(y, tuple) else (y,))])
     return [np.concatenate([o[k] for o in outs]) for k in range(len(OUTPUTS))]`;
 

@@ -36,8 +36,18 @@ export interface InputNode {
   /** Keras name (`keras.Input(..., name=...)`) or a generated one. */
   name: string;
   shape: Shape;
+  /**
+   * `keras.Input(..., dtype="int32")` (token ids for an Embedding); absent = float32. The data stays a Float32Array
+   * internally (ids as floats) and the compiled step's `x` stays float32; the ONNX export declares the graph input
+   * INT32 and casts it to float for the layers.
+   */
+  dtype?: InputDtype;
   span: Span;
 }
+
+/** The dtypes `keras.Input(dtype=...)` accepts. */
+export const INPUT_DTYPES = ['float32', 'int32'] as const;
+export type InputDtype = (typeof INPUT_DTYPES)[number];
 
 export interface LayerNode {
   /** Unique within the spec; also the layer's name (`dense`, `dense_1`, ... as Keras names them). */

@@ -62,7 +62,8 @@ export function outputUnits(model: TF.LayersModel): number {
 export function buildModel(tf: Tfjs, spec: ModelSpec, seed: number): TF.LayersModel {
   const tensors = new Map<string, TF.SymbolicTensor>();
   const inputs = spec.inputs.map((inp) => {
-    const t = tf.input({ shape: inp.shape, name: inp.name || inp.id });
+    // keras.Input(dtype="int32"): TF.js casts the (float) data fed to it, as Keras takes int token ids.
+    const t = tf.input({ shape: inp.shape, name: inp.name || inp.id, dtype: inp.dtype ?? 'float32' });
     tensors.set(inp.id, t);
     return t;
   });
