@@ -15,12 +15,13 @@ describe('sequence picture components (server-rendered)', () => {
       inputs: Int32Array.from([1, 2, 3, 4, 5, 6]),
       truth: Int32Array.from([3, 2, 1, 6, 5, 4]),
       predicted: Int32Array.from([3, 2, 1, 6, 9, 4]),
-      tokenAccuracy: 5 / 6,
-      sequenceAccuracy: 0.5
+      evaluated: 40,
+      tokenAccuracy: 0.9,
+      sequenceAccuracy: 0.625
     };
     const { body } = render(SequenceTable, { props: { table, epoch: 4 } });
     expect(body).toMatch(/<caption[^>]*>/);
-    expect(body).toMatch(/Held-out sequences after epoch 4: 83\.3 % of output positions right, 1 of\s+2 sequences entirely right/);
+    expect(body).toMatch(/Held-out sequences after epoch 4: 90\.0 % of output positions right and 62\.5 % of sequences\s+entirely right \(over 40 sequences\); the first 2 below/);
     expect(body.match(/\(wrong\)/g)).toHaveLength(1);
     expect(body).toMatch(/<mark class="wrong[^"]*" title="position 2: expected 5">9/);
     expect(body).toContain(' (wrong)</span>');

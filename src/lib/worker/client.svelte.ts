@@ -248,6 +248,12 @@ export class TrainingClient {
     void this.#api?.resume();
   }
 
+  /** The running run's per-epoch text takes these settings from its next epoch on. */
+  setGeneration(settings: Omit<GenerationSettings, 'seed'>) {
+    if (!this.busy) return;
+    void this.#api?.setGeneration({ prompt: settings.prompt, temperature: settings.temperature, length: settings.length });
+  }
+
   stop() {
     if (!this.busy) return;
     void this.#api?.stop();

@@ -143,7 +143,7 @@ export function createSequencePictures(
   model: TF.LayersModel,
   request: TrainRequest,
   emit: (e: TrainEvent) => void,
-  hooks: { shouldStop: () => boolean; yieldNow: () => Promise<void> }
+  hooks: { shouldStop: () => boolean; yieldNow: () => Promise<void>; /** Settings changed during the run. */ generation?: () => Omit<GenerationSettings, 'seed'> | null }
 ) {
   const seq = request.sequence;
   const started = performance.now();
@@ -153,8 +153,9 @@ export function createSequencePictures(
   const over = () => spent > 0.1 * (performance.now() - started);
 
   const text = async (epoch: number) => {
-    const t = seq?.text;
-    if (!t) return;
+    const base = seq?.text;
+    if (!base) return;
+    const t = { ...base, ...(hooks.generation?.() ?? {}) };
     const t0 = performance.now();
     const length = generated++ && over() ? Math.min(t.length, Math.max(Math.ceil(t.length / 5), 20)) : t.length;
     const why = await streamText(

@@ -236,6 +236,8 @@ export interface TrainingApi extends OnnxMethods, CompareMethods {
    * through `onChunk`; resolves with null, or why nothing was generated.
    */
   generate(model: ModelRef, request: TextVocabulary & GenerationSettings, onChunk: (chunk: string, done: boolean) => void): Promise<string | null>;
+  /** Changes the prompt/temperature/length of the running run's per-epoch text from the next epoch on (no run: ignored). */
+  setGeneration(settings: Omit<GenerationSettings, 'seed'>): void;
   /** The current model's weights (read between batches while training), or null when there is no model. */
   getWeights(): Promise<WeightSnapshot | null>;
   /**

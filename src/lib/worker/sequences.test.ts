@@ -208,7 +208,12 @@ describe('sequence tables', () => {
     const x = Float32Array.from(seqs.flat());
     const y = Float32Array.from(seqs.flatMap((s) => [...s].reverse()));
     const t = await sequenceTable(tf, m, { x, y, n: 3, seqLen: L }, 10);
-    expect(t).toMatchObject({ rows: 3, seqLen: L, outLen: L });
+    expect(t).toMatchObject({ rows: 3, seqLen: L, outLen: L, evaluated: 3 });
+    // Two rows shown, the accuracies still over all three.
+    const two = await sequenceTable(tf, m, { x, y, n: 3, seqLen: L }, 2);
+    expect(two).toMatchObject({ rows: 2, evaluated: 3, tokenAccuracy: t.tokenAccuracy, sequenceAccuracy: t.sequenceAccuracy });
+    expect(Array.from(two.predicted)).toEqual(seqs.slice(0, 2).flat());
+    expect(Array.from(two.inputs)).toEqual(seqs.slice(0, 2).flat());
     expect(Array.from(t.predicted)).toEqual(seqs.flat());
     expect(Array.from(t.truth)).toEqual(Array.from(y));
     expect(t.sequenceAccuracy).toBeCloseTo(1 / 3);

@@ -257,6 +257,7 @@ export function continuation(x: Float32Array, y: Float32Array, n: number, seqLen
 // Token sequences in, tokens out (reverse, parity)
 
 export interface SequenceTable {
+  /** Rows shown. */
   rows: number;
   seqLen: number;
   /** Output positions per row (seqLen for per-step outputs, 1 for one label per sequence). */
@@ -266,14 +267,20 @@ export interface SequenceTable {
   /** rows × outLen true and predicted tokens (classes; 0/1 for a single sigmoid unit). */
   truth: Int32Array;
   predicted: Int32Array;
-  /** Fraction of the output positions right, and of the rows entirely right. */
+  /** Sequences the accuracies are measured on (all those given, up to MAX_TABLE_EVAL). */
+  evaluated: number;
+  /** Fraction of the output positions right, and of the sequences entirely right, over `evaluated` sequences. */
   tokenAccuracy: number;
   sequenceAccuracy: number;
 }
 
+/** Most sequences the table's accuracies are measured on. */
+export const MAX_TABLE_EVAL = 2000;
+
 /**
- * The model's outputs for the first `rows` sequences of `x` (n × seqLen token ids) against labels `y`
- * (n × outLen): argmax over the last axis, or p > 0.5 for a single sigmoid unit.
+ * The model's outputs for the sequences of `x` (n × seqLen token ids) against labels `y` (n × outLen): argmax over
+ * the last axis, or p > 0.5 for a single sigmoid unit. The first `rows` are returned for the table; the accuracies
+ * count every sequence (up to MAX_TABLE_EVAL).
  */
 export async function sequenceTable(
   tf: Tfjs,
@@ -282,42 +289,41 @@ export async function sequenceTable(
   rows: number
 ): Promise<SequenceTable> {
   const { x, y, seqLen } = data;
-  const m = Math.max(0, Math.min(rows, data.n));
+  const e = Math.min(data.n, MAX_TABLE_EVAL);
+  const m = Math.max(0, Math.min(rows, e));
   const outLen = data.n ? Math.round(y.length / data.n) : 1;
   const inputShape = (model.inputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? 1);
   const t = tf.tidy(() => {
-    const out = model.apply(tf.tensor(x.subarray(0, m * seqLen), [m, ...inputShape], 'float32'), { training: false }) as TF.Tensor;
+    const out = model.apply(tf.tensor(x.subarray(0, e * seqLen), [e, ...inputShape], 'float32'), { training: false }) as TF.Tensor;
     const classes = out.shape[out.rank - 1]!;
-    return classes === 1 ? tf.cast(tf.greater(tf.reshape(out, [m, -1]), 0.5), 'int32') : tf.reshape(tf.argMax(out, -1), [m, -1]);
+    return classes === 1 ? tf.cast(tf.greater(tf.reshape(out, [e, -1]), 0.5), 'int32') : tf.reshape(tf.argMax(out, -1), [e, -1]);
   });
-  let predicted: Int32Array;
+  let all: Int32Array;
   try {
-    predicted = Int32Array.from((await t.data()) as Int32Array);
+    all = Int32Array.from((await t.data()) as Int32Array);
   } finally {
     t.dispose();
   }
-  if (predicted.length !== m * outLen) throw new Error(`The model gives ${m ? predicted.length / m : 0} outputs per sequence, the labels ${outLen}.`);
-  const inputs = Int32Array.from(x.subarray(0, m * seqLen), Math.round);
-  const truth = Int32Array.from({ length: m * outLen }, (_, i) => Math.round(y[i]));
+  if (all.length !== e * outLen) throw new Error(`The model gives ${e ? all.length / e : 0} outputs per sequence, the labels ${outLen}.`);
   let right = 0;
   let rowsRight = 0;
-  for (let r = 0; r < m; r++) {
-    let all = true;
+  for (let r = 0; r < e; r++) {
+    let whole = true;
     for (let k = 0; k < outLen; k++) {
-      const ok = truth[r * outLen + k] === predicted[r * outLen + k];
-      if (ok) right++;
-      else all = false;
+      if (Math.round(y[r * outLen + k]) === all[r * outLen + k]) right++;
+      else whole = false;
     }
-    if (all) rowsRight++;
+    if (whole) rowsRight++;
   }
   return {
     rows: m,
     seqLen,
     outLen,
-    inputs,
-    truth,
-    predicted,
-    tokenAccuracy: m ? right / (m * outLen) : 0,
-    sequenceAccuracy: m ? rowsRight / m : 0
+    inputs: Int32Array.from(x.subarray(0, m * seqLen), Math.round),
+    truth: Int32Array.from({ length: m * outLen }, (_, i) => Math.round(y[i])),
+    predicted: all.slice(0, m * outLen),
+    evaluated: e,
+    tokenAccuracy: e ? right / (e * outLen) : 0,
+    sequenceAccuracy: e ? rowsRight / e : 0
   };
 }

@@ -37,14 +37,18 @@ describe('sequence pictures through the session (in-process)', () => {
     };
     const session = createSession({ tf, loaders, flushMs: 5 });
     const events: TrainEvent[] = [];
-    await session.train(request, (es) => events.push(...es));
+    await session.train(request, (es) => {
+      events.push(...es);
+      // The prompt and temperature changed during the run: the next epoch's sample uses them.
+      if (es.some((e) => e.type === 'generated' && e.epoch === 1 && e.done)) session.setGeneration({ prompt: '0', temperature: 0, length: 40 });
+    });
     expect(events.at(-1)).toMatchObject({ type: 'done', outcome: 'completed' });
 
     const gen = events.filter((e) => e.type === 'generated');
     // One sample per epoch: opened, streamed, closed; 40 characters of '0'/'1'.
     for (const epoch of [1, 2]) {
       const mine = gen.filter((e) => e.epoch === epoch);
-      expect(mine[0]).toMatchObject({ start: true, done: false, prompt: '101', temperature: 1 });
+      expect(mine[0]).toMatchObject({ start: true, done: false, ...(epoch === 1 ? { prompt: '101', temperature: 1 } : { prompt: '0', temperature: 0 }) });
       expect(mine.at(-1)).toMatchObject({ done: true });
       const text = mine.map((e) => e.chunk).join('');
       // The first in full; later ones shrink (to no less than a fifth) when generating takes over a tenth of the run.

@@ -16,7 +16,7 @@ import { createPictures, createSequencePictures, streamText, type Pictures } fro
 import { encodePrompt, nextTokenProbs, topK } from './sequences';
 import { rnnLayerStates, type RnnStatesFn } from './rnn-states';
 import { rnnStates as referenceRnnStates } from '$lib/layers/rnn-reference';
-import type { ModelRef } from './protocol';
+import type { GenerationSettings, ModelRef } from './protocol';
 import { sampleActivations } from '$lib/engines/tfjs/inspect';
 import type { BackendName } from '$lib/engines/backend';
 import { readWeights, specKey, writeWeights } from './weights';
@@ -70,6 +70,8 @@ export function createSession(opts: SessionOptions): TrainingApi {
   /** Architecture key of `model` and its last completed epoch (for getWeights). */
   let modelKey = '';
   let modelEpoch = 0;
+  /** Generation settings changed while the run goes on (setGeneration). */
+  let generation: Omit<GenerationSettings, 'seed'> | null = null;
 
   const disposeModel = () => {
     if (model) {
@@ -109,6 +111,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
       running = new Promise<void>((r) => (release = r));
       paused = false;
       stopRequested = false;
+      generation = null;
 
       let queue: TrainEvent[] = [];
       let lastFlush = performance.now();
@@ -169,6 +172,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
         pictures = createPictures(tf, model, request, emit, { histogramMs: opts.histogramMs });
         await pictures.start();
         const sequencePictures = createSequencePictures(tf, model, request, emit, {
+          generation: () => generation,
           shouldStop: () => stopRequested,
           yieldNow: async () => {
             flush();
@@ -229,6 +233,9 @@ export function createSession(opts: SessionOptions): TrainingApi {
     },
     pause() {
       paused = true;
+    },
+    setGeneration(settings) {
+      if (running) generation = { prompt: settings.prompt, temperature: settings.temperature, length: settings.length };
     },
     resume() {
       paused = false;
