@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { exportPytorch } from '$lib/pytorch/export';
 import { encodeNpz } from '$lib/pytorch/npy';
 import { needPython } from '$lib/test-python';
-import { rnnStates, type RnnKind } from './rnn-reference';
+import { recurrentStates, rnnStates, type RnnKind } from './rnn-reference';
 import { LayerError } from './types';
 
 beforeAll(async () => {
@@ -101,6 +101,14 @@ describe('Bidirectional TF.js = float64 reference; ONNX = TF.js', () => {
       let worst = 0;
       want.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - got[i]))));
       expect(worst).toBeLessThanOrEqual(1e-5);
+      // The Inspect pictures: forward and backward states in input order; their last/first rows are the output's.
+      const pics = recurrentStates('Bidirectional', spec.layers[0].args, w, x[0])!;
+      expect(pics.map((p) => p.label)).toEqual(kind === 'LSTM' ? ['forward hidden state', 'forward cell state', 'backward hidden state', 'backward cell state'] : ['forward hidden state', 'backward hidden state']);
+      const bwPic = pics.find((p) => p.label === 'backward hidden state')!.values;
+      if (merge === 'concat' && !inner.return_sequences && !inner.go_backwards) {
+        // Last state of the backward pass = after reading input step 0.
+        bwPic[0].forEach((v, j) => expect(Math.abs(v - got[u + j])).toBeLessThan(1e-5));
+      }
 
       const bytes = encodeModel(exportOnnx(spec, weights));
       exported.push(bytes);

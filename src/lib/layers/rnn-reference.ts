@@ -149,3 +149,39 @@ export function rnnStates(kind: RnnKind, args: Record<string, unknown>, weights:
   }
   return kind === 'LSTM' ? { h: hs, c: cs } : { h: hs };
 }
+
+/** One picture of the Inspect heatmap: a state over time, (steps, units), rows in input-position order. */
+export interface StateHeatmap {
+  /** `hidden state`, `cell state`, `forward hidden state`, ... */
+  label: string;
+  /** [step][unit]; step t is the state after reading input step t (for a backward pass too). */
+  values: number[][];
+}
+
+/**
+ * The Inspect panel's states of a recurrent layer node (SimpleRNN, LSTM, GRU, or Bidirectional wrapping one) for one
+ * input sequence `x` (steps, features) — the layer's input, i.e. the previous layer's output for the sample —
+ * from its Keras arguments and its weights by Keras name (as `readTfjsWeights` gives them: `kernel`, ... or, for
+ * Bidirectional, `forward_lstm/kernel`, ...). Rows are in input order: a backward pass (go_backwards, Bidirectional's
+ * backward copy) is flipped back, so step t of every picture lines up with input step t. Null for other layers.
+ */
+export function recurrentStates(kind: string, args: Record<string, unknown>, weights: Record<string, { data: ArrayLike<number> }>, x: number[][]): StateHeatmap[] | null {
+  const pick = (prefix: string): RnnWeights => ({ kernel: weights[`${prefix}kernel`].data, recurrent_kernel: weights[`${prefix}recurrent_kernel`].data, bias: weights[`${prefix}bias`]?.data });
+  const run = (k: RnnKind, a: Record<string, unknown>, prefix: string, label: string): StateHeatmap[] => {
+    const s = rnnStates(k, a, pick(prefix), x);
+    const order = <T>(rows: T[]) => (a.go_backwards === true ? rows.slice().reverse() : rows);
+    const out = [{ label: `${label}hidden state`, values: order(s.h) }];
+    if (s.c) out.push({ label: `${label}cell state`, values: order(s.c) });
+    return out;
+  };
+  if (kind === 'SimpleRNN' || kind === 'LSTM' || kind === 'GRU') return run(kind, args, '', '');
+  if (kind === 'Bidirectional') {
+    const layer = args.layer as { kind: RnnKind; args: Record<string, unknown> };
+    const inner = { SimpleRNN: 'simple_rnn', LSTM: 'lstm', GRU: 'gru' }[layer.kind];
+    return [
+      ...run(layer.kind, layer.args, `forward_${inner}/`, 'forward '),
+      ...run(layer.kind, { ...layer.args, go_backwards: layer.args.go_backwards !== true }, `backward_${inner}/`, 'backward ')
+    ];
+  }
+  return null;
+}

@@ -16,6 +16,7 @@ import { needPython } from '$lib/test-python';
 import { seq } from './conformance';
 import { getLayer } from './index';
 import { rnnStates, type RnnKind } from './rnn-reference';
+import { orthogonalMatrix } from './rnn';
 import { LayerError } from './types';
 
 beforeAll(async () => {
@@ -126,6 +127,32 @@ describe('recurrent layers: arguments, shapes, parameters', () => {
     const again = readTfjsWeights(buildModel(tf, spec, 11), spec);
     expect(Array.from(again[spec.layers[0].id].recurrent_kernel.data)).toEqual(Array.from(r));
     model.dispose();
+  });
+});
+
+describe('orthogonalMatrix (Keras\' orthogonal, seeded)', () => {
+  it('has orthonormal rows (wide) or columns (tall), is seeded, and is fast at char-RNN sizes', () => {
+    const gram = (m: Float32Array, rows: number, cols: number, byRows: boolean) => {
+      const k = byRows ? rows : cols;
+      let worst = 0;
+      for (let i = 0; i < k; i++)
+        for (let j = 0; j < k; j++) {
+          let d = 0;
+          for (let t = 0; t < (byRows ? cols : rows); t++) d += byRows ? m[i * cols + t] * m[j * cols + t] : m[t * cols + i] * m[t * cols + j];
+          worst = Math.max(worst, Math.abs(d - (i === j ? 1 : 0)));
+        }
+      return worst;
+    };
+    expect(gram(orthogonalMatrix(5, 15, 1), 5, 15, true)).toBeLessThan(1e-6);
+    expect(gram(orthogonalMatrix(12, 4, 2), 12, 4, false)).toBeLessThan(1e-6);
+    expect(gram(orthogonalMatrix(6, 6, 3), 6, 6, true)).toBeLessThan(1e-6);
+    expect(Array.from(orthogonalMatrix(3, 9, 4))).toEqual(Array.from(orthogonalMatrix(3, 9, 4)));
+    expect(Array.from(orthogonalMatrix(3, 9, 4))).not.toEqual(Array.from(orthogonalMatrix(3, 9, 5)));
+    const t0 = performance.now();
+    orthogonalMatrix(256, 768, 1);
+    const ms = performance.now() - t0;
+    console.log(`orthogonalMatrix(256, 768): ${ms.toFixed(0)} ms (TF.js' orthogonal initializer: ~100 s on the cpu backend)`);
+    expect(ms).toBeLessThan(5000);
   });
 });
 
