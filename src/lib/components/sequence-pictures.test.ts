@@ -58,8 +58,8 @@ describe('sequence picture components (server-rendered)', () => {
   it('TextGeneration: labelled prompt and temperature, the samples with their epochs, a prompt outside the vocabulary refused', () => {
     const client = new TrainingClient();
     client.generations = [
-      { epoch: 1, prompt: 'ab', temperature: 0.8, text: 'ba\nab', done: true },
-      { epoch: 2, prompt: 'ab', temperature: 0.8, text: 'abb', done: false }
+      { key: 'epoch 1', epoch: 1, prompt: 'ab', temperature: 0.8, text: 'ba\nab', done: true },
+      { key: 'epoch 2', epoch: 2, prompt: 'ab', temperature: 0.8, text: 'abb', done: false }
     ];
     const vocab = { tokens: ['\n', 'a', 'b'], seqLen: 4, pad: 0 };
     const model = null;

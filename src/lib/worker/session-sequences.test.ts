@@ -79,6 +79,8 @@ describe('sequence pictures through the session (in-process)', () => {
       expect(next.top[0].p).toBeGreaterThanOrEqual(next.top[1].p);
     }
     expect(await session.nextTokens(ref, text, 'ab', 2)).toMatchObject({ ok: false });
+    // A window length other than the model's input (the data panel changed since): the model's own is used.
+    expect(await session.nextTokens(ref, { ...text, seqLen: T + 5 }, '0110', 2)).toEqual(next);
   });
 
   it('a series run: predictions vs truth, the forecast rolled forward, and the repeat-last baseline', async () => {

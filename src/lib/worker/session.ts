@@ -301,10 +301,11 @@ export function createSession(opts: SessionOptions): TrainingApi {
       return result;
     },
     async nextTokens(ref, vocab, prompt, k) {
-      const enc = encodePrompt(prompt, vocab.tokens, vocab.seqLen, vocab.pad);
-      if (!enc.ok) return enc;
       try {
         const { target, trained } = await modelFor(ref);
+        const v = fitWindow(target, vocab);
+        const enc = encodePrompt(prompt, v.tokens, v.seqLen, v.pad);
+        if (!enc.ok) return enc;
         const probs = await nextTokenProbs(tf, target, enc.ids);
         const top = topK(probs, k).map(({ id, p }) => ({ id, p, token: vocab.tokens[id] ?? `#${id}` }));
         return { ok: true, trained, epoch: trained ? modelEpoch : 0, top };
@@ -315,7 +316,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
     async generate(ref, request, onChunk) {
       try {
         const { target } = await modelFor(ref);
-        return await streamText(tf, target, request, (chunk, done) => onChunk(chunk, done), { yieldNow: macrotask });
+        return await streamText(tf, target, fitWindow(target, request), (chunk, done) => onChunk(chunk, done), { yieldNow: macrotask });
       } catch (e) {
         return explainError(e, tf.getBackend());
       }
@@ -336,6 +337,13 @@ export function createSession(opts: SessionOptions): TrainingApi {
     }
   };
   return api;
+}
+
+/** The window length the model takes (its input `(seq_len,)`), when the program fixes one other than the data's. */
+function fitWindow<T extends { seqLen: number }>(model: TF.LayersModel, v: T): T {
+  const shape = model.inputs[0].shape;
+  const len = shape.length === 2 ? shape[1] : null;
+  return typeof len === 'number' && len > 0 && len !== v.seqLen ? { ...v, seqLen: len } : v;
 }
 
 function toBytes(data: Uint8Array | string | ArrayBuffer): Uint8Array {
