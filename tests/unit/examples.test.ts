@@ -14,7 +14,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataset } from '$lib/compile/test-helpers';
 import { bindData } from '$lib/data/bind';
+import { dataConstants } from '$lib/data/constants';
+import { isSequenceName } from '$lib/data/sequences';
+import { isTextName } from '$lib/data/text';
 import { makeRegression, REGRESSION_NAMES, type RegressionName } from '$lib/data/regression';
 import { Rng } from '$lib/data/rng';
 import { makeToy, TOY_NAMES, type ToyName } from '$lib/data/toys';
@@ -70,8 +74,36 @@ const EXPECTED: Record<string, { trainable: number; nonTrainable: number }> = {
   // Trainable 72+16+1152+32+4608+64+330 = 6274; non-trainable 16+32+64 = 112; total 6386.
   bn_dropout_cnn: { trainable: 6274, nonTrainable: 112 },
   // Dense 2→16: 48; Dense 16→16: 272; Dense 16→1: 17 (ReLU and LeakyReLU have no weights). Total 337.
-  capped_relu: { trainable: 337, nonTrainable: 0 }
+  capped_relu: { trainable: 337, nonTrainable: 0 },
+  // Sequences. Embedding V·d; Conv1D k·C_in·filters + filters; SimpleRNN F·U + U·U + U; LSTM 4·(F·U + U·U + U);
+  // GRU (reset_after=True, two bias rows) 3·(F·U + U·U + 2·U); Bidirectional twice its layer. None depends on seq_len.
+  // Embedding 65·32 = 2080; GRU 3·(32·128 + 128·128 + 256) = 62208; Dense 128→65: 8320+65 = 8385. Total 72673.
+  char_gru_shakespeare: { trainable: 72_673, nonTrainable: 0 },
+  // Embedding 27·16 = 432; GRU 3·(16·64 + 64·64 + 128) = 15744; Dense 64→27: 1728+27 = 1755. Total 17931.
+  names_gru: { trainable: 17_931, nonTrainable: 0 },
+  // Embedding 432; Conv1D 2·16·64+64 = 2112; two Conv1D 2·64·64+64 = 8256; Dense 1755. Total 20811.
+  names_causal_conv: { trainable: 20_811, nonTrainable: 0 },
+  // LSTM 4·(1·32 + 32·32 + 32) = 4352; Dense 32+1 = 33. Total 4385.
+  sine_lstm: { trainable: 4385, nonTrainable: 0 },
+  // Conv1D 5·1·16+16 = 96; Conv1D 3·16·16+16 = 784; poolings 0; Dense 16+1 = 17. Total 897.
+  sine_conv1d: { trainable: 897, nonTrainable: 0 },
+  // Embedding 2·4 = 8; SimpleRNN 4·16 + 16·16 + 16 = 336; Dense 17. Total 361.
+  parity_simple_rnn: { trainable: 361, nonTrainable: 0 },
+  // Embedding 8; LSTM 4·(4·16 + 16·16 + 16) = 1344; Dense 17. Total 1369.
+  parity_lstm: { trainable: 1369, nonTrainable: 0 },
+  // Embedding 8; Conv1D 3·4·16+16 = 208; Dense 17. Total 233.
+  parity_conv1d: { trainable: 233, nonTrainable: 0 },
+  // Embedding 10·16 = 160; Bidirectional(LSTM 64) on 16: 2·4·(16·64 + 64·64 + 64) = 41472; on 128:
+  // 2·4·(128·64 + 64·64 + 64) = 98816; Dense 128→10: 1290. Total 141738.
+  reverse_bidirectional: { trainable: 141_738, nonTrainable: 0 }
 };
+
+/**
+ * The text and sequence examples train (below) at a short sequence length, on a few windows, so three epochs of an
+ * RNN stay quick on the cpu backend; their parameter counts do not depend on seq_len.
+ */
+const TRAIN_SEQ_LEN = 8;
+const SEQUENCE_ROWS = 96;
 
 interface Loaded {
   id: string;
@@ -86,7 +118,7 @@ function load(file: string): Loaded {
   const source = readFileSync(path, 'utf8');
   const id = file.replace(/\.py$/, '');
   const header = parseExampleHeader(source) ?? LEGACY_HEADERS[id];
-  const result = parseProgram(source);
+  const result = parseProgram(source, { constants: dataConstants(header.data) });
   return { id, path, source, header, spec: result.spec as ModelSpec };
 }
 
@@ -130,8 +162,9 @@ function syntheticDigits(n: number, seed = 7): ClassificationDataset {
  */
 const ROWS: Record<string, number> = { wide_mlp: 100 };
 
-function dataFor(name: DatasetName, id = ''): Dataset {
+function dataFor(name: DatasetName, id = '', seqLen?: number): Dataset {
   if (name === 'digits') return syntheticDigits(DIGITS_STAND_IN);
+  if (isTextName(name) || isSequenceName(name)) return dataset(name, SEQUENCE_ROWS, seqLen);
   if ((TOY_NAMES as string[]).includes(name)) return makeToy({ name: name as ToyName, seed: 1, samples: ROWS[id] });
   if ((REGRESSION_NAMES as string[]).includes(name)) return makeRegression({ name: name as RegressionName, seed: 1 });
   throw new Error(`no data set ${name}`);
@@ -156,7 +189,7 @@ describe('examples/', () => {
     });
 
     it('parses with no diagnostics', () => {
-      expect(parseProgram(ex.source).diagnostics).toEqual([]);
+      expect(parseProgram(ex.source, { constants: dataConstants(ex.header.data) }).diagnostics).toEqual([]);
       expect(ex.spec).not.toBeNull();
       expect(ex.spec.compile).not.toBeNull();
       expect(ex.spec.fit).toMatchObject({ x: 'x_train', y: 'y_train' });
@@ -213,11 +246,13 @@ describe('examples/', () => {
     afterAll(() => restore());
 
     it.each(examples.map((e) => [e.id, e] as const))('%s: the loss falls over 3 epochs', async (_id, ex) => {
-      const r = bindData(dataFor(ex.header.data, ex.id), ex.spec, inferShapes(ex.spec).summary!.outputShapes[0]);
+      const sequences = isTextName(ex.header.data) || isSequenceName(ex.header.data);
+      const spec = sequences ? parseProgram(ex.source, { constants: dataConstants(ex.header.data, { seqLen: TRAIN_SEQ_LEN }) }).spec! : ex.spec;
+      const r = bindData(dataFor(ex.header.data, ex.id, TRAIN_SEQ_LEN), spec, inferShapes(spec).summary!.outputShapes[0]);
       if (!r.ok) throw new Error(r.message);
-      const model = buildModel(tf, ex.spec, 1);
+      const model = buildModel(tf, spec, 1);
       try {
-        const result = await trainModel(tf, model, ex.spec, r.data, { seed: 1, epochs: 3 }, { onEpoch: () => {}, shouldStop: () => false, waitIfPaused: async () => {} });
+        const result = await trainModel(tf, model, spec, r.data, { seed: 1, epochs: 3 }, { onEpoch: () => {}, shouldStop: () => false, waitIfPaused: async () => {} });
         expect(result.status).toBe('completed');
         const losses = result.history.map((l) => l.loss);
         expect(losses).toHaveLength(3);

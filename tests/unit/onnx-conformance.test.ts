@@ -16,8 +16,9 @@ import { buildModel } from '$lib/engines/tfjs/build';
 import { randomizeWeights, readTfjsWeights } from '$lib/engines/tfjs/weights';
 import { parseProgram } from '$lib/keras/parse';
 import { LAYER_KINDS } from '$lib/layers';
-import { CONFORMANCE_BATCH, CONFORMANCE_CASES, CONFORMANCE_TOLERANCE, conformanceInputs, exampleCases, type ConformanceCase } from '$lib/onnx/conformance';
+import { CONFORMANCE_BATCH, CONFORMANCE_CASES, CONFORMANCE_TOLERANCE, conformanceInputs, exampleCases, inputVocabularies, type ConformanceCase } from '$lib/onnx/conformance';
 import { exportOnnx } from '$lib/onnx/export';
+import { inputTensor } from '$lib/onnx/export-feeds';
 import { decodeModel, encodeModel, IR_VERSION, OPSET } from '$lib/onnx/graph';
 import type { ModelSpec } from '$lib/spec/types';
 import { needPython } from '$lib/test-python';
@@ -36,7 +37,7 @@ beforeAll(async () => {
 });
 
 function parse(c: ConformanceCase): ModelSpec {
-  const { spec, diagnostics } = parseProgram(c.source);
+  const { spec, diagnostics } = parseProgram(c.source, { constants: c.constants });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (!spec || errors.length) throw new Error(`${c.name} does not parse: ${errors.map((d) => `line ${d.span.line}: ${d.message}`).join('; ')}`);
   return spec;
@@ -66,7 +67,7 @@ describe('ONNX export matches TF.js', () => {
       const model = buildModel(tf, spec, SEED);
       try {
         randomizeWeights(tf, model, SEED + 1);
-        const data = conformanceInputs(spec.inputs.map((inp) => inp.shape), SEED + 2);
+        const data = conformanceInputs(spec.inputs.map((inp) => inp.shape), SEED + 2, inputVocabularies(spec.inputs, c));
         const xs = spec.inputs.map((inp, i) => ({ name: inp.name || inp.id, shape: inp.shape, data: data[i] }));
         const tfIn = xs.map((x) => tf.tensor(x.data, [CONFORMANCE_BATCH, ...x.shape]));
         const tfOut = model.predict(tfIn.length === 1 ? tfIn[0] : tfIn) as tf.Tensor | tf.Tensor[];
@@ -83,7 +84,7 @@ describe('ONNX export matches TF.js', () => {
         try {
           expect(session.inputNames).toEqual(xs.map((x) => x.name));
           expect(session.outputNames).toEqual(spec.outputs);
-          const feeds = Object.fromEntries(xs.map((x) => [x.name, new ort.Tensor('float32', x.data, [CONFORMANCE_BATCH, ...x.shape])]));
+          const feeds = Object.fromEntries(xs.map((x) => [x.name, inputTensor(ort, session, x.name, x.data, [CONFORMANCE_BATCH, ...x.shape])]));
           const result = await session.run(feeds);
           spec.outputs.forEach((id, i) => {
             const got = result[id];

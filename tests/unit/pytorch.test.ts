@@ -16,7 +16,7 @@ import { buildModel } from '$lib/engines/tfjs/build';
 import { randomizeWeights, readTfjsWeights } from '$lib/engines/tfjs/weights';
 import { parseProgram } from '$lib/keras/parse';
 import { getLayer, LAYER_KINDS } from '$lib/layers';
-import { CONFORMANCE_BATCH, CONFORMANCE_CASES, CONFORMANCE_TOLERANCE, conformanceInputs, exampleCases, type ConformanceCase } from '$lib/onnx/conformance';
+import { CONFORMANCE_BATCH, CONFORMANCE_CASES, CONFORMANCE_TOLERANCE, conformanceInputs, exampleCases, inputVocabularies, type ConformanceCase } from '$lib/onnx/conformance';
 import { exportTfjsModel } from '$lib/engines/tfjs/export';
 import { exportPytorch } from '$lib/pytorch/export';
 import { weightsFromTfjsFiles } from '$lib/pytorch/tfjs-weights';
@@ -36,8 +36,8 @@ const CASES = [...CONFORMANCE_CASES, ...exampleCases(EXAMPLES)];
 /** The examples whose data set torch can make here (the digits download MNIST on their first run: no network in tests). */
 const OFFLINE = EXAMPLES.filter((e) => e.data !== 'digits');
 
-function parse(source: string, name: string): ModelSpec {
-  const { spec, diagnostics } = parseProgram(source);
+function parse(source: string, name: string, constants?: Record<string, number>): ModelSpec {
+  const { spec, diagnostics } = parseProgram(source, { constants });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (!spec || errors.length) throw new Error(`${name} does not parse: ${errors.map((d) => `line ${d.span.line}: ${d.message}`).join('; ')}`);
   return spec;
@@ -77,11 +77,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pytorch-export-'));
   const folders: Record<string, string> = {};
   CASES.forEach((c: ConformanceCase, i) => {
-    const spec = parse(c.source, c.name);
+    const spec = parse(c.source, c.name, c.constants);
     const model = buildModel(tf, spec, SEED);
     try {
       randomizeWeights(tf, model, SEED + 1);
-      const data = conformanceInputs(spec.inputs.map((inp) => inp.shape), SEED + 2);
+      const data = conformanceInputs(spec.inputs.map((inp) => inp.shape), SEED + 2, inputVocabularies(spec.inputs, c));
       const tfIn = spec.inputs.map((inp, k) => tf.tensor(data[k], [CONFORMANCE_BATCH, ...inp.shape]));
       const tfOut = model.predict(tfIn.length === 1 ? tfIn[0] : tfIn) as tf.Tensor | tf.Tensor[];
       const outs = Array.isArray(tfOut) ? tfOut : [tfOut];

@@ -10,7 +10,7 @@ import { Rng } from '$lib/data/rng';
 import { parseProgram } from '$lib/keras/parse';
 import { LAYERS } from '$lib/layers';
 import type { LayerDef } from '$lib/layers/types';
-import { readdirSync, readFileSync } from 'node:fs';
+import { EXAMPLES } from '$lib/examples';
 import { CONFORMANCE_CASES, exampleCases } from '$lib/onnx/conformance';
 import { lowerModel } from '$lib/onnx/export';
 import type { ModelSpec } from '$lib/spec/types';
@@ -511,8 +511,8 @@ function refusalProblems(spec: ModelSpec, support: Support = checkCompiledSuppor
   return { missing: [...new Set(nodes.map((n) => n.op))], problems };
 }
 
-const compiled = (source: string): ModelSpec => {
-  const r = parseProgram(/\.compile\(/.test(source) ? source : `${source}model.compile(optimizer="sgd", loss="mse")\n`);
+const compiled = (source: string, constants?: Record<string, number>): ModelSpec => {
+  const r = parseProgram(/\.compile\(/.test(source) ? source : `${source}model.compile(optimizer="sgd", loss="mse")\n`, { constants });
   if (!r.spec) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
   return r.spec;
 };
@@ -522,9 +522,8 @@ describe('layer lowerings vs the gradient table', () => {
     const missing = new Map<string, string[]>();
     const problems: string[] = [];
     const kinds = new Set<string>();
-    const examples = readdirSync('examples').filter((f) => f.endsWith('.py')).map((f) => ({ id: f.slice(0, -3), source: readFileSync(`examples/${f}`, 'utf8') }));
-    for (const c of [...CONFORMANCE_CASES, ...exampleCases(examples)]) {
-      const spec = compiled(c.source);
+    for (const c of [...CONFORMANCE_CASES, ...exampleCases(EXAMPLES)]) {
+      const spec = compiled(c.source, c.constants);
       if (spec.inputs.length !== 1) continue; // refused earlier: one input, one output
       spec.layers.forEach((l) => kinds.add(l.kind));
       const r = refusalProblems(spec);

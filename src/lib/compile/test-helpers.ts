@@ -55,10 +55,13 @@ export function dataset(name: string, rows: number, seqLen?: number): Dataset {
 /** parseProgram with the data's constants (`ParseOptions.constants`). */
 const parse = parseProgram as (source: string, opts?: { constants?: Record<string, number> }) => ReturnType<typeof parseProgram>;
 
-/** An example's spec (parsed with its data's `vocab_size` / `seq_len` at their defaults) and its data set name. */
-export function load(id: string): { spec: ModelSpec; data: string } {
+/**
+ * An example's spec (parsed with its data's `vocab_size` / `seq_len`: the data set's defaults, or `seqLen` for text and
+ * sequence data, as the Data panel's Sequence length would) and its data set name.
+ */
+export function load(id: string, seqLen?: number): { spec: ModelSpec; data: string } {
   const source = readFileSync(`examples/${id}.py`, 'utf8');
-  const r = parse(source, { constants: dataConstants(parseExampleHeader(source)?.data ?? '') });
+  const r = parse(source, { constants: dataConstants(parseExampleHeader(source)?.data ?? '', { seqLen }) });
   if (!r.spec) throw new Error(`${id}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
   return { spec: r.spec, data: parseExampleHeader(source)?.data ?? 'spiral' };
 }
@@ -120,11 +123,11 @@ const SMALL: Record<string, number> = { digits_cnn: 8, digits_mlp: 16, bn_dropou
 
 
 /** Runs `steps` batches (the last one partial) both ways and checks losses, the epoch metric and the weights. */
-export async function compareExample(id: string, steps: number, batchOverride?: number, tol = 1e-3): Promise<void> {
-  const { spec, data: dsName } = load(id);
+export async function compareExample(id: string, steps: number, batchOverride?: number, tol = 1e-3, seqLen?: number): Promise<void> {
+  const { spec, data: dsName } = load(id, seqLen);
   const batch = batchOverride ?? spec.fit?.batchSize ?? 32;
   const rows = (steps - 1) * batch + Math.ceil(batch / 2);
-  const data = bind(dataset(dsName, rows), spec);
+  const data = bind(dataset(dsName, rows, seqLen), spec);
   const seed = 7;
   const t0 = performance.now();
   const e = await eager(spec, data, batch, seed);

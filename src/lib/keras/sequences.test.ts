@@ -213,10 +213,10 @@ describe('a layer as an argument (Bidirectional(LSTM(...)))', () => {
     const dense = BIDI.replace('layers.LSTM(16, return_sequences=True)', 'layers.Dense(16)');
     const [d] = errors(dense, CONSTANTS);
     expect(textAt(dense, d.span)).toBe('layers.Dense(16)');
-    expect(d.message).toBe("Bidirectional argument 'layer' must be an LSTM or GRU layer, got a Dense layer");
+    expect(d.message).toBe("Bidirectional argument 'layer' must be a SimpleRNN, LSTM or GRU layer, got a Dense layer");
     const number = BIDI.replace('layers.LSTM(16, return_sequences=True)', '16');
     const [n] = errors(number, CONSTANTS);
-    expect(n.message).toContain("Bidirectional argument 'layer' must be a layer such as layers.LSTM(16), got 16");
+    expect(n.message).toContain("Bidirectional argument 'layer' must be a layer such as layers.SimpleRNN(16), got 16");
     const twice = `${HEADER}inner = layers.LSTM(4)\ninputs = keras.Input(shape=(5, 2))\na = layers.Bidirectional(inner)(inputs)\nb = layers.Bidirectional(inner)(inputs)\n`;
     expect(errors(twice).map((x) => x.message).join('\n')).toContain('already used');
   });
@@ -250,7 +250,7 @@ describe('a layer as an argument (Bidirectional(LSTM(...)))', () => {
     const h = hover(BIDI, BIDI.indexOf('LSTM(16') + 1);
     expect(h?.contents).toContain('keras.layers.LSTM');
     const kw = `${HEADER}x = layers.Bidirectional(layer=layers.LSTM(4))`;
-    expect(hover(kw, kw.indexOf('layer=') + 1)?.contents).toContain('Takes: `layers.LSTM(...)`, `layers.GRU(...)`');
+    expect(hover(kw, kw.indexOf('layer=') + 1)?.contents).toContain('Takes: `layers.SimpleRNN(...)`, `layers.LSTM(...)`, `layers.GRU(...)`');
   });
 });
 

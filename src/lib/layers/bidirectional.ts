@@ -42,7 +42,7 @@ export const MERGE_MODES = ['concat', 'sum', 'mul', 'ave'] as const;
 export type MergeMode = (typeof MERGE_MODES)[number];
 
 const ARGS: readonly ArgDef[] = [
-  { name: 'layer', type: 'layer', doc: 'The recurrent layer to wrap: layers.SimpleRNN, layers.LSTM or layers.GRU (with its own arguments).' },
+  { name: 'layer', type: 'layer', values: ['SimpleRNN', 'LSTM', 'GRU'], doc: 'The recurrent layer to wrap: layers.SimpleRNN, layers.LSTM or layers.GRU (with its own arguments).' },
   { name: 'merge_mode', type: 'string', default: 'concat', values: MERGE_MODES, doc: 'How the forward and backward outputs are combined: "concat" (default, twice the units), "sum", "mul" or "ave".' }
 ];
 

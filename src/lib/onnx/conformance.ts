@@ -8,6 +8,7 @@
  * Runners: tests/unit/onnx-conformance.test.ts (node, TF.js cpu, ORT wasm) and the app's conformance page.
  * Data only: no node or TF.js imports here.
  */
+import { dataConstants } from '$lib/data/constants';
 import { Rng } from '$lib/data/rng';
 import { LAYERS } from '$lib/layers';
 
@@ -18,6 +19,11 @@ export interface ConformanceCase {
   layer: string;
   /** A Keras program (the playground's subset): a model named `model`. */
   source: string;
+  /**
+   * The data constants the program uses (`vocab_size`, `seq_len`: an example's data set defines them), passed to
+   * `parseProgram(source, { constants })`. Int32 inputs are fed token ids in [0, vocab_size) (see conformanceInputs).
+   */
+  constants?: Record<string, number>;
 }
 
 /** Max abs difference allowed between TF.js and ONNX Runtime outputs (float32). */
@@ -29,15 +35,24 @@ export const CONFORMANCE_BATCH = 3;
 export const CONFORMANCE_CASES: readonly ConformanceCase[] = LAYERS.flatMap((def) => (def.conformance ?? []).map((c) => ({ ...c, layer: def.kind })));
 
 /** The example programs as cases (`example spiral`), after the table: pass `EXAMPLES` (app) or the files (node). */
-export function exampleCases(examples: readonly { id: string; source: string }[]): ConformanceCase[] {
-  return examples.map((e) => ({ name: `example ${e.id}`, layer: 'example', source: e.source }));
+export function exampleCases(examples: readonly { id: string; source: string; data: string }[]): ConformanceCase[] {
+  return examples.map((e) => ({ name: `example ${e.id}`, layer: 'example', source: e.source, constants: dataConstants(e.data) }));
 }
 
 /**
  * The random inputs of a case: for each model input (shape without the batch axis), CONFORMANCE_BATCH rows of
- * values uniform in [-2, 2), seeded, so every runner feeds the same numbers.
+ * values uniform in [-2, 2), seeded, so every runner feeds the same numbers. An input given a vocabulary size in
+ * `ids` (an int32 input: token ids) gets whole numbers uniform in [0, ids) instead.
  */
-export function conformanceInputs(shapes: readonly number[][], seed: number): Float32Array[] {
+export function conformanceInputs(shapes: readonly number[][], seed: number, ids: readonly (number | undefined)[] = []): Float32Array[] {
   const rng = new Rng(seed);
-  return shapes.map((shape) => Float32Array.from({ length: CONFORMANCE_BATCH * shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 4 - 2));
+  return shapes.map((shape, i) => {
+    const vocab = ids[i];
+    return Float32Array.from({ length: CONFORMANCE_BATCH * shape.reduce((a, b) => a * b, 1) }, () => (vocab ? rng.int(vocab) : rng.next() * 4 - 2));
+  });
+}
+
+/** For `conformanceInputs`' `ids`: each int32 input's vocabulary (the case's `vocab_size`), undefined for float inputs. */
+export function inputVocabularies(inputs: readonly { dtype?: string }[], c: ConformanceCase): (number | undefined)[] {
+  return inputs.map((inp) => (inp.dtype === 'int32' ? c.constants?.vocab_size : undefined));
 }

@@ -387,8 +387,8 @@ export class TrainingClient {
   }
 
   /** One ONNX conformance case in TF.js (seeded random weights and inputs) and its exported file. */
-  async conformanceCase(spec: ModelSpec, seed: number, rows: number, backend: BackendName) {
-    return this.#ensureWorker(backend).conformanceCase(spec, seed, rows, backend);
+  async conformanceCase(spec: ModelSpec, seed: number, rows: number, backend: BackendName, ids?: (number | undefined)[]) {
+    return this.#ensureWorker(backend).conformanceCase(spec, seed, rows, backend, ids);
   }
 
   #addBatches(x: Float32Array, loss: Float32Array, smoothed: Float32Array) {

@@ -53,7 +53,8 @@ export interface PredictOptions {
 export interface OnnxMethods {
   exportOnnx(spec: ModelSpec, seed: number, opts?: OnnxExportRequest): Promise<{ data: Uint8Array; trained: boolean }>;
   predict(spec: ModelSpec, seed: number, x: Float32Array, xShape: number[], opts?: PredictOptions): Promise<PredictResult>;
-  conformanceCase(spec: ModelSpec, seed: number, rows: number, backend?: BackendName): Promise<ConformanceRun>;
+  /** `ids[i]`: input i takes token ids, drawn in [0, ids[i]) (an int32 input; see `inputVocabularies`). */
+  conformanceCase(spec: ModelSpec, seed: number, rows: number, backend?: BackendName, ids?: (number | undefined)[]): Promise<ConformanceRun>;
 }
 
 export function createOnnxMethods(tf: Tfjs, current: () => TF.LayersModel | null, loaders?: BackendLoaders): OnnxMethods {
@@ -120,15 +121,16 @@ export function createOnnxMethods(tf: Tfjs, current: () => TF.LayersModel | null
       });
     },
 
-    async conformanceCase(spec, seed, rows, backend) {
+    async conformanceCase(spec, seed, rows, backend, ids = []) {
       await ensureBackend(backend);
       const model = buildModel(tf, spec, seed);
       try {
         randomizeWeights(tf, model, seed);
         const rng = new Rng(seed + 1);
-        const inputs: NamedTensor[] = spec.inputs.map((inp) => {
+        const inputs: NamedTensor[] = spec.inputs.map((inp, i) => {
           const dims = [rows, ...inp.shape];
-          const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1));
+          const vocab = ids[i];
+          const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (vocab ? rng.int(vocab) : rng.uniform(-1, 1)));
           return { name: inp.name || inp.id, dims, data };
         });
         const xs = inputs.map((t) => tf.tensor(t.data, t.dims));

@@ -88,7 +88,7 @@ describe('error messages', () => {
   it('explains a backend that cannot train a layer, and names the alternatives', () => {
     const msg = explainError(new Error("Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'"), 'wasm');
     expect(msg).toBe(
-      "TF.js's WASM backend cannot train Conv2D layers (it has no Conv2DBackpropFilter kernel for the backward pass). Train this model on CPU, WebGL, WebGPU instead."
+      "TF.js's WASM backend cannot train Conv2D or Conv1D layers (it has no Conv2DBackpropFilter kernel for the backward pass). Train this model on CPU, WebGL, WebGPU instead."
     );
   });
 });

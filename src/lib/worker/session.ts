@@ -351,8 +351,9 @@ function toBytes(data: Uint8Array | string | ArrayBuffer): Uint8Array {
   return data instanceof Uint8Array ? data : new Uint8Array(data);
 }
 
-/** TF.js gradient kernel → the layer whose backward pass needs it (each layer lists its own, `tfjsGradKernels`). */
-const GRADIENT_KERNELS: Record<string, string> = Object.fromEntries(LAYERS.flatMap((def) => (def.tfjsGradKernels ?? []).map((k) => [k, def.kind])));
+/** TF.js gradient kernel → the layers whose backward pass needs it ("Conv2D or Conv1D") (each layer lists its own, `tfjsGradKernels`). */
+const GRADIENT_KERNELS: Record<string, string> = {};
+for (const def of LAYERS) for (const k of def.tfjsGradKernels ?? []) GRADIENT_KERNELS[k] = GRADIENT_KERNELS[k] ? `${GRADIENT_KERNELS[k]} or ${def.kind}` : def.kind;
 
 /** Turns TF.js errors into messages a learner can act on. */
 export function explainError(e: unknown, backend: string): string {
