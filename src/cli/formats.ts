@@ -196,17 +196,19 @@ const keras: ExportFormat = {
     ensureDir(dirname(out));
     write(out, script);
     io.out(`Wrote ${out}: the ${program.spec.style} model, trained on ${describeData(choice.data)}.`);
-    if (isTextData(choice.data) && choice.data.name in TEXTS) {
-      // The script reads the text from its own folder: put the shipped file there.
-      const name = choice.data.name as TextName;
-      const target = join(dirname(out), textFileName(name));
-      if (!existsSync(target)) {
-        write(target, readFileSync(fileURLToPath(new URL(`../../static/${TEXTS[name].path}`, import.meta.url))));
-        io.out(`Wrote ${target}: the text the script reads.`);
-      }
-    }
+    copyText(choice.data, dirname(out), io);
   }
 };
+
+/** A script that reads a shipped text (shakespeare.txt, names.txt) from its own folder: put the file there. */
+function copyText(data: DataChoice['data'], dir: string, io: { out(text: string): void }) {
+  if (!isTextData(data) || !(data.name in TEXTS)) return;
+  const name = data.name as TextName;
+  const target = join(dir, textFileName(name));
+  if (existsSync(target)) return;
+  write(target, readFileSync(fileURLToPath(new URL(`../../static/${TEXTS[name].path}`, import.meta.url))));
+  io.out(`Wrote ${target}: the text the script reads.`);
+}
 
 const tfjs: ExportFormat = {
   name: 'tfjs',
@@ -325,6 +327,7 @@ const pytorch: ExportFormat = {
     }
     ensureDir(out);
     for (const f of exp.files) write(join(out, f.name), f.data);
+    copyText(choice.data, out, io);
     io.out(`Wrote ${join(out, 'train.py')}, ${join(out, 'weights.npz')} (weights of seed ${seed}) and ${join(out, 'README.md')}, data: ${describeData(choice.data)}${dataOrigin(choice)}.`);
     io.out(`Run: cd ${out} && python3 train.py --weights weights.npz   (or torchrun --nproc_per_node=2 train.py --weights weights.npz)`);
   }

@@ -68,7 +68,16 @@ export const EXAMPLE_ORDER = [
   'plane_regression',
   'digits_mlp',
   'digits_cnn',
-  'bn_dropout_cnn'
+  'bn_dropout_cnn',
+  'char_gru_shakespeare',
+  'names_gru',
+  'names_causal_conv',
+  'sine_lstm',
+  'sine_conv1d',
+  'parity_simple_rnn',
+  'parity_lstm',
+  'parity_conv1d',
+  'reverse_bidirectional'
 ];
 
 /** `{ '/examples/xor.py': source, ... }` → the examples with their headers, in EXAMPLE_ORDER. Files without a header are left out. */

@@ -2,6 +2,7 @@
  * The benchmark models as ModelSpecs, parsed from the bundled example programs (Vite / vitest only: it reads
  * `$lib/examples`, which uses import.meta.glob).
  */
+import { dataConstants } from '$lib/data/constants';
 import { EXAMPLES } from '$lib/examples';
 import { parseProgram } from '$lib/keras/parse';
 import { inferShapes, type ModelSummary } from '$lib/spec/shape';
@@ -24,7 +25,7 @@ export function benchModel(id: ModelId): BenchModel {
   const info = MODELS[id];
   const example = EXAMPLES.find((e) => e.id === info.example);
   if (!example) throw new Error(`examples/${info.example}.py is missing`);
-  const { spec, diagnostics } = parseProgram(example.source);
+  const { spec, diagnostics } = parseProgram(example.source, { constants: dataConstants(example.data) });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (!spec || errors.length) throw new Error(`examples/${info.example}.py does not parse: ${errors.map((d) => d.message).join('; ')}`);
   const { summary } = inferShapes(spec);

@@ -35,7 +35,10 @@ export function syntheticBatch(spec: ModelSpec, outputShape: Shape, batch: numbe
   const inShape = spec.inputs[0].shape;
   const x = new Float32Array(batch * size(inShape));
   const image = inShape.length === 3;
-  for (let i = 0; i < x.length; i++) x[i] = image ? rng.next() : rng.normal();
+  // Token ids for an int32 input: below the smallest `input_dim` of the layers reading it (an Embedding's vocabulary).
+  const dims = spec.layers.filter((l) => l.inputs.includes(spec.inputs[0].id) && typeof l.args.input_dim === 'number').map((l) => l.args.input_dim as number);
+  const vocab = spec.inputs[0].dtype === 'int32' ? (dims.length ? Math.min(...dims) : 2) : 0;
+  for (let i = 0; i < x.length; i++) x[i] = vocab ? rng.int(vocab) : image ? rng.next() : rng.normal();
   const units = outputShape[outputShape.length - 1] ?? 1;
   const loss = spec.compile?.loss ?? 'mse';
   let y: Float32Array;
@@ -46,10 +49,13 @@ export function syntheticBatch(spec: ModelSpec, outputShape: Shape, batch: numbe
       for (let i = 0; i < batch; i++) y[i * units + rng.int(units)] = 1;
       yShape = [batch, units];
       break;
-    case 'sparse_categorical_crossentropy':
-      y = Float32Array.from({ length: batch }, () => rng.int(units));
-      yShape = [batch];
+    case 'sparse_categorical_crossentropy': {
+      // One class index per output position: (batch,) for a (units,) output, (batch, steps) for (steps, units).
+      const positions = size(outputShape.slice(0, -1));
+      y = Float32Array.from({ length: batch * positions }, () => rng.int(units));
+      yShape = [batch, ...outputShape.slice(0, -1)];
       break;
+    }
     case 'binary_crossentropy':
       y = Float32Array.from({ length: batch * units }, () => rng.int(2));
       yShape = [batch, ...outputShape];

@@ -22,7 +22,7 @@ describe('planCells', () => {
   });
 
   it('rejects unknown names with the known ones', () => {
-    expect(() => validateFilters({ models: ['huge' as never] })).toThrow(/Unknown model "huge".*tiny, wide, cnn, residual/);
+    expect(() => validateFilters({ models: ['huge' as never] })).toThrow(/Unknown model "huge".*tiny, wide, cnn, residual, charrnn/);
     expect(() => validateFilters({ engines: ['onnx'] })).toThrow(/tfjs, ort, tfjs-cpu/);
     expect(() => validateFilters({ modes: ['train'] })).toThrow(/train-eager/);
     expect(() => validateFilters({ models: ['tiny'], engines: ['tfjs-wasm'], backends: ['wasm'], modes: ['infer-256'] })).not.toThrow();

@@ -106,6 +106,8 @@ function bidirectionalLayer(tf: Tfjs, cfg: { name: string; bidi: BidiConfig; see
   if (!Cls) {
     class KerasBidirectional extends tf.layers.Layer {
       static className = 'KerasBidirectional';
+      /** The Keras class the pictures show (`kerasClassName`). */
+      readonly kerasClassName = 'Bidirectional';
       cfg: { name: string; bidi: BidiConfig; seed: number };
       fw: ReturnType<typeof addRnnWeights> | null = null;
       bw: ReturnType<typeof addRnnWeights> | null = null;

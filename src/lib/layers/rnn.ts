@@ -354,10 +354,13 @@ export function recurrentLayer(tf: Tfjs, args: RecurrentLayerArgs): TF.layers.La
     class KerasRecurrent extends tf.layers.Layer {
       static className = 'KerasRecurrent';
       cfg: RecurrentLayerArgs;
+      /** The Keras class the pictures show (`kerasClassName`), not the TF.js class the layer is serialized as. */
+      readonly kerasClassName: string;
       w: ReturnType<typeof addRnnWeights> | null = null;
       constructor(cfg: RecurrentLayerArgs) {
         super({ name: cfg.name });
         this.cfg = cfg;
+        this.kerasClassName = cfg.rnn.kind;
       }
       build(inputShape: TF.Shape | TF.Shape[]) {
         const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as TF.Shape;

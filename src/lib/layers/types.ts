@@ -86,6 +86,14 @@ export interface TfjsLowerContext {
 export type TfjsLowering = TF.layers.Layer | TF.layers.Layer[];
 
 /**
+ * The Keras class name of a TF.js layer built by a lowering: its `kerasClassName` where a custom TF.js layer sets one
+ * (the recurrent layers serialize as `KerasRecurrent` but are an LSTM to the learner), else TF.js' class name.
+ */
+export function kerasClassName(layer: TF.layers.Layer): string {
+  return (layer as TF.layers.Layer & { kerasClassName?: string }).kerasClassName ?? layer.getClassName();
+}
+
+/**
  * What a layer's `toOnnx` gets. Values are ONNX value names; tensors are laid out as in Keras: batch axis first, then
  * the node's shape, channels last (a lowering that needs NCHW transposes in and out itself).
  */

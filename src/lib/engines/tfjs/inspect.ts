@@ -5,7 +5,7 @@
  * Pure functions over an injected TF.js, so vitest runs them on the cpu backend.
  */
 import { getLayer } from '$lib/layers';
-import type { Tfjs } from '$lib/layers/types';
+import { kerasClassName, type Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
 
 export interface Histogram {
@@ -106,7 +106,7 @@ export async function layerHistograms(tf: Tfjs, model: TF.LayersModel, grads?: W
     const g = byName.get(w.variable.name);
     const h: LayerHistogram = {
       layer: w.layer.name,
-      className: w.layer.getClassName(),
+      className: kerasClassName(w.layer),
       weight: w.weight,
       shape: w.variable.shape.map((d) => d ?? 0),
       weights: histogram(values[i], bins)
@@ -137,7 +137,7 @@ export const MAX_FILTERS = 64;
  * Conv2D), as small grey images. A layer's TF.js class name is its Keras class name for these layers.
  */
 export async function convFilters(tf: Tfjs, model: TF.LayersModel): Promise<ConvFilters[]> {
-  const convs = model.layers.filter((l) => getLayer(l.getClassName())?.inspect === 'filters' && l.trainableWeights.length > 0);
+  const convs = model.layers.filter((l) => getLayer(kerasClassName(l))?.inspect === 'filters' && l.trainableWeights.length > 0);
   if (!convs.length) return [];
   const kernels = convs.map((l) => (l.trainableWeights.find((w) => /kernel$/.test(w.originalName ?? w.name)) ?? l.trainableWeights[0]).read());
   const means = kernels.map((k) => {
@@ -273,7 +273,7 @@ export async function sampleActivations(tf: Tfjs, model: TF.LayersModel, x: Floa
     const values = await readAll(tf, outs);
     return layers.map((l, i) => {
       const shape = (l.outputShape as (number | null)[]).slice(1).map((d) => d ?? 0);
-      const a: LayerActivation = { layer: l.name, className: l.getClassName(), shape, values: values[i] };
+      const a: LayerActivation = { layer: l.name, className: kerasClassName(l), shape, values: values[i] };
       if (shape.length === 3) a.channels = outs[i].shape[3];
       return a;
     });

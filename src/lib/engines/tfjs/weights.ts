@@ -5,7 +5,7 @@
  */
 import { Rng } from '$lib/data/rng';
 import { getLayer } from '$lib/layers';
-import type { Tfjs } from '$lib/layers/types';
+import { kerasClassName, type Tfjs } from '$lib/layers/types';
 import type { WeightMap } from '$lib/onnx/export';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
@@ -66,7 +66,7 @@ export function randomizeWeights(tf: Tfjs, model: TF.LayersModel, seed: number):
   for (const layer of model.layers) {
     const ws = layer.weights;
     if (ws.length === 0) continue;
-    const positive = new Set((getLayer(layer.getClassName())?.weights ?? []).filter((w) => w.positive).map((w) => w.name));
+    const positive = new Set((getLayer(kerasClassName(layer))?.weights ?? []).filter((w) => w.positive).map((w) => w.name));
     const values = ws.map((v) => {
       const name = kerasWeightName(layer.name, v);
       const n = v.shape.reduce((a: number, b) => a * (b ?? 1), 1);
