@@ -73,6 +73,17 @@ export function createSession(opts: SessionOptions): TrainingApi {
   /** Generation settings changed while the run goes on (setGeneration). */
   let generation: Omit<GenerationSettings, 'seed'> | null = null;
 
+  /**
+   * Backend switches one at a time: an on-demand picture (next-character bars on the initial weights) and Train can
+   * both ask for one at once, and two interleaved `tf.setBackend` calls leave TF.js half-initialised.
+   */
+  let switching: Promise<unknown> = Promise.resolve();
+  const useBackend = (name: BackendName) => {
+    const next = switching.then(() => resolveBackend(tf, name, loaders));
+    switching = next.catch(() => undefined);
+    return next;
+  };
+
   const disposeModel = () => {
     if (model) {
       model.optimizer?.dispose();
@@ -85,7 +96,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
   const modelFor = async (ref: ModelRef): Promise<{ target: TF.LayersModel; trained: boolean }> => {
     if (model && modelKey === specKey(ref.spec)) return { target: model, trained: true };
     if (inspectBackend !== ref.backend) {
-      await resolveBackend(tf, ref.backend, loaders);
+      await useBackend(ref.backend);
       inspectBackend = ref.backend;
     }
     const key = `${ref.seed}:${JSON.stringify(ref.spec)}`;
@@ -133,7 +144,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
       };
 
       try {
-        const info = await resolveBackend(tf, request.backend, loaders);
+        const info = await useBackend(request.backend);
         emit({ type: 'backend', info }, true);
         disposeModel();
         const t0 = performance.now();
@@ -264,7 +275,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
     async loadWeights(spec, weights, backend, boundary) {
       if (running) return { loaded: false, message: 'A run is going on.' };
       try {
-        await resolveBackend(tf, backend, loaders);
+        await useBackend(backend);
         const fresh = buildModel(tf, spec, 0);
         try {
           writeWeights(tf, fresh, weights);
