@@ -1,0 +1,81 @@
+/**
+ * Measurements for the sequence examples (not a check: skipped unless SEQ_MEASURE=1):
+ *   npm run build && SEQ_MEASURE=1 npx playwright test tests/e2e/sequence-measure.spec.ts
+ * Each example as shipped (default data settings) in the app, timed from Train: the char-GRU's validation loss per
+ * epoch on WASM, eager and compiled (SEQ_MEASURE_BACKENDS=wasm,webgpu picks the backends; SEQ_MEASURE_MINUTES caps
+ * each run, default 5), the LSTM forecaster against the repeat-last-value baseline, and the reverse task's accuracy.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { metric, openPlayground, runStatus } from './helpers';
+
+test.skip(!process.env.SEQ_MEASURE, 'measurements: set SEQ_MEASURE=1');
+
+const MINUTES = Number(process.env.SEQ_MEASURE_MINUTES ?? 5);
+const BACKENDS = (process.env.SEQ_MEASURE_BACKENDS ?? 'wasm').split(',');
+const engine = (page: Page) => page.getByRole('radiogroup', { name: 'Engine' });
+const epochOf = async (page: Page) => Number(/epoch (\d+) of/.exec((await runStatus(page).textContent()) ?? '')?.[1] ?? 0);
+
+/** Trains the open program, logging each epoch (seconds since Train, loss, validation loss/accuracy) until done or `minutes` pass. */
+async function trainAndLog(page: Page, what: string, minutes: number, until?: (valLoss: number) => boolean) {
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled({ timeout: 120_000 });
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  let seen = 0;
+  const rows: { epoch: number; s: number; loss: number; valLoss: number; valAcc: number }[] = [];
+  while (Date.now() - t0 < minutes * 60_000) {
+    const status = (await runStatus(page).textContent()) ?? '';
+    const e = await epochOf(page);
+    if (e > seen) {
+      seen = e;
+      const row = { epoch: e, s: (Date.now() - t0) / 1000, loss: await metric(page, 'Loss'), valLoss: await metric(page, 'Validation loss'), valAcc: await metric(page, 'Validation accuracy') };
+      rows.push(row);
+      console.log(`${what}: epoch ${row.epoch} at ${row.s.toFixed(1)} s, loss ${row.loss}, val loss ${row.valLoss}, val acc ${row.valAcc}`);
+      if (until?.(row.valLoss)) break;
+    }
+    if (/Completed|Failed|Stopped/.test(status)) break;
+    await page.waitForTimeout(250);
+  }
+  if (!/Completed|Failed|Stopped/.test((await runStatus(page).textContent()) ?? '')) {
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect(runStatus(page)).toContainText(/Stopped|Completed/, { timeout: 120_000 });
+  }
+  console.log(`${what}: ${await runStatus(page).textContent()}`);
+  return rows;
+}
+
+for (const backend of BACKENDS) {
+  for (const mode of ['Eager (TF.js)', 'Compiled (ONNX Runtime)']) {
+    test(`char-GRU on shakespeare, ${backend}, ${mode}`, async ({ page }) => {
+      test.setTimeout((MINUTES + 5) * 60_000);
+      await openPlayground(page);
+      await page.getByLabel('Example', { exact: true }).selectOption({ label: 'Char-GRU on Shakespeare' });
+      await page.getByLabel('Backend', { exact: true }).selectOption(backend);
+      await engine(page).getByRole('radio', { name: mode }).check();
+      const rows = await trainAndLog(page, `char-GRU ${backend} ${mode}`, MINUTES, (v) => v <= 2.2);
+      const hit = rows.find((r) => r.valLoss <= 2.2);
+      console.log(`char-GRU ${backend} ${mode}: ${hit ? `val loss ${hit.valLoss} ≤ 2.2 after epoch ${hit.epoch}, ${hit.s.toFixed(0)} s` : 'val loss stayed above 2.2'}`);
+      const sample = page.getByRole('list', { name: 'Generated samples' }).getByRole('listitem').first();
+      console.log(`sample: ${JSON.stringify(await sample.textContent().catch(() => ''))}`);
+      console.log(`timing: ${JSON.stringify(await page.getByRole('status', { name: /ms per step|Step time/i }).first().textContent().catch(() => ''))}`);
+    });
+  }
+}
+
+test('LSTM forecaster against the repeat-last-value baseline (WASM)', async ({ page }) => {
+  test.setTimeout(15 * 60_000);
+  await openPlayground(page);
+  await page.getByLabel('Example', { exact: true }).selectOption({ label: 'LSTM forecaster' });
+  await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
+  await trainAndLog(page, 'sine_lstm', 10);
+  console.log(`sine_lstm: ${await page.getByRole('status', { name: 'Series loss' }).textContent()}`);
+});
+
+test('reverse with the Bidirectional LSTMs (WASM)', async ({ page }) => {
+  test.setTimeout(15 * 60_000);
+  await openPlayground(page);
+  await page.getByLabel('Example', { exact: true }).selectOption({ label: 'Reverse with a Bidirectional LSTM' });
+  await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
+  await trainAndLog(page, 'reverse', 10);
+  const caption = page.getByRole('table', { name: /Held-out sequences after epoch/ }).locator('caption');
+  console.log(`reverse: ${await caption.textContent()}`);
+});
