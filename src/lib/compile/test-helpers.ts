@@ -109,6 +109,26 @@ export async function compiled(spec: ModelSpec, data: BoundData, batch: number, 
   return { res, weights: w, nodeCount: t.nodeCount, compileMs: t.compileMs };
 }
 
+/**
+ * Every weight of `expected` (the eager run's trained weights) is in `got` (the compiled run's) and agrees: the largest
+ * absolute difference over the largest magnitude (at least 1e-3) is below `limit`. `label` prefixes the failure message.
+ */
+export function expectWeightsClose(expected: ReturnType<typeof readTfjsWeights>, got: Awaited<ReturnType<typeof compiled>>['weights'], limit: number, label = ''): void {
+  for (const [node, ws] of Object.entries(expected)) {
+    for (const [name, w] of Object.entries(ws)) {
+      const g = got[node]?.[name];
+      expect(g, `${node}/${name}`).toBeDefined();
+      let num = 0;
+      let den = 0;
+      w.data.forEach((v, i) => {
+        num = Math.max(num, Math.abs(v - g!.data[i]));
+        den = Math.max(den, Math.abs(v));
+      });
+      expect(num / Math.max(den, 1e-3), `${label}${node}/${name}`).toBeLessThan(limit);
+    }
+  }
+}
+
 export function maxRel(a: number[], b: number[]): number {
   return Math.max(...a.map((v, i) => Math.abs(v - b[i]) / Math.max(Math.abs(b[i]), 1e-3)));
 }
@@ -148,17 +168,5 @@ export async function compareExample(id: string, steps: number, batchOverride?: 
     expect(Math.abs(sum / data.n - e.log![key]!)).toBeLessThan(key === 'acc' ? 0.01 : 1e-3);
   }
   // Trained weights (and BatchNormalization's moving statistics) agree too.
-  for (const [node, ws] of Object.entries(e.after)) {
-    for (const [name, w] of Object.entries(ws)) {
-      const got = c.weights[node]?.[name];
-      expect(got, `${node}/${name}`).toBeDefined();
-      let num = 0;
-      let den = 0;
-      w.data.forEach((v, i) => {
-        num = Math.max(num, Math.abs(v - got!.data[i]));
-        den = Math.max(den, Math.abs(v));
-      });
-      expect(num / Math.max(den, 1e-3), `${id} ${node}/${name}`).toBeLessThan(10 * tol);
-    }
-  }
+  expectWeightsClose(e.after, c.weights, 10 * tol, `${id} `);
 }

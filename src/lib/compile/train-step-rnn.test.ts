@@ -14,7 +14,7 @@ import { buildModel } from '$lib/engines/tfjs/build';
 import { readTfjsWeights } from '$lib/engines/tfjs/weights';
 import { sequentialSpec, withDefaults, type LayerSketch } from '$lib/spec/fixtures';
 import type { LossName, ModelSpec } from '$lib/spec/types';
-import { compiled, eager, maxRel } from './test-helpers';
+import { compiled, eager, expectWeightsClose, maxRel } from './test-helpers';
 import { compileTrainStep } from './train-step';
 
 beforeAll(async () => {
@@ -100,19 +100,7 @@ describe('recurrent layers: compiled train step vs eager TF.js, 50 steps', () =>
       console.log(`${m.name}: ${c.nodeCount} nodes (K=4, T=${T}), eager ${(t1 - t0).toFixed(0)} ms, compiled ${(performance.now() - t1).toFixed(0)} ms; loss ${e.losses[0].toFixed(4)} → ${e.losses[STEPS - 1].toFixed(4)}, max rel diff ${err.toExponential(2)}`);
       expect(err).toBeLessThanOrEqual(1e-3);
       if (err > 1e-5) console.log(`${m.name} relative difference per step:`, losses.map((v, k) => (Math.abs(v - e.losses[k]) / Math.abs(e.losses[k])).toExponential(1)).join(' '));
-      for (const [node, ws] of Object.entries(e.after)) {
-        for (const [name, w] of Object.entries(ws)) {
-          const got = c.weights[node]?.[name];
-          expect(got, `${node}/${name}`).toBeDefined();
-          let num = 0;
-          let den = 0;
-          w.data.forEach((v, k) => {
-            num = Math.max(num, Math.abs(v - got!.data[k]));
-            den = Math.max(den, Math.abs(v));
-          });
-          expect(num / Math.max(den, 1e-3), `${node}/${name}`).toBeLessThan(1e-2);
-        }
-      }
+      expectWeightsClose(e.after, c.weights, 1e-2);
     }, 120_000);
   });
 });

@@ -12,7 +12,7 @@ import { Rng } from '$lib/data/rng';
 import type { ClassificationDataset } from '$lib/data/types';
 import { parseProgram } from '$lib/keras/parse';
 import type { ModelSpec } from '$lib/spec/types';
-import { bind, compiled, eager, maxRel } from './test-helpers';
+import { bind, compiled, eager, expectWeightsClose, maxRel } from './test-helpers';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -98,19 +98,7 @@ describe('compiled vs eager on token sequences (Embedding, Conv1D, 1-D pooling)'
       console.log(`${m.name}: ${c.nodeCount} nodes, loss ${e.losses[0].toFixed(4)} → ${e.losses[steps - 1].toFixed(4)}, max rel diff ${err.toExponential(2)}`);
       expect(e.losses[steps - 1]).toBeLessThan(e.losses[0]);
       expect(err).toBeLessThanOrEqual(1e-3);
-      for (const [node, ws] of Object.entries(e.after)) {
-        for (const [name, w] of Object.entries(ws)) {
-          const got = c.weights[node]?.[name];
-          expect(got, `${node}/${name}`).toBeDefined();
-          let num = 0;
-          let den = 0;
-          w.data.forEach((v, i) => {
-            num = Math.max(num, Math.abs(v - got!.data[i]));
-            den = Math.max(den, Math.abs(v));
-          });
-          expect(num / Math.max(den, 1e-3), `${node}/${name}`).toBeLessThan(1e-2);
-        }
-      }
+      expectWeightsClose(e.after, c.weights, 1e-2);
       // The embedding rows moved (the scatter-add reached them).
       const emb = spec.layers[0].id;
       expect(Array.from(c.weights[emb].embeddings.data)).not.toEqual(Array.from(e.weights[emb].embeddings.data));

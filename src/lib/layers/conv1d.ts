@@ -1,13 +1,12 @@
 import type { ArgValue } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
-import { ACTIVATION_NAMES, fusedActivation, onnxActivation, pytorchActivation } from './activations';
-import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { fusedActivation, onnxActivation, pytorchActivation } from './activations';
 import { seq } from './conformance';
 import { op, throughNc1w } from './onnx-ops';
-import { checkRegularizer, pytorchPenalty, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
+import { checkConvGroups, checkConvWeights, convWeightArgs, pytorchConvPenalties, tfjsConvWeightConfig } from './conv-args';
 import { pyBool } from '$lib/pytorch/ops';
 import { LayerError, type ArgDef, type LayerDef, type Tfjs } from './types';
-import { checkActivation, checkBool, checkChoice, checkDataFormat, checkInitializer, checkInt, requireSequence, toSingle, window1d, withArgDefaults } from './util';
+import { channelsLastArg, checkChoice, checkDataFormat, checkInt, requireSequence, toSingle, window1d, withArgDefaults } from './util';
 
 const PADDINGS = ['valid', 'same', 'causal'] as const;
 
@@ -22,15 +21,10 @@ const ARGS: readonly ArgDef[] = [
     values: PADDINGS,
     doc: '"valid": no padding (the output is shorter); "same": zeros on both sides so the output has ceil(steps / strides) steps; "causal": zeros on the left only, so output t never sees inputs after t (for forecasting and generation).'
   },
-  { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: 'Only "channels_last" (steps, channels), Keras\' default, is supported here.' },
+  channelsLastArg('steps, channels'),
   { name: 'dilation_rate', type: 'int_or_tuple', default: 1, min: 1, doc: 'Spacing between the taps of the kernel: with 2 the window reads every other step (a wider view, same parameters).' },
   { name: 'groups', type: 'int', default: 1, min: 1, doc: 'Number of channel groups; only 1 is supported here.' },
-  { name: 'activation', type: 'activation', default: null, values: ACTIVATION_NAMES, doc: 'Activation applied to the output; None means linear.' },
-  { name: 'use_bias', type: 'bool', default: true, doc: 'Whether the layer adds a bias per filter.' },
-  { name: 'kernel_initializer', type: 'initializer', default: 'glorot_uniform', values: INITIALIZER_NAMES, doc: 'Initializer of the kernel weights.' },
-  { name: 'bias_initializer', type: 'initializer', default: 'zeros', values: INITIALIZER_NAMES, doc: 'Initializer of the biases.' },
-  { name: 'kernel_regularizer', type: 'regularizer', default: null, values: REGULARIZER_NAMES, doc: 'Penalty on the kernel weights added to the loss, e.g. regularizers.l2(0.01); None for none.' },
-  { name: 'bias_regularizer', type: 'regularizer', default: null, values: REGULARIZER_NAMES, doc: 'Penalty on the biases added to the loss; None for none.' }
+  ...convWeightArgs('Whether the layer adds a bias per filter.')
 ];
 
 function check(raw: Record<string, ArgValue>) {
@@ -41,15 +35,10 @@ function check(raw: Record<string, ArgValue>) {
   const padding = checkChoice('Conv1D', 'padding', a.padding, PADDINGS);
   checkDataFormat('Conv1D', a.data_format);
   const dilation = toSingle('Conv1D', 'dilation_rate', a.dilation_rate);
-  if (a.groups !== 1) throw new LayerError(`Conv1D supports only groups=1 here but gets groups=${String(a.groups)}`, 'Leave groups out');
+  checkConvGroups('Conv1D', a.groups);
   // Keras refuses the combination too (base_conv: "strides > 1 not supported in conjunction with dilation_rate > 1").
   if (stride > 1 && dilation > 1) throw new LayerError('Conv1D cannot combine strides > 1 with dilation_rate > 1', 'Use strides=1 with a dilation_rate, or dilation_rate=1 with strides');
-  checkActivation('Conv1D', a.activation, true);
-  checkBool('Conv1D', 'use_bias', a.use_bias);
-  checkInitializer('Conv1D', 'kernel_initializer', a.kernel_initializer);
-  checkInitializer('Conv1D', 'bias_initializer', a.bias_initializer);
-  checkRegularizer('Conv1D', 'kernel_regularizer', a.kernel_regularizer);
-  checkRegularizer('Conv1D', 'bias_regularizer', a.bias_regularizer);
+  checkConvWeights('Conv1D', a);
   return { a, filters, kernel, stride, padding, dilation };
 }
 
@@ -148,12 +137,7 @@ export const conv1d: LayerDef = {
       padding: c.padding === 'causal' ? 'valid' : c.padding,
       dataFormat: 'channelsLast',
       dilationRate: c.dilation,
-      activation: act.activation as never,
-      useBias: c.a.use_bias as boolean,
-      kernelInitializer: tfjsInitializer(tf, c.a.kernel_initializer as string, seed),
-      biasInitializer: tfjsInitializer(tf, c.a.bias_initializer as string, seed + 1),
-      kernelRegularizer: tfjsRegularizer(tf, c.a.kernel_regularizer),
-      biasRegularizer: tfjsRegularizer(tf, c.a.bias_regularizer)
+      ...tfjsConvWeightConfig(tf, c.a, act.activation, seed)
     });
     const shape = inputShapes?.[0];
     if (c.dilation > 1) {
@@ -185,7 +169,6 @@ export const conv1d: LayerDef = {
     const opts = [`stride=${o.stride}`, ...(symmetric && before ? [`padding=${before}`] : []), ...(o.dilation > 1 ? [`dilation=${o.dilation}`] : []), `bias=${pyBool(o.a.use_bias)}`];
     const ncw = symmetric ? `${inputs[0]}.transpose(1, 2)` : `F.pad(${inputs[0]}.transpose(1, 2), (${before}, ${after}))`;
     const conv = `self.${attr}(${ncw}).transpose(1, 2)`;
-    const penalties = [pytorchPenalty('Conv1D', 'kernel_regularizer', o.a.kernel_regularizer, `self.${attr}.weight`), pytorchPenalty('Conv1D', 'bias_regularizer', o.a.bias_regularizer, `self.${attr}.bias`)];
     return {
       init: [`self.${attr} = nn.Conv1d(${o.channels}, ${o.filters}, ${o.kernel}, ${opts.join(', ')})`],
       forward: pytorchActivation(o.a.activation as string | null, conv),
@@ -193,7 +176,7 @@ export const conv1d: LayerDef = {
         { keras: 'kernel', torch: `${attr}.weight`, shape: [o.kernel, o.channels, o.filters], perm: [2, 1, 0], init: o.a.kernel_initializer as string },
         ...(o.a.use_bias ? [{ keras: 'bias', torch: `${attr}.bias`, shape: [o.filters], init: o.a.bias_initializer as string }] : [])
       ],
-      penalties: penalties.filter((p): p is string => p !== null)
+      penalties: pytorchConvPenalties('Conv1D', attr, o.a)
     };
   },
   weights: [

@@ -1,17 +1,14 @@
 import type { ArgValue } from '$lib/spec/types';
-import { ACTIVATION_NAMES, fusedActivation, onnxActivation, pytorchActivation } from './activations';
-import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
+import { fusedActivation, onnxActivation, pytorchActivation } from './activations';
 import { seq } from './conformance';
 import { op, pads2d, throughNchw } from './onnx-ops';
-import { checkRegularizer, pytorchPenalty, REGULARIZER_NAMES, tfjsRegularizer } from './regularizers';
+import { checkConvGroups, checkConvWeights, convWeightArgs, pytorchConvPenalties, tfjsConvWeightConfig } from './conv-args';
 import { pyBool, pyTuple, throughNchw as pyThroughNchw } from '$lib/pytorch/ops';
 import { LayerError, type ArgDef, type LayerDef } from './types';
 import {
-  checkActivation,
-  checkBool,
+  channelsLastArg,
   checkChoice,
   checkDataFormat,
-  checkInitializer,
   checkInt,
   formatTuple,
   requireImage,
@@ -27,15 +24,10 @@ const ARGS: readonly ArgDef[] = [
   { name: 'kernel_size', type: 'int_or_tuple', min: 1, doc: 'Height and width of the convolution window: 3 or (3, 3).' },
   { name: 'strides', type: 'int_or_tuple', default: [1, 1], min: 1, doc: 'Step of the window along height and width: 1 or (2, 2).' },
   { name: 'padding', type: 'string', default: 'valid', values: PADDINGS, doc: '"valid": no padding, the output shrinks by kernel_size - 1; "same": zero-pads so that the output is ceil(input / strides).' },
-  { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: 'Only "channels_last" (height, width, channels), Keras\' default, is supported here.' },
+  channelsLastArg('height, width, channels'),
   { name: 'dilation_rate', type: 'int_or_tuple', default: [1, 1], min: 1, doc: 'Spacing between the window\'s taps (atrous convolution); cannot be combined with strides > 1.' },
   { name: 'groups', type: 'int', default: 1, min: 1, doc: 'Grouped convolution; only 1 is supported here.' },
-  { name: 'activation', type: 'activation', default: null, values: ACTIVATION_NAMES, doc: 'Activation applied to the output; None means linear.' },
-  { name: 'use_bias', type: 'bool', default: true, doc: 'Whether the layer adds one bias per filter.' },
-  { name: 'kernel_initializer', type: 'initializer', default: 'glorot_uniform', values: INITIALIZER_NAMES, doc: 'Initializer of the kernel weights.' },
-  { name: 'bias_initializer', type: 'initializer', default: 'zeros', values: INITIALIZER_NAMES, doc: 'Initializer of the biases.' },
-  { name: 'kernel_regularizer', type: 'regularizer', default: null, values: REGULARIZER_NAMES, doc: 'Penalty on the kernel weights added to the loss, e.g. regularizers.l2(0.01); None for none.' },
-  { name: 'bias_regularizer', type: 'regularizer', default: null, values: REGULARIZER_NAMES, doc: 'Penalty on the biases added to the loss; None for none.' }
+  ...convWeightArgs('Whether the layer adds one bias per filter.')
 ];
 
 function check(raw: Record<string, ArgValue>) {
@@ -46,16 +38,11 @@ function check(raw: Record<string, ArgValue>) {
   const padding = checkChoice('Conv2D', 'padding', a.padding, PADDINGS);
   checkDataFormat('Conv2D', a.data_format);
   const dilation = toPair('Conv2D', 'dilation_rate', a.dilation_rate);
-  if (a.groups !== 1) throw new LayerError(`Conv2D supports only groups=1 here but gets groups=${String(a.groups)}`, 'Leave groups out');
+  checkConvGroups('Conv2D', a.groups);
   if (strides.some((s) => s > 1) && dilation.some((d) => d > 1)) {
     throw new LayerError('Conv2D cannot combine strides > 1 with dilation_rate > 1', 'Use strides=1 with a dilation_rate, or dilation_rate=1 with strides');
   }
-  checkActivation('Conv2D', a.activation, true);
-  checkBool('Conv2D', 'use_bias', a.use_bias);
-  checkInitializer('Conv2D', 'kernel_initializer', a.kernel_initializer);
-  checkInitializer('Conv2D', 'bias_initializer', a.bias_initializer);
-  checkRegularizer('Conv2D', 'kernel_regularizer', a.kernel_regularizer);
-  checkRegularizer('Conv2D', 'bias_regularizer', a.bias_regularizer);
+  checkConvWeights('Conv2D', a);
   return { a, filters, kernel, strides, padding, dilation };
 }
 
@@ -111,12 +98,7 @@ export const conv2d: LayerDef = {
       padding: c.padding,
       dataFormat: 'channelsLast',
       dilationRate: c.dilation,
-      activation: act.activation as never,
-      useBias: c.a.use_bias as boolean,
-      kernelInitializer: tfjsInitializer(tf, c.a.kernel_initializer as string, seed),
-      biasInitializer: tfjsInitializer(tf, c.a.bias_initializer as string, seed + 1),
-      kernelRegularizer: tfjsRegularizer(tf, c.a.kernel_regularizer),
-      biasRegularizer: tfjsRegularizer(tf, c.a.bias_regularizer)
+      ...tfjsConvWeightConfig(tf, c.a, act.activation, seed)
     });
     return act.after.length ? [layer, ...act.after] : layer;
   },
@@ -146,7 +128,6 @@ export const conv2d: LayerDef = {
     const symmetric = t === b && l === r;
     const opts = [`stride=${pyTuple(o.strides)}`, ...(symmetric && (t || l) ? [`padding=${pyTuple([t, l])}`] : []), ...(o.dilation.some((d) => d > 1) ? [`dilation=${pyTuple(o.dilation)}`] : []), `bias=${pyBool(o.a.use_bias)}`];
     const conv = pyThroughNchw(inputs[0], (x) => `self.${attr}(${x})`, symmetric ? undefined : [t, l, b, r]);
-    const penalties = [pytorchPenalty('Conv2D', 'kernel_regularizer', o.a.kernel_regularizer, `self.${attr}.weight`), pytorchPenalty('Conv2D', 'bias_regularizer', o.a.bias_regularizer, `self.${attr}.bias`)];
     return {
       init: [`self.${attr} = nn.Conv2d(${cin}, ${o.filters}, ${pyTuple(o.kernel)}, ${opts.join(', ')})`],
       forward: pytorchActivation(o.a.activation as string | null, conv),
@@ -154,7 +135,7 @@ export const conv2d: LayerDef = {
         { keras: 'kernel', torch: `${attr}.weight`, shape: [...o.kernel, cin, o.filters], perm: [3, 2, 0, 1], init: o.a.kernel_initializer as string },
         ...(o.a.use_bias ? [{ keras: 'bias', torch: `${attr}.bias`, shape: [o.filters], init: o.a.bias_initializer as string }] : [])
       ],
-      penalties: penalties.filter((p): p is string => p !== null)
+      penalties: pytorchConvPenalties('Conv2D', attr, o.a)
     };
   },
   weights: [

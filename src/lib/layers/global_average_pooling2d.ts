@@ -1,38 +1,30 @@
 import type { ArgValue } from '$lib/spec/types';
 import { seq } from './conformance';
 import { op } from './onnx-ops';
-import type { ArgDef, LayerDef } from './types';
-import { checkBool, checkDataFormat, requireImage, withArgDefaults } from './util';
+import type { LayerDef } from './types';
+import { checkGlobalPooling, globalPoolingArgs, requireImage, weightlessLayer } from './util';
 
-const ARGS: readonly ArgDef[] = [
-  { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: 'Only "channels_last" (height, width, channels), Keras\' default, is supported here.' },
-  { name: 'keepdims', type: 'bool', default: false, doc: 'Keep the spatial axes with size 1: (1, 1, channels) instead of (channels,).' }
-];
+const ARGS = globalPoolingArgs('height, width, channels', 'Keep the spatial axes with size 1: (1, 1, channels) instead of (channels,).');
 
 function check(raw: Record<string, ArgValue>) {
-  const a = withArgDefaults(ARGS, raw);
-  checkDataFormat('GlobalAveragePooling2D', a.data_format);
-  return { keepdims: checkBool('GlobalAveragePooling2D', 'keepdims', a.keepdims) };
+  return checkGlobalPooling('GlobalAveragePooling2D', ARGS, raw);
 }
 
 /** Keras `layers.GlobalAveragePooling2D`, channels-last. */
 export const globalAveragePooling2d: LayerDef = {
-  kind: 'GlobalAveragePooling2D',
-  doc:
+  ...weightlessLayer(
+    'GlobalAveragePooling2D',
     'Averages an image (height, width, channels) over all its positions, giving one value per channel: ' +
-    '(7, 7, 64) → (64,). A parameter-free alternative to Flatten before the classifier of a CNN; it makes the ' +
-    'model independent of the image size.',
-  arity: 1,
-  args: ARGS,
-  validate(args) {
-    check(args);
-  },
+      '(7, 7, 64) → (64,). A parameter-free alternative to Flatten before the classifier of a CNN; it makes the ' +
+      'model independent of the image size.',
+    ARGS,
+    check
+  ),
   outputShape([input], args) {
     const { keepdims } = check(args);
     const [, , c] = requireImage('GlobalAveragePooling2D', input);
     return keepdims ? [1, 1, c] : [c];
   },
-  params: () => ({ trainable: 0, nonTrainable: 0 }),
   // H · W · C: one add per input element.
   flops: ([input]) => input.reduce((a, b) => a * b, 1),
   toTfjs(node, { tf, inputShapes }) {

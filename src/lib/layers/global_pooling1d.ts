@@ -1,35 +1,21 @@
 /** Shared definition of GlobalAveragePooling1D and GlobalMaxPooling1D: (steps, channels) → (channels,). */
 import type { ArgValue } from '$lib/spec/types';
 import { op } from './onnx-ops';
-import type { ArgDef, LayerConformanceCase, LayerDef } from './types';
-import { checkBool, checkDataFormat, requireSequence, withArgDefaults } from './util';
+import type { LayerConformanceCase, LayerDef } from './types';
+import { checkGlobalPooling, globalPoolingArgs, requireSequence, weightlessLayer } from './util';
 
-const ARGS: readonly ArgDef[] = [
-  { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: 'Only "channels_last" (steps, channels), Keras\' default, is supported here.' },
-  { name: 'keepdims', type: 'bool', default: false, doc: 'Keep the time axis with size 1: (1, channels) instead of (channels,).' }
-];
+const ARGS = globalPoolingArgs('steps, channels', 'Keep the time axis with size 1: (1, channels) instead of (channels,).');
 
 export function globalPooling1dLayer(kind: 'GlobalAveragePooling1D' | 'GlobalMaxPooling1D', doc: string, conformance: readonly LayerConformanceCase[]): LayerDef {
   const max = kind === 'GlobalMaxPooling1D';
-  const check = (raw: Record<string, ArgValue>) => {
-    const a = withArgDefaults(ARGS, raw);
-    checkDataFormat(kind, a.data_format);
-    return { keepdims: checkBool(kind, 'keepdims', a.keepdims) };
-  };
+  const check = (raw: Record<string, ArgValue>) => checkGlobalPooling(kind, ARGS, raw);
   return {
-    kind,
-    doc,
-    arity: 1,
-    args: ARGS,
-    validate(args) {
-      check(args);
-    },
+    ...weightlessLayer(kind, doc, ARGS, check),
     outputShape([input], args) {
       const { keepdims } = check(args);
       const [, c] = requireSequence(kind, input);
       return keepdims ? [1, c] : [c];
     },
-    params: () => ({ trainable: 0, nonTrainable: 0 }),
     // steps · C: one add (average) or compare (max) per input element.
     flops: ([input]) => input.reduce((a, b) => a * b, 1),
     toTfjs(node, { tf, inputShapes }) {

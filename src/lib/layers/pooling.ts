@@ -2,7 +2,7 @@
 import type { ArgValue } from '$lib/spec/types';
 import { op, pads2d, throughNchw } from './onnx-ops';
 import { LayerError, type ArgDef, type LayerConformanceCase, type LayerDef, type Tfjs } from './types';
-import { checkChoice, checkDataFormat, formatTuple, requireImage, toPair, windowOutputLength, withArgDefaults } from './util';
+import { channelsLastArg, checkChoice, checkDataFormat, formatTuple, requireImage, toPair, windowOutputLength, weightlessLayer, withArgDefaults } from './util';
 import type * as TF from '@tensorflow/tfjs';
 import { pyTuple, throughNchw as pyThroughNchw } from '$lib/pytorch/ops';
 
@@ -13,7 +13,7 @@ function poolArgs(what: string): readonly ArgDef[] {
     { name: 'pool_size', type: 'int_or_tuple', default: [2, 2], min: 1, doc: `Height and width of the window to take the ${what} over: 2 or (2, 2).` },
     { name: 'strides', type: 'int_or_tuple', default: null, min: 1, doc: 'Step of the window: an int or a tuple; None (the default) means pool_size, i.e. windows do not overlap.' },
     { name: 'padding', type: 'string', default: 'valid', values: PADDINGS, doc: '"valid": windows that do not fit are dropped (floor); "same": the input is padded so that the output is ceil(input / strides).' },
-    { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: 'Only "channels_last" (height, width, channels), Keras\' default, is supported here.' }
+    channelsLastArg('height, width, channels')
   ];
 }
 
@@ -48,15 +48,8 @@ export function poolingLayer({ kind, doc, lower, tfjsGradKernel, conformance }: 
     return { ...c, channels, shape: [oh, ow, channels] };
   };
   return {
-    kind,
-    doc,
-    arity: 1,
-    args: ARGS,
-    validate(args) {
-      check(args);
-    },
+    ...weightlessLayer(kind, doc, ARGS, check),
     outputShape: ([input], args) => output(input, args).shape,
-    params: () => ({ trainable: 0, nonTrainable: 0 }),
     // p_h · p_w · C · H_out · W_out: one compare (max) or add (average) per window element.
     flops([input], args) {
       const o = output(input, args);

@@ -3,7 +3,7 @@ import type { ArgValue } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
 import { op, throughNc1w } from './onnx-ops';
 import { LayerError, type ArgDef, type LayerConformanceCase, type LayerDef, type Tfjs } from './types';
-import { checkChoice, checkDataFormat, requireSequence, toSingle, window1d, withArgDefaults } from './util';
+import { channelsLastArg, checkChoice, checkDataFormat, requireSequence, toSingle, window1d, weightlessLayer, withArgDefaults } from './util';
 
 const PADDINGS = ['valid', 'same'] as const;
 
@@ -12,7 +12,7 @@ function poolArgs(what: string): readonly ArgDef[] {
     { name: 'pool_size', type: 'int_or_tuple', default: 2, min: 1, doc: `Number of steps to take the ${what} over: 2 or (2,).` },
     { name: 'strides', type: 'int_or_tuple', default: null, min: 1, doc: 'Step of the window: an int; None (the default) means pool_size, i.e. windows do not overlap.' },
     { name: 'padding', type: 'string', default: 'valid', values: PADDINGS, doc: '"valid": windows that do not fit are dropped (floor); "same": the input is padded so that the output has ceil(steps / strides) steps.' },
-    { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: 'Only "channels_last" (steps, channels), Keras\' default, is supported here.' }
+    channelsLastArg('steps, channels')
   ];
 }
 
@@ -44,15 +44,8 @@ export function pooling1dLayer({ kind, doc, lower, tfjsGradKernel, conformance }
     return { ...c, channels, pads: w.pads, shape: [w.out, channels] };
   };
   return {
-    kind,
-    doc,
-    arity: 1,
-    args: ARGS,
-    validate(args) {
-      check(args);
-    },
+    ...weightlessLayer(kind, doc, ARGS, check),
     outputShape: ([input], args) => output(input, args).shape,
-    params: () => ({ trainable: 0, nonTrainable: 0 }),
     // p · C · steps_out: one compare (max) or add (average) per window element.
     flops([input], args) {
       const o = output(input, args);

@@ -5,7 +5,7 @@
 import type { ArgValue, Shape } from '$lib/spec/types';
 import { ACTIVATION_NAMES } from './activations';
 import { INITIALIZER_NAMES } from './initializers';
-import { LayerError, type ArgDef } from './types';
+import { LayerError, type ArgDef, type LayerDef } from './types';
 
 export type Pair = [number, number];
 
@@ -101,6 +101,45 @@ export function checkDataFormat(layer: string, v: ArgValue | undefined): void {
     throw new LayerError(`${layer} supports only data_format="channels_last" here`, 'Images are (height, width, channels) here; leave data_format out');
   }
   throw new LayerError(`${layer}'s data_format must be "channels_last" but gets ${formatValue(v)}`);
+}
+
+/** The `data_format` argument of the channels-last layers; `layout` names the axes of one sample, e.g. "steps, channels". */
+export function channelsLastArg(layout: string): ArgDef {
+  return { name: 'data_format', type: 'string', default: null, values: ['channels_last'], doc: `Only "channels_last" (${layout}), Keras' default, is supported here.` };
+}
+
+/** The arguments of the global poolings: data_format and keepdims (`keepdimsDoc` says which axes it keeps). */
+export function globalPoolingArgs(layout: string, keepdimsDoc: string): readonly ArgDef[] {
+  return [channelsLastArg(layout), { name: 'keepdims', type: 'bool', default: false, doc: keepdimsDoc }];
+}
+
+/** Checks the arguments of `globalPoolingArgs` (`raw` as written) and returns keepdims. */
+export function checkGlobalPooling(layer: string, defs: readonly ArgDef[], raw: Record<string, ArgValue>): { keepdims: boolean } {
+  const a = withArgDefaults(defs, raw);
+  checkDataFormat(layer, a.data_format);
+  return { keepdims: checkBool(layer, 'keepdims', a.keepdims) };
+}
+
+/**
+ * What every single-input layer without weights (the poolings) has in common: its kind, doc and arguments, one
+ * input, validation by its `check`, and no parameters. The layer adds its shapes, FLOPs and lowerings.
+ */
+export function weightlessLayer(
+  kind: string,
+  doc: string,
+  args: readonly ArgDef[],
+  check: (raw: Record<string, ArgValue>) => unknown
+): Pick<LayerDef, 'kind' | 'doc' | 'arity' | 'args' | 'validate' | 'params'> {
+  return {
+    kind,
+    doc,
+    arity: 1,
+    args,
+    validate(raw) {
+      check(raw);
+    },
+    params: () => ({ trainable: 0, nonTrainable: 0 })
+  };
 }
 
 /**
