@@ -16,7 +16,7 @@ const engine = (page: Page) => page.getByRole('radiogroup', { name: 'Engine' });
 const epochOf = async (page: Page) => Number(/epoch (\d+) of/.exec((await runStatus(page).textContent()) ?? '')?.[1] ?? 0);
 
 /** Trains the open program, logging each epoch (seconds since Train, loss, validation loss/accuracy) until done or `minutes` pass. */
-async function trainAndLog(page: Page, what: string, minutes: number, until?: (valLoss: number) => boolean) {
+async function trainAndLog(page: Page, what: string, minutes: number) {
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled({ timeout: 120_000 });
   const t0 = Date.now();
   await page.getByRole('button', { name: 'Train', exact: true }).click();
@@ -30,7 +30,6 @@ async function trainAndLog(page: Page, what: string, minutes: number, until?: (v
       const row = { epoch: e, s: (Date.now() - t0) / 1000, loss: await metric(page, 'Loss'), valLoss: await metric(page, 'Validation loss'), valAcc: await metric(page, 'Validation accuracy') };
       rows.push(row);
       console.log(`${what}: epoch ${row.epoch} at ${row.s.toFixed(1)} s, loss ${row.loss}, val loss ${row.valLoss}, val acc ${row.valAcc}`);
-      if (until?.(row.valLoss)) break;
     }
     if (/Completed|Failed|Stopped/.test(status)) break;
     await page.waitForTimeout(250);
@@ -51,12 +50,12 @@ for (const backend of BACKENDS) {
       await page.getByLabel('Example', { exact: true }).selectOption({ label: 'Char-GRU on Shakespeare' });
       await page.getByLabel('Backend', { exact: true }).selectOption(backend);
       await engine(page).getByRole('radio', { name: mode }).check();
-      const rows = await trainAndLog(page, `char-GRU ${backend} ${mode}`, MINUTES, (v) => v <= 2.2);
+      const rows = await trainAndLog(page, `char-GRU ${backend} ${mode}`, MINUTES);
       const hit = rows.find((r) => r.valLoss <= 2.2);
       console.log(`char-GRU ${backend} ${mode}: ${hit ? `val loss ${hit.valLoss} ≤ 2.2 after epoch ${hit.epoch}, ${hit.s.toFixed(0)} s` : 'val loss stayed above 2.2'}`);
       const sample = page.getByRole('list', { name: 'Generated samples' }).getByRole('listitem').first();
-      console.log(`sample: ${JSON.stringify(await sample.textContent().catch(() => ''))}`);
-      console.log(`timing: ${JSON.stringify(await page.getByRole('status', { name: /ms per step|Step time/i }).first().textContent().catch(() => ''))}`);
+      await expect(sample).not.toContainText('generating…', { timeout: 60_000 });
+      console.log(`sample: ${JSON.stringify(await sample.textContent())}`);
     });
   }
 }
