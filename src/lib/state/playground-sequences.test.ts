@@ -43,6 +43,25 @@ describe('Playground: sequence data', () => {
     expect(script.text).toContain('make_parity(seq_len=64, samples=2000, seed=1)');
   });
 
+  it('data that does not fit is a problem at the layer it names: an Embedding below the vocabulary', () => {
+    const code = (v: string) =>
+      `import keras\nfrom keras import layers\nmodel = keras.Sequential([\n    keras.Input(shape=(seq_len,), dtype="int32"),\n    layers.Embedding(${v}, 4),\n    layers.SimpleRNN(8),\n    layers.Dense(1, activation="sigmoid"),\n])\nmodel.compile(optimizer="adam", loss="binary_crossentropy")\n`;
+    const p = pg(code('1'));
+    p.setDataset('parity');
+    p.code = code('1');
+    p.analyse();
+    expect(p.errors).toEqual([]);
+    expect(p.binding?.ok).toBe(false);
+    const [d] = p.problems;
+    expect(d.span.line).toBe(5);
+    expect(d.message).toMatch(/Embedding/);
+    expect(p.trainBlocker(false)).toBe(d.message);
+    p.code = code('vocab_size');
+    p.analyse();
+    expect(p.problems).toEqual([]);
+    expect(p.canTrain(false)).toBe(true);
+  });
+
   it('a shipped text once loaded is the data set; the tail is the test set', () => {
     const p = pg(PARITY(12));
     p.texts = { names: builtinText('names', readFileSync('static/data/text/names.txt', 'utf8')) };

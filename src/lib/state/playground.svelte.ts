@@ -257,6 +257,17 @@ export class Playground {
     this.spec && this.lastGood && this.dataset ? bindData(this.dataset, this.spec, this.lastGood.summary.outputShapes[0]) : null
   );
   /**
+   * What the editor and the Problems list show: the program's diagnostics, plus data that does not fit the model at
+   * the line of the layer it names (an Embedding below the vocabulary, a last layer with the wrong units, per-step
+   * outputs against per-sequence labels). Not an `error` of the program: Train says why it is disabled.
+   */
+  readonly problems = $derived.by((): Diagnostic[] => {
+    const b = this.binding;
+    if (!b || b.ok || !b.nodeId || !this.upToDate) return this.diagnostics;
+    const node = this.spec?.layers.find((l) => l.id === b.nodeId);
+    return node ? [...this.diagnostics, { severity: 'error', message: b.message, span: node.span }] : this.diagnostics;
+  });
+  /**
    * The held-out `x_test, y_test` of text and sequence data (the tail of the text; further draws) bound like
    * `x_train, y_train` (null without a test split, or while the training data does not bind).
    */
