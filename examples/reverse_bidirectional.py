@@ -12,4 +12,4 @@ model = keras.Sequential([
 ])
 model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.005),
               loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-model.fit(x_train, y_train, epochs=20, batch_size=64, validation_split=0.1)
+model.fit(x_train, y_train, epochs=10, batch_size=64, validation_split=0.1)

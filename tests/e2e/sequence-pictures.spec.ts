@@ -46,7 +46,9 @@ async function start(page: Page, data: string, code: string) {
   if (data === 'shakespeare') {
     await page.getByLabel('Sequence length').fill('16');
     await page.getByLabel('Sequence length').press('Tab');
-    await page.getByLabel('Samples').fill('300');
+  }
+  if (data === 'shakespeare' || data === 'reverse') {
+    await page.getByLabel('Samples').fill(data === 'reverse' ? '2000' : '300');
     await page.getByLabel('Samples').press('Tab');
   }
   await setCode(page, code);

@@ -36,7 +36,9 @@ export const SEQUENCES: Record<SequenceName, SequenceInfo> = {
     title: 'Reverse',
     description: 'x_train: random digit sequences (n, seq_len) of ids 0–9; y_train: the same sequence reversed (n, seq_len). A model must see the whole sequence before it can answer the first position — a job for a Bidirectional RNN.',
     seqLen: { default: 8, min: 2, max: 32, step: 1 },
-    samples,
+    // 10⁸ sequences of 8 digits: with 2000 of them the Bidirectional example learns them by heart (80 % of held-out
+    // positions right after 20 epochs, train loss 0.2 against 0.5); 10 000 make it generalise.
+    samples: { ...samples, default: 10000 },
     noise: null,
     vocabSize: 10
   },
