@@ -52,6 +52,9 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'tests/unit/**/*.test.ts'],
     environment: 'node',
     testTimeout: 120_000,
+    // Set-up hooks build models, spawn the CLI (eight tsx processes at once in cli.test.ts) or start python: on 2
+    // busy cores the default 10 s was exceeded (a CI run failed so).
+    hookTimeout: 120_000,
     pool: 'forks'
   }
 });
