@@ -186,9 +186,12 @@ export const bidirectional: LayerDef = {
       recurrent: weight(bidiWeightName(c, dir, 'recurrent_kernel')),
       bias: rc.useBias ? weight(bidiWeightName(c, dir, 'bias')) : undefined
     });
+    // Two ONNX GRU ops with reset_after=False (linear_before_reset=0) in one graph came out wrong on ORT's WebGPU
+    // provider (0.18 off; right on wasm, and one such GRU alone is right): those copies are exported unrolled.
+    const nativeOp = (rc: RnnConfig) => hasOnnxRnnOp(rc) && !(rc.kind === 'GRU' && !rc.resetAfter);
     const copy = (dir: 'forward' | 'backward', rc: RnnConfig) => {
       const id = `${node.id}/${dir}`;
-      if (!training && hasOnnxRnnOp(rc)) return onnxRnnOpOutput(g, id, rc, onnxRnnOp(g, id, rc, inputs[0], w(dir, rc)), dir === 'backward');
+      if (!training && nativeOp(rc)) return onnxRnnOpOutput(g, id, rc, onnxRnnOp(g, id, rc, inputs[0], w(dir, rc)), steps, dir === 'backward');
       return onnxRnnOutput(g, id, rc, onnxRecurrence(g, id, rc, inputs[0], steps, w(dir, rc)), dir === 'backward');
     };
     const y = copy('forward', c.forward);

@@ -527,18 +527,21 @@ export function onnxRnnOp(g: GraphBuilder, id: string, c: RnnConfig, x: string, 
   return { aligned, last: n('Squeeze', [yh, g.constInt64([0])], 'Y_h') };
 }
 
-/** Reverses a (batch, T, units) value along time (inference only: Slice with step -1). */
-export function onnxFlipTime(g: GraphBuilder, id: string, v: string): string {
-  return op(g, id, 'Slice', [v, g.constInt64([-1]), g.constInt64([-(2 ** 62)]), g.constInt64([1]), g.constInt64([-1])], {}, 'flip_time');
+/**
+ * Reverses a (batch, T, units) value along time (inference only): Gather of the steps T−1, …, 0. (A Slice with step
+ * −1 and an end of −2⁶² lost a step on ORT's WebGPU provider: 27 values for 36 in the browser conformance run.)
+ */
+export function onnxFlipTime(g: GraphBuilder, id: string, v: string, steps: number): string {
+  return op(g, id, 'Gather', [v, g.constInt64(Array.from({ length: steps }, (_, t) => steps - 1 - t))], { axis: 1 }, 'flip_time');
 }
 
 /**
  * The layer's output in the export: Keras' sequence is in processing order (reversed with go_backwards), or, with
  * `flipped` (Bidirectional's backward copy), flipped back to input order.
  */
-export function onnxRnnOpOutput(g: GraphBuilder, id: string, c: RnnConfig, r: { aligned: string; last: string }, flipped = false): string {
+export function onnxRnnOpOutput(g: GraphBuilder, id: string, c: RnnConfig, r: { aligned: string; last: string }, steps: number, flipped = false): string {
   if (!c.returnSequences) return r.last;
-  return c.goBackwards !== flipped ? onnxFlipTime(g, id, r.aligned) : r.aligned;
+  return c.goBackwards !== flipped ? onnxFlipTime(g, id, r.aligned, steps) : r.aligned;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -625,7 +628,7 @@ export function makeRnnLayer(kind: RnnKind, doc: string, conformance: import('./
       const [steps] = requireSequence(kind, inputShapes[0]);
       const w = { kernel: weight('kernel'), recurrent: weight('recurrent_kernel'), bias: c.useBias ? weight('bias') : undefined };
       // Export: the ONNX op where it has the layer's activations; the train step: unrolled (primitive ops with rules).
-      if (!training && hasOnnxRnnOp(c)) return onnxRnnOpOutput(g, node.id, c, onnxRnnOp(g, node.id, c, inputs[0], w));
+      if (!training && hasOnnxRnnOp(c)) return onnxRnnOpOutput(g, node.id, c, onnxRnnOp(g, node.id, c, inputs[0], w), steps);
       return onnxRnnOutput(g, node.id, c, onnxRecurrence(g, node.id, c, inputs[0], steps, w));
     },
     // PyTorch: the explicit loop of `pytorchRecurrence`; the last state `[:, -1]` unless return_sequences.
