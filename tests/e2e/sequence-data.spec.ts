@@ -98,7 +98,7 @@ test('sine_series shows its plot with a window and its target; reverse and parit
   await expect(arrayRow(page, 'x_train')).toContainText('float32 (1000, 8, 1)');
 
   await page.getByLabel('Dataset', { exact: true }).selectOption('reverse');
-  await expect(arrayRow(page, 'x_train')).toContainText('int32 (2000, 8)');
+  await expect(arrayRow(page, 'x_train')).toContainText('int32 (10000, 8)');
   await expect(arrayRow(page, 'vocab_size')).toContainText('10');
   const x = await pairRow(page, 'x');
   expect(await pairRow(page, 'y')).toEqual([...x].reverse());
