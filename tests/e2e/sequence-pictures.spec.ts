@@ -64,10 +64,12 @@ test('shakespeare: text generated after each epoch, next-character bars, a refus
   const samples = page.getByRole('list', { name: 'Generated samples' });
   await expect(samples.getByRole('listitem')).toHaveCount(2);
   await expect(samples.getByRole('listitem').first()).toContainText('After epoch 2');
-  // 200 characters after the prompt (later samples shrink, to no less than 40, when generating takes over a tenth of the run).
+  // Up to 200 characters after the prompt (fewer, never under 20, when generating would take over a tenth of the run and 2 s).
   const length = async (i: number) => (await samples.getByRole('listitem').nth(i).locator('pre').textContent())!.replace(/↵/g, '').length - 'ROMEO:\n'.length;
-  expect(await length(1)).toBe(200);
-  expect(await length(0)).toBeGreaterThanOrEqual(40);
+  for (const i of [0, 1]) {
+    expect(await length(i)).toBeGreaterThanOrEqual(20);
+    expect(await length(i)).toBeLessThanOrEqual(200);
+  }
 
   // Next-character probabilities: 10 bars summing to less than 1, most likely first.
   const bars = page.getByRole('table', { name: /most likely characters after the prompt/ });

@@ -93,6 +93,11 @@ export function createPictures(
   };
 }
 
+/** An epoch's text may always take this long (ms)… */
+export const MIN_TEXT_MS = 2000;
+/** …and has at least this many characters. */
+export const MIN_TEXT_CHARS = 20;
+
 /** Ms between streamed chunks of generated text. */
 const CHUNK_MS = 80;
 
@@ -135,8 +140,9 @@ export async function streamText(
 
 /**
  * The sequence pictures of a run, after each epoch: text generated from the prompt (streamed), the series forecast
- * and the input → output table. Each takes at most about a tenth of the run: a slow one is spaced out (text
- * generation is never skipped, but the number of characters shrinks, down to a fifth).
+ * and the input → output table. Each takes at most about a tenth of the run: a slow table or forecast is spaced
+ * out; text is generated after every epoch but stops early (never under MIN_TEXT_CHARS) once it has taken a tenth of
+ * the run so far or MIN_TEXT_MS, whichever is longer (one character is a forward pass of the whole window).
  */
 export function createSequencePictures(
   tf: Tfjs,
@@ -149,21 +155,20 @@ export function createSequencePictures(
   const started = performance.now();
   let spent = 0;
   let nextTable = -Infinity;
-  let generated = 0;
-  const over = () => spent > 0.1 * (performance.now() - started);
 
   const text = async (epoch: number) => {
     const base = seq?.text;
     if (!base) return;
     const t = { ...base, ...(hooks.generation?.() ?? {}) };
     const t0 = performance.now();
-    const length = generated++ && over() ? Math.min(t.length, Math.max(Math.ceil(t.length / 5), 20)) : t.length;
+    const budget = Math.max(MIN_TEXT_MS, 0.1 * (t0 - started) - spent);
+    let count = 0;
     const why = await streamText(
       tf,
       model,
-      { ...t, length, seed: t.seed + epoch },
+      { ...t, seed: t.seed + epoch },
       (chunk, done, start) => emit({ type: 'generated', epoch, prompt: t.prompt, temperature: t.temperature, chunk, start, done }),
-      hooks
+      { yieldNow: hooks.yieldNow, shouldStop: () => hooks.shouldStop() || (++count >= MIN_TEXT_CHARS && performance.now() - t0 > budget) }
     );
     if (why) emit({ type: 'generated', epoch, prompt: t.prompt, temperature: t.temperature, chunk: why, start: true, done: true });
     spent += performance.now() - t0;
