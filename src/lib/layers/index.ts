@@ -30,7 +30,7 @@ import { averagePooling1d } from './average_pooling1d';
 import { globalAveragePooling1d } from './global_average_pooling1d';
 import { globalMaxPooling1d } from './global_max_pooling1d';
 import { simpleRnn } from './simple_rnn';
-import type { LayerDef } from './types';
+import type { BlockDef, LayerDef } from './types';
 
 export const LAYERS: readonly LayerDef[] = [
   dense,
@@ -59,7 +59,15 @@ export const LAYERS: readonly LayerDef[] = [
   bidirectional
 ];
 
+/** Composite layers (KerasHub blocks), expanded by the model builder into the layers above; one file + one line each. */
+export const BLOCKS: readonly BlockDef[] = [];
+
 const byKind = new Map(LAYERS.map((l) => [l.kind, l]));
+const blockByKind = new Map(BLOCKS.map((b) => [b.kind, b]));
+
+export function getBlock(kind: string): BlockDef | undefined {
+  return blockByKind.get(kind);
+}
 
 export function getLayer(kind: string): LayerDef | undefined {
   return byKind.get(kind);
@@ -67,4 +75,4 @@ export function getLayer(kind: string): LayerDef | undefined {
 
 export const LAYER_KINDS = LAYERS.map((l) => l.kind);
 
-export type { LayerDef, ArgDef } from './types';
+export type { LayerDef, ArgDef, BlockDef } from './types';

@@ -10,7 +10,7 @@
  *   formula next to its `flops`. Biases and activations fused into Dense/Conv2D are not counted (as in most FLOP
  *   counters).
  */
-import type { ArgValue, LayerNode, Shape } from '$lib/spec/types';
+import type { ArgValue, CallInfo, LayerNode, Shape } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
 import type { GraphBuilder } from '$lib/onnx/graph';
 import type { PytorchLowerContext, PytorchLowering } from '$lib/pytorch/types';
@@ -145,9 +145,39 @@ export interface LayerConformanceCase {
   source: string;
 }
 
+/** A tensor parameter of a layer's call (`query`, `value`, `key`, `attention_mask` of MultiHeadAttention). */
+export interface CallTensorDef {
+  name: string;
+  required: boolean;
+  doc: string;
+}
+
+/**
+ * How a layer is called when it takes named tensors and call keywords (Keras `layer(query, value, key=None,
+ * attention_mask=None, use_causal_mask=False)`), instead of one tensor or a list (`arity`). The model builder binds
+ * the call like a Python call (positional then keyword; unknown keywords get "did you mean"), stores which parameter
+ * each input tensor was given for and the call's other keywords in `LayerNode.call`, and the printer writes the call
+ * back as written. Such a layer sets `arity: 'many'`: its TF.js layer is applied to the list of its inputs, in
+ * `node.inputs` order. An absent optional tensor is simply not in `node.inputs` (the layer resolves Keras' defaults,
+ * e.g. key = value, from `call.inputNames`).
+ */
+export interface CallDef {
+  /** Tensor parameters, in Keras' positional order. */
+  tensors: readonly CallTensorDef[];
+  /** The other keywords of the call (`use_causal_mask`), with defaults. */
+  args: readonly ArgDef[];
+}
+
+/** Which Python module a layer class lives in: `keras.layers` (default) or KerasHub's `keras_hub.layers`. */
+export type LayerModule = 'keras.layers' | 'keras_hub.layers';
+
 export interface LayerDef {
   /** Keras class name (`Dense`). */
   kind: string;
+  /** Where the class lives in Python; absent = `keras.layers`. */
+  module?: LayerModule;
+  /** Named-tensor calls with keywords (MultiHeadAttention); absent = called on one tensor or a list, per `arity`. */
+  call?: CallDef;
   /** One-paragraph doc for hover. */
   doc: string;
   /** Arguments in Keras positional order. */
@@ -156,12 +186,15 @@ export interface LayerDef {
   arity: 1 | 'many';
   /** Extra validation of argument values beyond types/bounds (throw LayerError). */
   validate?(args: Record<string, ArgValue>): void;
-  /** Output shape (no batch axis) for these input shapes; throw LayerError when the input cannot be accepted. */
-  outputShape(inputs: Shape[], args: Record<string, ArgValue>): Shape;
+  /**
+   * Output shape (no batch axis) for these input shapes; throw LayerError when the input cannot be accepted.
+   * `call` is the node's `LayerNode.call` (layers with `LayerDef.call` only).
+   */
+  outputShape(inputs: Shape[], args: Record<string, ArgValue>, call?: CallInfo): Shape;
   /** Parameter count for these input shapes. */
-  params(inputs: Shape[], args: Record<string, ArgValue>): ParamCount;
+  params(inputs: Shape[], args: Record<string, ArgValue>, call?: CallInfo): ParamCount;
   /** Forward FLOPs per sample (multiply-add = 2; see the top of this file). */
-  flops(inputs: Shape[], args: Record<string, ArgValue>): number;
+  flops(inputs: Shape[], args: Record<string, ArgValue>, call?: CallInfo): number;
   /** The TF.js layer (or chain of layers, see `TfjsLowering`) for this node. */
   toTfjs(node: LayerNode, ctx: TfjsLowerContext): TfjsLowering;
   /** The ONNX lowering: adds this node's ops to `ctx.g` and returns the value name of its output. */
@@ -207,4 +240,45 @@ export interface LayerDef {
   reference?(x: number, args: Record<string, ArgValue>): number;
   /** The layer's ONNX conformance cases (see `LayerConformanceCase`); every layer has at least one. */
   conformance?: readonly LayerConformanceCase[];
+}
+
+/** A tensor inside a block being composed: the id of an input or of a node the block added. */
+export type BlockTensor = string;
+
+/** What a `BlockDef.compose` builds with (implemented by the model builder). */
+export interface BlockBuilder {
+  /**
+   * Adds a registry layer to the block, named `${block id}_${part}` (made unique), called on `inputs`; `args` are
+   * Keras arguments (defaults are filled in and the layer's `validate` runs, as for a written call); `call` gives the
+   * tensor parameter names and call keywords of a layer with `LayerDef.call`. A LayerError from the layer (bad
+   * argument, shape it cannot accept) is reported at the block's call. Returns the new node's output.
+   */
+  layer(kind: string, part: string, args: Record<string, ArgValue>, inputs: BlockTensor[], call?: { inputNames: string[]; args?: Record<string, ArgValue> }): BlockTensor;
+  /** `a + b` (an Add node, printed nowhere: the block is printed as one call). */
+  add(part: string, a: BlockTensor, b: BlockTensor): BlockTensor;
+  /** The shape (no batch axis) of a tensor of the block (inputs and added nodes alike). */
+  shape(t: BlockTensor): Shape;
+}
+
+/**
+ * A composite layer (KerasHub's TransformerEncoder, TransformerDecoder, TokenAndPositionEmbedding): parsed like a
+ * layer (arguments, docs, completion, hover), but the model builder expands its call into registry layers via
+ * `compose`, so every lowering (TF.js, ONNX, compiled step, PyTorch) comes from those layers. The nodes carry a
+ * `BlockRef`; the Keras printer writes the block call back and the summary groups its nodes.
+ */
+export interface BlockDef {
+  kind: string;
+  module: LayerModule;
+  doc: string;
+  /** Constructor arguments in Keras positional order. */
+  args: readonly ArgDef[];
+  /** Named tensors / call keywords (as for a layer); absent = called on one tensor. */
+  call?: CallDef;
+  validate?(args: Record<string, ArgValue>): void;
+  /**
+   * Builds the block: `inputs` are the tensors it was called on (in `call.tensors` order when `call` is set, given
+   * ones only, with `callInputNames` naming them), `args` its arguments with defaults, `callArgs` its call keywords.
+   * Returns the block's output tensor. Throws LayerError for what the block itself refuses.
+   */
+  compose(b: BlockBuilder, inputs: BlockTensor[], args: Record<string, ArgValue>, callArgs: Record<string, ArgValue>, callInputNames: string[]): BlockTensor;
 }

@@ -60,6 +60,47 @@ export interface LayerNode {
   inputs: string[];
   /** Span of the layer's constructor call, e.g. `layers.Dense(16, activation="relu")`. */
   span: Span;
+  /**
+   * Layers called with named tensors and call keywords (`LayerDef.call`, e.g. MultiHeadAttention:
+   * `mha(x, x, use_causal_mask=True)`): the call parameter each entry of `inputs` was given for (`['query', 'value']`),
+   * and the call's other keywords with their defaults filled in (`{ use_causal_mask: true }`). Absent for other layers.
+   */
+  call?: CallInfo;
+  /**
+   * `a + b` on tensors: an `Add` node written with the operator (printed back the same way). Absent: a layer call.
+   */
+  operator?: '+';
+  /** Set on every node a composite layer (`BlockDef`, e.g. KerasHub's TransformerEncoder) expanded into. */
+  block?: BlockRef;
+}
+
+/** How a layer with `LayerDef.call` was called (see `LayerNode.call`). */
+export interface CallInfo {
+  /** The call parameter of each entry of the node's `inputs`, in the same order (`['query', 'value', 'key']`). */
+  inputNames: string[];
+  /** The call's non-tensor keywords, defaults filled in (`{ use_causal_mask: false }`). */
+  args: Record<string, ArgValue>;
+}
+
+/**
+ * The composite layer call a node came from (`keras_hub.layers.TransformerEncoder(64, 4)(x)` expands into
+ * LayerNormalization, MultiHeadAttention, Dropout, Add and Dense nodes). Every node of one call holds an equal
+ * BlockRef; the block's output is its last node (in `layers` order). The printer writes the block call back, the
+ * summary shows the block with what it holds.
+ */
+export interface BlockRef {
+  /** The block's layer name (`transformer_encoder`); its nodes are named `${id}_${part}`. */
+  id: string;
+  /** The BlockDef's kind (`TransformerEncoder`). */
+  kind: string;
+  /** The block's arguments, defaults filled in. */
+  args: Record<string, ArgValue>;
+  /** Ids of the tensors the block was called on. */
+  inputs: string[];
+  /** Its call keywords (defaults filled in), if its BlockDef has `call`. */
+  callArgs?: Record<string, ArgValue>;
+  /** Span of the block's constructor call. */
+  span: Span;
 }
 
 /** Names of the optimizer, loss and metric registries (`$lib/optimizers`, `$lib/losses`, `$lib/metrics`), derived there. */
