@@ -8,6 +8,9 @@
  */
 import { DIGITS_CLASSES, DIGITS_HEADER_BYTES, DigitsFormatError, readDigitsHeader, unpackDigits, type DigitsSplitBytes } from './digits-pack';
 import type { ClassificationDataset, ClassificationSplit } from './types';
+import { downloadBytes, type LoadOptions, type ProgressFn } from './download';
+
+export type { LoadOptions, ProgressFn } from './download';
 
 export { DigitsFormatError } from './digits-pack';
 
@@ -30,8 +33,6 @@ export interface DigitsDataset extends ClassificationDataset {
   sampleShape: [number, number, 1];
   test: ClassificationSplit;
 }
-
-export type ProgressFn = (loaded: number, total: number | null) => void;
 
 const SCALE = Float32Array.from({ length: 256 }, (_, k) => k / 255);
 
@@ -58,76 +59,15 @@ export function parseDigits(buffer: ArrayBuffer | Uint8Array): DigitsDataset {
   };
 }
 
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0].length === length) return chunks[0];
-  const out = new Uint8Array(length);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
-
-export interface LoadOptions {
-  /** Defaults to the global fetch (tests pass their own). */
-  fetch?: typeof fetch;
-  signal?: AbortSignal;
-}
-
 /**
- * Downloads and decodes the digits file, reporting progress as bytes arrive. `total` is the file's size once known:
- * from its own header after the first 24 bytes (reliable even when the server compresses the transfer), before
- * that from Content-Length when the response is not content-encoded, else null.
+ * Downloads and decodes the digits file, reporting progress as bytes arrive (the file's size is read from its own
+ * header after the first 24 bytes, so a bad header fails before the rest is downloaded).
  */
 export async function loadDigits(url: string, onProgress?: ProgressFn, opts: LoadOptions = {}): Promise<DigitsDataset> {
-  const doFetch = opts.fetch ?? fetch;
-  let res: Response;
-  try {
-    res = await doFetch(url, { signal: opts.signal });
-  } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
-    throw new Error(`Could not download the digits data from ${url}: ${(e as Error).message}`);
-  }
-  if (!res.ok) throw new Error(`Could not download the digits data from ${url}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
-
-  const header = res.headers.get('content-length');
-  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-  let total: number | null = header && !encoded && Number(header) > 0 ? Number(header) : null;
-
-  if (!res.body) {
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    onProgress?.(bytes.length, bytes.length);
-    return parseDigits(bytes);
-  }
-
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  let headerRead = false;
-  onProgress?.(0, total);
-  for (;;) {
-    let r: ReadableStreamReadResult<Uint8Array>;
-    try {
-      r = await reader.read();
-    } catch (e) {
-      if ((e as Error).name === 'AbortError') throw e;
-      throw new Error(`The download of the digits data from ${url} failed after ${loaded} bytes: ${(e as Error).message}`);
-    }
-    if (r.done) break;
-    chunks.push(r.value);
-    loaded += r.value.length;
-    if (!headerRead && loaded >= DIGITS_HEADER_BYTES) {
-      headerRead = true;
-      // A bad header fails here, before the rest is downloaded.
-      try {
-        total = DIGITS_HEADER_BYTES + readDigitsHeader(concat(chunks, loaded).subarray(0, DIGITS_HEADER_BYTES)).payloadBytes;
-      } catch (e) {
-        void reader.cancel().catch(() => undefined);
-        throw e;
-      }
-    }
-    onProgress?.(loaded, total);
-  }
-  return parseDigits(concat(chunks, loaded));
+  const bytes = await downloadBytes('the digits data', url, {
+    ...opts,
+    onProgress,
+    sizeFromHeader: { bytes: DIGITS_HEADER_BYTES, size: (head) => DIGITS_HEADER_BYTES + readDigitsHeader(head).payloadBytes }
+  });
+  return parseDigits(bytes);
 }

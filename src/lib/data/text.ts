@@ -12,7 +12,7 @@
 import { Rng, mixSeed } from './rng';
 import type { ToyParamRange } from './toys';
 import type { SequenceDataset, SequenceSplit } from './types';
-import type { ProgressFn, LoadOptions } from './digits';
+import { downloadBytes, type LoadOptions, type ProgressFn } from './download';
 
 export type TextName = 'shakespeare' | 'names';
 /** The data set name of the user's uploaded text. */
@@ -269,47 +269,7 @@ export function decodeText(ids: ArrayLike<number>, tokens: readonly string[]): s
  * bytes arrive (`total` from Content-Length when the transfer is not content-encoded, else null).
  */
 export async function loadText(name: TextName, url: string, onProgress?: ProgressFn, opts: LoadOptions = {}): Promise<string> {
-  const doFetch = opts.fetch ?? fetch;
-  let res: Response;
-  try {
-    res = await doFetch(url, { signal: opts.signal });
-  } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
-    throw new Error(`Could not download the ${name} text from ${url}: ${(e as Error).message}`);
-  }
-  if (!res.ok) throw new Error(`Could not download the ${name} text from ${url}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
-  const header = res.headers.get('content-length');
-  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-  const total: number | null = header && !encoded && Number(header) > 0 ? Number(header) : null;
-  let bytes: Uint8Array;
-  if (!res.body) {
-    bytes = new Uint8Array(await res.arrayBuffer());
-  } else {
-    const reader = res.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let loaded = 0;
-    onProgress?.(0, total);
-    for (;;) {
-      let r: ReadableStreamReadResult<Uint8Array>;
-      try {
-        r = await reader.read();
-      } catch (e) {
-        if ((e as Error).name === 'AbortError') throw e;
-        throw new Error(`The download of the ${name} text from ${url} failed after ${loaded} bytes: ${(e as Error).message}`);
-      }
-      if (r.done) break;
-      chunks.push(r.value);
-      loaded += r.value.length;
-      onProgress?.(loaded, total);
-    }
-    bytes = new Uint8Array(loaded);
-    let o = 0;
-    for (const c of chunks) {
-      bytes.set(c, o);
-      o += c.length;
-    }
-  }
-  onProgress?.(bytes.length, bytes.length);
+  const bytes = await downloadBytes(`the ${name} text`, url, { ...opts, onProgress });
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

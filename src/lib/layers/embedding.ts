@@ -1,4 +1,4 @@
-import type { ArgValue, ModelSpec } from '$lib/spec/types';
+import type { ArgValue } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
 import { seq } from './conformance';
@@ -133,24 +133,3 @@ export const embedding: LayerDef = {
   ]
 };
 
-/**
- * For whoever binds text data to a model (the data panel, the CLI): the first Embedding that reads the model's input
- * and whose input_dim is below the data's vocabulary (ids 0 … vocabSize − 1), with the message to show at its line;
- * null when every such Embedding fits. (Keras would fail at run time on the first id ≥ input_dim.)
- */
-export function embeddingVocabularyError(spec: ModelSpec, vocabSize: number): { nodeId: string; line: number; message: string; hint: string } | null {
-  const inputs = new Set(spec.inputs.map((i) => i.id));
-  for (const node of spec.layers) {
-    if (node.kind !== 'Embedding' || !node.inputs.some((i) => inputs.has(i))) continue;
-    const inputDim = node.args.input_dim;
-    if (typeof inputDim === 'number' && inputDim < vocabSize) {
-      return {
-        nodeId: node.id,
-        line: node.span.line,
-        message: `Embedding's input_dim=${inputDim} is below the data's vocabulary of ${vocabSize} tokens (ids 0 to ${vocabSize - 1})`,
-        hint: `Use layers.Embedding(vocab_size, ...) (vocab_size is ${vocabSize} here), or input_dim=${vocabSize} or more`
-      };
-    }
-  }
-  return null;
-}

@@ -9,7 +9,6 @@ import { parseProgram } from '$lib/keras/parse';
 import { ACTIVATION_NAMES } from './activations';
 import { getLayer, LAYER_KINDS, LAYERS } from './index';
 import { LayerError, type LayerDef } from './types';
-import { embeddingVocabularyError } from './embedding';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -341,21 +340,6 @@ describe('Embedding initial weights', () => {
     expect(Math.max(...w)).toBeGreaterThan(0.045);
     expect(Math.min(...w)).toBeLessThan(-0.045);
     m.dispose();
-  });
-});
-
-describe('Embedding vs the data\'s vocabulary', () => {
-  const program = (inputDim: number) =>
-    parseProgram(`import keras\nfrom keras import layers\nmodel = keras.Sequential([\n    keras.Input(shape=(8,)),\n    layers.Embedding(${inputDim}, 4),\n    layers.GlobalAveragePooling1D(),\n    layers.Dense(2),\n])\n`).spec!;
-  it('refuses an input_dim below the vocabulary at the Embedding\'s line, and accepts one that covers it', () => {
-    expect(embeddingVocabularyError(program(50), 65)).toEqual({
-      nodeId: 'embedding',
-      line: 5,
-      message: "Embedding's input_dim=50 is below the data's vocabulary of 65 tokens (ids 0 to 64)",
-      hint: 'Use layers.Embedding(vocab_size, ...) (vocab_size is 65 here), or input_dim=65 or more'
-    });
-    expect(embeddingVocabularyError(program(65), 65)).toBeNull();
-    expect(embeddingVocabularyError(program(100), 65)).toBeNull();
   });
 });
 
