@@ -102,3 +102,25 @@ for (const label of SHORT) {
     console.log(`${label} webgpu: ${rows.length} epochs, loss ${rows[0]?.loss} → ${rows.at(-1)?.loss}; ${await page.getByRole('status', { name: 'Backend in use' }).textContent()}`);
   });
 }
+
+/**
+ * The char-GRU's compiled speed-up on WebGPU, at a size SwiftShader (this machine's software WebGPU) can hold: sequence
+ * length 32, 1 000 windows, 3 epochs, eager then compiled (SEQ_MEASURE_WEBGPU=1). Seconds per epoch are printed.
+ */
+for (const mode of ['Eager (TF.js)', 'Compiled (ONNX Runtime)']) {
+  test(`char-GRU on WebGPU at seq_len 32, ${mode}`, async ({ page }) => {
+    test.skip(!process.env.SEQ_MEASURE_WEBGPU, 'set SEQ_MEASURE_WEBGPU=1');
+    test.setTimeout(20 * 60_000);
+    await openPlayground(page);
+    await page.getByLabel('Example', { exact: true }).selectOption({ label: 'Char-GRU on Shakespeare' });
+    for (const [field, value] of [['Sequence length', '32'], ['Samples', '1000']]) {
+      await page.getByLabel(field).fill(value);
+      await page.getByLabel(field).press('Tab');
+    }
+    await page.getByLabel('Backend', { exact: true }).selectOption('webgpu');
+    await engine(page).getByRole('radio', { name: mode }).check();
+    const rows = await trainAndLog(page, `char-GRU seq 32 webgpu ${mode}`, 15, 3);
+    const perEpoch = rows.length > 1 ? (rows.at(-1)!.s - rows[0].s) / (rows.length - 1) : NaN;
+    console.log(`char-GRU seq 32 webgpu ${mode}: ${perEpoch.toFixed(1)} s per epoch after the first; losses ${rows.map((r) => r.loss).join(', ')}; ${await page.getByRole('status', { name: 'Backend in use' }).textContent()}`);
+  });
+}
