@@ -30,6 +30,8 @@ import { averagePooling1d } from './average_pooling1d';
 import { globalAveragePooling1d } from './global_average_pooling1d';
 import { globalMaxPooling1d } from './global_max_pooling1d';
 import { simpleRnn } from './simple_rnn';
+import { layerNormalization } from './layer_normalization';
+import { positionEmbedding } from './position_embedding';
 import type { BlockDef, LayerDef } from './types';
 
 export const LAYERS: readonly LayerDef[] = [
@@ -56,7 +58,9 @@ export const LAYERS: readonly LayerDef[] = [
   simpleRnn,
   lstm,
   gru,
-  bidirectional
+  bidirectional,
+  layerNormalization,
+  positionEmbedding
 ];
 
 /** Composite layers (KerasHub blocks), expanded by the model builder into the layers above; one file + one line each. */
