@@ -350,6 +350,40 @@ describe('MultiHeadAttention: TF.js vs the float64 reference (≤ 1e-5), ONNX vs
     });
   }
 
+  it('self-attention on an intermediate tensor used again later (mha(h, h), then Add([h, a])) predicts in TF.js and ONNX', async () => {
+    // tfjs-layers' predict freed h after the attention when the layer was applied to [h, h] ("Tensor is disposed").
+    const spec = functionalSpec(
+      [{ id: 'x', shape: [6, 8] }],
+      [
+        { id: 'h', kind: 'Dense', args: { units: 8 }, inputs: ['x'] },
+        { id: 'mha', kind: 'MultiHeadAttention', args: { num_heads: 4, key_dim: 2, dropout: 0.1 }, inputs: ['h', 'h'] },
+        { id: 'r', kind: 'Add', args: {}, inputs: ['h', 'mha'] }
+      ],
+      ['r']
+    );
+    spec.layers[1].call = { inputNames: ['query', 'value'], args: { use_causal_mask: true } };
+    const model = buildModel(tf, spec, 2);
+    randomizeWeights(tf, model, 3);
+    const data = inputsOf(spec, 4);
+    const x = tf.tensor(data[0], [B, 6, 8]);
+    const y = model.predict(x) as tf.Tensor;
+    const h = (model.getLayer('h').apply(x) as tf.Tensor);
+    const probs = attentionScoresTfjs(tf, model.getLayer('mha'), [h, h]);
+    expect(probs.shape).toEqual([B, 4, 6, 6]);
+    // The layer's own input list ([h]: its distinct tensors) gives the same probabilities.
+    const applied = model.getLayer('mha').input;
+    expect(Array.isArray(applied) ? applied.length : 1).toBe(1);
+    const again = attentionScoresTfjs(tf, model.getLayer('mha'), [h]);
+    expect(maxAbs(again.dataSync(), probs.dataSync())).toBe(0);
+    again.dispose();
+    const session = await ort.InferenceSession.create(encodeModel(exportOnnx(spec, readTfjsWeights(model, spec))), { executionProviders: ['wasm'] });
+    const got = (await session.run({ x: new ort.Tensor('float32', data[0], [B, 6, 8]) })).r;
+    expect(maxAbs(got.data as Float32Array, y.dataSync())).toBeLessThanOrEqual(1e-4);
+    await session.release();
+    tf.dispose([x, y, h, probs]);
+    model.dispose();
+  });
+
   it('the ONNX graph has few nodes, independent of the number of heads', () => {
     const count = (heads: number) => {
       const spec = specOf({ ...CASES[3], inputs: [{ id: 'x', shape: [16, 32] }], args: { num_heads: heads, key_dim: 32 / heads } });
