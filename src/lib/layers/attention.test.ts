@@ -324,11 +324,11 @@ describe('MultiHeadAttention: TF.js vs the float64 reference (≤ 1e-5), ONNX vs
         expect(errOut, 'TF.js output vs reference').toBeLessThanOrEqual(1e-5);
         expect(errProbs, 'attention probabilities vs reference').toBeLessThanOrEqual(1e-5);
         const H = c.args.num_heads as number;
-        const Tq = r.y.shape[1];
+        const Tq = r.y.shape[1]!;
         expect(r.probs.shape).toEqual([B, H, Tq, r.ref.probs.length / (B * H * Tq)]);
         if (c.inputs.some((x) => x.id === 'm' && x.shape[0] > 1)) {
           // Some rows are masked entirely: they come out as zeros, as Keras' Softmax with a mask gives them.
-          const S = r.probs.shape[3];
+          const S = r.probs.shape[3]!;
           let zeroRows = 0;
           for (let i = 0; i < r.probs.data.length; i += S) if (r.probs.data.slice(i, i + S).every((x) => x === 0)) zeroRows++;
           expect(zeroRows, 'rows masked entirely').toBeGreaterThan(0);
@@ -382,6 +382,27 @@ describe('MultiHeadAttention: TF.js vs the float64 reference (≤ 1e-5), ONNX vs
     await session.release();
     tf.dispose([x, y, h, probs]);
     model.dispose();
+  });
+
+  it('saves and loads back through TF.js serialization (model.json), with the same predictions', async () => {
+    const c = CASES[10]; // mask and causal mask, cross-attention, three inputs
+    const r = run(c);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await r.model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      })
+    );
+    const topology = JSON.parse(JSON.stringify(saved!.modelTopology));
+    const back = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: saved!.weightSpecs, weightData: saved!.weightData }));
+    const xs = r.spec.inputs.map((inp, i) => tf.tensor(r.data[i], [B, ...inp.shape]));
+    const y = back.predict(xs) as tf.Tensor;
+    expect(maxAbs(y.dataSync(), r.y.data)).toBe(0);
+    expect((back.getLayer('mha') as unknown as { kerasClassName: string }).kerasClassName).toBe('MultiHeadAttention');
+    tf.dispose([...xs, y]);
+    back.dispose();
+    r.model.dispose();
   });
 
   it('the ONNX graph has few nodes, independent of the number of heads', () => {
