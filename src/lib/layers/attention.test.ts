@@ -246,6 +246,7 @@ describe('MultiHeadAttention: arguments, call, shapes and parameters', () => {
     refuse(() => MHA.validate!({ num_heads: 2, key_dim: 4, attention_axes: [1] }), 'attention_axes=(1,) is not supported here');
     refuse(() => MHA.validate!({ num_heads: 2, key_dim: 4, kernel_regularizer: { type: 'l2', l2: 0.01 } }), 'kernel_regularizer is not supported here');
     refuse(() => MHA.validate!({ num_heads: 2, key_dim: 4, output_shape: [0] }), 'output_shape must be a positive integer or a tuple');
+    refuse(() => MHA.validate!({ num_heads: 2, key_dim: 4, dropout: 0.1, flash_attention: true }), 'dropout=0.1 is not supported with flash_attention=True');
     expect(() => MHA.validate!({ num_heads: 2, key_dim: 4, dropout: 0.1, output_shape: 8, flash_attention: false })).not.toThrow();
   });
 
