@@ -32,6 +32,7 @@ import { globalMaxPooling1d } from './global_max_pooling1d';
 import { simpleRnn } from './simple_rnn';
 import { layerNormalization } from './layer_normalization';
 import { positionEmbedding } from './position_embedding';
+import { multiHeadAttention } from './multi_head_attention';
 import type { BlockDef, LayerDef } from './types';
 
 export const LAYERS: readonly LayerDef[] = [
@@ -60,7 +61,8 @@ export const LAYERS: readonly LayerDef[] = [
   gru,
   bidirectional,
   layerNormalization,
-  positionEmbedding
+  positionEmbedding,
+  multiHeadAttention
 ];
 
 /** Composite layers (KerasHub blocks), expanded by the model builder into the layers above; one file + one line each. */
