@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LayerNode } from '$lib/spec/types';
 import type { SequenceDataset } from '$lib/data/types';
 import { attentionMaps, attentionSample, attentionTitle, focus, positionLabels, type AttentionScoresFn } from './attention';
+import { createAttentionPictures } from './pictures';
+import type { TrainEvent, TrainRequest } from './protocol';
 
 /**
  * A small multi-head attention built from ops (test-only): query/key/value kernels (d, heads·key_dim), an output
@@ -177,6 +179,58 @@ describe('attention maps of a model (stand-in attention layer)', () => {
     await attentionMaps(tf, model, { layers }, Float32Array.from([0, 1, 2, 3, 4]), [T], standInScores);
     expect(tf.memory().numTensors).toBe(before);
     expect(await attentionMaps(tf, model, { layers: layers.filter((l) => l.kind !== 'MultiHeadAttention') }, Float32Array.from([0, 1, 2, 3, 4]), [T], standInScores)).toEqual([]);
+  });
+});
+
+describe('attention pictures of a run', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('before training and after each epoch, following a sample changed during the run, once per epoch', async () => {
+    const { model, layers } = build();
+    const events: TrainEvent[] = [];
+    const request = { spec: { layers }, data: { xShape: [10, T] }, attention: { x: Float32Array.from([3, 1, 4, 1, 5]) } } as unknown as TrainRequest;
+    let chosen: Float32Array | null = null;
+    const pictures = createAttentionPictures(tf, model, request, (e) => events.push(e), { scores: standInScores, sample: () => chosen }, 0);
+    await pictures.start();
+    await pictures.epoch(1);
+    chosen = Float32Array.from([0, 0, 0, 0, 0]);
+    await pictures.epoch(2);
+    await pictures.end(2);
+    const maps = events.map((e) => (e.type === 'attention' ? e : null));
+    expect(maps.map((e) => e?.epoch)).toEqual([0, 1, 2]);
+    const first = maps[0]!.maps[1].probs;
+    expect(Array.from(maps[1]!.maps[1].probs)).toEqual(Array.from(first)); // same weights, same sample
+    // The same token everywhere: every key looks alike, so (without the causal mask) each row is uniform.
+    maps[2]!.maps[1].probs.forEach((p) => expect(p).toBeCloseTo(1 / T, 5));
+    await pictures.end(3);
+    expect(events.at(-1)).toMatchObject({ type: 'attention', epoch: 3 });
+    // Spaced out (default): an epoch right after a picture is skipped, the end is not.
+    const spaced = createAttentionPictures(tf, model, request, (e) => events.push(e), { scores: standInScores });
+    events.length = 0;
+    await spaced.start();
+    await spaced.epoch(1);
+    await spaced.end(1);
+    expect(events.map((e) => e.type === 'attention' && e.epoch)).toEqual([0, 1]);
+  });
+
+  it('nothing without a sample, a scores function or a sample of the right size; a failure is said once and training goes on', async () => {
+    const { model, layers } = build();
+    const events: TrainEvent[] = [];
+    const base = { spec: { layers }, data: { xShape: [10, T] } } as unknown as TrainRequest;
+    await createAttentionPictures(tf, model, base, (e) => events.push(e), { scores: standInScores }).start();
+    await createAttentionPictures(tf, model, { ...base, attention: { x: new Float32Array(T) } }, (e) => events.push(e), {}).start();
+    await createAttentionPictures(tf, model, { ...base, attention: { x: new Float32Array(T + 1) } }, (e) => events.push(e), { scores: standInScores }).start();
+    expect(events).toEqual([]);
+    const broken = createAttentionPictures(tf, model, { ...base, attention: { x: new Float32Array(T) } }, (e) => events.push(e), {
+      scores: () => {
+        throw new Error('boom');
+      }
+    });
+    await broken.start();
+    await broken.epoch(1);
+    expect(events).toEqual([{ type: 'attention', epoch: 0, maps: [], error: 'The attention maps could not be computed: boom' }]);
   });
 });
 
