@@ -57,7 +57,7 @@ class StandInAttention extends tf.layers.Layer {
       if (this.causal) {
         const [tq, tk] = s.shape.slice(2);
         const lower = tf.linalg.bandPart(tf.ones([tq, tk]), -1, 0).cast('bool');
-        s = tf.where(lower.reshape([1, 1, tq, tk]).tile([s.shape[0], s.shape[1], 1, 1]), s, tf.fill(s.shape, -1e9));
+        s = tf.where(lower.reshape([1, 1, tq, tk]).tile([s.shape[0]!, s.shape[1]!, 1, 1]), s, tf.fill(s.shape, -1e9));
       }
       return tf.softmax(s);
     });
