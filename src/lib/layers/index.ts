@@ -30,6 +30,7 @@ import { averagePooling1d } from './average_pooling1d';
 import { globalAveragePooling1d } from './global_average_pooling1d';
 import { globalMaxPooling1d } from './global_max_pooling1d';
 import { simpleRnn } from './simple_rnn';
+import { multiHeadAttention } from './multi_head_attention';
 import type { BlockDef, LayerDef } from './types';
 
 export const LAYERS: readonly LayerDef[] = [
@@ -56,7 +57,8 @@ export const LAYERS: readonly LayerDef[] = [
   simpleRnn,
   lstm,
   gru,
-  bidirectional
+  bidirectional,
+  multiHeadAttention
 ];
 
 /** Composite layers (KerasHub blocks), expanded by the model builder into the layers above; one file + one line each. */

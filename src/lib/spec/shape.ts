@@ -71,10 +71,10 @@ export function inferShapes(spec: ModelSpec): { summary: ModelSummary | null; di
       return { summary: null, diagnostics };
     }
     try {
-      const out = def.outputShape(inShapes, node.args);
-      const p = def.params(inShapes, node.args);
+      const out = def.outputShape(inShapes, node.args, node.call);
+      const p = def.params(inShapes, node.args, node.call);
       shapes[node.id] = out;
-      rows.push({ id: node.id, kind: node.kind, outputShape: out, trainable: p.trainable, nonTrainable: p.nonTrainable, flops: def.flops(inShapes, node.args), inputs: node.inputs, line: node.span.line });
+      rows.push({ id: node.id, kind: node.kind, outputShape: out, trainable: p.trainable, nonTrainable: p.nonTrainable, flops: def.flops(inShapes, node.args, node.call), inputs: node.inputs, line: node.span.line });
       const tooBig = sizeCheck(spec, rows);
       if (tooBig) {
         diagnostics.push({ severity: 'error', span: node.span, ...tooBig });
