@@ -14,6 +14,7 @@ import type * as TF from '@tensorflow/tfjs';
 import type { TrainEvent, TrainRequest, TrainingApi } from './protocol';
 import { createAttentionPictures, createPictures, createSequencePictures, streamText, type Pictures } from './pictures';
 import { attentionMaps, type AttentionScoresFn } from './attention';
+import { attentionScoresTfjs } from '$lib/layers/multi_head_attention';
 import { encodePrompt, nextTokenProbs, topK } from './sequences';
 import { rnnLayerStates, type RnnStatesFn } from './rnn-states';
 import { rnnStates as referenceRnnStates } from '$lib/layers/rnn-reference';
@@ -80,7 +81,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
   let generation: Omit<GenerationSettings, 'seed'> | null = null;
   /** The attention maps' sample chosen while the run goes on (setAttentionSample). */
   let attentionSample: Float32Array | null = null;
-  const attentionScores = opts.attentionScores;
+  const attentionScores = opts.attentionScores ?? attentionScoresTfjs;
 
   /**
    * Backend switches one at a time: an on-demand picture (next-character bars on the initial weights) and Train can
@@ -336,7 +337,6 @@ export function createSession(opts: SessionOptions): TrainingApi {
     },
     async attention(ref, x) {
       try {
-        if (!attentionScores) return { ok: false, message: 'Attention maps are not available in this build.' };
         const { target, trained } = await modelFor(ref);
         const shape = (target.inputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? 1);
         if (x.length !== shape.reduce((a, b) => a * b, 1)) return { ok: false, message: `The sample has ${x.length} values; the model takes (${shape.join(', ')}).` };
