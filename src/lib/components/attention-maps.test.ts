@@ -50,6 +50,8 @@ describe('AttentionMaps (server-rendered)', () => {
     expect(body).toContain('Enlarged: attention of transformer_decoder · self_attention_layer, head 1');
     expect(body).toContain('aria-label="Enlarge mha, head 1"');
     expect(body).toMatch(/<label[^>]*>Held-out sequence/);
+    // The enlarged map (the first head: 1, 0.5, 0.5 on the diagonal, 0, 0.5, 0.2 on the anti-diagonal, 0.5, 0.3 before it) in numbers.
+    expect(body).toMatch(/diagonal \(itself\) <strong>0\.67<\/strong>, on the anti-diagonal \(the mirrored\s+position\) <strong>0\.23<\/strong>, on the previous position <strong>0\.40<\/strong>/);
   });
 
   it('before any maps: says what it waits for; untrained maps say so; an error is an alert', () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LayerNode } from '$lib/spec/types';
 import type { SequenceDataset } from '$lib/data/types';
-import { attentionMaps, attentionSample, attentionTitle, focus, positionLabels, type AttentionScoresFn } from './attention';
+import { attentionMaps, attentionSample, attentionTitle, focus, pattern, positionLabels, type AttentionScoresFn } from './attention';
 import { createAttentionPictures } from './pictures';
 import type { TrainEvent, TrainRequest } from './protocol';
 
@@ -264,5 +264,14 @@ describe('the sample and its labels', () => {
     expect(focus(uniform, 0)).toBeCloseTo(0.25);
     const sharp = { probs: Float32Array.from([0, 0, 0, 1, 0, 0, 1, 0]), queries: 2, keys: 4 };
     expect(focus(sharp, 0)).toBe(1);
+  });
+
+  it('pattern: the weight on the diagonal, the anti-diagonal and the previous position; none for cross-attention', () => {
+    const anti = { probs: Float32Array.from([0, 0, 1, 0, 1, 0, 1, 0, 0]), queries: 3, keys: 3 };
+    expect(pattern(anti, 0)).toEqual({ diagonal: 1 / 3, antiDiagonal: 1, previous: 0 });
+    const twoHeads = { probs: Float32Array.from([1, 0, 0, 1, 0, 1, 1, 0]), queries: 2, keys: 2 };
+    expect(pattern(twoHeads, 0)).toEqual({ diagonal: 1, antiDiagonal: 0, previous: 0 });
+    expect(pattern(twoHeads, 1)).toEqual({ diagonal: 0, antiDiagonal: 1, previous: 1 });
+    expect(pattern({ probs: new Float32Array(6), queries: 2, keys: 3 }, 0)).toBeNull();
   });
 });

@@ -169,3 +169,23 @@ export function focus(m: Pick<AttentionMap, 'probs' | 'queries' | 'keys'>, head:
   }
   return queries ? sum / queries : 0;
 }
+
+/**
+ * Where a square map's weight lies, averaged over its query rows: on the diagonal (each position attends to itself),
+ * the anti-diagonal (to the mirrored position, what reversing a sequence needs) and the previous position (a causal
+ * model's usual first pattern). Null when queries and keys differ in number (cross-attention).
+ */
+export function pattern(m: Pick<AttentionMap, 'probs' | 'queries' | 'keys'>, head: number): { diagonal: number; antiDiagonal: number; previous: number } | null {
+  const { probs, queries: n, keys } = m;
+  if (n !== keys || n === 0) return null;
+  let diagonal = 0;
+  let antiDiagonal = 0;
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
+    const row = (head * n + i) * n;
+    diagonal += probs[row + i];
+    antiDiagonal += probs[row + n - 1 - i];
+    if (i > 0) previous += probs[row + i - 1];
+  }
+  return { diagonal: diagonal / n, antiDiagonal: antiDiagonal / n, previous: n > 1 ? previous / (n - 1) : 0 };
+}
