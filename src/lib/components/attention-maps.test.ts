@@ -33,7 +33,7 @@ describe('AttentionMaps (server-rendered)', () => {
     client.attention = { epoch: 4, trained: true, maps: maps() };
     const { body } = render(AttentionMaps, { props: { client, data, model: null } });
     expect(body).toContain('aria-label="Attention maps"');
-    expect(body).toMatch(/<caption[^>]*>Attention of sequence 1, after epoch 4<\/caption>/);
+    expect(body).toMatch(/<caption[^>]*>Attention of sequence 1, after epoch 4 <span[^>]*>\(each map: query positions down, key positions across\)<\/span><\/caption>/);
     expect(body).toMatch(/<th scope="col"[^>]*>Head 2<\/th>/);
     expect(body).toMatch(/<th scope="row" class="layer[^"]*">transformer_decoder · self_attention_layer<\/th>/);
     expect(body).toContain(
