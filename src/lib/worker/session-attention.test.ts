@@ -4,6 +4,8 @@ import { makeSequence } from '$lib/data/sequences';
 import { functionalSpec } from '$lib/spec/fixtures';
 import { attentionScoresTfjs } from '$lib/layers/multi_head_attention';
 import { buildModel } from '$lib/engines/tfjs/build';
+import { getLayer } from '$lib/layers';
+import { focus, pattern } from './attention';
 import { createSession } from './session';
 import type { AttentionMap, TrainEvent, TrainRequest } from './protocol';
 
@@ -105,3 +107,53 @@ describe('attention maps through the session (in-process, the real MultiHeadAtte
     expect(await session.attention(ref, new Float32Array(T + 1))).toMatchObject({ ok: false, message: expect.stringMatching(/The sample has 7 values; the model takes \(6\)/) });
   });
 });
+
+/** Runs once PositionEmbedding and LayerNormalization are in the registry (another branch of issue 13). */
+const encoderLayers = Boolean(getLayer('PositionEmbedding') && getLayer('LayerNormalization'));
+
+describe.runIf(encoderLayers)('an encoder learning reverse: its attention goes from uniform to the anti-diagonal', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('one self-attention layer (2 heads) with position embeddings, 3 epochs', async () => {
+    const L = 8;
+    const ds = makeSequence({ name: 'reverse', seqLen: L, samples: 2000, seed: 1 });
+    const spec = functionalSpec(
+      [{ id: 'x', shape: [L] }],
+      [
+        { id: 'embedding', kind: 'Embedding', args: { input_dim: 10, output_dim: 32 }, inputs: ['x'] },
+        { id: 'position_embedding', kind: 'PositionEmbedding', args: { sequence_length: L }, inputs: ['embedding'] },
+        { id: 'add', kind: 'Add', args: {}, inputs: ['embedding', 'position_embedding'] },
+        { id: 'mha', kind: 'MultiHeadAttention', args: { num_heads: 2, key_dim: 16 }, inputs: ['add', 'add'] },
+        { id: 'add_1', kind: 'Add', args: {}, inputs: ['add', 'mha'] },
+        { id: 'layer_normalization', kind: 'LayerNormalization', args: {}, inputs: ['add_1'] },
+        { id: 'dense', kind: 'Dense', args: { units: 10, activation: 'softmax' }, inputs: ['layer_normalization'] }
+      ],
+      ['dense'],
+      { loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] }
+    );
+    spec.layers[3].call = { inputNames: ['query', 'value'], args: { use_causal_mask: false } };
+    spec.compile!.optimizer.learningRate = 0.005;
+    spec.fit = { epochs: 3, batchSize: 64, validationSplit: 0.1, shuffle: true, x: 'x_train', y: 'y_train', span: spec.layers[0].span };
+    const request: TrainRequest = {
+      spec,
+      data: { x: ds.x, xShape: [ds.n, L], y: ds.y, yShape: [ds.n, L], n: ds.n, numClasses: 10, target: 'sparse' },
+      backend: 'cpu',
+      seed: 1,
+      attention: { x: ds.test!.x.slice(0, L) }
+    };
+    const events: TrainEvent[] = [];
+    await createSession({ tf, loaders, flushMs: 50 }).train(request, (es) => void events.push(...es));
+    const logs = events.flatMap((e) => (e.type === 'epoch' ? [e.log] : []));
+    expect(logs.at(-1)!.valAcc).toBeGreaterThanOrEqual(0.95);
+    const maps = events.flatMap((e) => (e.type === 'attention' ? [e.maps[0]] : []));
+    expect(maps).toHaveLength(4);
+    const anti = (m: AttentionMap) => [0, 1].map((h) => pattern(m, h)!.antiDiagonal);
+    // Untrained: close to uniform (1/8 on every position); trained: most of each row on the mirrored position.
+    for (const h of [0, 1]) expect(focus(maps[0], h)).toBeLessThan(0.25);
+    for (const a of anti(maps[0])) expect(a).toBeLessThan(0.2);
+    for (const a of anti(maps[3])) expect(a).toBeGreaterThan(0.7);
+  });
+});
+
