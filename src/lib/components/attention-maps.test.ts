@@ -63,3 +63,15 @@ describe('AttentionMaps (server-rendered)', () => {
     expect(render(AttentionMaps, { props: { client, data, model: null } }).body).toMatch(/role="alert"[^>]*>The attention maps could not be computed: boom/);
   });
 });
+
+describe('AttentionMaps: maps of another sequence than the chosen one', () => {
+  it('labels the axes with the tokens of the sequence the maps are of, and says the new maps are coming', () => {
+    const client = new TrainingClient();
+    client.attention = { epoch: 1, trained: true, maps: maps(), sample: Float32Array.from([0, 0, 1]) };
+    const { body } = render(AttentionMaps, { props: { client, data, model: null } });
+    expect(body).toMatch(/<caption[^>]*>Attention of the sequence chosen before \(updating…\), after epoch 1/);
+    expect(body).toMatch(/class="xticks[^"]*" aria-hidden="true"><!--\[--><span[^>]*>a<\/span><span[^>]*>a<\/span><span[^>]*>␣<\/span>/);
+    client.attention = { ...client.attention, sample: Float32Array.from([2, 1, 0]) };
+    expect(render(AttentionMaps, { props: { client, data, model: null } }).body).toMatch(/<caption[^>]*>Attention of sequence 1, after epoch 1/);
+  });
+});

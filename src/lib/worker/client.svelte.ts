@@ -64,6 +64,8 @@ export interface AttentionView {
   /** Whether the weights are trained ones (false: the initial weights of the seed). */
   trained: boolean;
   maps: AttentionMap[];
+  /** The sample they are of (the model's input), when known. */
+  sample?: Float32Array;
 }
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'stopped' | 'completed' | 'diverged' | 'failed';
@@ -178,6 +180,7 @@ export class TrainingClient {
     this.attentionError = null;
     this.#attentionId++;
     if (!request.attention && this.attentionSample) request = { ...request, attention: { x: this.attentionSample.slice() } };
+    this.#runAttentionSample = request.attention?.x;
     if (!request.sequence && this.sequencePictures) request = { ...request, sequence: $state.snapshot(this.sequencePictures as unknown) as SequencePicturesRequest };
     const api = this.#ensureWorker(request.backend);
     const onEvents = (events: TrainEvent[]) => {
@@ -256,7 +259,7 @@ export class TrainingClient {
         case 'attention':
           this.#attentionId++; // newer than any map asked for before it
           if (e.error) this.attentionError = e.error;
-          else this.attention = { epoch: e.epoch, trained: e.epoch > 0, maps: e.maps };
+          else this.attention = { epoch: e.epoch, trained: e.epoch > 0, maps: e.maps, sample: this.#runAttentionSample };
           break;
         case 'error':
           this.#fail(e.message);
@@ -350,6 +353,8 @@ export class TrainingClient {
   }
 
   #attentionId = 0;
+  /** The sample the running run's maps are of (its request's, then the one asked for during the run). */
+  #runAttentionSample: Float32Array | undefined = undefined;
 
   /**
    * The attention maps of sample `x` now (the current model between batches, or `model.spec`'s initial weights); while
@@ -359,11 +364,14 @@ export class TrainingClient {
     const id = ++this.#attentionId;
     try {
       const api = this.#api ?? this.#ensureWorker(model.backend);
-      if (this.busy) void api.setAttentionSample(x.slice());
+      if (this.busy) {
+        void api.setAttentionSample(x.slice());
+        this.#runAttentionSample = x.slice();
+      }
       const r = await api.attention(model, x.slice());
       if (id !== this.#attentionId) return;
       if (r.ok) {
-        this.attention = { epoch: r.epoch, trained: r.trained, maps: r.maps };
+        this.attention = { epoch: r.epoch, trained: r.trained, maps: r.maps, sample: x.slice() };
         this.attentionError = null;
       } else this.attentionError = r.message;
     } catch (e) {
