@@ -9,6 +9,7 @@ import type { OnnxExportRequest } from './onnx-methods';
 import type { BoundaryRequest, EpochLog, TrainEvent, TrainRequest, TrainingApi, WeightSnapshot } from './protocol';
 import type { InspectRequest, InspectResult, ModelRef, NextTokensResult, SequencePicturesRequest, SequenceTable, SeriesPicture } from './protocol';
 import type { GenerationSettings, TextVocabulary } from './protocol';
+import type { AttentionMap } from './attention';
 import type { ConvFilters, LayerHistogram } from '$lib/engines/tfjs/inspect';
 import type { CompiledEvent } from '$lib/compile/compiled-methods';
 import type { CompareEvent, CompareRequest } from '$lib/compile/compare';
@@ -56,6 +57,17 @@ export interface Generation {
 /** How many generated samples are kept (the latest epochs'). */
 export const MAX_GENERATIONS = 6;
 
+/** The attention maps shown: of the run's sample after an epoch, or asked for. */
+export interface AttentionView {
+  /** The epoch of the weights (0: initial weights, before training). */
+  epoch: number;
+  /** Whether the weights are trained ones (false: the initial weights of the seed). */
+  trained: boolean;
+  maps: AttentionMap[];
+  /** The sample they are of (the model's input), when known. */
+  sample?: Float32Array;
+}
+
 export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'stopped' | 'completed' | 'diverged' | 'failed';
 
 export interface Curve {
@@ -101,6 +113,15 @@ export class TrainingClient {
    * Pictures panel from the data; added to every train request that has none.
    */
   sequencePictures: SequencePicturesRequest | undefined = undefined;
+  /** Attention maps of the chosen sample (every MultiHeadAttention layer): after each epoch while training, or asked for. */
+  attention = $state.raw<AttentionView | null>(null);
+  /** Why the attention maps could not be shown. */
+  attentionError = $state<string | null>(null);
+  /**
+   * The sample whose attention maps the next run sends after each epoch (shaped like the model's input), set by the
+   * Attention panel; added to every train request that has none.
+   */
+  attentionSample: Float32Array | undefined = undefined;
   /** When the current epoch started (performance.now()), for the epoch's elapsed time. */
   epochStartedAt = $state(0);
 
@@ -155,6 +176,11 @@ export class TrainingClient {
     this.series = null;
     this.table = null;
     this.epochStartedAt = performance.now();
+    this.attention = null;
+    this.attentionError = null;
+    this.#attentionId++;
+    if (!request.attention && this.attentionSample) request = { ...request, attention: { x: this.attentionSample.slice() } };
+    this.#runAttentionSample = request.attention?.x;
     if (!request.sequence && this.sequencePictures) request = { ...request, sequence: $state.snapshot(this.sequencePictures as unknown) as SequencePicturesRequest };
     const api = this.#ensureWorker(request.backend);
     const onEvents = (events: TrainEvent[]) => {
@@ -230,6 +256,11 @@ export class TrainingClient {
         case 'table':
           this.table = { epoch: e.epoch, table: e.table };
           break;
+        case 'attention':
+          this.#attentionId++; // newer than any map asked for before it
+          if (e.error) this.attentionError = e.error;
+          else this.attention = { epoch: e.epoch, trained: e.epoch > 0, maps: e.maps, sample: this.#runAttentionSample };
+          break;
         case 'error':
           this.#fail(e.message);
           break;
@@ -281,6 +312,8 @@ export class TrainingClient {
     this.generations = [];
     this.series = null;
     this.table = null;
+    this.attention = null;
+    this.attentionError = null;
   }
 
   #generated(key: string, epoch: number | null, prompt: string, temperature: number, chunk: string, start: boolean, done: boolean) {
@@ -316,6 +349,33 @@ export class TrainingClient {
       if (why && id === this.#generateId) this.#generated(key, null, request.prompt, request.temperature, why, true, true);
     } catch (e) {
       if (id === this.#generateId) this.#generated(key, null, request.prompt, request.temperature, e instanceof Error ? e.message : String(e), true, true);
+    }
+  }
+
+  #attentionId = 0;
+  /** The sample the running run's maps are of (its request's, then the one asked for during the run). */
+  #runAttentionSample: Float32Array | undefined = undefined;
+
+  /**
+   * The attention maps of sample `x` now (the current model between batches, or `model.spec`'s initial weights); while
+   * training, the run's maps follow `x` from the next epoch on.
+   */
+  async showAttention(model: ModelRef, x: Float32Array): Promise<void> {
+    const id = ++this.#attentionId;
+    try {
+      const api = this.#api ?? this.#ensureWorker(model.backend);
+      if (this.busy) {
+        void api.setAttentionSample(x.slice());
+        this.#runAttentionSample = x.slice();
+      }
+      const r = await api.attention(model, x.slice());
+      if (id !== this.#attentionId) return;
+      if (r.ok) {
+        this.attention = { epoch: r.epoch, trained: r.trained, maps: r.maps, sample: x.slice() };
+        this.attentionError = null;
+      } else this.attentionError = r.message;
+    } catch (e) {
+      if (id === this.#attentionId) this.attentionError = e instanceof Error ? e.message : String(e);
     }
   }
 

@@ -10,6 +10,7 @@ import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
 import type { GenerationSettings, TextVocabulary, TrainEvent, TrainRequest } from './protocol';
 import { encodePrompt, generateTokens, sequenceTable, seriesPicture } from './sequences';
+import { attentionMaps, attentionNodes, type AttentionScoresFn } from './attention';
 
 export interface PicturesOptions {
   /** Minimum ms between histogram snapshots (default 500). */
@@ -195,5 +196,52 @@ export function createSequencePictures(
     },
     /** After the run (when the last epoch's table was skipped). */
     end: (epoch: number) => others(epoch, true)
+  };
+}
+
+/**
+ * The attention maps of a run (a model with MultiHeadAttention layers, `request.attention` set): the sample's maps
+ * before training and after each epoch, so a learner sees them go from uniform to structured. The sample may change
+ * during the run (`sample`). One forward pass of one sample, cheap; still spaced out when it would take more than
+ * about a tenth of the run. A failure is reported in the event and training goes on.
+ */
+export function createAttentionPictures(
+  tf: Tfjs,
+  model: TF.LayersModel,
+  request: TrainRequest,
+  emit: (e: TrainEvent) => void,
+  hooks: { /** The layer's attention probabilities (layers/multi_head_attention.ts); none: no maps. */ scores?: AttentionScoresFn; /** The sample chosen during the run, if any. */ sample?: () => Float32Array | null },
+  /** The time after a picture during which the next is skipped, in multiples of its cost (default 9: at most a tenth of the run). */
+  spacing = 9
+) {
+  const inputShape = (model.inputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? 1);
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  const wanted = !!hooks.scores && attentionNodes(request.spec).length > 0;
+  let next = -Infinity;
+  let drawn = -1;
+  let failed = false;
+
+  const draw = async (epoch: number, force: boolean) => {
+    const x = hooks.sample?.() ?? request.attention?.x;
+    if (!wanted || failed || !x || x.length !== size) return;
+    const t0 = performance.now();
+    if (!force && t0 < next) return;
+    try {
+      const maps = await attentionMaps(tf, model, request.spec, x, inputShape, hooks.scores!);
+      if (maps.length) emit({ type: 'attention', epoch, maps });
+    } catch (e) {
+      failed = true;
+      emit({ type: 'attention', epoch, maps: [], error: `The attention maps could not be computed: ${e instanceof Error ? e.message : String(e)}` });
+    }
+    drawn = epoch;
+    next = performance.now() + spacing * (performance.now() - t0);
+  };
+
+  return {
+    /** Before training: the initial weights' maps (the saved ones' when continuing a run). */
+    start: () => draw(request.initialWeights ? Math.max(0, Math.floor(request.startEpoch ?? 0)) : 0, true),
+    epoch: (epoch: number) => draw(epoch, false),
+    /** After the run, when the last epoch's maps were skipped. */
+    end: (epoch: number) => (drawn === epoch ? Promise.resolve() : draw(epoch, true))
   };
 }

@@ -11,8 +11,9 @@ import type { OnnxMethods } from './onnx-methods';
 import type { CompareMethods, CompiledEvent, Engine } from '$lib/compile/compiled-methods';
 import type { SequenceTable, SeriesPicture } from './sequences';
 import type { RnnLayerStates } from './rnn-states';
+import type { AttentionMap } from './attention';
 
-export type { SequenceTable, SeriesPicture, RnnLayerStates };
+export type { SequenceTable, SeriesPicture, RnnLayerStates, AttentionMap };
 
 /** A language model's text: the vocabulary and how a prompt becomes the model's input window. */
 export interface TextVocabulary {
@@ -50,6 +51,11 @@ export interface ModelRef {
   /** Used only when no model exists yet in the worker. */
   backend: BackendName;
 }
+
+/** The attention maps of one sample (`attention` of the API): every MultiHeadAttention layer, each head a query × key map. */
+export type AttentionResult =
+  | { ok: true; trained: boolean; epoch: number; maps: AttentionMap[] }
+  | { ok: false; message: string };
 
 export type NextTokensResult =
   | { ok: true; trained: boolean; epoch: number; /** The most likely next tokens, most likely first. */ top: { id: number; token: string; p: number }[] }
@@ -129,6 +135,11 @@ export interface TrainRequest {
   startEpoch?: number;
   /** Sequence pictures after each epoch (text generation, series forecast, input → output table). */
   sequence?: SequencePicturesRequest;
+  /**
+   * A model with MultiHeadAttention layers: the sample (shaped like the model's input, without the batch axis) whose
+   * attention maps are sent before training and after each epoch ('attention' events).
+   */
+  attention?: { x: Float32Array };
   /** 'eager' (TF.js, default) or 'compiled' (the whole step as one ONNX Runtime graph; compile/train-loop.ts). */
   engine?: Engine;
 }
@@ -211,6 +222,8 @@ export type TrainEvent =
   | { type: 'generated'; epoch: number; prompt: string; temperature: number; chunk: string; start: boolean; done: boolean }
   | { type: 'series'; epoch: number; picture: SeriesPicture }
   | { type: 'table'; epoch: number; table: SequenceTable }
+  /** The attention maps of the run's sample (`TrainRequest.attention`) before training (epoch 0) and after an epoch. */
+  | { type: 'attention'; epoch: number; maps: AttentionMap[]; /** Why there are none (the maps failed; training goes on). */ error?: string }
   | { type: 'evaluation'; epoch: number; final: boolean; accuracy: number; n: number; classes: number; confusion: Int32Array; predictions: Int32Array; ms: number };
 
 /** What the worker exposes through comlink. Every method also runs in-process (see session.ts). */
@@ -236,6 +249,13 @@ export interface TrainingApi extends OnnxMethods, CompareMethods {
    * through `onChunk`; resolves with null, or why nothing was generated.
    */
   generate(model: ModelRef, request: TextVocabulary & GenerationSettings, onChunk: (chunk: string, done: boolean) => void): Promise<string | null>;
+  /**
+   * The attention maps of sample `x` (shaped like the model's input) in every MultiHeadAttention layer: the current
+   * model (between batches while training), or `spec` untrained.
+   */
+  attention(model: ModelRef, x: Float32Array): Promise<AttentionResult>;
+  /** The running run's attention maps follow sample `x` from the next epoch on (no run: ignored). */
+  setAttentionSample(x: Float32Array): void;
   /** Changes the prompt/temperature/length of the running run's per-epoch text from the next epoch on (no run: ignored). */
   setGeneration(settings: Omit<GenerationSettings, 'seed'>): void;
   /** The current model's weights (read between batches while training), or null when there is no model. */

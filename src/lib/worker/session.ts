@@ -12,7 +12,9 @@ import { LAYERS } from '$lib/layers';
 import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
 import type { TrainEvent, TrainRequest, TrainingApi } from './protocol';
-import { createPictures, createSequencePictures, streamText, type Pictures } from './pictures';
+import { createAttentionPictures, createPictures, createSequencePictures, streamText, type Pictures } from './pictures';
+import { attentionMaps, type AttentionScoresFn } from './attention';
+import { attentionScoresTfjs } from '$lib/layers/multi_head_attention';
 import { encodePrompt, nextTokenProbs, topK } from './sequences';
 import { rnnLayerStates, type RnnStatesFn } from './rnn-states';
 import { rnnStates as referenceRnnStates } from '$lib/layers/rnn-reference';
@@ -36,6 +38,11 @@ export interface SessionOptions extends OrtAccess {
   histogramMs?: number;
   /** The recurrent layers' float64 reference forward, for the hidden-state heatmaps of `inspect` (default: rnn-reference.ts). */
   rnnStates?: RnnStatesFn;
+  /**
+   * The MultiHeadAttention layer's attention probabilities, for the attention maps (default: the layer's own,
+   * layers/multi_head_attention.ts).
+   */
+  attentionScores?: AttentionScoresFn;
   /** Makes a transferable list for postMessage; identity in-process. */
   transfer?: <T>(value: T, transferables: Transferable[]) => T;
 }
@@ -72,6 +79,9 @@ export function createSession(opts: SessionOptions): TrainingApi {
   let modelEpoch = 0;
   /** Generation settings changed while the run goes on (setGeneration). */
   let generation: Omit<GenerationSettings, 'seed'> | null = null;
+  /** The attention maps' sample chosen while the run goes on (setAttentionSample). */
+  let attentionSample: Float32Array | null = null;
+  const attentionScores = opts.attentionScores ?? attentionScoresTfjs;
 
   /**
    * Backend switches one at a time: an on-demand picture (next-character bars on the initial weights) and Train can
@@ -123,6 +133,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
       paused = false;
       stopRequested = false;
       generation = null;
+      attentionSample = null;
 
       let queue: TrainEvent[] = [];
       let lastFlush = performance.now();
@@ -134,7 +145,13 @@ export function createSession(opts: SessionOptions): TrainingApi {
         queue = [];
         lastFlush = performance.now();
         const transferables = batch.flatMap((e) =>
-          e.type === 'boundary' ? [e.probs.buffer as ArrayBuffer] : e.type === 'curve' ? [e.xs.buffer as ArrayBuffer, e.ys.buffer as ArrayBuffer] : []
+          e.type === 'boundary'
+            ? [e.probs.buffer as ArrayBuffer]
+            : e.type === 'curve'
+              ? [e.xs.buffer as ArrayBuffer, e.ys.buffer as ArrayBuffer]
+              : e.type === 'attention'
+                ? e.maps.map((m) => m.probs.buffer as ArrayBuffer)
+                : []
         );
         onEvents(opts.transfer ? opts.transfer(batch, transferables) : batch);
       };
@@ -191,6 +208,8 @@ export function createSession(opts: SessionOptions): TrainingApi {
           }
         });
         await sequencePictures.start();
+        const attention = createAttentionPictures(tf, model, request, emit, { scores: attentionScores, sample: () => attentionSample });
+        await attention.start();
 
         const startEpoch = request.initialWeights ? Math.max(0, Math.floor(request.startEpoch ?? 0)) : 0;
         const trainOpts = startEpoch > 0 ? { seed: request.seed, startEpoch, epochs: Math.max(0, (request.spec.fit?.epochs ?? 1) - startEpoch) } : { seed: request.seed };
@@ -202,6 +221,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
             emit({ type: 'epoch', log });
             await snapshot(log.epoch);
             await pictures?.epoch(log.epoch);
+            await attention.epoch(log.epoch);
             await sequencePictures.epoch(log.epoch);
           },
           onBatch: (log) => {
@@ -228,6 +248,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
         if (epochs > 0 && result.status !== 'diverged') {
           await pictures.end(result.history[epochs - 1].epoch, 0);
           await sequencePictures.end(result.history[epochs - 1].epoch);
+          await attention.end(result.history[epochs - 1].epoch);
         }
         if (result.status === 'diverged') {
           emit({ type: 'diverged', message: result.message, epoch: result.epoch, batch: result.batch });
@@ -247,6 +268,9 @@ export function createSession(opts: SessionOptions): TrainingApi {
     },
     setGeneration(settings) {
       if (running) generation = { prompt: settings.prompt, temperature: settings.temperature, length: settings.length };
+    },
+    setAttentionSample(x) {
+      if (running) attentionSample = x;
     },
     resume() {
       paused = false;
@@ -310,6 +334,18 @@ export function createSession(opts: SessionOptions): TrainingApi {
       const rnn = rnnLayerStates(target, req.spec, req.x, shape, layers, opts.rnnStates ?? referenceRnnStates);
       if (rnn.length) result.rnn = rnn;
       return result;
+    },
+    async attention(ref, x) {
+      try {
+        const { target, trained } = await modelFor(ref);
+        const shape = (target.inputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? 1);
+        if (x.length !== shape.reduce((a, b) => a * b, 1)) return { ok: false, message: `The sample has ${x.length} values; the model takes (${shape.join(', ')}).` };
+        const maps = await attentionMaps(tf, target, ref.spec, x, shape, attentionScores);
+        const result = { ok: true as const, trained, epoch: trained ? modelEpoch : 0, maps };
+        return opts.transfer ? opts.transfer(result, maps.map((m) => m.probs.buffer as ArrayBuffer)) : result;
+      } catch (e) {
+        return { ok: false, message: explainError(e, tf.getBackend()) };
+      }
     },
     async nextTokens(ref, vocab, prompt, k) {
       try {
