@@ -3,9 +3,9 @@
  * needs no change here), Python builtins we accept or refuse, and the argument tables of the non-layer callables
  * (keras.Input, optimizers, regularizers, model.compile, model.fit).
  */
-import { LAYERS } from '$lib/layers';
+import { BLOCKS, LAYERS } from '$lib/layers';
 import { REGULARIZER_CALLS, type RegularizerName } from '$lib/layers/regularizers';
-import type { LayerDef } from '$lib/layers/types';
+import type { BlockDef, LayerDef } from '$lib/layers/types';
 import { OPTIMIZER_LIST } from '$lib/optimizers';
 import type { OptimizerName } from '$lib/spec/types';
 
@@ -15,6 +15,8 @@ export type Callable =
   | { type: 'model'; display: string }
   | { type: 'input'; display: string }
   | { type: 'layer'; display: string; def: LayerDef }
+  /** A composite layer (KerasHub's TransformerEncoder), expanded into registry layers when called. */
+  | { type: 'block'; display: string; def: BlockDef }
   | { type: 'optimizer'; display: string; name: OptimizerName }
   | { type: 'regularizer'; display: string; name: RegularizerName }
   | { type: 'range'; display: string }
@@ -29,6 +31,8 @@ export interface Namespace {
   unsupported?: Record<string, string>;
   /** What an unknown member is called in messages ("layer", "optimizer"); unset = plain attribute. */
   memberNoun?: string;
+  /** Members that live in another module (`TransformerEncoder` asked of keras.layers): name → where it is. */
+  elsewhere?: Record<string, { path: string; hint: string }>;
 }
 
 export type Entry = Namespace | Callable;
@@ -126,9 +130,26 @@ export type ModelMethod = (typeof MODEL_METHODS)[number];
 // ---------------------------------------------------------------------------------------------------------------
 // The keras module tree
 
-function layerEntries(): Record<string, Callable> {
+/** Is this layer or block in the Python module `module` (a LayerDef without `module` is in keras.layers)? */
+function inModule(def: { module?: string }, module: 'keras.layers' | 'keras_hub.layers'): boolean {
+  return (def.module ?? 'keras.layers') === module;
+}
+
+/** The layers and blocks of one Python module, from the registries. */
+function layerEntries(module: 'keras.layers' | 'keras_hub.layers'): Record<string, Callable> {
   const out: Record<string, Callable> = {};
-  for (const def of LAYERS) out[def.kind] = { type: 'layer', display: def.kind, def };
+  for (const def of LAYERS) if (inModule(def, module)) out[def.kind] = { type: 'layer', display: def.kind, def };
+  for (const def of BLOCKS) if (inModule(def, module)) out[def.kind] = { type: 'block', display: def.kind, def };
+  return out;
+}
+
+/** The layers and blocks of the other module, to say where a name asked of this one lives. */
+function elsewhere(module: 'keras.layers' | 'keras_hub.layers'): Record<string, { path: string; hint: string }> {
+  const other = module === 'keras.layers' ? 'keras_hub.layers' : 'keras.layers';
+  const hint = other === 'keras_hub.layers' ? 'Add import keras_hub at the top' : 'Add from keras import layers at the top';
+  const path = (kind: string) => (other === 'keras_hub.layers' ? `keras_hub.layers.${kind}` : `layers.${kind}`);
+  const out: Record<string, { path: string; hint: string }> = {};
+  for (const kind of Object.keys(layerEntries(other))) out[kind] = { path: path(kind), hint };
   return out;
 }
 
@@ -156,8 +177,9 @@ export function buildKeras(): Namespace {
     type: 'namespace',
     path: 'keras.layers',
     memberNoun: 'layer',
-    members: { ...layerEntries(), Input: INPUT },
-    unsupported: { InputLayer: 'Start the model with keras.Input(shape=(...))' }
+    members: { ...layerEntries('keras.layers'), Input: INPUT },
+    unsupported: { InputLayer: 'Start the model with keras.Input(shape=(...))' },
+    elsewhere: elsewhere('keras.layers')
   };
   const optimizers: Namespace = { type: 'namespace', path: 'keras.optimizers', memberNoun: 'optimizer', members: optimizerEntries() };
   const regularizers: Namespace = { type: 'namespace', path: 'keras.regularizers', memberNoun: 'regularizer', members: regularizerEntries() };
@@ -182,6 +204,41 @@ export function buildKeras(): Namespace {
       Functional: 'Use keras.Model(inputs, outputs)'
     }
   };
+}
+
+const HUB_MODELS = 'Pretrained KerasHub models and presets are not available here: build the model from keras_hub.layers (TransformerEncoder, TransformerDecoder, TokenAndPositionEmbedding, ...) and keras.layers';
+
+/**
+ * Builds the `keras_hub` namespace (KerasHub, `import keras_hub`): its `layers` hold the registry's layers and blocks
+ * whose `module` is `keras_hub.layers`; pretrained models, tokenizers and the rest are refused with a hint.
+ */
+export function buildKerasHub(): Namespace {
+  const layers: Namespace = {
+    type: 'namespace',
+    path: 'keras_hub.layers',
+    memberNoun: 'layer',
+    members: layerEntries('keras_hub.layers'),
+    elsewhere: elsewhere('keras_hub.layers')
+  };
+  return {
+    type: 'namespace',
+    path: 'keras_hub',
+    members: { layers },
+    unsupported: {
+      models: HUB_MODELS,
+      presets: HUB_MODELS,
+      tokenizers: 'The playground tokenizes the text data itself (one token per character): feed the token ids from keras.Input(shape=(seq_len,), dtype="int32")',
+      samplers: 'The playground generates text from the trained model itself',
+      metrics: 'Pass metrics to model.compile as strings, e.g. metrics=["accuracy"]',
+      utils: 'The playground prepares the data itself',
+      export: 'Export the model from the playground (ONNX, Keras script)'
+    }
+  };
+}
+
+/** The modules a program can import, by their root name (`import keras`, `import keras_hub`). */
+export function buildRoots(): Record<'keras' | 'keras_hub', Namespace> {
+  return { keras: buildKeras(), keras_hub: buildKerasHub() };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -246,12 +303,15 @@ export const OTHER_BUILTINS = new Set(
 
 /** Hints for imports of modules other than keras. */
 export function foreignModuleHint(root: string): { message: string; hint: string } {
-  const supported = 'Supported: import keras, from keras import layers, optimizers, regularizers, from keras.layers import Dense, ...';
+  const supported = 'Supported: import keras, from keras import layers, optimizers, regularizers, from keras.layers import Dense, ..., import keras_hub';
+  if (root === 'keras_nlp') {
+    return { message: 'keras_nlp is the old name of KerasHub: import keras_hub instead', hint: 'import keras_hub, then keras_hub.layers.TransformerEncoder(...)' };
+  }
   if (root === 'tensorflow' || root === 'tf_keras') {
     return { message: `${root} is not available here: the playground runs Keras 3 code`, hint: `Use import keras and from keras import layers (Keras 3 style). ${supported}` };
   }
   if (root === 'numpy' || root === 'pandas' || root === 'sklearn') {
     return { message: `${root} is not available here: the data is predefined as x_train, y_train, x_test, y_test`, hint: supported };
   }
-  return { message: `Only keras can be imported here, not ${root}`, hint: supported };
+  return { message: `Only keras and keras_hub can be imported here, not ${root}`, hint: supported };
 }

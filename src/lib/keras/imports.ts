@@ -7,6 +7,8 @@
  *   import keras.layers as L            L → keras.layers
  *   from keras import layers [as l]     layers (l) → keras.layers
  *   from keras.layers import Dense      Dense → keras.layers.Dense
+ *   import keras_hub                    keras_hub → the keras_hub module (KerasHub)
+ *   from keras_hub import layers as h   h → keras_hub.layers
  */
 import type { SyntaxNode } from '@lezer/common';
 import type { Entry, Namespace } from './builtins';
@@ -84,20 +86,23 @@ export function member(ns: Namespace, name: string): Entry | undefined {
   return Object.prototype.hasOwnProperty.call(ns.members, name) ? ns.members[name] : undefined;
 }
 
-/** The entry at a dotted module path under `root` (the `keras` namespace), or undefined. */
-export function resolvePath(root: Namespace, path: string[]): Entry | undefined {
-  if (path[0] !== root.path) return undefined;
-  let e: Entry | undefined = root;
+/** The modules a program can import, by root name (`keras`, `keras_hub`; see `buildRoots`). */
+export type Roots = Record<string, Namespace>;
+
+/** The entry at a dotted module path under one of the `roots` (`keras.layers`, `keras_hub.layers`), or undefined. */
+export function resolvePath(roots: Roots, path: string[]): Entry | undefined {
+  let e: Entry | undefined = Object.hasOwn(roots, path[0]) ? roots[path[0]] : undefined;
   for (const p of path.slice(1)) e = e && e.type === 'namespace' ? member(e, p) : undefined;
   return e;
 }
 
-/** What a binding binds, resolved leniently (never reports): undefined when it is not under keras or unknown. */
-export function importedEntry(root: Namespace, info: ImportInfo, b: ImportBinding): Entry | undefined {
+/** What a binding binds, resolved leniently (never reports): undefined when it is not under keras / keras_hub or unknown. */
+export function importedEntry(roots: Roots, info: ImportInfo, b: ImportBinding): Entry | undefined {
   if (b.kind === 'module') {
-    if (b.path.names[0] !== root.path) return undefined;
-    return b.asModule ? resolvePath(root, b.path.names) : root;
+    const root = Object.hasOwn(roots, b.path.names[0]) ? roots[b.path.names[0]] : undefined;
+    if (!root) return undefined;
+    return b.asModule ? resolvePath(roots, b.path.names) : root;
   }
-  const module = info.from ? resolvePath(root, info.from.path.names) : undefined;
+  const module = info.from ? resolvePath(roots, info.from.path.names) : undefined;
   return module?.type === 'namespace' ? member(module, b.name) : undefined;
 }

@@ -8,9 +8,8 @@
  * poison value is poison too and reports nothing, so one mistake gives one message, not a cascade.
  */
 import type { SyntaxNode } from '@lezer/common';
-import { LAYER_KINDS } from '$lib/layers';
 import type { ModelSpec, Span } from '$lib/spec/types';
-import { buildKeras, DATA_CONSTANTS, DATA_NAMES, FORBIDDEN_BUILTINS, foreignModuleHint, MODEL_METHODS, OTHER_BUILTINS, PYTHON_BUILTINS, type Callable, type ModelMethod, type Namespace } from './builtins';
+import { buildRoots, DATA_CONSTANTS, DATA_NAMES, FORBIDDEN_BUILTINS, foreignModuleHint, MODEL_METHODS, OTHER_BUILTINS, PYTHON_BUILTINS, type Callable, type ModelMethod, type Namespace } from './builtins';
 import { suggestion, type LineIndex } from './diagnostics';
 import { readImport } from './imports';
 import { ModelBuilder } from './model-builder';
@@ -97,7 +96,8 @@ export class Interpreter {
   private readonly r: Reporter = new Reporter();
   private readonly builder: ModelBuilder;
   private readonly scope = new Map<string, Value>();
-  private readonly keras = buildKeras();
+  private readonly roots = buildRoots();
+  private readonly keras = this.roots.keras;
   private steps = 0;
   /** Nesting of the expression being evaluated (each level is a few stack frames). */
   private depth = 0;
@@ -208,14 +208,15 @@ export class Interpreter {
     }
   }
 
-  /** The module at `path` (must be under keras). `asModule`: the import binds the module itself. */
+  /** The module at `path` (must be under keras or keras_hub). `asModule`: the import binds the module itself. */
   private importModule(path: string[], pathNodes: SyntaxNode[], asModule: boolean): Value {
     const rootSpan = this.span(pathNodes[0]);
-    if (path[0] !== 'keras') {
+    if (path[0] !== 'keras' && path[0] !== 'keras_hub') {
       const { message, hint } = foreignModuleHint(path[0]);
       this.r.fail(message, rootSpan, hint);
     }
-    let value: Value = { kind: 'namespace', ns: this.keras };
+    const root = this.roots[path[0]];
+    let value: Value = { kind: 'namespace', ns: root };
     for (let i = 1; i < path.length; i++) {
       value = this.getAttribute(value, path[i], this.span(pathNodes[i]));
       if (value.kind !== 'namespace') {
@@ -224,7 +225,7 @@ export class Interpreter {
       }
     }
     // `import keras.layers` binds `keras`; `import keras.layers as L` binds the submodule.
-    return asModule ? value : { kind: 'namespace', ns: this.keras };
+    return asModule ? value : { kind: 'namespace', ns: root };
   }
 
   // --- assignments and loops ---
@@ -271,7 +272,7 @@ export class Interpreter {
     const result = this.r.guard(() => {
       const current = this.lookup(name, this.span(target));
       const operand = this.evalExpr(valueNode);
-      return this.arithmetic(this.text(op).slice(0, -1), current, operand, this.span(node));
+      return this.arithmetic(this.text(op).slice(0, -1), current, operand, this.span(node), this.span(target), this.span(valueNode));
     });
     this.scope.set(name, result);
   }
@@ -409,12 +410,16 @@ export class Interpreter {
     }
     const left = this.evalExpr(leftNode);
     const right = this.evalExpr(rightNode);
-    return this.arithmetic(opText, left, right, this.span(node));
+    return this.arithmetic(opText, left, right, this.span(node), this.span(leftNode), this.span(rightNode));
   }
 
-  /** Python arithmetic on ints/floats (int op int stays int except for '/'); + also joins strings and lists. */
-  private arithmetic(op: string, a: Value, b: Value, span: Span): Value {
+  /**
+   * Python arithmetic on ints/floats (int op int stays int except for '/'); + also joins strings and lists, and adds
+   * two tensors (`x + attention(x)`, a residual connection: an Add layer). `leftSpan`/`rightSpan` locate the operands.
+   */
+  private arithmetic(op: string, a: Value, b: Value, span: Span, leftSpan: Span = span, rightSpan: Span = span): Value {
     if (a.kind === 'poison' || b.kind === 'poison') return POISON;
+    if (a.kind === 'tensor' || b.kind === 'tensor') return this.tensorArithmetic(op, a, b, span, leftSpan, rightSpan);
     if (op === '+' && a.kind === 'string' && b.kind === 'string') return { kind: 'string', value: a.value + b.value };
     if (op === '+' && (a.kind === 'list' || a.kind === 'tuple') && b.kind === a.kind) return { kind: a.kind, items: [...a.items, ...b.items], spans: [...a.spans, ...b.spans] };
     if (a.kind !== 'number' || b.kind !== 'number') {
@@ -457,6 +462,23 @@ export class Interpreter {
     return { kind: 'number', value, isInt };
   }
 
+  /** `a + b` on two tensors is an Add layer; anything else with a tensor is refused at the operand that is wrong. */
+  private tensorArithmetic(op: string, a: Value, b: Value, span: Span, leftSpan: Span, rightSpan: Span): Value {
+    const example = 'x = x + layers.Dense(64)(x)';
+    if (op !== '+') {
+      return this.r.fail(`The '${op}' operator is not supported on tensors here`, span, `Only a + b of two tensors of the same shape (a residual connection) is supported, e.g. ${example}`);
+    }
+    if (a.kind !== 'tensor' || b.kind !== 'tensor') {
+      const [other, otherSpan] = a.kind === 'tensor' ? [b, rightSpan] : [a, leftSpan];
+      return this.r.fail(
+        `Cannot add ${describe(other)} to a tensor: + adds two tensors here`,
+        otherSpan,
+        other.kind === 'number' ? `Adding a constant to a tensor is not supported; a + b adds two tensors of the same shape, e.g. ${example}` : `Add two tensors of the same shape, e.g. ${example}`
+      );
+    }
+    return this.builder.addTensors(a.id, b.id, span);
+  }
+
   // --- names and attributes ---
 
   private lookup(name: string, span: Span): Value {
@@ -476,10 +498,14 @@ export class Interpreter {
     }
     if (OTHER_BUILTINS.has(name)) this.r.fail(`${name} is not supported here`, span, 'Only the Keras subset is available: keras and layers calls, range(...) in for loops, print(...)');
     if (name === 'keras') this.r.fail("Unknown name 'keras'", span, 'Add import keras at the top');
+    if (name === 'keras_hub') this.r.fail("Unknown name 'keras_hub'", span, 'Add import keras_hub at the top');
+    if (name === 'keras_nlp') this.r.fail("Unknown name 'keras_nlp'", span, 'keras_nlp is the old name of KerasHub: add import keras_hub at the top and write keras_hub.layers...');
     const member = this.keras.members[name];
     if (member) this.r.fail(`Unknown name '${name}'`, span, `Add from keras import ${name} at the top`);
     const layers = this.keras.members.layers as Namespace;
     if (layers.members[name]) this.r.fail(`Unknown name '${name}'`, span, `Add from keras.layers import ${name} at the top, or write layers.${name}`);
+    const hubLayers = this.roots.keras_hub.members.layers as Namespace;
+    if (hubLayers.members[name]) this.r.fail(`Unknown name '${name}'`, span, `Add import keras_hub at the top and write keras_hub.layers.${name}`);
     const candidates = [...this.scope.keys(), ...DATA_NAMES, ...Object.keys(this.constants), ...Object.keys(PYTHON_BUILTINS)];
     const dataHint = /^[xy]_|data|train|test/i.test(name) ? 'The data sets are predefined as x_train, y_train, x_test, y_test' : undefined;
     return this.r.fail(`Unknown name '${name}'${suggestion(name, candidates)}`, span, dataHint);
@@ -494,10 +520,12 @@ export class Interpreter {
         const member = ns.members[name];
         if (member) return member.type === 'namespace' ? { kind: 'namespace', ns: member } : { kind: 'callable', fn: member };
         const unsupported = ns.unsupported?.[name];
-        if (unsupported !== undefined) this.r.fail(`${ns.path}.${name} is not supported here`, span, unsupported);
+        if (unsupported !== undefined) this.r.fail(`${ns.path}.${name} is not ${ns.path.startsWith('keras_hub') ? 'available' : 'supported'} here`, span, unsupported);
+        const moved = ns.elsewhere && Object.hasOwn(ns.elsewhere, name) ? ns.elsewhere[name] : undefined;
+        if (moved) this.r.fail(`${name} is not in ${ns.path}: write ${moved.path}`, span, moved.hint);
         const names = Object.keys(ns.members);
         if (ns.memberNoun) {
-          const available = ns.memberNoun === 'layer' ? LAYER_KINDS : names;
+          const available = ns.memberNoun === 'layer' ? names.filter((n) => ['layer', 'block'].includes((ns.members[n] as Callable).type)) : names;
           this.r.fail(`Unknown ${ns.memberNoun} ${name}${suggestion(name, available, '')}`, span, `Available ${ns.memberNoun}s: ${available.join(', ')}`);
         }
         return this.r.fail(`${ns.path} has no attribute '${name}'${suggestion(name, [...names, ...Object.keys(ns.unsupported ?? {})])}`, span, `Available: ${names.map((n) => `${ns.path}.${n}`).join(', ')}`);
@@ -529,6 +557,8 @@ export class Interpreter {
         return this.callCallable(callee.fn, args);
       case 'layer':
         return this.builder.callLayer(callee.layer, args);
+      case 'block':
+        return this.builder.callBlock(callee.block, args);
       case 'method':
         return this.builder.callMethod(callee.model, callee.name, args);
       case 'model':

@@ -10,11 +10,12 @@
 import type { SyntaxNode, Tree } from '@lezer/common';
 import { LineIndex, lexicalProblem, tooLarge } from './diagnostics';
 import { syntaxTree } from './tree';
-import { getLayer, LAYERS } from '$lib/layers';
+import { getBlock, getLayer, LAYERS } from '$lib/layers';
+import type { BlockDef, LayerDef } from '$lib/layers/types';
 import { REGULARIZER_DOCS } from '$lib/layers/regularizers';
 import { OPTIMIZER_LIST } from '$lib/optimizers';
 import {
-  buildKeras,
+  buildRoots,
   DATA_CONSTANTS,
   DATA_NAMES,
   MODEL_METHODS,
@@ -25,9 +26,10 @@ import {
   type Namespace,
   type RegularizerName
 } from './builtins';
-import { importedEntry, member, readImport } from './imports';
+import { importedEntry, member, readImport, resolvePath } from './imports';
 import {
   callableSignature,
+  callSignature,
   methodSignature,
   optimizerSignature,
   paramLabel,
@@ -99,8 +101,10 @@ const parse = syntaxTree;
 /** Programs the parser refuses before building a tree (too long, brackets nested too deeply): nothing to offer. */
 const refused = (source: string) => tooLarge(source) || Boolean(lexicalProblem(source, new LineIndex(source))?.final);
 
-let kerasRoot: Namespace | null = null;
-const keras = () => (kerasRoot ??= buildKeras());
+let rootModules: Record<'keras' | 'keras_hub', Namespace> | null = null;
+/** The modules a program can import (`keras`, `keras_hub`). */
+const roots = () => (rootModules ??= buildRoots());
+const keras = () => roots().keras;
 
 interface Env {
   source: string;
@@ -109,6 +113,8 @@ interface Env {
   models: Set<string>;
   /** Names the program's own imports bind (the others in `names` are defaults). */
   imported: Set<string>;
+  /** Variables bound to a layer or block object (`mha = layers.MultiHeadAttention(...)`), for the help on its call. */
+  layerVars: Map<string, LayerDef | BlockDef>;
 }
 
 const isErr = (n: SyntaxNode) => n.type.isError;
@@ -123,8 +129,9 @@ function children(n: SyntaxNode): SyntaxNode[] {
 /** The names the program's imports bind, over defaults for the usual ones (the user may not have typed them yet). */
 function environment(source: string, tree: Tree): Env {
   const root = keras();
-  const env: Env = { source, names: new Map(), models: new Set(), imported: new Set() };
+  const env: Env = { source, names: new Map(), models: new Set(), imported: new Set(), layerVars: new Map() };
   env.names.set('keras', root);
+  env.names.set('keras_hub', roots().keras_hub);
   for (const sub of ['layers', 'optimizers', 'regularizers', 'models']) env.names.set(sub, member(root, sub)!);
   const bind = (name: string, e: Entry) => {
     env.names.set(name, e);
@@ -134,23 +141,33 @@ function environment(source: string, tree: Tree): Env {
     if (stmt.name !== 'ImportStatement') continue;
     const info = readImport(stmt, (n) => text(env, n));
     for (const b of info.bindings) {
-      const e = importedEntry(root, info, b);
+      const e = importedEntry(roots(), info, b);
       if (e) bind(b.bound, e);
     }
   }
-  // Model variables: name = <something resolving to keras.Sequential / keras.Model>(...)
-  for (const stmt of children(tree.topNode)) {
-    if (stmt.name !== 'AssignStatement') continue;
+  // Model variables: name = <something resolving to keras.Sequential / keras.Model>(...); layer variables: name =
+  // <a layer or block>(...) (in loops too: `mha = layers.MultiHeadAttention(...)` in a for body).
+  const assignments: SyntaxNode[] = [];
+  const collect = (n: SyntaxNode) => {
+    for (const c of children(n)) {
+      if (c.name === 'AssignStatement') assignments.push(c);
+      else if (c.name === 'ForStatement' || c.name === 'Body') collect(c);
+    }
+  };
+  collect(tree.topNode);
+  for (const stmt of assignments) {
     const parts = children(stmt);
     const value = parts[parts.length - 1];
     if (parts[0]?.name !== 'VariableName' || value?.name !== 'CallExpression' || !value.firstChild) continue;
     const callee = resolve(env, value.firstChild);
     if (callee && (callee.type === 'sequential' || callee.type === 'model')) env.models.add(text(env, parts[0]));
+    if (callee && (callee.type === 'layer' || callee.type === 'block')) env.layerVars.set(text(env, parts[0]), callee.def);
   }
   return env;
 }
 
-type Resolved = Entry | { type: 'method'; name: ModelMethod };
+/** What an expression names: an entry, a model method, or a call of a layer object with named tensors. */
+type Resolved = Entry | { type: 'method'; name: ModelMethod } | { type: 'layercall'; def: LayerDef | BlockDef };
 
 /** What a callee or attribute expression names: a keras namespace, a callable, or a model method. */
 function resolve(env: Env, node: SyntaxNode): Resolved | undefined {
@@ -158,8 +175,17 @@ function resolve(env: Env, node: SyntaxNode): Resolved | undefined {
     const name = text(env, node);
     const e = env.names.get(name);
     if (e) return e;
+    const instance = env.layerVars.get(name);
+    if (instance) return instance.call ? { type: 'layercall', def: instance } : undefined;
     const def = getLayer(name);
-    return def ? { type: 'layer', display: def.kind, def } : undefined;
+    if (def) return { type: 'layer', display: def.kind, def };
+    const block = getBlock(name);
+    return block ? { type: 'block', display: block.kind, def: block } : undefined;
+  }
+  // layers.MultiHeadAttention(4, 16)(...): the call of the layer object the constructor makes.
+  if (node.name === 'CallExpression' && node.firstChild) {
+    const callee = resolve(env, node.firstChild);
+    return callee && (callee.type === 'layer' || callee.type === 'block') && callee.def.call ? { type: 'layercall', def: callee.def } : undefined;
   }
   if (node.name === 'MemberExpression') {
     const obj = node.firstChild;
@@ -178,6 +204,7 @@ function resolve(env: Env, node: SyntaxNode): Resolved | undefined {
 function signatureOf(r: Resolved | undefined): Signature | null {
   if (!r || r.type === 'namespace') return null;
   if (r.type === 'method') return methodSignature(r.name);
+  if (r.type === 'layercall') return callSignature(r.def);
   return callableSignature(r);
 }
 
@@ -346,7 +373,7 @@ function entryItem(name: string, e: Resolved, i: number, from: number, to: numbe
   const snippet = callSnippet({ ...sig, name });
   return {
     label: name,
-    kind: e.type === 'layer' ? 'layer' : 'function',
+    kind: e.type === 'layer' || e.type === 'block' ? 'layer' : 'function',
     insertText: snippet,
     snippet: true,
     detail: prefix + shortLabel({ ...sig, name }),
@@ -512,11 +539,10 @@ function importItems(env: Env, stmt: SyntaxNode, offset: number): CompletionItem
   const parts = children(stmt).filter((n) => !isErr(n) && n.to <= from);
   const path = (nodes: SyntaxNode[]) => nodes.filter((n) => n.name === 'VariableName').map((n) => text(env, n));
   const nsAt = (p: string[]): Namespace | undefined => {
-    if (p[0] !== 'keras') return undefined;
-    let e: Entry | undefined = keras();
-    for (const s of p.slice(1)) e = e?.type === 'namespace' ? member(e, s) : undefined;
+    const e = p.length ? resolvePath(roots(), p) : undefined;
     return e?.type === 'namespace' ? e : undefined;
   };
+  const rootItems = () => Object.entries(roots()).map(([n, e], i) => entryItem(n, e, i, from, to));
   const last = parts[parts.length - 1];
   if (parts[0]?.name === 'from') {
     const at = parts.findIndex((n) => n.name === 'import');
@@ -526,14 +552,14 @@ function importItems(env: Env, stmt: SyntaxNode, offset: number): CompletionItem
         const ns = nsAt(path(parts.slice(1)));
         return ns ? Object.entries(ns.members).filter(([, e]) => e.type === 'namespace').map(([n, e], i) => entryItem(n, e, i, from, to)) : [];
       }
-      return last?.name === 'from' ? [entryItem('keras', keras(), 0, from, to)] : [];
+      return last?.name === 'from' ? rootItems() : [];
     }
     const ns = nsAt(path(parts.slice(1, at)));
     if (!ns || (last && last.name !== 'import' && last.name !== ',' && last.name !== '(')) return [];
     return namespaceItems(ns, from, to);
   }
   if (parts[0]?.name === 'import') {
-    if (last?.name === 'import' || last?.name === ',') return [entryItem('keras', keras(), 0, from, to)];
+    if (last?.name === 'import' || last?.name === ',') return rootItems();
     if (last?.name === '.') {
       const dots = parts.slice(1);
       const start = dots.map((n) => n.name).lastIndexOf(',');
@@ -692,9 +718,7 @@ function hoverNode(env: Env, node: SyntaxNode, offset: number): HoverResult | nu
     let path: string[];
     if (parts[0]?.name === 'from' && node.from > parts[at]?.from) path = [...parts.slice(1, at).filter((n) => n.name === 'VariableName').map((n) => text(env, n)), text(env, node)];
     else path = parts.filter((n) => n.name === 'VariableName' && n.to <= node.to && n.from >= (parts[at]?.to ?? 0)).map((n) => text(env, n));
-    if (path[0] !== 'keras') return null;
-    let e: Entry | undefined = keras();
-    for (const s of path.slice(1)) e = e?.type === 'namespace' ? member(e, s) : undefined;
+    const e = path.length ? resolvePath(roots(), path) : undefined;
     return e ? { contents: entryMarkdown(text(env, node), e), ...range } : null;
   }
   // A number the data predefines (vocab_size, seq_len), unless the program binds the name itself.

@@ -3,9 +3,10 @@
  * keras.Sequential / model.add, the functional graph and keras.Model, optimizers and regularizers (from their
  * registries), model.compile / fit / summary; at the end, the model the program trains as a ModelSpec.
  */
-import { LayerError, type ArgDef, type LayerDef } from '$lib/layers/types';
+import { getLayer } from '$lib/layers';
+import { LayerError, type ArgDef, type BlockBuilder, type BlockDef, type CallDef, type LayerDef } from '$lib/layers/types';
 import { defaultLearningRate } from '$lib/optimizers';
-import { INPUT_DTYPES, SPEC_VERSION, type ArgValue, type InputDtype, type InputNode, type LayerNode, type LossName, type MetricName, type ModelSpec, type OptimizerSpec, type Span } from '$lib/spec/types';
+import { INPUT_DTYPES, SPEC_VERSION, type ArgValue, type BlockRef, type CallInfo, type InputDtype, type InputNode, type LayerNode, type LossName, type MetricName, type ModelSpec, type OptimizerSpec, type Shape, type Span } from '$lib/spec/types';
 import { ArgumentConverter, regularizerConfig } from './arguments';
 import {
   COMPILE_PARAMS,
@@ -27,7 +28,7 @@ import {
   type RegularizerName
 } from './builtins';
 import { quoteList, suggestion, type LineIndex } from './diagnostics';
-import { describe, KerasError, NONE, POISON, type Arg, type CallArgs, type GraphNode, type LayerInstance, type ModelObject, type Reporter, type Value } from './values';
+import { describe, KerasError, NONE, POISON, type Arg, type BlockInstance, type CallArgs, type GraphNode, type LayerInstance, type ModelObject, type Reporter, type Value } from './values';
 
 /** Upper bound that keeps a pathological program from freezing the editor. */
 const MAX_LAYERS = 1000;
@@ -63,6 +64,8 @@ export class ModelBuilder {
     switch (fn.type) {
       case 'layer':
         return this.constructLayer(fn.def, args);
+      case 'block':
+        return this.constructBlock(fn.def, args);
       case 'input':
         return this.makeInput(fn.display, args);
       case 'sequential':
@@ -105,7 +108,11 @@ export class ModelBuilder {
 
   // --- layers ---
 
-  private constructLayer(def: LayerDef, args: CallArgs): Value {
+  /**
+   * A layer's or block's constructor call: binds and converts its arguments (defaults filled in), runs its
+   * `validate`, and allocates its Keras name. Null when something was reported.
+   */
+  private configure(def: LayerDef | BlockDef, args: CallArgs): { id: string; values: Record<string, ArgValue> } | null {
     let ok = true;
     for (const kw of args.keywords) {
       if (kw.name === 'input_shape' || kw.name === 'input_dim' || kw.name === 'batch_input_shape') {
@@ -113,7 +120,7 @@ export class ModelBuilder {
         ok = false;
       }
     }
-    if (!ok) return POISON;
+    if (!ok) return null;
     const params: ParamDef[] = [...def.args.map((a) => ({ name: a.name, required: a.default === undefined })), { name: 'name', keywordOnly: true }];
     const { bound, ok: bindOk } = this.converter.bind(def.kind, params, args);
     ok = bindOk;
@@ -126,50 +133,258 @@ export class ModelBuilder {
         else values[a.name] = v;
       } else if (a.default !== undefined) values[a.name] = structuredClone(a.default);
     }
-    if (!ok) return POISON;
+    if (!ok) return null;
     try {
       def.validate?.(values);
     } catch (e) {
       if (e instanceof LayerError) {
         this.r.report(e.message, args.span, e.hint);
-        return POISON;
+        return null;
       }
       throw e;
     }
     const id = this.allocateId(def.kind, toSnakeCase(def.kind), bound.get('name'));
-    if (id === undefined) return POISON;
+    if (id === undefined) return null;
     if (++this.layerCount > MAX_LAYERS) throw new KerasError(`Too many layers (more than ${MAX_LAYERS})`, args.span, undefined, true);
-    return { kind: 'layer', layer: { def, id, args: values, span: args.span, used: false } };
+    return { id, values };
   }
 
-  /** `layer(x)` or `merge_layer([a, b])` in the functional API. */
+  private constructLayer(def: LayerDef, args: CallArgs): Value {
+    const c = this.configure(def, args);
+    return c ? { kind: 'layer', layer: { def, id: c.id, args: c.values, span: args.span, used: false } } : POISON;
+  }
+
+  private constructBlock(def: BlockDef, args: CallArgs): Value {
+    const c = this.configure(def, args);
+    return c ? { kind: 'block', block: { def, id: c.id, args: c.values, span: args.span, used: false } } : POISON;
+  }
+
+  /** `layer(x)` or `merge_layer([a, b])` in the functional API; `mha(q, v, use_causal_mask=True)` for a layer with `call`. */
   callLayer(layer: LayerInstance, args: CallArgs): Value {
     const kind = layer.def.kind;
+    if (layer.def.call) {
+      const bound = this.bindCall(kind, layer.def.call, args);
+      if (layer.used) this.r.fail('Calling the same layer twice (shared layers) is not supported yet', args.span, 'Create a new layer for each use');
+      if (!bound) return POISON;
+      layer.used = true;
+      const node: LayerNode = { id: layer.id, kind, args: layer.args, inputs: bound.ids, span: layer.span, call: { inputNames: bound.inputNames, args: bound.callArgs } };
+      this.graph.set(node.id, { kind: 'layer', node });
+      return { kind: 'tensor', id: node.id };
+    }
+    const ids = this.plainCallInputs(kind, layer.def.arity, args);
+    if (layer.used) this.r.fail('Calling the same layer twice (shared layers) is not supported yet', args.span, 'Create a new layer for each use');
+    if (!ids) return POISON;
+    layer.used = true;
+    const node: LayerNode = { id: layer.id, kind, args: layer.args, inputs: ids, span: layer.span };
+    this.graph.set(node.id, { kind: 'layer', node });
+    return { kind: 'tensor', id: node.id };
+  }
+
+  /** The input of a layer called on one tensor (`arity` 1) or on a list of tensors ('many'); null when poisoned. */
+  private plainCallInputs(kind: string, arity: 1 | 'many', args: CallArgs): string[] | null {
     if (args.keywords.length > 0) {
       this.r.fail(`Calling a layer with keyword arguments (${args.keywords[0].name}=...) is not supported`, args.keywords[0].nameSpan, `Call it on its input only: ${kind}(...)(x)`);
     }
     if (args.positional.length !== 1) this.r.fail(`A layer is called on one input: ${kind}(...)(x), got ${args.positional.length} arguments`, args.span);
-    if (layer.used) this.r.fail('Calling the same layer twice (shared layers) is not supported yet', args.span, 'Create a new layer for each use');
-    layer.used = true;
     const input = args.positional[0];
     const v = input.value;
     const notTensor = (got: Value): never =>
       this.r.fail(`Layers are called on tensors (from keras.Input(...) or another layer), got ${describe(got)}`, input.span, 'inputs = keras.Input(shape=(2,)); x = layers.Dense(16)(inputs)');
-    let ids: string[];
-    if (v.kind === 'poison') return POISON;
-    if (layer.def.arity === 'many') {
+    if (v.kind === 'poison') return null;
+    if (arity === 'many') {
       if (v.kind === 'tensor') this.r.fail(`${kind} merges several tensors: call it on a list, e.g. ${kind}()([a, b])`, input.span);
       if (v.kind !== 'list' && v.kind !== 'tuple') return notTensor(v);
-      if (v.items.some((i) => i.kind === 'poison')) return POISON;
-      ids = v.items.map((item, i) => (item.kind === 'tensor' ? item.id : this.r.fail(`${kind} merges tensors, got ${describe(item)}`, v.spans[i])));
-    } else {
-      if (v.kind === 'list' || v.kind === 'tuple') this.r.fail(`${kind} takes one tensor, not a ${v.kind}`, input.span);
-      if (v.kind !== 'tensor') return notTensor(v);
-      ids = [v.id];
+      if (v.items.some((i) => i.kind === 'poison')) return null;
+      return v.items.map((item, i) => (item.kind === 'tensor' ? item.id : this.r.fail(`${kind} merges tensors, got ${describe(item)}`, v.spans[i])));
     }
-    const node: LayerNode = { id: layer.id, kind, args: layer.args, inputs: ids, span: layer.span };
-    this.graph.set(node.id, { kind: 'layer', node });
-    return { kind: 'tensor', id: node.id };
+    if (v.kind === 'list' || v.kind === 'tuple') this.r.fail(`${kind} takes one tensor, not a ${v.kind}`, input.span);
+    if (v.kind !== 'tensor') return notTensor(v);
+    return [v.id];
+  }
+
+  /**
+   * Binds the call of a layer or block with named tensors and call keywords (`LayerDef.call`, `BlockDef.call`) as
+   * Python would: tensors by position (in `call.tensors` order) or by name, the other keywords by name only. Returns
+   * the tensors given (in `call.tensors` order, an optional one given as None left out), the parameter each was given
+   * for, and the keywords with their defaults; null when something was reported.
+   */
+  private bindCall(kind: string, call: CallDef, args: CallArgs): { ids: string[]; inputNames: string[]; callArgs: Record<string, ArgValue> } | null {
+    const owner = `${kind}.call`;
+    const params: ParamDef[] = [
+      ...call.tensors.map((t) => ({ name: t.name, required: t.required })),
+      ...call.args.map((a) => ({ name: a.name, required: a.default === undefined, keywordOnly: true })),
+      { name: 'training', keywordOnly: true, unsupported: 'The playground sets training=True while it trains and False when it evaluates or generates' }
+    ];
+    const { bound, ok: bindOk } = this.converter.bind(owner, params, args);
+    let ok = bindOk;
+    const ids: string[] = [];
+    const inputNames: string[] = [];
+    const example = call.tensors.filter((t) => t.required).map(() => 'x').join(', ');
+    for (const t of call.tensors) {
+      const arg = bound.get(t.name);
+      if (!arg) continue;
+      const v = arg.value;
+      if (v.kind === 'poison') ok = false;
+      else if (v.kind === 'tensor') {
+        ids.push(v.id);
+        inputNames.push(t.name);
+      } else if (v.kind === 'none' && !t.required) continue;
+      else {
+        const what = v.kind === 'list' || v.kind === 'tuple' ? `one tensor, not a ${v.kind}` : `a tensor (from keras.Input(...) or another layer), got ${describe(v)}`;
+        this.r.report(`${owner} argument '${t.name}' must be ${what}`, arg.span, `e.g. ${toSnakeCase(kind)}(${example})`);
+        ok = false;
+      }
+    }
+    const callArgs: Record<string, ArgValue> = {};
+    for (const a of call.args) {
+      const arg = bound.get(a.name);
+      if (arg) {
+        const v = this.converter.convert(owner, a, arg);
+        if (v === undefined) ok = false;
+        else callArgs[a.name] = v;
+      } else if (a.default !== undefined) callArgs[a.name] = structuredClone(a.default);
+    }
+    return ok ? { ids, inputNames, callArgs } : null;
+  }
+
+  /** `a + b` on two tensors: an Add layer, named like Keras names the op (`add`, `add_1`, ...), written with `+`. */
+  addTensors(a: string, b: string, span: Span): Value {
+    const id = this.allocateId('+', 'add', undefined) as string;
+    if (++this.layerCount > MAX_LAYERS) throw new KerasError(`Too many layers (more than ${MAX_LAYERS})`, span, undefined, true);
+    const node: LayerNode = { id, kind: 'Add', args: {}, inputs: [a, b], span, operator: '+' };
+    this.graph.set(id, { kind: 'layer', node });
+    return { kind: 'tensor', id };
+  }
+
+  // --- blocks (KerasHub's composite layers) ---
+
+  /** Shapes of the graph's tensors (no batch axis), computed on demand for the blocks that need them. */
+  private readonly shapes = new Map<string, Shape>();
+
+  /**
+   * The shape of a tensor of the graph, from the layer registry; undefined when a layer before it cannot take its
+   * input (reported at that layer, as shape inference would report it).
+   */
+  private shapeOf(id: string): Shape | undefined {
+    const known = this.shapes.get(id);
+    if (known) return known;
+    const g = this.graph.get(id);
+    if (!g) return undefined;
+    let shape: Shape;
+    if (g.kind === 'input') shape = g.node.shape;
+    else {
+      const node = g.node;
+      const def = getLayer(node.kind);
+      if (!def) return undefined;
+      const ins: Shape[] = [];
+      for (const i of node.inputs) {
+        const s = this.shapeOf(i);
+        if (!s) return undefined;
+        ins.push(s);
+      }
+      try {
+        shape = def.outputShape(ins, node.args, node.call);
+      } catch (e) {
+        if (e instanceof LayerError) {
+          this.r.report(e.message, node.span, e.hint);
+          return undefined;
+        }
+        throw e;
+      }
+    }
+    this.shapes.set(id, shape);
+    return shape;
+  }
+
+  /**
+   * `block(x)`: binds the call like a layer's, then expands the block into registry layers with its `compose`. The
+   * nodes are named `${block id}_${part}`, carry one BlockRef and the block's constructor span; a LayerError while
+   * composing (an argument or a shape the block's layers refuse) is reported at the call, naming the block.
+   */
+  callBlock(block: BlockInstance, args: CallArgs): Value {
+    const def = block.def;
+    const kind = def.kind;
+    let ids: string[] | null;
+    let inputNames: string[] = [];
+    let callArgs: Record<string, ArgValue> = {};
+    if (def.call) {
+      const bound = this.bindCall(kind, def.call, args);
+      ids = bound && bound.ids;
+      if (bound) ({ inputNames, callArgs } = bound);
+    } else ids = this.plainCallInputs(kind, 1, args);
+    if (block.used) this.r.fail('Calling the same layer twice (shared layers) is not supported yet', args.span, `Create a new ${kind} for each use`);
+    if (!ids) return POISON;
+    block.used = true;
+    const ref: BlockRef = { id: block.id, kind, args: block.args, inputs: ids, span: block.span };
+    if (def.call) {
+      ref.callArgs = callArgs;
+      ref.callInputNames = inputNames;
+    }
+    const shapes = new Map<string, Shape>();
+    for (const id of ids) {
+      const s = this.shapeOf(id);
+      if (!s) return POISON;
+      shapes.set(id, s);
+    }
+    const added: LayerNode[] = [];
+    const place = (node: LayerNode): string => {
+      const def = getLayer(node.kind);
+      if (!def) throw new Error(`${kind} uses the layer ${node.kind}, which is not in the layer registry`);
+      if (++this.layerCount > MAX_LAYERS) throw new KerasError(`Too many layers (more than ${MAX_LAYERS})`, args.span, undefined, true);
+      shapes.set(node.id, def.outputShape(node.inputs.map((t) => builder.shape(t)), node.args, node.call));
+      added.push(node);
+      return node.id;
+    };
+    const partId = (part: string) => this.allocateId(kind, `${block.id}_${part}`, undefined) as string;
+    const builder: BlockBuilder = {
+      layer: (layerKind, part, layerArgs, inputs, call) => {
+        const ldef = getLayer(layerKind);
+        if (!ldef) throw new Error(`${kind} uses the layer ${layerKind}, which is not in the layer registry`);
+        const values: Record<string, ArgValue> = {};
+        for (const a of ldef.args) {
+          if (layerArgs[a.name] !== undefined) values[a.name] = layerArgs[a.name];
+          else if (a.default !== undefined) values[a.name] = structuredClone(a.default);
+          else throw new Error(`${kind} gives ${layerKind} no '${a.name}'`);
+        }
+        for (const k of Object.keys(layerArgs)) if (!ldef.args.some((a) => a.name === k)) throw new Error(`${kind} gives ${layerKind} an unknown argument '${k}'`);
+        ldef.validate?.(values);
+        const node: LayerNode = { id: partId(part), kind: layerKind, args: values, inputs: [...inputs], span: block.span, block: ref };
+        if (ldef.call) {
+          const names = call?.inputNames ?? ldef.call.tensors.slice(0, inputs.length).map((t) => t.name);
+          const info: CallInfo = { inputNames: [...names], args: {} };
+          for (const a of ldef.call.args) {
+            const given = call?.args?.[a.name];
+            if (given !== undefined) info.args[a.name] = given;
+            else if (a.default !== undefined) info.args[a.name] = structuredClone(a.default);
+          }
+          node.call = info;
+        }
+        return place(node);
+      },
+      add: (part, a, b) => place({ id: partId(part), kind: 'Add', args: {}, inputs: [a, b], span: block.span, block: ref }),
+      shape: (t) => {
+        const s = shapes.get(t);
+        if (!s) throw new Error(`${kind}: ${t} is not a tensor of this block`);
+        return s;
+      }
+    };
+    let out: string;
+    try {
+      out = def.compose(builder, [...ids], structuredClone(block.args), structuredClone(callArgs), [...inputNames]);
+    } catch (e) {
+      if (e instanceof LayerError) {
+        const message = e.message.startsWith(kind) ? e.message : `${kind} '${block.id}': ${e.message}`;
+        this.r.report(message, args.span, e.hint);
+        return POISON;
+      }
+      throw e;
+    }
+    if (added.length === 0 || out !== added[added.length - 1].id) throw new Error(`${kind}.compose must return the output of the last layer it adds`);
+    for (const node of added) {
+      this.graph.set(node.id, { kind: 'layer', node });
+      this.shapes.set(node.id, shapes.get(node.id) as Shape);
+    }
+    return { kind: 'tensor', id: out };
   }
 
   // --- inputs and models ---
@@ -255,9 +470,16 @@ export class ModelBuilder {
       model.inputs = [g.node];
       return;
     }
+    if (v.kind === 'block') {
+      this.r.fail(`${v.block.def.kind} cannot be used in a Sequential model here`, span, `Use the functional API: x = keras_hub.layers.${v.block.def.kind}(...)(x), then keras.Model(inputs, outputs)`);
+    }
     if (v.kind === 'layer') {
       const layer = v.layer;
       if (layer.used) this.r.fail('Using the same layer twice (shared layers) is not supported yet', span, 'Create a new layer for each use');
+      if (layer.def.call) {
+        const names = layer.def.call.tensors.filter((t) => t.required).map((t) => t.name);
+        this.r.fail(`${layer.def.kind} is called on named tensors (${names.join(', ')}), so it cannot be used in a Sequential model`, span, `Use the functional API: x = layers.${layer.def.kind}(...)(${names.map(() => 'x').join(', ')}), then keras.Model(inputs, outputs)`);
+      }
       if (layer.def.arity === 'many') {
         this.r.fail(`${layer.def.kind} merges several tensors, so it cannot be used in a Sequential model`, span, 'Use the functional API: keras.Model(inputs, outputs)');
       }

@@ -359,7 +359,7 @@ const INVALID: [string, string, string, string][] = [
   ['import numpy', 'import numpy as np\nimport keras\n', 'numpy is not available here', '1:8'],
   ['import tensorflow', 'import tensorflow as tf\n', 'tensorflow is not available here: the playground runs Keras 3 code', '1:8'],
   ['from tensorflow import keras', 'from tensorflow import keras\n', 'tensorflow is not available here', '1:6'],
-  ['import os', `${H}import os\n`, 'Only keras can be imported here, not os', '3:8'],
+  ['import os', `${H}import os\n`, 'Only keras and keras_hub can be imported here, not os', '3:8'],
   ['typo in an import', `${H}from keras import layres\n`, "keras has no attribute 'layres' — did you mean 'layers'?", '3:19'],
   ['star import', 'from keras import *\n', 'from keras import * is not supported', '1:19'],
   ['unsupported keras module', 'from keras.losses import mse\n', 'keras.losses is not supported here', '1:12'],

@@ -4,10 +4,13 @@
  * API), layer arguments are written only where they differ from the registry's defaults, in Keras' own style
  * (`layers.Dense(16, activation="relu")`), and layer names only where Keras would name the layer differently;
  * optimizers are written from the optimizer registry (a string when every argument is Keras' default).
+ * Layers called with named tensors are called back as written (`mha(x, x, use_causal_mask=True)`), `a + b` on
+ * tensors stays `a + b`, and a KerasHub block (its nodes share a `BlockRef`) is written as one call
+ * (`keras_hub.layers.TransformerEncoder(intermediate_dim=128, num_heads=4)(x)`), its inner layers left out.
  */
-import { getLayer } from '$lib/layers';
-import type { ArgDef } from '$lib/layers/types';
-import type { ArgValue, CompileSpec, FitSpec, LayerNode, ModelSpec, OptimizerSpec } from '$lib/spec/types';
+import { getBlock, getLayer } from '$lib/layers';
+import type { ArgDef, CallDef, LayerModule } from '$lib/layers/types';
+import type { ArgValue, BlockRef, CompileSpec, FitSpec, LayerNode, ModelSpec, OptimizerSpec } from '$lib/spec/types';
 import { DATA_CONSTANTS, DATA_NAMES, FIT_DEFAULTS, FORBIDDEN_BUILTINS, OPTIMIZERS, OTHER_BUILTINS, PYTHON_BUILTINS } from './builtins';
 import { toSnakeCase } from './model-builder';
 
@@ -90,6 +93,7 @@ function reservedNames(spec: ModelSpec): Set<string> {
     ...DATA_NAMES,
     ...Object.keys(DATA_CONSTANTS),
     'keras',
+    'keras_hub',
     'layers',
     'np',
     'x',
@@ -103,7 +107,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function modelVar(spec: ModelSpec): string {
   const name = spec.modelName;
-  return IDENTIFIER.test(name) && !PYTHON_KEYWORDS.has(name) && !(DATA_NAMES as readonly string[]).includes(name) && name !== 'keras' && name !== 'layers' ? name : 'model';
+  return IDENTIFIER.test(name) && !PYTHON_KEYWORDS.has(name) && !(DATA_NAMES as readonly string[]).includes(name) && !['keras', 'keras_hub', 'layers'].includes(name) ? name : 'model';
 }
 
 /**
@@ -141,9 +145,27 @@ function isLayerValue(v: ArgValue): v is { kind: string; args: { [key: string]: 
   return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v.kind === 'string' && typeof v.args === 'object' && v.args !== null && !Array.isArray(v.args);
 }
 
-/** The arguments of a layer's constructor: required leading ones by position, the others by name when not default. */
+/** The Python module of a layer or block kind (`keras.layers` unless its def says `keras_hub.layers`). */
+function moduleOf(kind: string): LayerModule {
+  return getLayer(kind)?.module ?? getBlock(kind)?.module ?? 'keras.layers';
+}
+
+/** How the printed program names a layer class: `layers.Dense`, `keras_hub.layers.PositionEmbedding`. */
+function classRef(kind: string): string {
+  return moduleOf(kind) === 'keras_hub.layers' ? `keras_hub.layers.${kind}` : `layers.${kind}`;
+}
+
+/** Does the program need `import keras_hub` (a KerasHub layer or block in the spec)? */
+export function usesKerasHub(spec: ModelSpec): boolean {
+  return spec.layers.some((n) => moduleOf(n.block?.kind ?? n.kind) === 'keras_hub.layers');
+}
+
+/**
+ * The arguments of a layer's or block's constructor: required leading ones by position (by name for KerasHub's,
+ * whose docs write every argument by name), the others by name when not default.
+ */
 function constructorArgs(kind: string, values: Record<string, ArgValue>, names: KerasNames, indent: string): string[] {
-  const def = getLayer(kind);
+  const def = getLayer(kind) ?? getBlock(kind);
   if (!def) throw new Error(`Unknown layer ${kind}: it is not in the layer registry`);
   const code = (v: ArgValue, a: ArgDef): string => {
     if (a.type !== 'layer') return pyValue(v, a.type);
@@ -151,10 +173,10 @@ function constructorArgs(kind: string, values: Record<string, ArgValue>, names: 
     // The inner layer is constructed (and named, by Keras' counter) before the layer that takes it.
     const inner = constructorArgs(v.kind, v.args, names, indent + INDENT);
     names.take(toSnakeCase(v.kind));
-    return formatCall(`layers.${v.kind}`, inner, indent + INDENT);
+    return formatCall(classRef(v.kind), inner, indent + INDENT);
   };
   const args: string[] = [];
-  let positional = true;
+  let positional = moduleOf(kind) !== 'keras_hub.layers';
   for (const a of def.args) {
     const v = values[a.name];
     if (a.default === undefined) {
@@ -176,7 +198,32 @@ function constructorArgs(kind: string, values: Record<string, ArgValue>, names: 
 function layerConstructor(node: LayerNode, names: KerasNames, indent: string, suffix = '', lead = 0): string {
   const args = constructorArgs(node.kind, node.args, names, indent);
   if (!names.take(toSnakeCase(node.kind), node.id)) args.push(`name=${pyString(node.id)}`);
-  return formatCall(`layers.${node.kind}`, args, indent, suffix, lead);
+  return formatCall(classRef(node.kind), args, indent, suffix, lead);
+}
+
+/** The constructor call of a block (`keras_hub.layers.TransformerEncoder(intermediate_dim=128, num_heads=4)`). */
+function blockConstructor(ref: BlockRef, names: KerasNames, indent: string, suffix = '', lead = 0): string {
+  const args = constructorArgs(ref.kind, ref.args, names, indent);
+  if (!names.take(toSnakeCase(ref.kind), ref.id)) args.push(`name=${pyString(ref.id)}`);
+  return formatCall(classRef(ref.kind), args, indent, suffix, lead);
+}
+
+/**
+ * The arguments of a call with named tensors (`LayerDef.call` / `BlockDef.call`): the tensors given for the leading
+ * parameters by position, the others by name, then the call keywords that differ from their defaults.
+ */
+function namedCallArgs(call: CallDef, inputNames: string[], vars: string[], callArgs: Record<string, ArgValue>): string[] {
+  const out: string[] = [];
+  let positional = true;
+  inputNames.forEach((name, i) => {
+    positional &&= call.tensors[i]?.name === name;
+    out.push(positional ? vars[i] : `${name}=${vars[i]}`);
+  });
+  for (const a of call.args) {
+    const v = callArgs[a.name];
+    if (v !== undefined && (a.default === undefined || !sameValue(v, a.default))) out.push(`${a.name}=${pyValue(v, a.type)}`);
+  }
+  return out;
 }
 
 function inputCall(spec: ModelSpec, index: number, names: KerasNames, indent: string): string {
@@ -224,6 +271,27 @@ function sequentialCode(spec: ModelSpec, model: string): string[] {
   return [`${model} = keras.Sequential([`, ...items.map((i) => `${INDENT}${i},`), '])'];
 }
 
+/** What the functional program writes, one statement each: a layer call, `a + b`, or a whole block call. */
+type Statement = { kind: 'layer'; node: LayerNode } | { kind: 'block'; ref: BlockRef; output: string };
+
+/** The spec's layers as statements: a block's nodes become one statement, at its last node (the block's output). */
+function statements(spec: ModelSpec): Statement[] {
+  const lastOfBlock = new Map<string, number>();
+  spec.layers.forEach((node, i) => {
+    if (node.block) lastOfBlock.set(node.block.id, i);
+  });
+  const inner = new Set(spec.layers.filter((n, i) => n.block && lastOfBlock.get(n.block.id) !== i).map((n) => n.id));
+  const out: Statement[] = [];
+  spec.layers.forEach((node, i) => {
+    const reads = node.block ? node.block.inputs : node.inputs;
+    for (const id of reads) if (inner.has(id)) throw new Error(`${node.id} reads ${id}, an inner layer of a block, which a Keras program cannot reach`);
+    if (!node.block) out.push({ kind: 'layer', node });
+    else if (lastOfBlock.get(node.block.id) === i) out.push({ kind: 'block', ref: node.block, output: node.id });
+  });
+  for (const id of spec.outputs) if (inner.has(id)) throw new Error(`The model's output ${id} is an inner layer of a block`);
+  return out;
+}
+
 function functionalCode(spec: ModelSpec, model: string): string[] {
   const reserved = reservedNames(spec);
   const taken = new Set<string>();
@@ -235,9 +303,12 @@ function functionalCode(spec: ModelSpec, model: string): string[] {
     taken.add(name);
     return name;
   };
-  // How often each node is read, and by which layers.
+  const items = statements(spec);
+  const outputOf = (item: Statement) => (item.kind === 'layer' ? item.node.id : item.output);
+  const readsOf = (item: Statement) => (item.kind === 'layer' ? item.node.inputs : item.ref.inputs);
+  // Which statements read each tensor (a statement reading one tensor twice, mha(x, x), counts once).
   const consumers = new Map<string, number[]>();
-  spec.layers.forEach((node, i) => node.inputs.forEach((id) => consumers.set(id, [...(consumers.get(id) ?? []), i])));
+  items.forEach((item, i) => new Set(readsOf(item)).forEach((id) => consumers.set(id, [...(consumers.get(id) ?? []), i])));
   const outputs = new Set(spec.outputs);
   const vars = new Map<string, string>();
   const lines: string[] = [];
@@ -248,22 +319,21 @@ function functionalCode(spec: ModelSpec, model: string): string[] {
     vars.set(input.id, v);
     lines.push(`${v} = ${inputCall(spec, i, names, '')}`);
   });
-  spec.layers.forEach((node, i) => {
-    const readers = consumers.get(node.id) ?? [];
+  items.forEach((item, i) => {
+    const id = outputOf(item);
+    const readers = consumers.get(id) ?? [];
     let v: string;
-    if (outputs.has(node.id)) v = spec.outputs.length === 1 ? 'outputs' : fresh(node.id);
-    // `x` is overwritten by the next layer, so it only holds a tensor read once, by that very layer.
+    if (outputs.has(id)) v = spec.outputs.length === 1 ? 'outputs' : fresh(id);
+    // `x` is overwritten by the next statement, so it only holds a tensor read once, by that very statement.
     else if (readers.length === 1 && readers[0] === i + 1) v = 'x';
-    else v = fresh(node.id);
-    const ins = node.inputs.map((id) => {
-      const name = vars.get(id);
-      if (!name) throw new Error(`Layer ${node.id} reads ${id}, which is not defined before it`);
+    else v = fresh(id);
+    const ins = readsOf(item).map((t) => {
+      const name = vars.get(t);
+      if (!name) throw new Error(`Layer ${id} reads ${t}, which is not defined before it`);
       return name;
     });
-    const many = getLayer(node.kind)?.arity === 'many';
-    const call = `(${many ? `[${ins.join(', ')}]` : ins[0]})`;
-    lines.push(`${v} = ${layerConstructor(node, names, '', call, v.length + 3)}`);
-    vars.set(node.id, v);
+    lines.push(`${v} = ${statementCode(item, ins, names, v.length + 3)}`);
+    vars.set(id, v);
   });
   const ref = (ids: string[]) => {
     const refs = ids.map((id) => {
@@ -275,6 +345,24 @@ function functionalCode(spec: ModelSpec, model: string): string[] {
   };
   lines.push(formatCall(`${model} = keras.Model`, [ref(spec.inputs.map((i) => i.id)), ref(spec.outputs)], ''));
   return lines;
+}
+
+/** The right-hand side of one statement; `ins` are the variables of the tensors it reads. */
+function statementCode(item: Statement, ins: string[], names: KerasNames, lead: number): string {
+  if (item.kind === 'block') {
+    const def = getBlock(item.ref.kind);
+    if (!def) throw new Error(`Unknown block ${item.ref.kind}: it is not in the block registry`);
+    const call = def.call ? namedCallArgs(def.call, item.ref.callInputNames ?? def.call.tensors.slice(0, ins.length).map((t) => t.name), ins, item.ref.callArgs ?? {}) : [ins[0]];
+    return blockConstructor(item.ref, names, '', `(${call.join(', ')})`, lead);
+  }
+  const node = item.node;
+  // `a + b` keeps its operator (when Keras would give the Add the same name: it cannot take name=).
+  if (node.operator === '+' && ins.length === 2 && names.take('add', node.id)) return `${ins[0]} + ${ins[1]}`;
+  const def = getLayer(node.kind);
+  let call: string;
+  if (def?.call) call = `(${namedCallArgs(def.call, node.call?.inputNames ?? def.call.tensors.slice(0, ins.length).map((t) => t.name), ins, node.call?.args ?? {}).join(', ')})`;
+  else call = `(${def?.arity === 'many' ? `[${ins.join(', ')}]` : ins[0]})`;
+  return layerConstructor(node, names, '', call, lead);
 }
 
 export interface PrintOptions {
@@ -290,7 +378,7 @@ export interface PrintOptions {
 export function printKeras(spec: ModelSpec, opts: PrintOptions = {}): string {
   const model = modelVar(spec);
   const lines: string[] = [];
-  if (opts.imports !== false) lines.push('import keras', 'from keras import layers', '');
+  if (opts.imports !== false) lines.push('import keras', ...(usesKerasHub(spec) ? ['import keras_hub'] : []), 'from keras import layers', '');
   lines.push(...(spec.style === 'sequential' ? sequentialCode(spec, model) : functionalCode(spec, model)));
   if (spec.compile && opts.compile !== false) lines.push(compileCode(model, spec.compile));
   if (spec.fit && opts.fit !== false) lines.push(fitCode(model, spec.fit));

@@ -7,7 +7,7 @@
 import { ACTIVATIONS } from '$lib/layers/activations';
 import { INITIALIZER_DOCS } from '$lib/layers/initializers';
 import { REGULARIZER_DOCS } from '$lib/layers/regularizers';
-import type { ArgDef, ArgType, LayerDef } from '$lib/layers/types';
+import type { ArgDef, ArgType, BlockDef, LayerDef } from '$lib/layers/types';
 import { formatValue } from '$lib/layers/util';
 import { LOSSES_BY_NAME } from '$lib/losses';
 import { METRICS_BY_NAME } from '$lib/metrics';
@@ -117,7 +117,8 @@ export interface Param {
   max?: number;
 }
 
-type SigKind = 'layer' | 'optimizer' | 'regularizer' | 'input' | 'sequential' | 'model' | 'method';
+/** `call`: calling a layer object that takes named tensors (`mha(query, value, use_causal_mask=True)`). */
+type SigKind = 'layer' | 'optimizer' | 'regularizer' | 'input' | 'sequential' | 'model' | 'method' | 'call';
 
 export interface Signature {
   kind: SigKind;
@@ -190,13 +191,32 @@ function paramFromArgDef(a: ArgDef): Param {
   };
 }
 
-function layerSignature(def: LayerDef): Signature {
+/** Layers and KerasHub blocks alike: their constructor (blocks are layers to the learner). */
+function layerSignature(def: LayerDef | BlockDef): Signature {
   return {
     kind: 'layer',
     name: def.kind,
-    qualified: `keras.layers.${def.kind}`,
+    qualified: `${def.module ?? 'keras.layers'}.${def.kind}`,
     doc: def.doc,
     params: [...def.args.map(paramFromArgDef), { name: 'name', doc: LAYER_NAME_DOC, type: 'str', default: 'None', keywordOnly: true, valueKind: 'other' }]
+  };
+}
+
+/**
+ * Calling a layer or block object that takes named tensors and call keywords (`LayerDef.call` / `BlockDef.call`):
+ * `MultiHeadAttention(...)(query, value, key=None, attention_mask=None, use_causal_mask=False)`. Null for the others
+ * (called on one tensor or a list).
+ */
+export function callSignature(def: LayerDef | BlockDef): Signature | null {
+  if (!def.call) return null;
+  const tensors: Param[] = def.call.tensors.map((t) => ({ name: t.name, doc: t.doc, type: 'tensor', default: t.required ? undefined : 'None', valueKind: 'other' }));
+  const name = `${def.kind}(...)`;
+  return {
+    kind: 'call',
+    name,
+    qualified: `${def.module ?? 'keras.layers'}.${name}`,
+    doc: `Calls the ${def.kind} layer on its tensors: ${def.call.tensors.map((t) => `\`${t.name}\`${t.required ? '' : ' (optional)'}`).join(', ')}, then the call keywords by name.`,
+    params: [...tensors, ...def.call.args.map((a) => ({ ...paramFromArgDef(a), keywordOnly: true }))]
   };
 }
 
@@ -285,6 +305,7 @@ export function methodSignature(method: ModelMethod): Signature {
 export function callableSignature(fn: Callable): Signature | null {
   switch (fn.type) {
     case 'layer':
+    case 'block':
       return layerSignature(fn.def);
     case 'optimizer':
       return optimizerSignature(fn.name);

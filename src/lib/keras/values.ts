@@ -3,7 +3,7 @@
  * located error that stops a statement. Shared by the interpreter (`interpreter.ts`), the argument conversion
  * (`arguments.ts`) and the model builder (`model-builder.ts`).
  */
-import type { LayerDef } from '$lib/layers/types';
+import type { BlockDef, LayerDef } from '$lib/layers/types';
 import type { ArgValue, CompileSpec, Diagnostic, FitSpec, InputNode, LayerNode, OptimizerSpec, Severity, Span } from '$lib/spec/types';
 import type { Callable, ModelMethod, Namespace } from './builtins';
 
@@ -15,6 +15,17 @@ export interface LayerInstance {
   /** The constructor call. */
   span: Span;
   /** Set once the layer is called or added to a model. */
+  used: boolean;
+}
+
+/** A composite layer object (KerasHub's TransformerEncoder): configured by its constructor, expanded when called. */
+export interface BlockInstance {
+  def: BlockDef;
+  id: string;
+  args: Record<string, ArgValue>;
+  /** The constructor call. */
+  span: Span;
+  /** Set once the block is called. */
   used: boolean;
 }
 
@@ -46,6 +57,8 @@ export type Value =
   | { kind: 'namespace'; ns: Namespace }
   | { kind: 'callable'; fn: Callable }
   | { kind: 'layer'; layer: LayerInstance }
+  /** A KerasHub block (`BlockDef`), called like a layer. */
+  | { kind: 'block'; block: BlockInstance }
   /** A symbolic tensor: the output of the graph node `id` (a keras.Input or a layer call). */
   | { kind: 'tensor'; id: string }
   | { kind: 'model'; model: ModelObject }
@@ -130,6 +143,8 @@ export function describe(v: Value): string {
       return v.fn.display;
     case 'layer':
       return `${article(v.layer.def.kind)} ${v.layer.def.kind} layer`;
+    case 'block':
+      return `${article(v.block.def.kind)} ${v.block.def.kind} layer`;
     case 'tensor':
       return 'a tensor';
     case 'model':

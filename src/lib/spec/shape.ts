@@ -11,6 +11,8 @@ export interface SummaryRow {
   flops: number;
   inputs: string[];
   line: number;
+  /** The composite layer (KerasHub block) the row's node belongs to (`LayerNode.block`), for grouping its rows. */
+  block?: { id: string; kind: string };
 }
 
 export interface ModelSummary {
@@ -71,10 +73,12 @@ export function inferShapes(spec: ModelSpec): { summary: ModelSummary | null; di
       return { summary: null, diagnostics };
     }
     try {
-      const out = def.outputShape(inShapes, node.args);
-      const p = def.params(inShapes, node.args);
+      const out = def.outputShape(inShapes, node.args, node.call);
+      const p = def.params(inShapes, node.args, node.call);
       shapes[node.id] = out;
-      rows.push({ id: node.id, kind: node.kind, outputShape: out, trainable: p.trainable, nonTrainable: p.nonTrainable, flops: def.flops(inShapes, node.args), inputs: node.inputs, line: node.span.line });
+      const row: SummaryRow = { id: node.id, kind: node.kind, outputShape: out, trainable: p.trainable, nonTrainable: p.nonTrainable, flops: def.flops(inShapes, node.args, node.call), inputs: node.inputs, line: node.span.line };
+      if (node.block) row.block = { id: node.block.id, kind: node.block.kind };
+      rows.push(row);
       const tooBig = sizeCheck(spec, rows);
       if (tooBig) {
         diagnostics.push({ severity: 'error', span: node.span, ...tooBig });

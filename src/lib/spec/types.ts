@@ -99,6 +99,8 @@ export interface BlockRef {
   inputs: string[];
   /** Its call keywords (defaults filled in), if its BlockDef has `call`. */
   callArgs?: Record<string, ArgValue>;
+  /** The call parameter each entry of `inputs` was given for, if its BlockDef has `call` (as `CallInfo.inputNames`). */
+  callInputNames?: string[];
   /** Span of the block's constructor call. */
   span: Span;
 }
