@@ -456,6 +456,32 @@ describe('gradient rules vs tf.grads', () => {
     });
   });
 
+  it('LayerNormalization over the last axes (with its Mean and InvStdDev outputs, and without), Scale and B of the normalised shape', async () => {
+    // Keras' formula with TF.js ops: mean and biased variance over the axes from `from`, then · gamma + beta.
+    const ln = (x: T, gamma: T, beta: T | null, from: number, eps: number) => {
+      const { mean, variance } = tf.moments(x, Array.from({ length: x.rank - from }, (_, i) => from + i), true);
+      const y = tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma);
+      return beta ? tf.add(y, beta) : y;
+    };
+    await check(
+      [{ shape: [3, 4, 5] }, { shape: [5] }, { shape: [5] }],
+      (g, [x, s, b]) => g.nodeMulti('LayerNormalization', [x, s, b], { axis: -1, epsilon: { float: 1e-3 } }, { outputs: 3 })[0],
+      (x, s, b) => ln(x, s, b, 2, 1e-3)
+    );
+    // Over the last two axes, no B, only Y (mean and deviation recomputed).
+    await check([{ shape: [2, 3, 4] }, { shape: [3, 4] }], (g, [x, s]) => g.node('LayerNormalization', [x, s], { axis: 1, epsilon: { float: 0.01 } }), (x, s) => ln(x, s, null, 1, 0.01));
+    // A constant Scale (scale=False: ones), B trained.
+    await check(
+      [{ shape: [4, 6] }, { shape: [6], constant: true }, { shape: [6] }],
+      (g, [x, s, b]) => g.nodeMulti('LayerNormalization', [x, s, b], { axis: 1, epsilon: { float: 1e-3 } }, { outputs: 3 })[0],
+      (x, s, b) => ln(x, s, b, 1, 1e-3)
+    );
+  });
+
+  it('Shape (no gradient) and Expand to the Shape of a value (PositionEmbedding: its rows broadcast to the input)', async () => {
+    await check([{ shape: [4, 3] }, { shape: [2, 4, 3], constant: true }], (g, [p, x]) => g.node('Expand', [p, g.node('Shape', [x])]), (p, x) => tf.broadcastTo(p, x.shape));
+  });
+
   it('covers every rule in the table (a new rule without a check here fails)', () => {
     const unchecked = Object.keys(RULES).filter((op) => !covered.has(op));
     expect(unchecked, 'rules without a numeric check against tf.grads').toEqual([]);

@@ -429,9 +429,11 @@ export const RULES: Record<string, OpRule> = {
     },
     grad: (c, [gy], need) => [need[0] && gy ? c.g.node('Reshape', [gy, c.g.constInt64(c.shape(c.node.inputs[0]))]) : null, null]
   },
+  // Expand to a constant shape, or to the Shape of a value (PositionEmbedding broadcasts its embeddings to its input's
+  // shape, batch axis included): the static shape of that value.
   Expand: {
     infer: (c, [x]) => {
-      const s = c.constant(c.node.inputs[1]);
+      const s = c.constant(c.node.inputs[1]) ?? shapeOfValue(c, c.node.inputs[1]);
       if (!s) throw new MissingRuleError('Expand', 'Expand to a shape computed at run time');
       return [broadcastShapes(x, s)];
     },
@@ -621,7 +623,48 @@ export const RULES: Record<string, OpRule> = {
     }
   },
 
-  // No gradient: comparisons, casts, index ops (metrics).
+  /**
+   * LayerNormalization (opset 17) over the axes from `axis` to the last: y = x̂ · Scale + B, x̂ = (x − mean) · invstd,
+   * invstd = 1 / √(var + ε) (biased variance). The layer emits it in the train step with its Mean and InvStdDev
+   * outputs, which the gradient reuses (recomputed when the node has only Y). With g = gy · Scale and means over the
+   * normalised axes: gx = invstd · (g − mean(g) − x̂ · mean(g · x̂)); gScale = Σ gy · x̂ and gB = Σ gy over the other axes.
+   */
+  LayerNormalization: {
+    infer: (c, [x]) => {
+      const axis = normAxis(attrInt(c.node, 'axis', -1), x.length);
+      const stat = x.map((d, i) => (i < axis ? d : 1));
+      return [x, stat, stat];
+    },
+    grad: (c, [gy], need) => {
+      if (!gy) return c.node.inputs.map(() => null);
+      const g = c.g;
+      const [x, scale, bias] = c.node.inputs;
+      const xs = c.shape(x);
+      const axis = normAxis(attrInt(c.node, 'axis', -1), xs.length);
+      const axes = xs.map((_, i) => i).filter((i) => i >= axis);
+      const mean_ = (v: string) => g.node('ReduceMean', [v], { axes, keepdims: 1 });
+      let [, mean, invstd] = c.node.outputs;
+      if (!mean || !invstd) {
+        mean = mean_(x);
+        const d = g.node('Sub', [x, mean]);
+        const std = g.node('Sqrt', [g.node('Add', [mean_(mul(g, d, d)), scalar(g, attrFloat(c.node, 'epsilon', 1e-5))])]);
+        invstd = g.node('Reciprocal', [std]);
+      }
+      const xhat = mul(g, g.node('Sub', [x, mean]), invstd);
+      const out: (string | null)[] = c.node.inputs.map(() => null);
+      if (need[0]) {
+        const gs = mul(g, gy, scale);
+        const inner = g.node('Sub', [g.node('Sub', [gs, mean_(gs)]), mul(g, xhat, mean_(mul(g, gs, xhat)))]);
+        out[0] = mul(g, inner, invstd);
+      }
+      if (need[1]) out[1] = unbroadcast(g, mul(g, gy, xhat), xs, c.shape(scale));
+      if (bias && need[2]) out[2] = unbroadcast(g, gy, xs, c.shape(bias));
+      return out;
+    }
+  },
+
+  // No gradient: comparisons, casts, index ops (metrics), a value's shape.
+  Shape: { infer: (_c, [x]) => [[x.length]], grad: 'none' },
   Equal: { infer: bcast, grad: 'none' },
   Greater: { infer: bcast, grad: 'none' },
   Less: { infer: bcast, grad: 'none' },
@@ -685,6 +728,13 @@ export const RULES: Record<string, OpRule> = {
     }
   }
 };
+
+/** The static shape of `v` when it is the output of a Shape node (full shape: no start / end), else null. */
+function shapeOfValue(c: RuleContext, v: string): number[] | null {
+  const n = c.g.graph.nodes.find((k) => k.op === 'Shape' && k.outputs[0] === v);
+  if (!n || n.attrs.start !== undefined || n.attrs.end !== undefined) return null;
+  return c.shape(n.inputs[0]);
+}
 
 const splitAxis = (c: RuleContext, x: number[]) => normAxis(attrInt(c.node, 'axis', 0), x.length);
 

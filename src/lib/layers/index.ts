@@ -33,6 +33,8 @@ import { simpleRnn } from './simple_rnn';
 import { transformerEncoder } from './transformer_encoder';
 import { transformerDecoder } from './transformer_decoder';
 import { tokenAndPositionEmbedding } from './token_and_position_embedding';
+import { layerNormalization } from './layer_normalization';
+import { positionEmbedding } from './position_embedding';
 import type { BlockDef, LayerDef } from './types';
 
 export const LAYERS: readonly LayerDef[] = [
@@ -59,7 +61,9 @@ export const LAYERS: readonly LayerDef[] = [
   simpleRnn,
   lstm,
   gru,
-  bidirectional
+  bidirectional,
+  layerNormalization,
+  positionEmbedding
 ];
 
 /** Composite layers (KerasHub blocks), expanded by the model builder into the layers above; one file + one line each. */
