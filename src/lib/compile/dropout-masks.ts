@@ -26,7 +26,15 @@ export function useDropoutMasks(tf: Tfjs, model: TF.LayersModel, spec: ModelSpec
   spec.layers.forEach((node, layerIndex) => {
     const rate = getLayer(node.kind)?.dropoutRate?.(node.args);
     if (rate === undefined) return;
-    const layer = model.getLayer(node.id) as unknown as { call: (inputs: TF.Tensor | TF.Tensor[], kwargs: Record<string, unknown>) => TF.Tensor };
+    const layer = model.getLayer(node.id) as unknown as {
+      call: (inputs: TF.Tensor | TF.Tensor[], kwargs: Record<string, unknown>) => TF.Tensor;
+      useDropoutMask?: (mask: (shape: number[]) => TF.Tensor) => void;
+    };
+    // A layer that drops inside its computation (MultiHeadAttention: the attention probabilities) takes the masks itself.
+    if (layer.useDropoutMask) {
+      layer.useDropoutMask((shape) => tf.tensor(dropoutMask(seed, step(), layerIndex, shape.reduce((a, b) => a * b, 1), rate), shape));
+      return;
+    }
     layer.call = (inputs, kwargs) => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       if (!kwargs?.training || rate === 0) return x;

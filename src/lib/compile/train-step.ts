@@ -254,11 +254,11 @@ export function compileTrainStep(spec: ModelSpec, opts: CompileOptions): Compile
           return v;
         },
         updateState: (node, name, value) => stateUpdates.set(`${node.id}/${name}`, value),
-        dropoutMask: (node, rate) => {
+        dropoutMask: (node, rate, maskShape) => {
           let m = maskInput.get(node.id);
           if (!m) {
             const layerIndex = spec.layers.indexOf(node);
-            const shape = [K, B, ...(nodeShapes[node.inputs[0]] ?? [])];
+            const shape = [K, B, ...(maskShape ?? nodeShapes[node.inputs[0]] ?? [])];
             m = g.input(`mask:${node.id}`, 'float32', shape);
             shapes.set(m, shape);
             masks.push({ input: m, node: node.id, layerIndex, rate, shape });

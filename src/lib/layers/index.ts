@@ -35,6 +35,7 @@ import { transformerDecoder } from './transformer_decoder';
 import { tokenAndPositionEmbedding } from './token_and_position_embedding';
 import { layerNormalization } from './layer_normalization';
 import { positionEmbedding } from './position_embedding';
+import { multiHeadAttention } from './multi_head_attention';
 import type { BlockDef, LayerDef } from './types';
 
 export const LAYERS: readonly LayerDef[] = [
@@ -63,7 +64,8 @@ export const LAYERS: readonly LayerDef[] = [
   gru,
   bidirectional,
   layerNormalization,
-  positionEmbedding
+  positionEmbedding,
+  multiHeadAttention
 ];
 
 /** Composite layers (KerasHub blocks), expanded by the model builder into the layers above; one file + one line each. */

@@ -118,8 +118,11 @@ export interface OnnxLowerContext {
   training: boolean;
   /** Train step only: the new value of a non-trainable weight (BatchNormalization's moving_mean / moving_variance). */
   updateState?(name: string, value: string): void;
-  /** Train step only: a keep-mask already scaled by 1 / (1 - rate), with the shape of the input (batch axis first). */
-  dropoutMask?(rate: number): string;
+  /**
+   * Train step only: a keep-mask already scaled by 1 / (1 - rate), with the shape of the input (batch axis first), or
+   * with the batch axis then `shape` where given (MultiHeadAttention drops attention probabilities (heads, T_q, T_k)).
+   */
+  dropoutMask?(rate: number, shape?: Shape): string;
 }
 
 /** One weight a layer can own, by its Keras name (e.g. `kernel`, `moving_mean`). */

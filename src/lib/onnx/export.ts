@@ -65,7 +65,7 @@ export interface LowerOptions {
   /** The value of each spec input (default: graph inputs named after the Keras inputs, dims ['batch', ...shape]). */
   inputs?: Record<string /*input id*/, string>;
   updateState?(node: LayerNode, name: string, value: string): void;
-  dropoutMask?(node: LayerNode, rate: number): string;
+  dropoutMask?(node: LayerNode, rate: number, shape?: Shape): string;
   /** Name each layer's output value after the layer id and record its shape (default true). */
   nameOutputs?: boolean;
 }
@@ -141,7 +141,7 @@ export function lowerModel(g: GraphBuilder, spec: ModelSpec, opts: LowerOptions)
       weight: passThrough((name: string) => opts.weight(node, name)),
       training: opts.training,
       updateState: opts.updateState ? passThrough((name: string, value: string) => opts.updateState!(node, name, value)) : undefined,
-      dropoutMask: opts.dropoutMask ? passThrough((rate: number) => opts.dropoutMask!(node, rate)) : undefined
+      dropoutMask: opts.dropoutMask ? passThrough((rate: number, shape?: Shape) => opts.dropoutMask!(node, rate, shape)) : undefined
     };
     const first = g.graph.nodes.length;
     let out: string;
