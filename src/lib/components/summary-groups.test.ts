@@ -3,7 +3,7 @@ import type { SummaryRow } from '$lib/spec/shape';
 import { formatFlops, groupSummaryRows, partName } from './summary-groups';
 
 const row = (id: string, p: number, flops: number, shape: number[], block?: { id: string; kind: string }): SummaryRow =>
-  ({ id, kind: 'Dense', outputShape: shape, trainable: p, nonTrainable: 0, flops, inputs: [], line: 1, ...(block ? { block } : {}) }) as SummaryRow;
+  ({ id, kind: 'Dense', outputShape: shape, trainable: p, nonTrainable: 0, flops, inputs: [], line: 1, ...(block ? { block } : {}) });
 
 describe('groupSummaryRows', () => {
   const tpe = { id: 'token_and_position_embedding', kind: 'TokenAndPositionEmbedding' };

@@ -6,10 +6,6 @@
 import type { Shape } from '$lib/spec/types';
 import type { SummaryRow } from '$lib/spec/shape';
 
-/** The block a summary row belongs to (shape.ts adds `block` to `SummaryRow`; read optionally until it does). */
-export type BlockOfRow = { id: string; kind: string };
-type RowWithBlock = SummaryRow & { block?: BlockOfRow };
-
 export interface BlockGroup {
   type: 'block';
   /** The block's layer name (`transformer_decoder`); `key` is unique even if its rows were not contiguous. */
@@ -37,7 +33,7 @@ export function groupSummaryRows(rows: readonly SummaryRow[]): SummaryItem[] {
   const items: SummaryItem[] = [];
   const seen = new Map<string, number>();
   for (const row of rows) {
-    const block = (row as RowWithBlock).block;
+    const block = row.block;
     if (!block) {
       items.push({ type: 'row', key: row.id, row });
       continue;
