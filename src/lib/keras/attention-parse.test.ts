@@ -7,6 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { inferShapes } from '$lib/spec/shape';
 import type { Diagnostic, ModelSpec } from '$lib/spec/types';
 import { parseProgram } from './parse';
+import { formatSummary } from './summary';
 
 vi.mock('$lib/layers', async (importOriginal) => (await import('./fake-layers')).withFakeLayers(await importOriginal()));
 
@@ -290,6 +291,21 @@ describe('blocks', () => {
     const rows = inferShapes(s).summary!.rows;
     expect(rows[0].block).toBeUndefined();
     expect(rows.slice(1).map((r) => r.block)).toEqual(Array(5).fill({ id: 'test_encoder', kind: 'TestEncoder' }));
+  });
+
+  it('shows a block as one row in model.summary(), as Keras does', () => {
+    const s = spec(block('keras_hub.layers.TestEncoder(32, 4)(inputs)\nx = layers.Dense(3)(x)'));
+    const text = formatSummary(s, inferShapes(s).summary!);
+    // TestAttention 1,088 + Dense 16→32 544 + Dense 32→16 528.
+    expect(text).toContain('│ test_encoder (TestEncoder)      │ (None, 8, 16)          │         2,160 │');
+    expect(text).toContain('│ dense (Dense)                   │ (None, 8, 3)           │            51 │');
+    expect(text).not.toContain('test_encoder_ffn_1');
+    expect(text).toContain('Total params: 2,211');
+    // Not a chain once a + b joins two branches: Connected to names the block, not its inner layers.
+    const r = spec(block('keras_hub.layers.TestEncoder(32, 4)(inputs)\nx = x + inputs'));
+    const table = formatSummary(r, inferShapes(r).summary!);
+    expect(table).toContain('│ test_encoder (TestEncoder)      │ (None, 8, 16)          │         2,160 │ input_layer[0][0]    │');
+    expect(table).toContain('│ add (Add)                       │ (None, 8, 16)          │             0 │ test_encoder[0][0]   │\n│                                 │                        │               │ input_layer[0][0]    │');
   });
 
   it('builds blocks in a for loop with arithmetic on the sizes', () => {

@@ -1,7 +1,8 @@
 /**
  * `model.summary()` text in the style of Keras 3 (box-drawn table, totals with their size in float32 bytes).
  * Sequential models list their layers; functional models also list their inputs, and add a "Connected to" column
- * when the graph is not a simple chain.
+ * when the graph is not a simple chain. A KerasHub block is one row, as Keras shows it (its class, its output, the
+ * parameters of everything it holds).
  */
 import { formatShape, type ModelSummary, type SummaryRow } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
@@ -23,16 +24,51 @@ function thousands(n: number): string {
 }
 
 /** True when every layer has one input and every node feeds at most one layer (Keras' "sequential-like"). */
-function isChain(spec: ModelSpec): boolean {
+function isChain(spec: ModelSpec, rows: SummaryRow[]): boolean {
   if (spec.inputs.length !== 1 || spec.outputs.length !== 1) return false;
   const consumers = new Map<string, number>();
-  for (const layer of spec.layers) {
+  for (const layer of rows) {
+    if (layer.kind === 'InputLayer') continue;
     if (layer.inputs.length !== 1) return false;
     const n = (consumers.get(layer.inputs[0]) ?? 0) + 1;
     if (n > 1) return false;
     consumers.set(layer.inputs[0], n);
   }
   return true;
+}
+
+/**
+ * The rows as Keras lists them: the rows of one block (`SummaryRow.block`) become one, where the block starts, named
+ * and typed as the block, with the output shape of its last row, the sum of their parameters and FLOPs, and the
+ * tensors the block was called on.
+ */
+export function blockRows(spec: ModelSpec, rows: SummaryRow[]): SummaryRow[] {
+  const out: SummaryRow[] = [];
+  const open = new Map<string, SummaryRow>();
+  // A block's output (its last node) is the block itself to the rows that read it.
+  const blockOf = new Map<string, string>();
+  for (const r of rows) if (r.block) blockOf.set(r.id, r.block.id);
+  const outputs = new Map([...blockOf].filter(([id, block]) => rows.findLast((r) => r.block?.id === block)?.id === id));
+  const reads = (ids: string[]) => ids.map((id) => outputs.get(id) ?? id);
+  for (const r of rows) {
+    if (!r.block) {
+      out.push({ ...r, inputs: reads(r.inputs) });
+      continue;
+    }
+    const row = open.get(r.block.id);
+    if (row) {
+      row.outputShape = r.outputShape;
+      row.trainable += r.trainable;
+      row.nonTrainable += r.nonTrainable;
+      row.flops += r.flops;
+      continue;
+    }
+    const ref = spec.layers.find((n) => n.id === r.id)?.block;
+    const first: SummaryRow = { ...r, id: r.block.id, kind: r.block.kind, inputs: reads(ref?.inputs ?? r.inputs) };
+    open.set(r.block.id, first);
+    out.push(first);
+  }
+  return out;
 }
 
 type Cell = string[]; // lines
@@ -55,8 +91,8 @@ function table(headers: string[], rows: Cell[][], minWidths: number[], rightAlig
 export function formatSummary(spec: ModelSpec, summary: ModelSummary): string {
   const functional = spec.style === 'functional';
   // Keras lists the InputLayer rows of functional models only.
-  const rows: SummaryRow[] = summary.rows.filter((r) => functional || r.kind !== 'InputLayer');
-  const chain = !functional || isChain(spec);
+  const rows: SummaryRow[] = blockRows(spec, summary.rows).filter((r) => functional || r.kind !== 'InputLayer');
+  const chain = !functional || isChain(spec, rows);
   const layerCell = (r: SummaryRow): Cell => {
     const text = `${r.id} (${r.kind})`;
     return text.length <= 31 ? [text] : [r.id, `(${r.kind})`];
