@@ -10,11 +10,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
+import '@tensorflow/tfjs-backend-wasm';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmTrainingKernels } from '$lib/engines/tfjs/kernels';
 import { buildModel } from '$lib/engines/tfjs/build';
 import { randomizeWeights, readTfjsWeights } from '$lib/engines/tfjs/weights';
 import { functionalSpec, withDefaults } from '$lib/spec/fixtures';
@@ -332,4 +334,56 @@ describe('PositionEmbedding in the compiled train step vs eager training', () =>
       expect(moved, `row ${t}`).toBe(t < SEQ);
     }
   }, 300_000);
+});
+
+describe('PositionEmbedding and LayerNormalization train on the TF.js wasm backend (the app\'s default on most machines)', () => {
+  let unregister: () => void = () => undefined;
+  afterAll(async () => {
+    unregister();
+    await tf.setBackend('cpu');
+  });
+
+  function gradients(): number[][] {
+    const spec = functionalSpec(
+      [{ id: 'ids', shape: [SEQ] }],
+      [
+        { id: 'embedding', kind: 'Embedding', args: { input_dim: VOCAB, output_dim: 4 }, inputs: ['ids'] },
+        { id: 'position_embedding', kind: 'PositionEmbedding', args: { sequence_length: SEQ + 1 }, inputs: ['embedding'] },
+        { id: 'add', kind: 'Add', args: {}, inputs: ['embedding', 'position_embedding'] },
+        // A Dense between the normalisations: an offset that the next one removes would get no gradient at all.
+        { id: 'ln_steps', kind: 'LayerNormalization', args: { axis: 1, center: false }, inputs: ['add'] },
+        { id: 'mix', kind: 'Dense', args: { units: 5 }, inputs: ['ln_steps'] },
+        { id: 'ln', kind: 'LayerNormalization', args: {}, inputs: ['mix'] },
+        { id: 'mix_1', kind: 'Dense', args: { units: 4 }, inputs: ['ln'] },
+        { id: 'ln_none', kind: 'LayerNormalization', args: { axis: [-2, -1], scale: false }, inputs: ['mix_1'] },
+        { id: 'dense', kind: 'Dense', args: { units: 3 }, inputs: ['ln_none'] }
+      ],
+      ['dense']
+    );
+    const model = buildModel(tf, spec, 5);
+    randomizeWeights(tf, model, 6);
+    const rng = new Rng(9);
+    const x = tf.tensor(Array.from({ length: 4 * SEQ }, () => Math.floor(rng.next() * VOCAB)), [4, SEQ]);
+    const r = tf.tensor(Array.from({ length: 4 * SEQ * 3 }, () => rng.next() - 0.5), [4, SEQ, 3]);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x) as tf.Tensor, r)) as tf.Scalar);
+    const out = model.trainableWeights.map((w) => Array.from(grads[(w as unknown as { val: tf.Variable }).val.name].dataSync()));
+    tf.dispose([x, r, ...Object.values(grads)]);
+    model.dispose();
+    return out;
+  }
+
+  it('same gradients as on the cpu backend for every weight (embeddings, gamma, beta)', async () => {
+    await tf.setBackend('cpu');
+    const cpu = gradients();
+    await tf.setBackend('wasm');
+    unregister = registerWasmTrainingKernels(tf);
+    expect(tf.getBackend()).toBe('wasm');
+    const wasm = gradients();
+    expect(wasm.length).toBe(cpu.length);
+    wasm.forEach((g, i) => {
+      const scale = Math.max(1e-3, ...cpu[i].map(Math.abs));
+      expect(Math.max(...g.map((v, k) => Math.abs(v - cpu[i][k]))) / scale, `weight ${i}`).toBeLessThan(1e-4);
+      expect(cpu[i].some((v) => v !== 0), `weight ${i} gets a gradient`).toBe(true);
+    });
+  });
 });
