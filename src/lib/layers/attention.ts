@@ -337,8 +337,20 @@ export function tfjsAttention(
 export interface MhaLayerArgs {
   name: string;
   mha: MhaConfig;
+  /** Roles as indices into the node's inputs (`node.inputs` order). */
   roles: MhaRoles;
+  /**
+   * For each of the node's inputs, its index in the list the TF.js layer is applied to: the node's distinct inputs, in
+   * order of first use (`mha(h, h)` is applied to [h]; see `CallDef`).
+   */
+  slots: number[];
   seed: number;
+}
+
+/** `MhaLayerArgs.slots` for a node's input ids. */
+export function distinctSlots(inputs: readonly string[]): number[] {
+  const distinct = [...new Set(inputs)];
+  return inputs.map((id) => distinct.indexOf(id));
 }
 
 /** What the TF.js layer offers beyond tfjs-layers' Layer (used by `attentionScoresTfjs` and the seeded dropout masks). */
@@ -370,8 +382,13 @@ export function mhaLayer(tf: Tfjs, args: MhaLayerArgs): MhaTfjsLayer {
         super({ name: cfg.name });
         this.cfg = cfg;
       }
+      /** The applied (distinct) inputs → the node's inputs, in node.inputs order. */
+      private nodeOrder<X>(applied: X | X[]): X[] {
+        const list = Array.isArray(applied) ? applied : [applied];
+        return this.cfg.slots.map((i) => list[i]);
+      }
       private shapesOf(inputShape: TF.Shape | TF.Shape[]): MhaShapes {
-        const list = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as TF.Shape[];
+        const list = this.nodeOrder((Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as TF.Shape[]);
         return mhaShapes(this.cfg.mha, list.map((s) => s.slice(1) as number[]), this.cfg.roles);
       }
       build(inputShape: TF.Shape | TF.Shape[]) {
@@ -385,7 +402,7 @@ export function mhaLayer(tf: Tfjs, args: MhaLayerArgs): MhaTfjsLayer {
         this.built = true;
       }
       computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-        const list = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as TF.Shape[];
+        const list = this.nodeOrder((Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as TF.Shape[]);
         return [list[this.cfg.roles.query][0], ...mhaOutputShape(this.cfg.mha, this.shapesOf(inputShape))];
       }
       private weights4(): MhaWeights {
@@ -393,7 +410,7 @@ export function mhaLayer(tf: Tfjs, args: MhaLayerArgs): MhaTfjsLayer {
         return { query: d('query'), key: d('key'), value: d('value'), attention_output: d('attention_output') };
       }
       call(inputs: TF.Tensor | TF.Tensor[], kwargs: Record<string, unknown>): TF.Tensor {
-        const xs = Array.isArray(inputs) ? inputs : [inputs];
+        const xs = this.nodeOrder(inputs);
         const rate = this.cfg.mha.dropout;
         const training = Boolean(kwargs?.training) && rate > 0;
         return tf.tidy(() => {
@@ -402,13 +419,15 @@ export function mhaLayer(tf: Tfjs, args: MhaLayerArgs): MhaTfjsLayer {
         });
       }
       attentionScores(inputs: TF.Tensor[]): TF.Tensor {
-        return tf.tidy(() => tfjsAttention(tf, this.cfg.mha, this.cfg.roles, this.weights4(), inputs).probs);
+        // The node's tensors (node.inputs order), or the distinct ones the layer was applied to (`layer.input`).
+        const xs = inputs.length === this.cfg.slots.length ? inputs : this.nodeOrder(inputs);
+        return tf.tidy(() => tfjsAttention(tf, this.cfg.mha, this.cfg.roles, this.weights4(), xs).probs);
       }
       useDropoutMask(mask: ((shape: number[]) => TF.Tensor) | null) {
         this.mask = mask;
       }
       getConfig() {
-        return { ...super.getConfig(), mha: this.cfg.mha as unknown as TF.serialization.ConfigDictValue, roles: this.cfg.roles as unknown as TF.serialization.ConfigDictValue, seed: this.cfg.seed };
+        return { ...super.getConfig(), mha: this.cfg.mha as unknown as TF.serialization.ConfigDictValue, roles: this.cfg.roles as unknown as TF.serialization.ConfigDictValue, slots: this.cfg.slots, seed: this.cfg.seed };
       }
     }
     // Registered so that a saved model (the app's TF.js export) loads back. TF.js' serialization camel-cases the
@@ -420,6 +439,7 @@ export function mhaLayer(tf: Tfjs, args: MhaLayerArgs): MhaTfjsLayer {
         name: config.name as string,
         mha: { ...m, kernelInitializer: snake(m.kernelInitializer), biasInitializer: snake(m.biasInitializer) },
         roles: config.roles as MhaRoles,
+        slots: config.slots as number[],
         seed: config.seed as number
       });
     };
@@ -432,8 +452,9 @@ export function mhaLayer(tf: Tfjs, args: MhaLayerArgs): MhaTfjsLayer {
 
 /**
  * The attention probabilities (batch, heads, T_q, T_k) — after the mask and the softmax, before dropout — of a
- * MultiHeadAttention layer built by its `toTfjs`, for the tensors its node was called on (in `node.inputs` order).
- * The caller owns the returned tensor. Throws for any other layer.
+ * MultiHeadAttention layer built by its `toTfjs`, for the tensors its node was called on (in `node.inputs` order; the
+ * layer's own `layer.input` list, its distinct tensors, is accepted too). The caller owns the returned tensor.
+ * Throws for any other layer.
  */
 export function attentionScoresTfjs(tf: Tfjs, layer: TF.layers.Layer, inputs: TF.Tensor[]): TF.Tensor {
   const l = layer as Partial<MhaTfjsLayer>;

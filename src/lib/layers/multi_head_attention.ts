@@ -1,5 +1,7 @@
 import type { LayerConformanceCase, LayerDef } from './types';
-import { MHA_ARGS, MHA_CALL, mhaConfig, mhaFlops, mhaLayer, mhaOutputShape, mhaParams, mhaRoles, mhaShapes, onnxAttention, pytorchAttention } from './attention';
+
+export { attentionScoresTfjs } from './attention';
+import { distinctSlots, MHA_ARGS, MHA_CALL, mhaConfig, mhaFlops, mhaLayer, mhaOutputShape, mhaParams, mhaRoles, mhaShapes, onnxAttention, pytorchAttention } from './attention';
 
 /** A functional Keras program around one attention call (`body` defines `out` from the inputs). */
 function program(name: string, inputs: { name: string; shape: number[] }[], body: string[]): LayerConformanceCase {
@@ -48,7 +50,7 @@ export const multiHeadAttention: LayerDef = {
     return mhaFlops(c, mhaShapes(c, inputs, mhaRoles(inputs.length, call)));
   },
   toTfjs(node, { tf, seed }) {
-    return mhaLayer(tf, { name: node.id, mha: mhaConfig(node.args), roles: mhaRoles(node.inputs.length, node.call), seed });
+    return mhaLayer(tf, { name: node.id, mha: mhaConfig(node.args), roles: mhaRoles(node.inputs.length, node.call), slots: distinctSlots(node.inputs), seed });
   },
   // ONNX: MatMul / Reshape / Add / Transpose / Softmax (+ the mask's Add or Where, + the dropout Mul in training);
   // see `onnxAttention`.

@@ -160,8 +160,9 @@ export interface CallTensorDef {
  * attention_mask=None, use_causal_mask=False)`), instead of one tensor or a list (`arity`). The model builder binds
  * the call like a Python call (positional then keyword; unknown keywords get "did you mean"), stores which parameter
  * each input tensor was given for and the call's other keywords in `LayerNode.call`, and the printer writes the call
- * back as written. Such a layer sets `arity: 'many'`: its TF.js layer is applied to the list of its inputs, in
- * `node.inputs` order. An absent optional tensor is simply not in `node.inputs` (the layer resolves Keras' defaults,
+ * back as written. Such a layer sets `arity: 'many'`: its TF.js layer is applied to the list of its distinct inputs,
+ * in order of first use in `node.inputs` (`mha(h, h)`: to [h]; tfjs-layers' predict would free a tensor given twice to
+ * one layer too early). An absent optional tensor is simply not in `node.inputs` (the layer resolves Keras' defaults,
  * e.g. key = value, from `call.inputNames`).
  */
 export interface CallDef {

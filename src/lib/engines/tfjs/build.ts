@@ -78,7 +78,11 @@ export function buildModel(tf: Tfjs, spec: ModelSpec, seed: number): TF.LayersMo
     const lowered = def.toTfjs(node, { tf, seed: layerSeed(seed, index), inputShapes: ins.map((t) => t.shape.slice(1) as number[]) });
     // A layer may lower to a chain (e.g. Dense + LeakyReLU for activation="leaky_relu"), applied in sequence.
     const chain = Array.isArray(lowered) ? lowered : [lowered];
-    let out = chain[0].apply(def.arity === 1 ? ins[0] : ins) as TF.SymbolicTensor | TF.SymbolicTensor[];
+    // A layer called with named tensors (LayerDef.call) is applied to its distinct inputs: tfjs-layers' executor
+    // counts a consumer once per distinct input but releases an input once per occurrence, so `mha(h, h)` would free
+    // h in predict before a later layer (the residual Add) reads it.
+    const applied = def.arity === 1 ? ins[0] : def.call ? [...new Set(ins)] : ins;
+    let out = chain[0].apply(applied) as TF.SymbolicTensor | TF.SymbolicTensor[];
     for (const next of chain.slice(1)) out = next.apply(Array.isArray(out) ? out[0] : out) as TF.SymbolicTensor | TF.SymbolicTensor[];
     tensors.set(node.id, Array.isArray(out) ? out[0] : out);
   });
