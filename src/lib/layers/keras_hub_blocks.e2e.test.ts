@@ -179,6 +179,9 @@ for i, src in enumerate(json.loads(sys.argv[2])):
     folder = sys.argv[1] + "/case" + str(i)
     w = np.load(folder + "/weights.npz")
     ids = np.load(folder + "/inputs.npz")["ids"]
+    # A fresh session per program, so its layers get the names the playground gives them (no _1 suffixes).
+    keras.backend.clear_session()
+    keras.config.set_floatx("float64")
     scope = {}
     exec(src, scope)
     model = scope["model"]
