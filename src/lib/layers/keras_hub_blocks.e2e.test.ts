@@ -5,15 +5,17 @@
  * random weights, predicted on token ids, exported to ONNX and run in ONNX Runtime (wasm), and compared with
  *  - a float64 NumPy implementation of KerasHub's `call`s, written here from KerasHub's source (it finds each weight
  *    by KerasHub's sublayer names, so a wrong structure or name fails it), always (python3 + numpy);
- *  - KerasHub itself (Keras 3, JAX backend, float64), which runs the program's own source, loads the weights by
- *    their Keras paths and checks the parameter count of every block, when KERAS_HUB_PYTHON names a Python that
- *    imports keras and keras_hub (opt-in: CI does not install them). E.g.
+ *  - the PyTorch export (`train.py --weights`), in torch (python3 + torch); the ONNX files pass onnx.checker;
+ *  - KerasHub itself (Keras 3, JAX backend, float64), which runs the program as the Keras printer writes it back
+ *    (checked to parse to the same spec), loads the weights by their Keras paths (every one, both ways) and checks
+ *    the parameter count of every block, when KERAS_HUB_PYTHON names a Python that imports keras and keras_hub
+ *    (opt-in: CI does not install them). E.g.
  *    KERAS_HUB_PYTHON=/path/venv/bin/python npx vitest run src/lib/layers/keras_hub_blocks.e2e.test.ts
  */
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,9 +24,11 @@ import { Rng } from '$lib/data/rng';
 import { buildModel } from '$lib/engines/tfjs/build';
 import { randomizeWeights, readTfjsWeights } from '$lib/engines/tfjs/weights';
 import { parseProgram } from '$lib/keras/parse';
+import { printKeras } from '$lib/keras/print';
 import { exportOnnx, type WeightMap } from '$lib/onnx/export';
 import { inputTensor } from '$lib/onnx/export-feeds';
 import { encodeModel } from '$lib/onnx/graph';
+import { exportPytorch } from '$lib/pytorch/export';
 import { encodeNpz, type NpyArray } from '$lib/pytorch/npy';
 import { inferShapes } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
@@ -164,7 +168,7 @@ for i, code in enumerate(cases):
 print(json.dumps(out))
 `;
 
-/** KerasHub itself: runs each program's source, loads the weights by Keras path, predicts in float64. */
+/** KerasHub itself: runs each program (as printed back), loads the weights by Keras path, predicts in float64. */
 const KERAS_HUB_REFERENCE = `
 import json, os, sys
 os.environ["KERAS_BACKEND"] = "jax"
@@ -207,6 +211,8 @@ print(json.dumps(out))
 
 interface Built {
   spec: ModelSpec;
+  /** The program as the Keras printer writes it back. */
+  printed: string;
   ids: Int32Array;
   weights: WeightMap;
   tfjs: { shape: number[]; data: Float32Array };
@@ -239,7 +245,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Writes a case's weights (`node/weight` keys) and inputs for Python. */
 function writeCase(i: number, b: Built) {
   const folder = join(dir, `case${i}`);
-  spawnSync('mkdir', ['-p', folder]);
+  mkdirSync(folder, { recursive: true });
   const arrays: Record<string, NpyArray> = {};
   for (const [node, ws] of Object.entries(b.weights)) for (const [name, t] of Object.entries(ws)) arrays[`${node}/${name}`] = { shape: t.shape, data: t.data };
   writeFileSync(join(folder, 'weights.npz'), encodeNpz(arrays));
@@ -267,10 +273,16 @@ describe('KerasHub blocks: parse, summary, TF.js, ONNX Runtime', () => {
         tf.dispose([x, y]);
         expect(tfjs.data.every(Number.isFinite)).toBe(true);
         const weights = readTfjsWeights(model, spec);
-        built[n] = { spec, ids, weights, tfjs };
+        // The Keras printer writes each block back as one call; parsing that gives the same model.
+        const printed = printKeras(spec);
+        const noSpans = (s: ModelSpec): unknown => JSON.parse(JSON.stringify(s, (k, v) => (k === 'span' ? undefined : v)));
+        expect(noSpans(parse({ ...c, source: printed })), printed).toEqual(noSpans(spec));
+        expect(printed).toContain('keras_hub.layers.');
+        built[n] = { spec, printed, ids, weights, tfjs };
         writeCase(n, built[n]);
 
         const bytes = encodeModel(exportOnnx(spec, weights, { source: c.source, seed: 1 }));
+        writeFileSync(join(dir, `case${n}`, 'model.onnx'), bytes);
         const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
         try {
           const name = session.inputNames[0];
@@ -303,10 +315,51 @@ describe('KerasHub blocks: parse, summary, TF.js, ONNX Runtime', () => {
     });
   }, 60_000);
 
+  const checker = needPython(['onnx'], '/usr/bin/python3');
+  checker.it(`the exported ONNX models pass onnx.checker (full_check)${checker.note}`, () => {
+    expect(built.filter(Boolean).length).toBe(CASES.length);
+    const script = 'import onnx, sys\nfor p in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(p), full_check=True)\nprint("ok")';
+    const r = spawnSync(checker.python, ['-c', script, ...CASES.map((_, i) => join(dir, `case${i}`, 'model.onnx'))], { encoding: 'utf8' });
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+  }, 60_000);
+
+  const torch = needPython(['numpy', 'torch'], '/usr/bin/python3');
+  torch.it(`the PyTorch export matches TF.js${torch.note}`, () => {
+    expect(built.filter(Boolean).length).toBe(CASES.length);
+    built.forEach((b, i) => {
+      const folder = join(dir, `torch${i}`);
+      mkdirSync(folder);
+      for (const f of exportPytorch(b.spec, b.weights, undefined, { title: CASES[i].name }).files) writeFileSync(join(folder, f.name), f.data);
+      writeFileSync(join(folder, 'inputs.npz'), encodeNpz({ [b.spec.inputs[0].name]: { shape: [B, b.spec.inputs[0].shape[0]], data: b.ids } }));
+    });
+    const script = `
+import importlib.util, json, sys, numpy as np, torch
+out = []
+for i in range(${CASES.length}):
+    folder = sys.argv[1] + "/torch" + str(i)
+    s = importlib.util.spec_from_file_location("case" + str(i), folder + "/train.py")
+    mod = importlib.util.module_from_spec(s); s.loader.exec_module(mod)
+    model = mod.Model(); mod.load_weights(model, folder + "/weights.npz")
+    inputs = np.load(folder + "/inputs.npz")
+    ys = mod.predict(model, [inputs[n] for n in mod.INPUTS], torch.device("cpu"))
+    out.append({"shape": list(ys[0].shape), "data": ys[0].astype(np.float64).ravel().tolist()})
+print(json.dumps(out))
+`;
+    const r = spawnSync(torch.python, ['-c', script, dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    const got = JSON.parse(r.stdout.trim().split('\n').pop()!) as { shape: number[]; data: number[] }[];
+    CASES.forEach((c, i) => {
+      expect(got[i].shape).toEqual(built[i].tfjs.shape);
+      const d = maxAbsDiff(got[i].data, built[i].tfjs.data);
+      console.log(`${c.name}: max |torch - TF.js| = ${d.toExponential(2)}`);
+      expect(d).toBeLessThanOrEqual(1e-4);
+    });
+  }, 120_000);
+
   const khPython = process.env.KERAS_HUB_PYTHON;
   (khPython ? it : it.skip)(`TF.js matches KerasHub itself (float64), and the parameters of every block${khPython ? '' : ' — SKIPPED: set KERAS_HUB_PYTHON'}`, () => {
     expect(built.filter(Boolean).length).toBe(CASES.length);
-    const r = spawnSync(khPython!, ['-c', KERAS_HUB_REFERENCE, dir, JSON.stringify(CASES.map((c) => c.source))], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 300_000 });
+    const r = spawnSync(khPython!, ['-c', KERAS_HUB_REFERENCE, dir, JSON.stringify(built.map((b) => b.printed))], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 300_000 });
     expect(r.status, r.stderr.slice(-3000) + r.stdout.slice(-2000)).toBe(0);
     const got = JSON.parse(r.stdout.trim().split('\n').pop()!) as { shape: number[]; data: number[]; params: Record<string, number> }[];
     CASES.forEach((c, i) => {
