@@ -4,9 +4,11 @@
  * which registry layers with which arguments, the wiring and residuals, where the layer normalizations sit for
  * normalize_first False / True, the causal flag, and what the blocks refuse. The structure expected here is
  * KerasHub's `call` (keras_hub/src/layers/modeling/transformer_encoder.py, transformer_decoder.py,
- * token_and_position_embedding.py), written out step by step, not derived from the code under test.
+ * token_and_position_embedding.py), written out step by step, not derived from the code under test. Last, the
+ * refusals through the parser: located at the block's line.
  */
 import { describe, expect, it } from 'vitest';
+import { parseProgram } from '$lib/keras/parse';
 import type { ArgValue, Shape } from '$lib/spec/types';
 import { BLOCKS, getBlock } from './index';
 import { LayerError, type BlockBuilder, type BlockDef, type BlockTensor } from './types';
@@ -351,5 +353,41 @@ describe('TokenAndPositionEmbedding: compose', () => {
     expect(v({ ...ok, vocabulary_size: 0 })).toThrow("TokenAndPositionEmbedding's vocabulary_size must be an integer of at least 1 but gets 0");
     expect(v({ ...ok, embeddings_initializer: 'normal' })).toThrow(/embeddings_initializer must be one of/);
     expect(v({ vocabulary_size: 10, sequence_length: 8 })).toThrow('TokenAndPositionEmbedding needs embedding_dim');
+  });
+});
+
+describe('the refusals reach the learner at the block call, through the parser', () => {
+  const program = (line: string) => `import keras
+from keras import layers
+import keras_hub
+inputs = keras.Input(shape=(8,), dtype="int32")
+x = keras_hub.layers.TokenAndPositionEmbedding(50, 8, 16)(inputs)
+${line}
+outputs = layers.Dense(5)(x)
+model = keras.Model(inputs, outputs)
+`;
+  it.each([
+    ['x = keras_hub.layers.TransformerDecoder(32, 4)(x, use_casual_mask=True)', /no argument 'use_casual_mask' — did you mean 'use_causal_mask'\?/],
+    ['x = keras_hub.layers.TransformerDecoder(32, 4)(x, x)', /decoder-only here: encoder_sequence/],
+    ['x = keras_hub.layers.TransformerDecoder(32, 4)(x, encoder_sequence=x)', /decoder-only here: encoder_sequence/],
+    ['x = keras_hub.layers.TransformerEncoder(32, 32)(x)', /hidden_dim of 16 must be at least num_heads=32/],
+    ['x = keras_hub.layers.TransformerEncoder(32, 4)(x, padding_mask=x)', /padding_mask is not supported here/],
+    ['x = keras_hub.layers.TransformerEncoder(32, 4)(inputs)', /needs a sequence \(sequence_length, hidden_dim\) but gets \(8,\) here/],
+    ['x = keras_hub.layers.TokenAndPositionEmbedding(50, 4, 16)(inputs)', /sequence_length=4 is shorter than its input/],
+    ['x = keras_hub.layers.TokenAndPositionEmbedding(50, 8, 16, tie_weights=False)(inputs)', /only tie_weights=True/],
+    ['x = keras_hub.layers.TransformerEncoder(32, 4, normalize_frist=True)(x)', /did you mean 'normalize_first'\?/]
+  ])('%s', (line, message) => {
+    const { spec, diagnostics } = parseProgram(program(line));
+    expect(spec).toBeNull();
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0].message).toMatch(message);
+    expect(diagnostics[0].span.line).toBe(6);
+  });
+
+  it('a correct program parses, with every node of a block carrying its BlockRef', () => {
+    const { spec, diagnostics } = parseProgram(program('x = keras_hub.layers.TransformerDecoder(32, 4)(x)'));
+    expect(diagnostics).toEqual([]);
+    const blocks = spec!.layers.map((l) => l.block?.id ?? '-');
+    expect(blocks).toEqual([...Array(3).fill('token_and_position_embedding'), ...Array(7).fill('transformer_decoder'), '-']);
   });
 });
