@@ -1,7 +1,7 @@
 /**
  * The Python-subset interpreter: walks the @lezer/python tree of a program over a safe subset of Python (imports
- * from keras, assignments to names, numbers/strings/tuples/lists with + - * / // % **, `for ... in range(...)`
- * loops, attribute access and calls) without running it. Calls into keras go to the model builder
+ * from keras and keras_hub, assignments to names, numbers/strings/tuples/lists with + - * / // % **, `a + b` on
+ * tensors, `for ... in range(...)` loops, attribute access and calls) without running it. Calls into keras go to the model builder
  * (`model-builder.ts`), which converts their arguments with `arguments.ts`; imports are read by `imports.ts`.
  *
  * Error recovery: an expression that fails reports once and yields a "poison" value; anything computed from a
@@ -22,7 +22,7 @@ const MAX_STEPS = 20_000;
 const MAX_DEPTH = 500;
 /** Hint shown for constructs outside the subset. */
 const SUPPORTED_HINT =
-  'Supported: imports from keras, name = value assignments, numbers, strings, tuples and lists, for loops over range(...), and calls to keras, layers, optimizers and model.add/compile/fit/summary';
+  'Supported: imports from keras and keras_hub, name = value assignments, numbers, strings, tuples and lists, for loops over range(...), and calls to keras, layers, optimizers and model.add/compile/fit/summary';
 
 /** Children that matter (comments dropped). */
 function kids(node: SyntaxNode): SyntaxNode[] {

@@ -231,7 +231,7 @@ export class ModelBuilder {
       } else if (v.kind === 'none' && !t.required) continue;
       else {
         const what = v.kind === 'list' || v.kind === 'tuple' ? `one tensor, not a ${v.kind}` : `a tensor (from keras.Input(...) or another layer), got ${describe(v)}`;
-        this.r.report(`${owner} argument '${t.name}' must be ${what}`, arg.span, `e.g. ${toSnakeCase(kind)}(${example})`);
+        this.r.report(`${owner} argument '${t.name}' must be ${what}`, arg.span, `Call it on tensors, e.g. ${kind}(...)(${example})`);
         ok = false;
       }
     }
