@@ -4,7 +4,8 @@
  * `multi_head_attention.py` / `softmax.py`: projections by einsum, the query scaled by 1/sqrt(key_dim), scores
  * where(mask, s, −1e9), softmax, where(mask, p, 0), the heads mixed and projected):
  *   TF.js output and attention probabilities vs the reference ≤ 1e-5; ONNX (ORT wasm) vs TF.js ≤ 1e-4; the PyTorch
- *   export (Debian's python3 torch) vs TF.js ≤ 1e-4.
+ *   export (Debian's python3 torch) vs TF.js ≤ 1e-4. And, where its layout fits (value_dim = key_dim, query width =
+ *   heads · key_dim), TF.js vs torch's own nn.MultiheadAttention in float64: an implementation not written here.
  * Specs are built directly (node.call set as the model builder sets it), so these tests do not need the parser.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -245,6 +246,7 @@ describe('MultiHeadAttention: arguments, call, shapes and parameters', () => {
     refuse(() => MHA.validate!({ num_heads: 2, key_dim: 4, attention_axes: [1] }), 'attention_axes=(1,) is not supported here');
     refuse(() => MHA.validate!({ num_heads: 2, key_dim: 4, kernel_regularizer: { type: 'l2', l2: 0.01 } }), 'kernel_regularizer is not supported here');
     refuse(() => MHA.validate!({ num_heads: 2, key_dim: 4, output_shape: [0] }), 'output_shape must be a positive integer or a tuple');
+    refuse(() => MHA.validate!({ num_heads: 2, key_dim: 4, dropout: 0.1, flash_attention: true }), 'dropout=0.1 is not supported with flash_attention=True');
     expect(() => MHA.validate!({ num_heads: 2, key_dim: 4, dropout: 0.1, output_shape: 8, flash_attention: false })).not.toThrow();
   });
 
@@ -324,11 +326,11 @@ describe('MultiHeadAttention: TF.js vs the float64 reference (≤ 1e-5), ONNX vs
         expect(errOut, 'TF.js output vs reference').toBeLessThanOrEqual(1e-5);
         expect(errProbs, 'attention probabilities vs reference').toBeLessThanOrEqual(1e-5);
         const H = c.args.num_heads as number;
-        const Tq = r.y.shape[1];
+        const Tq = r.y.shape[1]!;
         expect(r.probs.shape).toEqual([B, H, Tq, r.ref.probs.length / (B * H * Tq)]);
         if (c.inputs.some((x) => x.id === 'm' && x.shape[0] > 1)) {
           // Some rows are masked entirely: they come out as zeros, as Keras' Softmax with a mask gives them.
-          const S = r.probs.shape[3];
+          const S = r.probs.shape[3]!;
           let zeroRows = 0;
           for (let i = 0; i < r.probs.data.length; i += S) if (r.probs.data.slice(i, i + S).every((x) => x === 0)) zeroRows++;
           expect(zeroRows, 'rows masked entirely').toBeGreaterThan(0);
@@ -382,6 +384,27 @@ describe('MultiHeadAttention: TF.js vs the float64 reference (≤ 1e-5), ONNX vs
     await session.release();
     tf.dispose([x, y, h, probs]);
     model.dispose();
+  });
+
+  it('saves and loads back through TF.js serialization (model.json), with the same predictions', async () => {
+    const c = CASES[10]; // mask and causal mask, cross-attention, three inputs
+    const r = run(c);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await r.model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      })
+    );
+    const topology = JSON.parse(JSON.stringify(saved!.modelTopology));
+    const back = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: saved!.weightSpecs, weightData: saved!.weightData }));
+    const xs = r.spec.inputs.map((inp, i) => tf.tensor(r.data[i], [B, ...inp.shape]));
+    const y = back.predict(xs) as tf.Tensor;
+    expect(maxAbs(y.dataSync(), r.y.data)).toBe(0);
+    expect((back.getLayer('mha') as unknown as { kerasClassName: string }).kerasClassName).toBe('MultiHeadAttention');
+    tf.dispose([...xs, y]);
+    back.dispose();
+    r.model.dispose();
   });
 
   it('the ONNX graph has few nodes, independent of the number of heads', () => {
@@ -450,6 +473,100 @@ print(json.dumps(results))
       expect(maxAbs(g as number[], expected[c.name]), c.name).toBeLessThanOrEqual(1e-4);
     }
   }, 180_000);
+});
+
+describe('MultiHeadAttention vs torch.nn.MultiheadAttention (float64), where its layout fits', () => {
+  // torch's layer projects back to embed_dim = heads · head_dim, with value_dim = key_dim = head_dim: Keras'
+  // defaults when the query is heads · key_dim wide. Its weights are Keras' kernels seen as (d, heads·dim), transposed;
+  // its attn_mask is True where attention is NOT allowed; need_weights gives the per-head probabilities.
+  py.it(`same outputs (≤ 1e-5) and attention probabilities (≤ 1e-6)${py.note}`, () => {
+    const cases: { name: string; c: Case; mask?: (t: number, s: number) => number }[] = [
+      { name: 'causal self-attention', c: { name: 'causal', inputs: [{ id: 'x', shape: [5, 6] }], args: { num_heads: 2, key_dim: 3 }, on: ['x', 'x'], names: ['query', 'value'], causal: true } },
+      {
+        name: 'cross-attention with key (kdim 2, vdim 3) and an attention_mask',
+        c: {
+          name: 'cross',
+          inputs: [{ id: 'q', shape: [4, 6] }, { id: 'v', shape: [5, 3] }, { id: 'k', shape: [5, 2] }, { id: 'mk', shape: [4, 5] }],
+          args: { num_heads: 3, key_dim: 2 },
+          on: ['q', 'v', 'k', 'mk'],
+          names: ['query', 'value', 'key', 'attention_mask']
+        },
+        mask: (t, s) => ((t + 2 * s) % 3 === 0 ? 0 : 1)
+      }
+    ];
+    const jobs = cases.map(({ name, c, mask }) => {
+      const spec = specOf(c);
+      const model = buildModel(tf, spec, 9);
+      randomizeWeights(tf, model, 10);
+      const data = inputsOf(spec, 11);
+      if (mask) {
+        const m = data[3];
+        for (let b = 0; b < B; b++) for (let t = 0; t < 4; t++) for (let s = 0; s < 5; s++) m[(b * 4 + t) * 5 + s] = mask(t, s);
+      }
+      const xs = spec.inputs.map((inp, i) => tf.tensor(data[i], [B, ...inp.shape]));
+      const y = model.predict(xs.length === 1 ? xs[0] : xs) as tf.Tensor;
+      const probs = attentionScoresTfjs(tf, model.getLayer('mha'), spec.layers[0].inputs.map((id) => xs[spec.inputs.findIndex((i) => i.id === id)]));
+      const w = readTfjsWeights(model, spec).mha;
+      const job = {
+        name,
+        heads: c.args.num_heads,
+        causal: c.causal ?? false,
+        inputs: spec.layers[0].inputs.map((id) => {
+          const i = spec.inputs.findIndex((x) => x.id === id);
+          return { shape: [B, ...spec.inputs[i].shape], data: Array.from(data[i]) };
+        }),
+        weights: Object.fromEntries(Object.entries(w).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.data) }])),
+        y: Array.from(y.dataSync()),
+        probs: Array.from(probs.dataSync())
+      };
+      tf.dispose([...xs, y, probs]);
+      model.dispose();
+      return job;
+    });
+    const script = `
+import json, sys
+import numpy as np
+import torch
+torch.set_default_dtype(torch.float64)
+out = {}
+for job in json.loads(sys.stdin.read()):
+    t = lambda a: torch.tensor(np.array(a["data"], dtype=np.float64).reshape(a["shape"]))
+    w = {k: t(v) for k, v in job["weights"].items()}
+    xs = [t(a) for a in job["inputs"]]
+    q, v = xs[0], xs[1]
+    k = xs[2] if len(xs) > 2 else v
+    H = job["heads"]
+    d_q, E = w["query/kernel"].shape[0], w["query/kernel"].shape[1] * w["query/kernel"].shape[2]
+    m = torch.nn.MultiheadAttention(E, H, batch_first=True, kdim=k.shape[-1], vdim=v.shape[-1])
+    flat = lambda name: w[name].reshape(w[name].shape[0], -1).T  # Keras (d, H, dim) -> torch (H*dim, d)
+    with torch.no_grad():
+        if m._qkv_same_embed_dim:
+            m.in_proj_weight.copy_(torch.cat([flat("query/kernel"), flat("key/kernel"), flat("value/kernel")]))
+        else:
+            m.q_proj_weight.copy_(flat("query/kernel")); m.k_proj_weight.copy_(flat("key/kernel")); m.v_proj_weight.copy_(flat("value/kernel"))
+        m.in_proj_bias.copy_(torch.cat([w["query/bias"].flatten(), w["key/bias"].flatten(), w["value/bias"].flatten()]))
+        m.out_proj.weight.copy_(w["attention_output/kernel"].reshape(E, -1).T)
+        m.out_proj.bias.copy_(w["attention_output/bias"])
+    T, S = q.shape[1], v.shape[1]
+    blocked = torch.zeros(T, S, dtype=torch.bool)
+    if job["causal"]:
+        blocked |= ~torch.ones(T, S, dtype=torch.bool).tril()
+    if len(xs) > 3:
+        blocked = blocked[None] | (xs[3] == 0)  # (B, T, S) -> (B*H, T, S), batch-major as torch wants
+        blocked = blocked.repeat_interleave(H, 0)
+    y, p = m(q, k, v, attn_mask=blocked, need_weights=True, average_attn_weights=False)
+    out[job["name"]] = {"y": float((y.flatten() - torch.tensor(job["y"])).abs().max()), "p": float((p.flatten() - torch.tensor(job["probs"])).abs().max())}
+print(json.dumps(out))
+`;
+    const r = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(jobs), encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    const got = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, { y: number; p: number }>;
+    console.log('TF.js vs torch.nn.MultiheadAttention (float64):', JSON.stringify(got));
+    for (const { name } of cases) {
+      expect(got[name].y, `${name}: output`).toBeLessThanOrEqual(1e-5);
+      expect(got[name].p, `${name}: probabilities`).toBeLessThanOrEqual(1e-6);
+    }
+  }, 60_000);
 });
 
 describe('MultiHeadAttention: config', () => {

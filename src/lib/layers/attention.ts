@@ -112,7 +112,10 @@ export function mhaConfig(raw: Record<string, ArgValue>): MhaConfig {
   if (a.attention_axes !== null && a.attention_axes !== undefined) {
     throw new LayerError(`${KIND}'s attention_axes=${formatValue(a.attention_axes)} is not supported here`, 'Leave attention_axes out: the attention runs over the sequence axis of (steps, features) inputs');
   }
-  if (a.flash_attention !== null && a.flash_attention !== undefined) checkBool(KIND, 'flash_attention', a.flash_attention);
+  if (a.flash_attention !== null && a.flash_attention !== undefined && checkBool(KIND, 'flash_attention', a.flash_attention) && dropout > 0) {
+    // As Keras: flash attention never materialises the probabilities that dropout would drop.
+    throw new LayerError(`${KIND}'s dropout=${dropout} is not supported with flash_attention=True`, 'Set dropout to 0.0, or leave flash_attention out');
+  }
   for (const r of ['kernel_regularizer', 'bias_regularizer']) {
     if (a[r] !== null && a[r] !== undefined) throw new LayerError(`${KIND}'s ${r} is not supported here`, `Leave ${r} out`);
   }
