@@ -11,6 +11,9 @@
  *    the parameter count of every block, when KERAS_HUB_PYTHON names a Python that imports keras and keras_hub
  *    (opt-in: CI does not install them). E.g.
  *    KERAS_HUB_PYTHON=/path/venv/bin/python npx vitest run src/lib/layers/keras_hub_blocks.e2e.test.ts
+ *    Checked with Keras 3.15.1 + jax 0.10 and KerasHub's source; `import keras_hub` loads its models and tokenizers
+ *    too (tokenizers, tensorflow-text, kagglehub): a package `keras_hub` that only imports the four modeling layers
+ *    from KerasHub's source (keras_hub/src/layers/modeling/*.py) is enough here.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
