@@ -30,6 +30,9 @@ import { averagePooling1d } from './average_pooling1d';
 import { globalAveragePooling1d } from './global_average_pooling1d';
 import { globalMaxPooling1d } from './global_max_pooling1d';
 import { simpleRnn } from './simple_rnn';
+import { transformerEncoder } from './transformer_encoder';
+import { transformerDecoder } from './transformer_decoder';
+import { tokenAndPositionEmbedding } from './token_and_position_embedding';
 import { layerNormalization } from './layer_normalization';
 import { positionEmbedding } from './position_embedding';
 import { multiHeadAttention } from './multi_head_attention';
@@ -66,7 +69,7 @@ export const LAYERS: readonly LayerDef[] = [
 ];
 
 /** Composite layers (KerasHub blocks), expanded by the model builder into the layers above; one file + one line each. */
-export const BLOCKS: readonly BlockDef[] = [];
+export const BLOCKS: readonly BlockDef[] = [tokenAndPositionEmbedding, transformerEncoder, transformerDecoder];
 
 const byKind = new Map(LAYERS.map((l) => [l.kind, l]));
 const blockByKind = new Map(BLOCKS.map((b) => [b.kind, b]));

@@ -3,11 +3,18 @@ import type * as TF from '@tensorflow/tfjs';
 import { INITIALIZER_NAMES, tfjsInitializer } from './initializers';
 import { op } from './onnx-ops';
 import { LayerError, type ArgDef, type LayerConformanceCase, type LayerDef, type Tfjs } from './types';
-import { checkInitializer, checkInt, formatTuple, withArgDefaults } from './util';
+import { checkChoice, checkInt, formatTuple, withArgDefaults } from './util';
+import { EMBEDDING_UNIFORM_LIMIT } from './embedding';
+
+/**
+ * The shared initializers plus Keras' "uniform" (U(-0.05, 0.05), as Embedding's default): KerasHub's
+ * TokenAndPositionEmbedding passes its embeddings_initializer, "uniform" by default, to its PositionEmbedding.
+ */
+const INITIALIZERS = ['uniform', ...INITIALIZER_NAMES] as const;
 
 const ARGS: readonly ArgDef[] = [
   { name: 'sequence_length', type: 'int', min: 1, doc: 'The longest sequence the layer can take: it learns one vector per position 0 … sequence_length - 1 (usually seq_len).' },
-  { name: 'initializer', type: 'initializer', default: 'glorot_uniform', values: INITIALIZER_NAMES, doc: 'Initializer of the (sequence_length, features) embeddings matrix.' }
+  { name: 'initializer', type: 'initializer', default: 'glorot_uniform', values: INITIALIZERS, doc: 'Initializer of the (sequence_length, features) embeddings matrix; "uniform" draws from U(-0.05, 0.05).' }
 ];
 
 const K = 'PositionEmbedding';
@@ -15,7 +22,7 @@ const K = 'PositionEmbedding';
 function check(raw: Record<string, ArgValue>) {
   const a = withArgDefaults(ARGS, raw);
   const length = checkInt(K, 'sequence_length', a.sequence_length);
-  const init = checkInitializer(K, 'initializer', a.initializer);
+  const init = checkChoice(K, 'initializer', a.initializer, INITIALIZERS);
   return { a, length, init };
 }
 
@@ -67,7 +74,9 @@ export function positionEmbeddingLayer(tf: Tfjs, args: PositionEmbeddingArgs): T
       build(inputShape: TF.Shape | TF.Shape[]) {
         const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as TF.Shape;
         const add = (this as unknown as { addWeight: (n: string, s: number[], d: string, i: unknown) => TF.LayerVariable }).addWeight.bind(this);
-        this.embeddings = add('embeddings', [this.cfg.sequenceLength, s[s.length - 1] as number], 'float32', tfjsInitializer(tf, this.cfg.initializer, this.cfg.seed));
+        const { initializer: name, seed } = this.cfg;
+        const init = name === 'uniform' ? tf.initializers.randomUniform({ minval: -EMBEDDING_UNIFORM_LIMIT, maxval: EMBEDDING_UNIFORM_LIMIT, seed }) : tfjsInitializer(tf, name, seed);
+        this.embeddings = add('embeddings', [this.cfg.sequenceLength, s[s.length - 1] as number], 'float32', init);
         this.built = true;
       }
       computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
@@ -161,7 +170,8 @@ export const positionEmbedding: LayerDef = {
     return {
       init: [`self.${attr} = nn.Parameter(torch.empty(${p.length}, ${p.features}))`],
       forward: `self.${attr}[:${p.steps}].expand_as(${inputs[0]})`,
-      weights: [{ keras: 'embeddings', torch: attr, shape: [p.length, p.features], init: p.init }]
+      weights: [{ keras: 'embeddings', torch: attr, shape: [p.length, p.features], init: p.init === 'uniform' ? 'zeros' : p.init }],
+      after: p.init === 'uniform' ? [`nn.init.uniform_(self.${attr}, -${EMBEDDING_UNIFORM_LIMIT}, ${EMBEDDING_UNIFORM_LIMIT})  # Keras' "uniform"`] : []
     };
   },
   weights: [{ name: 'embeddings', trainable: true }],
