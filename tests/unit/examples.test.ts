@@ -95,7 +95,22 @@ const EXPECTED: Record<string, { trainable: number; nonTrainable: number }> = {
   parity_conv1d: { trainable: 233, nonTrainable: 0 },
   // Embedding 10·16 = 160; Bidirectional(LSTM 64) on 16: 2·4·(16·64 + 64·64 + 64) = 41472; on 128:
   // 2·4·(128·64 + 64·64 + 64) = 98816; Dense 128→10: 1290. Total 141738.
-  reverse_bidirectional: { trainable: 141_738, nonTrainable: 0 }
+  reverse_bidirectional: { trainable: 141_738, nonTrainable: 0 },
+  // MultiHeadAttention(h heads, key_dim k) on width d: query, key, value kernels d·h·k + biases h·k each, output kernel
+  // h·k·d + bias d; LayerNormalization 2·d; PositionEmbedding seq_len·d.
+  // Tiny GPT, seq_len 64, vocab 65, d 64, 4 heads of 16: Embedding 65·64 = 4160; PositionEmbedding 64·64 = 4096; per
+  // block LN 128 + MHA 3·(4096+64) + (4096+64) = 16640 + LN 128 + Dense 64→256 16640 + Dense 256→64 16448 = 49984, two
+  // blocks 99968; final LN 128; Dense 64→65 4225. Total 112577.
+  tiny_gpt_shakespeare: { trainable: 112_577, nonTrainable: 0 },
+  // seq_len 12, vocab 2, d 16: Embedding 32; PositionEmbedding 192; MHA(2, 8) 3·(256+16) + (256+16) = 1088;
+  // Dense 16→32 544; Dense 32→1 33. Total 1889.
+  parity_attention: { trainable: 1889, nonTrainable: 0 },
+  // seq_len 8, vocab 10, d 32: TokenAndPositionEmbedding 10·32 + 8·32 = 576; TransformerEncoder(64, 2): MHA(2, 16)
+  // 3·(1024+32) + (1024+32) = 4224, LN 64, Dense 32→64 2112, Dense 64→32 2080, LN 64 = 8544; Dense 32→10 330. Total 9450.
+  reverse_transformer: { trainable: 9450, nonTrainable: 0 },
+  // seq_len 16, vocab 27, d 32: TokenAndPositionEmbedding 864 + 512; TransformerDecoder(64, 2) 8544 (as the encoder);
+  // Dense 32→27 891. Total 10811.
+  names_transformer: { trainable: 10_811, nonTrainable: 0 }
 };
 
 /**

@@ -14,7 +14,7 @@ export const BENCH_USAGE = `npm run bench -- [options]
 Builds the app, serves it with vite preview, and runs the /bench suite in headless Chromium
 (/usr/bin/chromium, or CHROME_PATH). Prints one row per cell and the app-overhead ratio.
 
-  --model tiny,wide,cnn,residual,charrnn   models (default: all; --quick: tiny,residual)
+  --model tiny,wide,cnn,residual,charrnn,tinygpt   models (default: all; --quick: tiny,residual)
   --engine tfjs|ort|tfjs-wasm|...     engines, or engine-backend targets (default: all)
   --backend cpu,wasm,webgl,webgpu     backends on any engine (default: all)
   --mode train-eager|train-compiled|infer|infer-1|infer-256   modes or mode-batch (default: all)

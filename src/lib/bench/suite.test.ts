@@ -5,7 +5,7 @@ import { emptyRow, planCells, selectTargets, staticUnavailable, validateFilters,
 describe('planCells', () => {
   it('covers every model × workload × target, CPU first in each group (the reference)', () => {
     const cells = planCells({});
-    expect(cells).toHaveLength(5 * 4 * 6);
+    expect(cells).toHaveLength(6 * 4 * 6);
     expect(cells.slice(0, 6).map((c) => `${c.engine}-${c.backend}`)).toEqual(['tfjs-cpu', 'tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu', 'ort-wasm', 'ort-webgpu']);
     expect(cells[0]).toEqual({ model: 'tiny', engine: 'tfjs', backend: 'cpu', mode: 'train-eager', batch: 32 });
     expect(cells.filter((c) => c.model === 'cnn' && c.mode === 'train-eager').every((c) => c.batch === 64)).toBe(true);
@@ -22,7 +22,7 @@ describe('planCells', () => {
   });
 
   it('rejects unknown names with the known ones', () => {
-    expect(() => validateFilters({ models: ['huge' as never] })).toThrow(/Unknown model "huge".*tiny, wide, cnn, residual, charrnn/);
+    expect(() => validateFilters({ models: ['huge' as never] })).toThrow(/Unknown model "huge".*tiny, wide, cnn, residual, charrnn, tinygpt/);
     expect(() => validateFilters({ engines: ['onnx'] })).toThrow(/tfjs, ort, tfjs-cpu/);
     expect(() => validateFilters({ modes: ['train'] })).toThrow(/train-eager/);
     expect(() => validateFilters({ models: ['tiny'], engines: ['tfjs-wasm'], backends: ['wasm'], modes: ['infer-256'] })).not.toThrow();

@@ -4,7 +4,7 @@
  * its worker and `npm run bench` (node, tsx) share it.
  */
 
-export const MODEL_IDS = ['tiny', 'wide', 'cnn', 'residual', 'charrnn'] as const;
+export const MODEL_IDS = ['tiny', 'wide', 'cnn', 'residual', 'charrnn', 'tinygpt'] as const;
 export type ModelId = (typeof MODEL_IDS)[number];
 
 export interface ModelInfo {
@@ -22,7 +22,8 @@ export const MODELS: Record<ModelId, ModelInfo> = {
   cnn: { id: 'cnn', title: 'Digits CNN', example: 'digits_cnn', quick: false },
   residual: { id: 'residual', title: 'Residual MLP', example: 'residual_mlp', quick: true },
   // A GRU(128) over 64 characters: three small MatMuls and a dozen elementwise kernels per time step, 64 times.
-  charrnn: { id: 'charrnn', title: 'Char-GRU (64 steps)', example: 'char_gru_shakespeare', quick: false }
+  charrnn: { id: 'charrnn', title: 'Char-GRU (64 steps)', example: 'char_gru_shakespeare', quick: false },
+  tinygpt: { id: 'tinygpt', title: 'Tiny GPT (2 blocks, d_model 64, 64 steps)', example: 'tiny_gpt_shakespeare', quick: false }
 };
 
 export const ENGINES = ['tfjs', 'ort'] as const;
@@ -66,7 +67,7 @@ export const MODE_LABELS: Record<Mode, string> = {
 };
 
 /** Default training batch of each example (its `model.fit(batch_size=...)`), used when the spec is not at hand. */
-export const TRAIN_BATCH: Record<ModelId, number> = { tiny: 32, wide: 32, cnn: 64, residual: 32, charrnn: 64 };
+export const TRAIN_BATCH: Record<ModelId, number> = { tiny: 32, wide: 32, cnn: 64, residual: 32, charrnn: 64, tinygpt: 64 };
 
 /** A (mode, batch) pair as offered by the page's controls. */
 export interface Workload {
