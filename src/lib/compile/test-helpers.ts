@@ -112,12 +112,17 @@ export async function compiled(spec: ModelSpec, data: BoundData, batch: number, 
 /**
  * Every weight of `expected` (the eager run's trained weights) is in `got` (the compiled run's) and agrees: the largest
  * absolute difference over the largest magnitude (at least 1e-3) is below `limit`. `label` prefixes the failure message.
+ *
+ * Except MultiHeadAttention's `key/bias`: it adds q·b_k to every score of a query row, which the softmax takes away, so
+ * its true gradient is 0 and each engine's float rounding (≈1e-9) is what Adam normalises into full-size steps. It
+ * has no effect on any output (the losses agree), so its values are not compared.
  */
 export function expectWeightsClose(expected: ReturnType<typeof readTfjsWeights>, got: Awaited<ReturnType<typeof compiled>>['weights'], limit: number, label = ''): void {
   for (const [node, ws] of Object.entries(expected)) {
     for (const [name, w] of Object.entries(ws)) {
       const g = got[node]?.[name];
       expect(g, `${node}/${name}`).toBeDefined();
+      if (name === 'key/bias') continue;
       let num = 0;
       let den = 0;
       w.data.forEach((v, i) => {
