@@ -42,6 +42,7 @@ async function trainAndLog(page: Page, what: string, minutes: number, maxEpochs 
     await expect(runStatus(page)).toContainText(/Stopped|Completed/, { timeout: 120_000 });
   }
   console.log(`${what}: ${await runStatus(page).textContent()}`);
+  if (/Failed/.test((await runStatus(page).textContent()) ?? '')) console.log(`${what} failed: ${(await page.getByRole('alert').allTextContents()).join(' | ')}`);
   return rows;
 }
 
