@@ -125,3 +125,20 @@ for (const mode of ['Eager (TF.js)', 'Compiled (ONNX Runtime)']) {
     console.log(`char-GRU seq 32 webgpu ${mode}: ${perEpoch.toFixed(1)} s per epoch after the first; losses ${rows.map((r) => r.loss).join(', ')}; ${await page.getByRole('status', { name: 'Backend in use' }).textContent()}`);
   });
 }
+
+/** The tiny GPT as shipped (seq_len 64), eager and compiled on WASM, timed from Train (SEQ_MEASURE_GPT=1). */
+for (const mode of ['Compiled (ONNX Runtime)', 'Eager (TF.js)']) {
+  test(`tiny GPT on shakespeare, wasm, ${mode}`, async ({ page }) => {
+    test.skip(!process.env.SEQ_MEASURE_GPT, 'set SEQ_MEASURE_GPT=1');
+    test.setTimeout((MINUTES + 5) * 60_000);
+    await openPlayground(page);
+    await page.getByLabel('Example', { exact: true }).selectOption({ label: 'Tiny GPT on Shakespeare' });
+    await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
+    await engine(page).getByRole('radio', { name: mode }).check();
+    const rows = await trainAndLog(page, `tiny GPT wasm ${mode}`, MINUTES);
+    const hit = rows.find((r) => r.valLoss <= 2.2);
+    console.log(`tiny GPT wasm ${mode}: ${hit ? `val loss ${hit.valLoss} ≤ 2.2 after epoch ${hit.epoch}, ${hit.s.toFixed(0)} s` : 'val loss stayed above 2.2'}`);
+    const sample = page.getByRole('list', { name: 'Generated samples' }).getByRole('listitem').first();
+    if (await sample.count()) console.log(`sample: ${JSON.stringify(await sample.textContent())}`);
+  });
+}
