@@ -88,7 +88,9 @@ export function positionEmbeddingLayer(tf: Tfjs, args: PositionEmbeddingArgs): T
           const steps = x.shape[x.rank - 2];
           const w = this.embeddings!.read();
           const rows = steps === w.shape[0] ? w : tf.slice(w, [0, 0], [steps, w.shape[1] as number]);
-          return tf.broadcastTo(rows, x.shape);
+          // rows + 0·x rather than tf.broadcastTo: TF.js' broadcastTo is a Tile, whose gradient slices and adds once
+          // per copy (a batch of 64: 128 kernels); a broadcast add's gradient is one Sum.
+          return tf.add(tf.zerosLike(x), rows);
         });
       }
       getConfig() {
