@@ -323,10 +323,11 @@ describe('cli export --format pytorch: every example trains in torch with its da
     for (const { id } of OFFLINE) folders[`${id}.py`] = join(work, `${id}.py`);
     if (!py.ok) return;
     writeFileSync(join(work, 'cases.json'), JSON.stringify(folders));
-    const r = spawnSync(PYTHON, ['-c', TRAIN_DRIVER, join(work, 'cases.json')], { encoding: 'utf8', timeout: 150_000, maxBuffer: 16 * 1024 * 1024 });
+    const r = spawnSync(PYTHON, ['-c', TRAIN_DRIVER, join(work, 'cases.json')], { encoding: 'utf8', timeout: 360_000, maxBuffer: 16 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`python exited ${r.status}: ${r.stderr.slice(-2000)}`);
     Object.assign(logs, JSON.parse(r.stdout.trim().split('\n').pop()!));
-  }, 200_000);
+    // Two epochs of every example in torch on one thread: the tiny GPT alone takes ~55 s here.
+  }, 420_000);
   afterAll(() => work && rmSync(work, { recursive: true, force: true }));
 
   it('the CLI refuses --format pytorch without --out', async () => {
