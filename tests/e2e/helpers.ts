@@ -28,6 +28,8 @@ export async function setCode(page: Page, code: string) {
   await editor.focus();
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('ControlOrMeta+V');
+  // Back to the top: after a paste the editor shows the end, and a long program's first line is not rendered.
+  await page.keyboard.press('ControlOrMeta+Home');
   await expect(page.locator('.monaco-editor .view-lines')).toContainText(code.split('\n').find((l) => l.trim())!.trim().replace(/ /g, '\u00a0'));
 }
 
