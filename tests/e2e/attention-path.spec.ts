@@ -1,6 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { openPlayground, runStatus, setCode } from './helpers';
+import { maxDiff, openPlayground, runStatus, setCode } from './helpers';
 
 /**
  * A new user's path through a transformer on TF.js' WASM backend: write the tiny GPT (the example, made smaller so an
@@ -8,11 +8,6 @@ import { openPlayground, runStatus, setCode } from './helpers';
  * text, export the model to ONNX and run it in ONNX Runtime with the difference from TF.js shown.
  */
 const tinyGpt = readFileSync(new URL('../../examples/tiny_gpt_shakespeare.py', import.meta.url), 'utf8');
-
-async function maxDiff(page: Page, variant: RegExp): Promise<number> {
-  const row = page.getByRole('table', { name: 'ONNX variants' }).getByRole('row', { name: variant });
-  return Number.parseFloat((await row.getByRole('cell').nth(3).textContent()) ?? 'NaN');
-}
 
 test('shakespeare on WASM: a tiny GPT written in Keras trains, its attention maps change, it writes text and runs in ONNX Runtime', async ({ page }) => {
   test.setTimeout(480_000);

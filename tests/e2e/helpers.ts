@@ -57,3 +57,9 @@ export async function longTasks(page: Page): Promise<number[]> {
 
 export const runStatus = (page: Page) => page.getByRole('status', { name: 'Run status' });
 export const backendInUse = (page: Page) => page.getByRole('status', { name: 'Backend in use' });
+
+/** The "Max |ORT − TF.js|" cell of an ONNX variant's row in the ONNX panel. */
+export async function maxDiff(page: Page, variant: RegExp): Promise<number> {
+  const row = page.getByRole('table', { name: 'ONNX variants' }).getByRole('row', { name: variant });
+  return Number.parseFloat((await row.getByRole('cell').nth(3).textContent()) ?? 'NaN');
+}

@@ -1,16 +1,10 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { CHROME_ARGS, CHROME_PATH } from '../../playwright.config';
 import { encodeModel, GraphBuilder, makeModel } from '../../src/lib/onnx/graph';
-import { openPlayground, runStatus, setCode } from './helpers';
+import { maxDiff, openPlayground, runStatus, setCode } from './helpers';
 
 const spiral = readFileSync(new URL('../../examples/spiral.py', import.meta.url), 'utf8');
-
-/** The number in the "Max |ORT − TF.js|" column of a variant's row. */
-async function maxDiff(page: Page, variant: RegExp): Promise<number> {
-  const row = page.getByRole('table', { name: 'ONNX variants' }).getByRole('row', { name: variant });
-  return Number.parseFloat((await row.getByRole('cell').nth(3).textContent()) ?? 'NaN');
-}
 
 test('train → export ONNX → run in ONNX Runtime (wasm, WebGPU) → open the file on /onnx; broken files get a message', async ({ page, baseURL }, testInfo) => {
   test.setTimeout(300_000);

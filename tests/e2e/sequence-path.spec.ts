@@ -1,6 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { backendInUse, openPlayground, runStatus, setCode } from './helpers';
+import { backendInUse, maxDiff, openPlayground, runStatus, setCode } from './helpers';
 
 /**
  * A new user's path through a sequence model on TF.js' WASM backend: open the char-GRU example (it picks the
@@ -8,11 +8,6 @@ import { backendInUse, openPlayground, runStatus, setCode } from './helpers';
  * model to ONNX and run it in ONNX Runtime with the difference from TF.js shown.
  */
 const charGru = readFileSync(new URL('../../examples/char_gru_shakespeare.py', import.meta.url), 'utf8');
-
-async function maxDiff(page: Page, variant: RegExp): Promise<number> {
-  const row = page.getByRole('table', { name: 'ONNX variants' }).getByRole('row', { name: variant });
-  return Number.parseFloat((await row.getByRole('cell').nth(3).textContent()) ?? 'NaN');
-}
 
 test('shakespeare on WASM: the char-GRU example trains, writes text, shows its hidden state, exports to ONNX and runs in ONNX Runtime', async ({ page }) => {
   test.setTimeout(420_000);
