@@ -75,6 +75,21 @@ export class GraphCapture {
 
   /** Runs of each session so far: its first is a plain run (ORT leaves its last dispatches unsubmitted), then capture. */
   private runs = [0, 0];
+  /** Whether a captured session ran last (see `leave`). */
+  private capturedLast = false;
+
+  /**
+   * To call before a plain (uncaptured) session runs with GPU-buffer inputs. ORT 1.30 (JSEP) registers a run's
+   * external buffers before it records which session runs, and refuses a buffer that differs from the one that session
+   * had at that index while the session that ran LAST is a captured one: "Registering a different external buffer under
+   * graph capture mode is not supported yet". The K = 1 session of the epoch's last batches (fed the other set's
+   * buffers each epoch) failed so at the second epoch. One run of the tiny flush session makes it the last one.
+   */
+  async leave(): Promise<void> {
+    if (!this.capturedLast) return;
+    await this.flusher.run({ x: new this.ort.Tensor('float32', Float32Array.of(0), [1]) });
+    this.capturedLast = false;
+  }
 
   static async create(ort: OrtModule, step: CompiledStep): Promise<GraphCapture> {
     // An output written by an aliasing op (Reshape, Identity, ...) reaches its bound buffer through a buffer copy,
@@ -166,11 +181,15 @@ export class GraphCapture {
     const fetches: Record<string, Tensor> = {};
     for (const t of carried(step)) fetches[t.output] = this.wrap(next.get(t.input)!, t.shape, false);
     for (const [name, o] of this.outputs) fetches[name] = this.wrap(o.buf, o.shape, false);
+    this.capturedLast = true;
     await this.sessions[this.cur].run(feeds, fetches);
     // A session's first run is not captured, and ORT returns from it with up to 15 dispatches still in its command
     // encoder (submitted at its next flush). Everything queued after this point (the loss copy below, the next run's
     // writeBuffer of x, y, lr and masks) would execute BEFORE them. A tiny session with a CPU output makes ORT flush.
-    if (this.runs[this.cur]++ === 0) await this.flusher.run({ x: new this.ort.Tensor('float32', Float32Array.of(0), [1]) });
+    if (this.runs[this.cur]++ === 0) {
+      await this.flusher.run({ x: new this.ort.Tensor('float32', Float32Array.of(0), [1]) });
+      this.capturedLast = false;
+    }
     // Loss and metric: copied out now (the fixed buffers are overwritten by the next run), read in readLosses.
     const keep = (name: string | null): Tensor | null => {
       if (!name) return null;

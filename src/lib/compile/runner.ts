@@ -294,9 +294,12 @@ class TrainerCore {
         // Fall back to the plain path for good (the carried values are untouched until a captured run succeeds).
         this.captureError = `graph capture failed, running without it: ${(e as Error).message}`;
         this.deadCaptures.push(this.capture);
+        await this.capture.leave().catch(() => undefined);
         this.capture = null;
       }
     }
+    // A plain run right after a captured one (the epoch's last batches, a partial batch): see GraphCapture.leave.
+    await this.capture?.leave();
     const shapes = new Map<string, number[]>([
       [s.inputs.x, s.inputs.xShape],
       [s.inputs.y, s.inputs.yShape],

@@ -35,6 +35,11 @@ export interface BackendInfo {
   /** WASM only. */
   wasm?: { simd: boolean; threadsSupported: boolean; threads: number; logicalCores: number; crossOriginIsolated: boolean };
   initMs: number;
+  /**
+   * A compiled run on WebGPU: ONNX Runtime's WebGPU provider owns the GPU in the worker, and TF.js (initial weights,
+   * validation, pictures) runs on this backend (see worker/session.ts).
+   */
+  tfjs?: BackendName;
 }
 
 /** The order tried when a requested backend is not available: the next ones down the list. */
@@ -145,6 +150,7 @@ function webglRenderer(tf: Tfjs): string | undefined {
 
 /** A one-line description for the UI: "WebGPU (google swiftshader, fallback adapter)". */
 export function describeBackend(info: BackendInfo): string {
+  if (info.tfjs) return `${describeBackend({ ...info, tfjs: undefined })}; TF.js pictures and validation on ${BACKEND_LABELS[info.tfjs]}`;
   const label = BACKEND_LABELS[info.actual];
   if (info.actual === 'webgpu' && info.adapter) {
     const a = info.adapter;

@@ -129,12 +129,19 @@ export class TrainingClient {
 
   #worker: Worker | null = null;
   #api: Comlink.Remote<TrainingApi> | null = null;
-  #workerBackend: BackendName | null = null;
+  /** The requested backend the worker was started for, `+ort` when ONNX Runtime's WebGPU provider owns its GPU. */
+  #workerKey: string | null = null;
   #runId = 0;
 
-  #ensureWorker(backend: BackendName): Comlink.Remote<TrainingApi> {
-    // One worker per requested backend: switching TF.js backends inside one worker leaves GPU state behind.
-    if (this.#api && this.#workerBackend === backend) return this.#api;
+  /**
+   * One worker per requested backend: switching TF.js backends inside one worker leaves GPU state behind. A compiled
+   * run on WebGPU (`ortGpu`) gets a worker of its own: once ONNX Runtime's WebGPU provider starts in a worker, the
+   * GPUDevice TF.js made there is lost, so in that worker TF.js runs on WASM (see worker/session.ts) and going back to
+   * eager WebGPU starts a fresh worker.
+   */
+  #ensureWorker(backend: BackendName, ortGpu = false): Comlink.Remote<TrainingApi> {
+    const key = ortGpu && backend === 'webgpu' ? 'webgpu+ort' : backend;
+    if (this.#api && this.#workerKey === key) return this.#api;
     this.#terminate();
     const worker = new Worker(new URL('./training.worker.ts', import.meta.url), { type: 'module', name: 'training' });
     worker.addEventListener('error', (e) => {
@@ -143,7 +150,7 @@ export class TrainingClient {
     });
     this.#worker = worker;
     this.#api = Comlink.wrap<TrainingApi>(worker);
-    this.#workerBackend = backend;
+    this.#workerKey = key;
     return this.#api;
   }
 
@@ -152,7 +159,7 @@ export class TrainingClient {
     this.#worker?.terminate();
     this.#worker = null;
     this.#api = null;
-    this.#workerBackend = null;
+    this.#workerKey = null;
   }
 
   #fail(message: string) {
@@ -182,7 +189,7 @@ export class TrainingClient {
     if (!request.attention && this.attentionSample) request = { ...request, attention: { x: this.attentionSample.slice() } };
     this.#runAttentionSample = request.attention?.x;
     if (!request.sequence && this.sequencePictures) request = { ...request, sequence: $state.snapshot(this.sequencePictures as unknown) as SequencePicturesRequest };
-    const api = this.#ensureWorker(request.backend);
+    const api = this.#ensureWorker(request.backend, request.engine === 'compiled');
     const onEvents = (events: TrainEvent[]) => {
       if (runId !== this.#runId) return; // events of a run the user has since replaced or reset
       this.#apply(events);
@@ -494,6 +501,8 @@ export class TrainingClient {
   async compare(request: CompareRequest, onEvent: (e: CompareEvent) => void): Promise<void> {
     if (this.busy) throw new Error('Training is running.');
     const api = this.#ensureWorker(request.backend);
+    // The comparison's compiled side starts ORT's WebGPU provider: this worker's TF.js WebGPU is gone after it.
+    if (request.backend === 'webgpu') this.#workerKey = 'webgpu+ort';
     await api.compare(request, Comlink.proxy((events: CompareEvent[]) => events.forEach(onEvent)));
   }
 

@@ -3,7 +3,7 @@
  * decision-boundary snapshots, and event batching. Pure over an injected TF.js, so the worker
  * dispatches to it and vitest runs it in-process on the cpu backend.
  */
-import { resolveBackend, type BackendLoaders } from '$lib/engines/backend';
+import { probeWebGpu, resolveBackend, type BackendInfo, type BackendLoaders } from '$lib/engines/backend';
 import { buildModel } from '$lib/engines/tfjs/build';
 import { predictGridAsync } from '$lib/engines/tfjs/train';
 import { runTraining } from '$lib/engines/train-loop';
@@ -88,8 +88,24 @@ export function createSession(opts: SessionOptions): TrainingApi {
    * both ask for one at once, and two interleaved `tf.setBackend` calls leave TF.js half-initialised.
    */
   let switching: Promise<unknown> = Promise.resolve();
+  /**
+   * Set once ONNX Runtime's WebGPU provider starts in this worker (a compiled WebGPU run, or the comparison on WebGPU):
+   * the GPUDevice TF.js made here is then lost ("A valid external Instance reference no longer exists"), so from then
+   * on TF.js (initial weights, validation, pictures, predictions) runs on WASM here. The client starts a fresh worker
+   * for eager WebGPU (client.svelte.ts #ensureWorker).
+   */
+  let ortOwnsWebGpu = false;
+  const tfBackendFor = (name: BackendName): BackendName => (ortOwnsWebGpu && name === 'webgpu' ? 'wasm' : name);
+  const handOverWebGpu = () => {
+    if (ortOwnsWebGpu) return;
+    ortOwnsWebGpu = true;
+    inspectBackend = null;
+    preview?.model.optimizer?.dispose();
+    preview?.model.dispose();
+    preview = null;
+  };
   const useBackend = (name: BackendName) => {
-    const next = switching.then(() => resolveBackend(tf, name, loaders));
+    const next = switching.then(() => resolveBackend(tf, tfBackendFor(name), loaders));
     switching = next.catch(() => undefined);
     return next;
   };
@@ -118,11 +134,26 @@ export function createSession(opts: SessionOptions): TrainingApi {
     return { target: preview.model, trained: false };
   };
 
+  const onnxMethods = createOnnxMethods(tf, () => model, loaders);
+  const compareMethods = createCompareMethods(tf, loaders, opts);
   const api: TrainingApi = {
     // ONNX export, TF.js predictions and conformance cases (onnx-methods.ts), on the current model.
-    ...createOnnxMethods(tf, () => model, loaders),
+    ...onnxMethods,
+    predict: (spec, seed, x, xShape, o) => onnxMethods.predict(spec, seed, x, xShape, o?.backend ? { ...o, backend: tfBackendFor(o.backend) } : o),
+    conformanceCase: (spec, seed, rows, backend, ids) => onnxMethods.conformanceCase(spec, seed, rows, backend && tfBackendFor(backend), ids),
     // Eager vs compiled (compile/compare.ts), in its own models: the current model is untouched.
-    ...createCompareMethods(tf, loaders, opts),
+    compare(request, onEvents) {
+      if (request.backend === 'webgpu') {
+        if (ortOwnsWebGpu) {
+          onEvents([{ type: 'error', message: 'ONNX Runtime already owns WebGPU in this worker: TF.js cannot run the eager side on WebGPU here.' }]);
+          return Promise.resolve();
+        }
+        // Its eager side runs first on TF.js' WebGPU; its compiled side then starts ORT's, and TF.js' device is gone.
+        const done = compareMethods.compare(request, onEvents);
+        return done.finally(handOverWebGpu);
+      }
+      return compareMethods.compare(request, onEvents);
+    },
     async train(request, onEvents) {
       if (running) {
         api.stop();
@@ -161,7 +192,10 @@ export function createSession(opts: SessionOptions): TrainingApi {
       };
 
       try {
-        const info = await useBackend(request.backend);
+        // A compiled run on WebGPU: ORT's WebGPU provider owns the GPU in this worker; TF.js runs on WASM.
+        const ortGpu = request.engine === 'compiled' && request.backend === 'webgpu';
+        if (ortGpu) handOverWebGpu();
+        const info = ortGpu ? await ortWebGpuInfo(await useBackend(request.backend)) : await useBackend(request.backend);
         emit({ type: 'backend', info }, true);
         disposeModel();
         const t0 = performance.now();
@@ -384,6 +418,17 @@ export function createSession(opts: SessionOptions): TrainingApi {
     }
   };
   return api;
+}
+
+/**
+ * What a compiled WebGPU run runs on: WebGPU (ONNX Runtime's provider, with the adapter) for the training step, TF.js
+ * on `tfjs` (its own info) for the rest; when there is no WebGPU adapter, TF.js' info with why (ORT then falls back
+ * to WASM and says so).
+ */
+async function ortWebGpuInfo(tfjs: BackendInfo): Promise<BackendInfo> {
+  const gpu = await probeWebGpu();
+  if ('unavailable' in gpu) return { ...tfjs, requested: 'webgpu', failures: [{ backend: 'webgpu', reason: gpu.unavailable }, ...tfjs.failures] };
+  return { requested: 'webgpu', actual: 'webgpu', failures: [], adapter: gpu.adapter, initMs: tfjs.initMs, tfjs: tfjs.actual };
 }
 
 /** The window length the model takes (its input `(seq_len,)`), when the program fixes one other than the data's. */
