@@ -411,6 +411,16 @@ export class TrainingClient {
     }
   }
 
+  /** What resumes the run exactly (weights, optimizer state, engine at the last epoch end; see protocol.ts getCheckpoint). */
+  async getCheckpoint(): Promise<WeightSnapshot | null> {
+    if (!this.#api) return null;
+    try {
+      return await this.#api.getCheckpoint();
+    } catch {
+      return null;
+    }
+  }
+
   /**
    * Makes saved weights the worker's current model (a restored session) and shows their decision boundary when
    * `boundary` is given. Returns why not when they could not be loaded.

@@ -158,6 +158,19 @@ export interface WeightSnapshot {
   /** The last completed epoch when the weights were read (0: initial weights). */
   epoch: number;
   weights: WeightTensor[];
+  /**
+   * The optimizer's state at `epoch` (eager engine: the TF.js optimizer's getWeights — the step count `iter`, then
+   * its slots, e.g. Adam's m and v per trainable weight); absent: a continued run restarts the optimizer.
+   */
+  optimizer?: OptimizerState;
+  /** The engine the run used ('eager' or 'compiled'): a reload shows it again. */
+  engine?: Engine;
+}
+
+/** A TF.js optimizer's state (optimizer-state.ts): its class name and `getWeights()` in order (`iter` first). */
+export interface OptimizerState {
+  className: string;
+  slots: WeightTensor[];
 }
 
 /** Rows shaped like the training rows (`data.xShape` without the batch axis), with their class labels. */
@@ -260,6 +273,12 @@ export interface TrainingApi extends OnnxMethods, CompareMethods {
   setGeneration(settings: Omit<GenerationSettings, 'seed'>): void;
   /** The current model's weights (read between batches while training), or null when there is no model. */
   getWeights(): Promise<WeightSnapshot | null>;
+  /**
+   * What resumes the run exactly: the weights, the optimizer's state and the engine at the last epoch end of the
+   * latest run (so a continued run draws that epoch's successors' batches), else the current model's weights; null
+   * when there is no model.
+   */
+  getCheckpoint(): Promise<WeightSnapshot | null>;
   /**
    * Makes `spec` with saved `weights` the current model without training (a restored session), on `backend` (with
    * fallback), so export and inspection use the trained weights; with `boundary`, returns its picture. Refused

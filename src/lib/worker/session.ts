@@ -25,6 +25,7 @@ import { readWeights, specKey, writeWeights } from './weights';
 import { createOnnxMethods } from './onnx-methods';
 import { createCompareMethods, type OrtAccess } from '$lib/compile/compiled-methods';
 import { ENGINES } from './engines';
+import { disposeCheckpoint, readCheckpoint, restoreOptimizer, takeCheckpoint, type DeviceCheckpoint } from './optimizer-state';
 
 /** `loadOrt` (optional): ONNX Runtime for the compiled engine and the eager-vs-compiled comparison. */
 export interface SessionOptions extends OrtAccess {
@@ -82,6 +83,12 @@ export function createSession(opts: SessionOptions): TrainingApi {
   /** The attention maps' sample chosen while the run goes on (setAttentionSample). */
   let attentionSample: Float32Array | null = null;
   const attentionScores = opts.attentionScores ?? attentionScoresTfjs;
+  /** The latest run's state at its last epoch end (weights, optimizer, engine), for getCheckpoint (optimizer-state.ts). */
+  let checkpoint: DeviceCheckpoint | null = null;
+  const setCheckpoint = (c: DeviceCheckpoint | null) => {
+    disposeCheckpoint(tf, checkpoint);
+    checkpoint = c;
+  };
 
   /**
    * Backend switches one at a time: an on-demand picture (next-character bars on the initial weights) and Train can
@@ -95,6 +102,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
   };
 
   const disposeModel = () => {
+    setCheckpoint(null);
     if (model) {
       model.optimizer?.dispose();
       model.dispose();
@@ -171,7 +179,10 @@ export function createSession(opts: SessionOptions): TrainingApi {
         if (request.initialWeights) {
           writeWeights(tf, model, request.initialWeights);
           modelEpoch = request.startEpoch ?? 0;
+          // Resume exactly: the optimizer goes on with its saved moments and step count (eager engine only).
+          if ((request.engine ?? 'eager') === 'eager') await restoreOptimizer(tf, model, request.initialWeights.optimizer);
         }
+        setCheckpoint(await takeCheckpoint(tf, model, modelEpoch, request.engine ?? 'eager'));
         emit({ type: 'model', params: model.countParams(), buildMs: performance.now() - t0 }, true);
 
         let nextSnapshot = -Infinity;
@@ -218,6 +229,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
         const result = await runTraining(open, request.spec, request.data, trainOpts, {
           onEpoch: async (log) => {
             modelEpoch = log.epoch;
+            if (model) setCheckpoint(await takeCheckpoint(tf, model, log.epoch, request.engine ?? 'eager'));
             emit({ type: 'epoch', log });
             await snapshot(log.epoch);
             await pictures?.epoch(log.epoch);
@@ -294,6 +306,16 @@ export function createSession(opts: SessionOptions): TrainingApi {
         return await readWeights(tf, model, modelKey, modelEpoch);
       } catch {
         return null; // the model was reset or replaced while being read
+      }
+    },
+    async getCheckpoint() {
+      if (!model) return null;
+      const c = checkpoint;
+      if (!c) return api.getWeights();
+      try {
+        return await readCheckpoint(tf, c, modelKey);
+      } catch {
+        return null; // replaced while being read
       }
     },
     async loadWeights(spec, weights, backend, boundary) {
