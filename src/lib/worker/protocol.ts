@@ -221,7 +221,7 @@ export type TrainEvent =
   | { type: 'resumed' }
   | { type: 'done'; outcome: RunOutcome; epochs: number }
   | { type: 'diverged'; message: string; epoch: number; batch: number }
-  | { type: 'error'; message: string }
+  | { type: 'error'; message: string; /** What kind of fault it was, when known (faults.ts): out of memory, GPU device lost. */ fault?: FaultKind }
   /** Per-batch losses since the last message: `x` is the fractional epoch (epoch - 1 + batch / batches). */
   | { type: 'batches'; x: Float32Array; loss: Float32Array; smoothed: Float32Array }
   /** Weight (and, after the first captured step, gradient) histograms of every layer with weights. */
@@ -238,6 +238,12 @@ export type TrainEvent =
   /** The attention maps of the run's sample (`TrainRequest.attention`) before training (epoch 0) and after an epoch. */
   | { type: 'attention'; epoch: number; maps: AttentionMap[]; /** Why there are none (the maps failed; training goes on). */ error?: string }
   | { type: 'evaluation'; epoch: number; final: boolean; accuracy: number; n: number; classes: number; confusion: Int32Array; predictions: Int32Array; ms: number };
+
+/** The faults the UI names (worker/faults.ts): the worker crashed or stopped answering, ran out of memory, lost its GPU. */
+export type FaultKind = 'crash' | 'unresponsive' | 'oom' | 'device-lost';
+
+/** Faults a test can inject into the training worker (`testFault`; tests only). */
+export type TestFault = 'throw' | 'close' | 'oom' | 'device-lost';
 
 /** What the worker exposes through comlink. Every method also runs in-process (see session.ts). */
 export interface TrainingApi extends OnnxMethods, CompareMethods {
@@ -279,6 +285,13 @@ export interface TrainingApi extends OnnxMethods, CompareMethods {
    * when there is no model.
    */
   getCheckpoint(): Promise<WeightSnapshot | null>;
+  /** Answers at once (between batches while training): the client's watchdog asks it to tell a live worker from a dead one. */
+  ping(): Promise<true>;
+  /**
+   * Tests only: injects a fault — 'throw' an uncaught error in the worker's global scope, 'close' the worker, make the
+   * next batch fail as out of memory ('oom'), or destroy the TF.js WebGPU backend's device ('device-lost').
+   */
+  testFault(kind: TestFault): void;
   /**
    * Makes `spec` with saved `weights` the current model without training (a restored session), on `backend` (with
    * fallback), so export and inspection use the trained weights; with `boundary`, returns its picture. Refused
