@@ -134,6 +134,8 @@ export class TrainingClient {
   fault = $state.raw<Fault | null>(null);
   /** How long the worker may take to answer a ping while training before it counts as gone (a test may shorten it). */
   watchdogMs = 60_000;
+  /** Event batches received from the worker (the soak's message backlog: posted there − received here). */
+  eventsApplied = 0;
   #watchdog: ReturnType<typeof setInterval> | null = null;
 
   readonly busy = $derived(this.status === 'starting' || this.status === 'running' || this.status === 'paused');
@@ -245,6 +247,7 @@ export class TrainingClient {
     if (!request.sequence && this.sequencePictures) request = { ...request, sequence: $state.snapshot(this.sequencePictures as unknown) as SequencePicturesRequest };
     const api = this.#ensureWorker(request.backend);
     const onEvents = (events: TrainEvent[]) => {
+      this.eventsApplied++;
       if (runId !== this.#runId) return; // events of a run the user has since replaced or reset
       this.#apply(events);
     };
