@@ -40,6 +40,8 @@ test('a reload during training brings back the code, the data settings, the curv
   const notice = sessionNotice(page);
   await expect(notice).toContainText(/Restored: trained \d+ epochs before the page was reloaded/);
   const restored = Number(/trained (\d+) epochs/.exec((await notice.textContent()) ?? '')?.[1]);
+  // Continue resumes exactly: the optimizer's state (Adam's moments and step count) was saved with the weights.
+  await expect(notice).toContainText(/Press Continue to go on from epoch \d+ \(weights, Adam's state and step \d+, the same batches\)/);
   // Saved while it trains (batched every quarter second, and a spiral epoch takes ~30 ms here): the history kept is
   // the run so far, less the last fraction of a second.
   expect(restored).toBeGreaterThanOrEqual(Math.max(1, Math.floor(before / 2)));

@@ -6,6 +6,9 @@
  *   byte by byte (the project's encoder never touches them).
  * - 1000 mutated CSV uploads through `readCsv` and, when read, `csvDataset` (what the Data panel runs).
  * - 1000 mutated share links through `decodeShare` (what opening a `#share=` link runs).
+ * - 1000 hostile .txt uploads through `Playground.setText` (what the Data panel runs on a dropped .txt: textFromFile,
+ *   makeTextDataset, then the program is bound to it): binary bytes, invalid UTF-8, NULs, UTF-16, huge, empty, short,
+ *   too many distinct characters, mutated real text. A refused file must leave the data set as it was.
  *
  * Each input must end in a valid result or a message for the user within 5 s: "crashed" (an exception that is not the
  * function's own message, or a result that is not usable) and "hung" (over 5 s) must both be 0. Counts are printed.
@@ -23,6 +26,8 @@ import { exportOnnx, exportOnnxBytes } from '$lib/onnx/export';
 import { inspectFile } from '$lib/onnx/inspect';
 import { makeVariant } from '$lib/onnx/quantize';
 import { decodeShare, encodeShare, MAX_SHARE_CHARS, ShareLinkError, toBase64Url } from '$lib/state/share';
+import { Playground } from '$lib/state/playground.svelte';
+import { TEXT_MAX_BYTES } from '$lib/data/text';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
 const N = 1000;
@@ -353,6 +358,103 @@ describe('fuzz: hostile files and links', () => {
       });
     }
     report('share links', c);
+  });
+});
+
+describe('fuzz: hostile .txt uploads', () => {
+  it('1000 hostile .txt uploads: each becomes the text data set (ids within the vocabulary) or is refused with a message, changing nothing', () => {
+    const r = rng(SEED + 3);
+    const enc = new TextEncoder();
+    const prose = 'It was the best of times, it was the worst of times; it was the age of wisdom, it was the age of foolishness.\n';
+    const seeds: Uint8Array[] = [
+      enc.encode(prose.repeat(12)),
+      enc.encode(['emma', 'olivia', 'ava', 'isabella', 'sophia', 'mia', 'amelia', 'harper'].join('\n').repeat(20)),
+      enc.encode('Ça va? Überall grüße, naïve café — “quotes” and emoji 🙂🚀, 中文字符.\r\n'.repeat(15)),
+      enc.encode('\uFEFF' + 'tab\tseparated\tline\r\n'.repeat(30))
+    ];
+    // A character model over the uploaded text (vocab_size and seq_len come from the data).
+    const code = `import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(shape=(seq_len,)), layers.Embedding(vocab_size, 8), layers.Dense(vocab_size, activation="softmax")])\nmodel.compile(optimizer="adam", loss="sparse_categorical_crossentropy")\nmodel.fit(x_train, y_train, epochs=1, batch_size=32)\n`;
+    const p = new Playground();
+    p.code = code;
+    p.analyse();
+    expect(p.setText('seed.txt', seeds[0])).toBeNull();
+    const c = counts();
+    for (let i = 0; i < N; i++) {
+      let input: Uint8Array | ArrayBuffer | string;
+      let how: string;
+      const k = r.int(12);
+      const seed = seeds[i % seeds.length];
+      if (k <= 3) {
+        const m = mutateBytes(r, seed);
+        input = m.bytes;
+        how = m.how;
+      } else if (k === 4) {
+        input = Uint8Array.from({ length: r.int(20_000) }, () => r.int(256));
+        how = 'random bytes';
+      } else if (k === 5) {
+        // Invalid UTF-8: lone continuation bytes, overlongs, surrogates encoded, a cut multi-byte character.
+        const bad = r.pick([[0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82], [0xff, 0xfe]]);
+        const at = r.int(seed.length);
+        input = Uint8Array.from([...seed.subarray(0, at), ...bad, ...seed.subarray(at)]);
+        how = `invalid UTF-8 ${bad.map((x) => x.toString(16)).join(' ')} at ${at}`;
+      } else if (k === 6) {
+        // UTF-16 (what Notepad once saved): NULs between the letters.
+        const t = new TextDecoder().decode(seed);
+        const u16 = new Uint8Array(2 + t.length * 2);
+        u16.set([0xff, 0xfe]);
+        for (let j = 0; j < t.length; j++) u16.set([t.charCodeAt(j) & 0xff, t.charCodeAt(j) >> 8], 2 + j * 2);
+        input = u16;
+        how = 'UTF-16';
+      } else if (k === 7) {
+        const which = r.int(4);
+        input = [new Uint8Array(0), enc.encode(' \n\t\r\n '.repeat(1 + r.int(50))), enc.encode('short text'), new ArrayBuffer(0)][which];
+        how = ['empty', 'whitespace', 'short', 'empty ArrayBuffer'][which];
+      } else if (k === 8) {
+        // Huge: over the limit by a little or a lot (rarely, just under it: a valid 2 MB text).
+        const over = r.next() < 0.9;
+        const size = over ? TEXT_MAX_BYTES + 1 + r.int(3_000_000) : TEXT_MAX_BYTES - r.int(1000);
+        const big = new Uint8Array(size);
+        for (let j = 0; j < size; j += seed.length) big.set(seed.subarray(0, Math.min(seed.length, size - j)), j);
+        // Cut at a character boundary so only the size decides.
+        input = over ? big : enc.encode(new TextDecoder().decode(big).replace(/\uFFFD/g, ''));
+        how = over ? `huge (${size} bytes)` : `just under the limit (${size} bytes)`;
+      } else if (k === 9) {
+        // More distinct characters than a character vocabulary takes (CJK, symbols).
+        const n = 200 + r.int(400);
+        input = Array.from({ length: n * 2 }, (_, j) => String.fromCodePoint(0x4e00 + ((j * 7919) % n))).join('');
+        how = `${n} distinct characters (string)`;
+      } else if (k === 10) {
+        // Text already decoded (a string), with a NUL or control characters put in.
+        const t = [...new TextDecoder().decode(seed)];
+        t.splice(r.int(t.length), 0, r.pick(['\0', '\u0007', '\u001b[31m', '\uFFFF', '\uD800']));
+        input = t.join('');
+        how = 'string with a control character';
+      } else {
+        // NUL bytes in otherwise good text.
+        const b = Uint8Array.from(seed);
+        for (let j = 0; j < 1 + r.int(4); j++) b[r.int(b.length)] = 0;
+        input = b;
+        how = 'NUL bytes';
+      }
+      if (r.next() < 0.2 && input instanceof Uint8Array) input = input.slice().buffer;
+      const before = { data: JSON.stringify(p.data), text: p.uploadedText };
+      trial(c, how, () => {
+        const message = p.setText(`upload-${i}.txt`, input);
+        if (message !== null) {
+          if (typeof message !== 'string' || message.length < 10) throw new Error(`refused without a message: ${message}`);
+          if (JSON.stringify(p.data) !== before.data || p.uploadedText !== before.text) throw new Error(`refused but changed the data set (${message})`);
+          return 'refused';
+        }
+        if (p.data.name !== 'text' || p.uploadedText?.fileName !== `upload-${i}.txt`) throw new Error('accepted but not in use');
+        const ds = p.dataset;
+        if (ds?.kind !== 'sequence') throw new Error(`accepted but no sequence data set (${ds?.kind})`);
+        if (!p.binding?.ok) throw new Error(`accepted but the program does not bind: ${p.binding?.message}`);
+        const { x, vocabSize } = ds as unknown as { x: Float32Array; vocabSize: number };
+        for (let j = 0; j < x.length; j += 97) if (!(x[j] >= 0 && x[j] < vocabSize && Number.isInteger(x[j]))) throw new Error(`token id ${x[j]} outside the vocabulary`);
+        return 'valid';
+      });
+    }
+    report('txt', c);
   });
 });
 

@@ -4,6 +4,7 @@
  * (workers are terminated). Also the app-overhead measurement: the spiral trained through the playground's own
  * TrainingClient → training worker → session path, against bare `model.fit` in a bench worker.
  */
+import { faultKindOf } from '$lib/worker/faults';
 import * as Comlink from 'comlink';
 import { bindData } from '$lib/data/bind';
 import { makeToy } from '$lib/data/toys';
@@ -68,7 +69,8 @@ export class BenchRunner {
     const crashed = new Promise<never>((_, reject) =>
       worker.addEventListener('error', (e) => {
         this.#drop(backend);
-        reject(new Error(`The ${backend} bench worker crashed: ${e.message || 'unknown error'}`));
+        const kind = faultKindOf(e.message || '');
+        reject(new Error(`The ${backend} bench worker ${kind === 'oom' ? 'ran out of memory' : kind === 'device-lost' ? 'lost its GPU device' : 'crashed'}: ${e.message || 'unknown error'}`));
       })
     );
     crashed.catch(() => undefined);

@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import type { Variant } from './quantize';
 import type { OrtProvider, TensorIn } from './ort-run';
 import type { OrtRunOptions, OrtRunResult, OrtWorkerApi } from './ort.worker';
+import { faultKindOf } from '$lib/worker/faults';
 
 export type { OrtRunResult } from './ort.worker';
 
@@ -18,7 +19,8 @@ export class OrtClient {
     if (this.#api) return this.#api;
     const worker = new Worker(new URL('./ort.worker.ts', import.meta.url), { type: 'module', name: 'onnxruntime' });
     worker.addEventListener('error', (e) => {
-      const err = new Error(`The ONNX Runtime worker crashed: ${e.message || 'unknown error'}`);
+      const kind = faultKindOf(e.message || '');
+      const err = new Error(`The ONNX Runtime worker ${kind === 'oom' ? 'ran out of memory' : kind === 'device-lost' ? 'lost its GPU device' : 'crashed'}: ${e.message || 'unknown error'}. It starts afresh on the next run.`);
       for (const f of this.#crash.splice(0)) f(err);
       this.dispose();
     });
@@ -42,6 +44,13 @@ export class OrtClient {
     });
     try {
       return await Promise.race([f(api), guard]);
+    } catch (e) {
+      // Out of memory or a lost GPU inside ORT: named, and the worker is replaced so the next run starts clean.
+      const message = e instanceof Error ? e.message : String(e);
+      const kind = faultKindOf(message);
+      if (!kind) throw e;
+      this.dispose();
+      throw new Error(`${what} failed: ONNX Runtime ${kind === 'oom' ? 'ran out of memory' : 'lost its GPU device'} (${message}). The next run starts a fresh worker.`);
     } finally {
       clearTimeout(timer);
       this.#crash = this.#crash.filter((r) => r !== onCrash);

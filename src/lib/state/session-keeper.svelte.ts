@@ -31,6 +31,13 @@ export const TAB_SESSION_KEY = 'nn-playground:tab-session';
 /** BroadcastChannel on which a tab says it saved a session. */
 export const SAVED_CHANNEL = 'nn-playground:saved';
 
+/** What Continue goes on with, in words (the optimizer's state is saved with the weights by the eager engine only). */
+export function resumeNote(w: WeightSnapshot): string {
+  if (w.optimizer) return ` (weights, ${w.optimizer.className}'s state and step ${w.optimizer.slots[0]?.values[0] ?? 0}, the same batches)`;
+  if (w.engine === 'compiled') return ' (the compiled engine keeps its optimizer state in ONNX Runtime, which is not saved: the optimizer restarts)';
+  return ' (the weights only: the optimizer restarts)';
+}
+
 export interface Notice {
   kind: 'restored' | 'shared' | 'info';
   text: string;
@@ -65,6 +72,8 @@ export class SessionKeeper {
    */
   restored = $state.raw<WeightSnapshot | null>(null);
   ready = $state(false);
+  /** The engine of the session's saved run, when one was just shown: the page sets its Engine toggle and clears this. */
+  restoredEngine = $state<'eager' | 'compiled' | null>(null);
   /** Whether this tab saves the open session (see tab-lock.ts): one writer per session. */
   ownership = $state<Ownership>('owner');
   /** Changes made in this tab that were not saved (it did not own the session). */
@@ -477,7 +486,7 @@ export class SessionKeeper {
     const id = this.currentId;
     const store = this.#store;
     if (!id || !store) return;
-    const snapshot = await this.#client.getWeights();
+    const snapshot = await this.#client.getCheckpoint();
     if (!snapshot || id !== this.currentId || this.#rec?.id !== id || !this.writes) return;
     this.weights = snapshot;
     await store.putWeights(id, snapshot);
@@ -501,6 +510,7 @@ export class SessionKeeper {
     this.#lastHistory = this.#client.history;
     this.#lastStatus = this.#client.status;
     this.weights = saved ?? null;
+    this.restoredEngine = saved?.engine ?? null;
     const spec = this.#pg.lastGood?.spec;
     this.restored = saved && spec && this.#pg.upToDate && saved.specKey === specKey(spec) ? saved : null;
     const n = rec.history?.length ?? 0;
@@ -514,7 +524,7 @@ export class SessionKeeper {
       if (why === 'reload' && wasRunning) parts.push(`Restored: trained ${epochs} before the page was reloaded (the run does not go on by itself).`);
       else if (why === 'reload') parts.push(`Restored: trained ${epochs}.`);
       else parts.push(`Opened “${rec.name}”: trained ${epochs}.`);
-      parts.push(this.canContinue ? `Press Continue to go on from epoch ${this.weights!.epoch}, or Train to start again.` : 'Press Train to train again.');
+      parts.push(this.canContinue ? `Press Continue to go on from epoch ${this.weights!.epoch}${resumeNote(this.weights!)}, or Train to start again.` : 'Press Train to train again.');
     } else if (why === 'open') parts.push(`Opened “${rec.name}”.`);
     if (note) parts.push(note);
     if (parts.length) this.notice = { kind: why === 'shared' ? 'shared' : 'restored', text: parts.join(' ') };

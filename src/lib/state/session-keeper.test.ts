@@ -20,7 +20,8 @@ function stubClient(): TrainingClient {
     restore(r: { history: unknown[]; totalEpochs: number; status: string }) {
       Object.assign(this, { history: r.history, totalEpochs: r.totalEpochs, status: r.status === 'running' ? 'stopped' : r.status });
     },
-    getWeights: async () => null
+    getWeights: async () => null,
+    getCheckpoint: async () => null
   } as unknown as TrainingClient;
 }
 

@@ -399,7 +399,15 @@ export class SessionStore {
   /** Saved weights; damaged ones read as none (the session still opens, without them). */
   async getWeights(id: string): Promise<WeightSnapshot | undefined> {
     const w = await this.#read((b) => b.getWeights(id), undefined);
-    return w === undefined || weightsProblem(w) ? undefined : (w as WeightSnapshot);
+    if (w === undefined || weightsProblem(w)) return undefined;
+    const snap = w as WeightSnapshot;
+    // A damaged optimizer state is dropped (Continue then restarts the optimizer); the weights still count.
+    if (snap.optimizer !== undefined && weightsProblem({ specKey: '', epoch: 0, weights: snap.optimizer?.slots })) {
+      const { optimizer: _damaged, ...rest } = snap;
+      void _damaged;
+      return rest;
+    }
+    return snap;
   }
 
   async putWeights(id: string, snapshot: WeightSnapshot): Promise<void> {

@@ -13,6 +13,11 @@ import type { AttentionMap } from './attention';
 import type { ConvFilters, LayerHistogram } from '$lib/engines/tfjs/inspect';
 import type { CompiledEvent } from '$lib/compile/compiled-methods';
 import type { CompareEvent, CompareRequest } from '$lib/compile/compare';
+import { faultKindOf, faultMessage, type Fault } from './faults';
+import type { FaultKind, TestFault } from './protocol';
+
+/** While training, the worker is asked every WATCHDOG_EVERY_MS whether it is alive; no answer within `watchdogMs`: a fault. */
+const WATCHDOG_EVERY_MS = 2000;
 
 /** Per-batch losses of the run: `x` is the fractional epoch. Thinned to at most MAX_BATCH_POINTS. */
 export interface BatchLosses {
@@ -125,6 +130,14 @@ export class TrainingClient {
   /** When the current epoch started (performance.now()), for the epoch's elapsed time. */
   epochStartedAt = $state(0);
 
+  /** The last run's fault (crash, no answer, out of memory, GPU lost), named for the user; null after a restart. */
+  fault = $state.raw<Fault | null>(null);
+  /** How long the worker may take to answer a ping while training before it counts as gone (a test may shorten it). */
+  watchdogMs = 60_000;
+  /** Event batches received from the worker (the soak's message backlog: posted there − received here). */
+  eventsApplied = 0;
+  #watchdog: ReturnType<typeof setInterval> | null = null;
+
   readonly busy = $derived(this.status === 'starting' || this.status === 'running' || this.status === 'paused');
 
   #worker: Worker | null = null;
@@ -145,13 +158,62 @@ export class TrainingClient {
     this.#terminate();
     const worker = new Worker(new URL('./training.worker.ts', import.meta.url), { type: 'module', name: 'training' });
     worker.addEventListener('error', (e) => {
-      this.#fail(`The training worker crashed: ${e.message || 'unknown error'}`);
-      this.#terminate();
+      e.preventDefault?.();
+      const message = e.message || 'unknown error';
+      this.#faulted(faultKindOf(message) ?? 'crash', backend, message);
     });
     this.#worker = worker;
     this.#api = Comlink.wrap<TrainingApi>(worker);
     this.#workerKey = key;
     return this.#api;
+  }
+
+  /**
+   * A fault: the run ends as failed with the fault named, the worker is dropped (the next run starts a fresh one),
+   * and whatever was waiting for it is released. The saved session keeps its last saved weights.
+   */
+  #faulted(kind: FaultKind, backend: BackendName, detail?: string) {
+    const message = faultMessage(kind, this.backend?.actual ?? backend, detail);
+    this.fault = { kind, message, backend };
+    this.#runId++; // late events of the dead run are dropped
+    this.#fail(message);
+    this.progress = null;
+    this.#terminate();
+  }
+
+  /** While a run is busy, checks that the worker still answers (a closed or wedged worker never answers). */
+  #startWatchdog(backend: BackendName) {
+    this.#stopWatchdog();
+    let waiting = false;
+    this.#watchdog = setInterval(() => {
+      const api = this.#api;
+      if (!this.busy || !api) return this.#stopWatchdog();
+      if (waiting) return;
+      waiting = true;
+      const runId = this.#runId;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.watchdogMs)));
+      void Promise.race([api.ping().then(() => 'alive' as const, () => 'alive' as const), timeout]).then((r) => {
+        clearTimeout(timer);
+        waiting = false;
+        if (r === 'timeout' && runId === this.#runId && this.busy) this.#faulted('unresponsive', backend, `no answer for ${Math.round(this.watchdogMs / 1000)} s`);
+      });
+    }, WATCHDOG_EVERY_MS);
+  }
+
+  #stopWatchdog() {
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#watchdog = null;
+  }
+
+  /** The fault has been seen (a restart): forget it. */
+  clearFault() {
+    this.fault = null;
+  }
+
+  /** Tests only: injects a fault into the training worker (see TrainingApi.testFault). */
+  testFault(kind: TestFault) {
+    void this.#api?.testFault(kind);
   }
 
   #terminate() {
@@ -170,6 +232,7 @@ export class TrainingClient {
   /** `keepHistory`: continuing a restored run (request.initialWeights + startEpoch): the curves so far stay. */
   async train(request: TrainRequest, totalEpochs: number, opts?: { keepHistory?: boolean }): Promise<void> {
     const runId = ++this.#runId;
+    this.fault = null;
     this.status = 'starting';
     if (!opts?.keepHistory) this.history = [];
     this.progress = null;
@@ -191,13 +254,31 @@ export class TrainingClient {
     if (!request.sequence && this.sequencePictures) request = { ...request, sequence: $state.snapshot(this.sequencePictures as unknown) as SequencePicturesRequest };
     const api = this.#ensureWorker(request.backend, request.engine === 'compiled');
     const onEvents = (events: TrainEvent[]) => {
+      this.eventsApplied++;
       if (runId !== this.#runId) return; // events of a run the user has since replaced or reset
       this.#apply(events);
     };
+    this.#startWatchdog(request.backend);
+    // A worker that dies never answers: the call also ends when a fault ends the run (the run id moves on).
+    const ended = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (runId !== this.#runId || !this.busy) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 250);
+    });
     try {
-      await api.train(request, Comlink.proxy(onEvents));
+      await Promise.race([api.train(request, Comlink.proxy(onEvents)), ended]);
     } catch (e) {
-      if (runId === this.#runId) this.#fail(e instanceof Error ? e.message : String(e));
+      if (runId === this.#runId) {
+        const message = e instanceof Error ? e.message : String(e);
+        const kind = faultKindOf(message);
+        if (kind) this.#faulted(kind, request.backend, message);
+        else this.#fail(message);
+      }
+    } finally {
+      if (runId === this.#runId) this.#stopWatchdog();
     }
   }
 
@@ -269,7 +350,12 @@ export class TrainingClient {
           else this.attention = { epoch: e.epoch, trained: e.epoch > 0, maps: e.maps, sample: this.#runAttentionSample };
           break;
         case 'error':
-          this.#fail(e.message);
+          if (e.fault) {
+            // The worker said what it was (out of memory, GPU lost): named, and the worker is replaced.
+            const backend = this.#workerBackend ?? this.backend?.requested ?? 'cpu';
+            queueMicrotask(() => this.#faulted(e.fault!, backend, e.message));
+            this.#fail(e.message);
+          } else this.#fail(e.message);
           break;
       }
     }
@@ -418,6 +504,16 @@ export class TrainingClient {
     }
   }
 
+  /** What resumes the run exactly (weights, optimizer state, engine at the last epoch end; see protocol.ts getCheckpoint). */
+  async getCheckpoint(): Promise<WeightSnapshot | null> {
+    if (!this.#api) return null;
+    try {
+      return await this.#api.getCheckpoint();
+    } catch {
+      return null;
+    }
+  }
+
   /**
    * Makes saved weights the worker's current model (a restored session) and shows their decision boundary when
    * `boundary` is given. Returns why not when they could not be loaded.
@@ -507,6 +603,7 @@ export class TrainingClient {
   }
 
   dispose() {
+    this.#stopWatchdog();
     this.#terminate();
   }
 }

@@ -158,6 +158,19 @@ export interface WeightSnapshot {
   /** The last completed epoch when the weights were read (0: initial weights). */
   epoch: number;
   weights: WeightTensor[];
+  /**
+   * The optimizer's state at `epoch` (eager engine: the TF.js optimizer's getWeights — the step count `iter`, then
+   * its slots, e.g. Adam's m and v per trainable weight); absent: a continued run restarts the optimizer.
+   */
+  optimizer?: OptimizerState;
+  /** The engine the run used ('eager' or 'compiled'): a reload shows it again. */
+  engine?: Engine;
+}
+
+/** A TF.js optimizer's state (optimizer-state.ts): its class name and `getWeights()` in order (`iter` first). */
+export interface OptimizerState {
+  className: string;
+  slots: WeightTensor[];
 }
 
 /** Rows shaped like the training rows (`data.xShape` without the batch axis), with their class labels. */
@@ -208,7 +221,7 @@ export type TrainEvent =
   | { type: 'resumed' }
   | { type: 'done'; outcome: RunOutcome; epochs: number }
   | { type: 'diverged'; message: string; epoch: number; batch: number }
-  | { type: 'error'; message: string }
+  | { type: 'error'; message: string; /** What kind of fault it was, when known (faults.ts): out of memory, GPU device lost. */ fault?: FaultKind }
   /** Per-batch losses since the last message: `x` is the fractional epoch (epoch - 1 + batch / batches). */
   | { type: 'batches'; x: Float32Array; loss: Float32Array; smoothed: Float32Array }
   /** Weight (and, after the first captured step, gradient) histograms of every layer with weights. */
@@ -225,6 +238,12 @@ export type TrainEvent =
   /** The attention maps of the run's sample (`TrainRequest.attention`) before training (epoch 0) and after an epoch. */
   | { type: 'attention'; epoch: number; maps: AttentionMap[]; /** Why there are none (the maps failed; training goes on). */ error?: string }
   | { type: 'evaluation'; epoch: number; final: boolean; accuracy: number; n: number; classes: number; confusion: Int32Array; predictions: Int32Array; ms: number };
+
+/** The faults the UI names (worker/faults.ts): the worker crashed or stopped answering, ran out of memory, lost its GPU. */
+export type FaultKind = 'crash' | 'unresponsive' | 'oom' | 'device-lost';
+
+/** Faults a test can inject into the training worker (`testFault`; tests only). */
+export type TestFault = 'throw' | 'close' | 'oom' | 'device-lost';
 
 /** What the worker exposes through comlink. Every method also runs in-process (see session.ts). */
 export interface TrainingApi extends OnnxMethods, CompareMethods {
@@ -260,6 +279,19 @@ export interface TrainingApi extends OnnxMethods, CompareMethods {
   setGeneration(settings: Omit<GenerationSettings, 'seed'>): void;
   /** The current model's weights (read between batches while training), or null when there is no model. */
   getWeights(): Promise<WeightSnapshot | null>;
+  /**
+   * What resumes the run exactly: the weights, the optimizer's state and the engine at the last epoch end of the
+   * latest run (so a continued run draws that epoch's successors' batches), else the current model's weights; null
+   * when there is no model.
+   */
+  getCheckpoint(): Promise<WeightSnapshot | null>;
+  /** Answers at once (between batches while training): the client's watchdog asks it to tell a live worker from a dead one. */
+  ping(): Promise<true>;
+  /**
+   * Tests only: injects a fault — 'throw' an uncaught error in the worker's global scope, 'close' the worker, make the
+   * next batch fail as out of memory ('oom'), or destroy the TF.js WebGPU backend's device ('device-lost').
+   */
+  testFault(kind: TestFault): void;
   /**
    * Makes `spec` with saved `weights` the current model without training (a restored session), on `backend` (with
    * fallback), so export and inspection use the trained weights; with `boundary`, returns its picture. Refused

@@ -25,6 +25,8 @@ import { readWeights, specKey, writeWeights } from './weights';
 import { createOnnxMethods } from './onnx-methods';
 import { createCompareMethods, type OrtAccess } from '$lib/compile/compiled-methods';
 import { ENGINES } from './engines';
+import { faultKindOf } from './faults';
+import { disposeCheckpoint, readCheckpoint, restoreOptimizer, takeCheckpoint, type DeviceCheckpoint } from './optimizer-state';
 
 /** `loadOrt` (optional): ONNX Runtime for the compiled engine and the eager-vs-compiled comparison. */
 export interface SessionOptions extends OrtAccess {
@@ -82,6 +84,29 @@ export function createSession(opts: SessionOptions): TrainingApi {
   /** The attention maps' sample chosen while the run goes on (setAttentionSample). */
   let attentionSample: Float32Array | null = null;
   const attentionScores = opts.attentionScores ?? attentionScoresTfjs;
+  /** Faults: a lost GPU device (its reason), an injected out-of-memory (tests). */
+  let deviceLost: string | null = null;
+  let injectOom = false;
+  const watchedDevices = new WeakSet<object>();
+  /** Notes when the TF.js WebGPU backend's device is lost (destroyed, reset by the driver): the run stops and says so. */
+  const watchDevice = () => {
+    const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string; reason?: string }> } }).device;
+    if (!device?.lost || watchedDevices.has(device)) return;
+    watchedDevices.add(device);
+    void device.lost.then((info) => {
+      deviceLost = `the GPU device was lost: ${(info?.message || info?.reason || 'no reason given').replace(/\.$/, '')}`;
+      stopRequested = true;
+      paused = false;
+      wake?.();
+      wake = null;
+    });
+  };
+  /** The latest run's state at its last epoch end (weights, optimizer, engine), for getCheckpoint (optimizer-state.ts). */
+  let checkpoint: DeviceCheckpoint | null = null;
+  const setCheckpoint = (c: DeviceCheckpoint | null) => {
+    disposeCheckpoint(tf, checkpoint);
+    checkpoint = c;
+  };
 
   /**
    * Backend switches one at a time: an on-demand picture (next-character bars on the initial weights) and Train can
@@ -111,6 +136,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
   };
 
   const disposeModel = () => {
+    setCheckpoint(null);
     if (model) {
       model.optimizer?.dispose();
       model.dispose();
@@ -196,6 +222,8 @@ export function createSession(opts: SessionOptions): TrainingApi {
         const ortGpu = request.engine === 'compiled' && request.backend === 'webgpu';
         if (ortGpu) handOverWebGpu();
         const info = ortGpu ? await ortWebGpuInfo(await useBackend(request.backend)) : await useBackend(request.backend);
+        if (deviceLost) throw new Error(deviceLost);
+        if (info.actual === 'webgpu' && !ortGpu) watchDevice();
         emit({ type: 'backend', info }, true);
         disposeModel();
         const t0 = performance.now();
@@ -205,7 +233,10 @@ export function createSession(opts: SessionOptions): TrainingApi {
         if (request.initialWeights) {
           writeWeights(tf, model, request.initialWeights);
           modelEpoch = request.startEpoch ?? 0;
+          // Resume exactly: the optimizer goes on with its saved moments and step count (eager engine only).
+          if ((request.engine ?? 'eager') === 'eager') await restoreOptimizer(tf, model, request.initialWeights.optimizer);
         }
+        setCheckpoint(await takeCheckpoint(tf, model, modelEpoch, request.engine ?? 'eager'));
         emit({ type: 'model', params: model.countParams(), buildMs: performance.now() - t0 }, true);
 
         let nextSnapshot = -Infinity;
@@ -252,6 +283,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
         const result = await runTraining(open, request.spec, request.data, trainOpts, {
           onEpoch: async (log) => {
             modelEpoch = log.epoch;
+            if (model) setCheckpoint(await takeCheckpoint(tf, model, log.epoch, request.engine ?? 'eager'));
             emit({ type: 'epoch', log });
             await snapshot(log.epoch);
             await pictures?.epoch(log.epoch);
@@ -259,6 +291,10 @@ export function createSession(opts: SessionOptions): TrainingApi {
             await sequencePictures.epoch(log.epoch);
           },
           onBatch: (log) => {
+            if (injectOom) {
+              injectOom = false;
+              throw new RangeError('Array buffer allocation failed (injected by a test)');
+            }
             pictures?.batch(log);
             if (performance.now() - lastFlush >= flushMs) emit({ type: 'progress', ...log });
           },
@@ -277,6 +313,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
             await macrotask();
           }
         });
+        if (deviceLost) throw new Error(deviceLost);
         const epochs = result.history.length;
         if (epochs > 0) await snapshot(result.history[epochs - 1].epoch, true);
         if (epochs > 0 && result.status !== 'diverged') {
@@ -290,7 +327,13 @@ export function createSession(opts: SessionOptions): TrainingApi {
           emit({ type: 'done', outcome: result.status, epochs });
         }
       } catch (e) {
-        emit({ type: 'error', message: explainError(e, tf.getBackend()) });
+        // A destroyed GPU device first fails the pending read-back; its `lost` promise says why a moment later.
+        const device = (tf.backend() as unknown as { device?: { lost?: Promise<unknown> } } | undefined)?.device;
+        if (!deviceLost && device?.lost) await Promise.race([device.lost, new Promise((r) => setTimeout(r, 1000))]).then(() => macrotask());
+        // (A lost device's own reason says it; the read-back that failed first is a consequence.)
+        const message = deviceLost ?? explainError(e, tf.getBackend());
+        const fault = deviceLost ? 'device-lost' : faultKindOf(message);
+        emit({ type: 'error', message, ...(fault ? { fault } : {}) });
       } finally {
         flush();
         running = null;
@@ -328,6 +371,28 @@ export function createSession(opts: SessionOptions): TrainingApi {
         return await readWeights(tf, model, modelKey, modelEpoch);
       } catch {
         return null; // the model was reset or replaced while being read
+      }
+    },
+    async ping() {
+      return true as const;
+    },
+    testFault(kind) {
+      if (kind === 'throw') {
+        setTimeout(() => {
+          throw new Error('injected crash (test)');
+        });
+      } else if (kind === 'close') (globalThis as unknown as { close?: () => void }).close?.();
+      else if (kind === 'oom') injectOom = true;
+      else (tf.backend() as unknown as { device?: { destroy(): void } }).device?.destroy();
+    },
+    async getCheckpoint() {
+      if (!model) return null;
+      const c = checkpoint;
+      if (!c) return api.getWeights();
+      try {
+        return await readCheckpoint(tf, c, modelKey);
+      } catch {
+        return null; // replaced while being read
       }
     },
     async loadWeights(spec, weights, backend, boundary) {

@@ -14,8 +14,18 @@ const loaders = createBackendLoaders(tf);
 // ONNX Runtime (compiled engine, eager-vs-compiled) is imported only when first used.
 const session = createSession({ tf, loaders, transfer: Comlink.transfer, loadOrt, captureOrtLog });
 
+/** Event batches posted to the page (the soak compares them with those the page applied: the message backlog). */
+let posted = 0;
+/** Read by `npm run soak` (scripts/soak.ts) through the browser's worker inspection: TF.js memory and messages posted. */
+(self as unknown as { __nnStats: () => object }).__nnStats = () => ({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, posted });
+
 Comlink.expose({
   ...session,
+  train: (request, onEvents) =>
+    session.train(request, (events) => {
+      posted++;
+      onEvents(events);
+    }),
   // The exported files' buffers move to the UI thread instead of being copied.
   exportModel: async (spec, seed) => {
     const result = await session.exportModel(spec, seed);
