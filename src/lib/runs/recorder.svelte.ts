@@ -37,6 +37,8 @@ export class RunRecorder {
   /** The id of the run being recorded, or null. */
   activeId = $state<string | null>(null);
   loaded = $state(false);
+  /** The ids of the runs ticked in the Runs panel (kept here, so hiding the panel keeps them). */
+  overlaid = $state.raw<string[]>([]);
   readonly max: number;
 
   #client: Pick<TrainingClient, 'history' | 'status' | 'message' | 'backend' | 'params'>;
@@ -194,7 +196,10 @@ export class RunRecorder {
     const store = this.#store;
     if (!store) return; // saved by load() once the store is open
     const dropped = await store.put(rec);
-    if (dropped.length) this.runs = this.runs.filter((r) => !dropped.includes(r.id));
+    if (dropped.length) {
+      this.runs = this.runs.filter((r) => !dropped.includes(r.id));
+      this.overlaid = this.overlaid.filter((id) => !dropped.includes(id));
+    }
     this.problem = store.problem;
   }
 
@@ -211,6 +216,7 @@ export class RunRecorder {
     const gone = this.runs.filter((r) => ids.includes(r.id) && r.id !== this.activeId);
     if (!gone.length) return [];
     this.runs = this.runs.filter((r) => !gone.includes(r));
+    this.overlaid = this.overlaid.filter((id) => !gone.some((r) => r.id === id));
     for (const r of gone) await this.#store?.delete(r.id);
     this.problem = this.#store?.problem ?? this.problem;
     return gone;
