@@ -3,8 +3,7 @@
  * settings read off the program and the panels at that moment; from then on the recorder follows the
  * TrainingClient (its history, status, message and the backend that ran) until the run ends, saving to the run
  * store (at most about once a second while epochs stream in, and at once when the run ends).
- * A Continue (keepHistory) appends to the run it continues: the newest run of the same session whose last epoch is
- * the epoch the saved weights were taken at.
+ * A Continue (keepHistory) appends to the run it continues: the newest run of the same session.
  *
  * `runs` (oldest first) is reactive, for the Runs panel and for the lessons.
  */
@@ -109,8 +108,9 @@ export class RunRecorder {
     const now = Date.now();
     let rec: RunRecord | undefined;
     if (opts.keepHistory) {
-      const from = opts.startEpoch ?? 0;
-      rec = [...this.runs].reverse().find((r) => r.sessionId === (opts.sessionId ?? null) && (r.history.at(-1)?.epoch ?? 0) === from);
+      // The session's newest run is the one its saved weights and curves came from (its stored curves may lag the
+      // session's by a save; the client's curves, which the run takes from now on, are the session's).
+      rec = this.runs.findLast((r) => r.sessionId === (opts.sessionId ?? null));
       if (rec) rec = { ...rec, status: 'running', message: null, settings: { ...settings, epochs: settings.epochs ?? rec.settings.epochs } };
     }
     if (!rec) {

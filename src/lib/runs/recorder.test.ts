@@ -57,7 +57,7 @@ describe('RunRecorder', () => {
     a.sync();
     Object.assign(c, { status: 'stopped' });
     a.sync();
-    const second = a.begin(source(DEFAULT_CODE.replace('0.01', '0.1')), { sessionId: 's-1' });
+    const second = a.begin(source(DEFAULT_CODE.replace('0.01', '0.1')), { sessionId: 's-2' });
     expect(second.name).toBe('Run 2 · adam 0.1 · batch 32');
     Object.assign(c, { status: 'running', history: [ep(1, 2)] });
     a.sync();
@@ -72,7 +72,7 @@ describe('RunRecorder', () => {
     ]);
     expect(b.runs[1].message).toMatch(/closed or reloaded/);
 
-    // Continue run 1's session from epoch 2: appends to run 1.
+    // Continue session s-1 from epoch 2: appends to its newest run, run 1 (run 2 is another session's).
     const c2 = stub();
     const d = new RunRecorder(c2 as never, store);
     await d.load();
