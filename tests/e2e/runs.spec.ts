@@ -101,3 +101,28 @@ test('a run is renamed in place, Undo brings a deleted run back, and a new run i
   await trainWith(page, '0.1', RUN2);
   await expect(runsTable(page).locator('tbody').getByRole('row')).toHaveCount(2);
 });
+
+test('a run cut off by a reload is kept as stopped, and Continue goes on in the same run', async ({ page }) => {
+  await openPlayground(page);
+  await setCode(page, spiral.replace('epochs=100', 'epochs=5000'));
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  const NAME = 'Run 1 · adam 0.01 · batch 32';
+  const status = () => runRow(page, NAME).getByRole('cell').nth(5);
+  await expect(status()).toHaveText(/^running, epoch ([5-9]|\d{2,}) of 5000$/, { timeout: 60_000 });
+
+  await reloadKeepingStorage(page);
+  await expect(status()).toHaveText(/^stopped at epoch \d+ of 5000/);
+  await expect(runRow(page, NAME).getByRole('cell').nth(5)).toContainText('closed or reloaded');
+
+  await page.getByRole('status', { name: 'Session' }).getByRole('button', { name: 'Continue' }).click();
+  await expect(status()).toHaveText(/^running, epoch \d+ of 5000$/, { timeout: 30_000 });
+  const epochNow = async () => Number(/epoch (\d+)/.exec((await status().textContent()) ?? '')?.[1]);
+  const first = await epochNow();
+  await expect.poll(epochNow, { timeout: 30_000 }).toBeGreaterThan(first + 2);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(status()).toHaveText(/^stopped at epoch \d+ of 5000$/);
+  // One run, whose curve starts at epoch 1: the continued epochs were appended to it.
+  await expect(runsTable(page).locator('tbody').getByRole('row')).toHaveCount(1);
+  await page.getByRole('checkbox', { name: `Overlay ${NAME}` }).check();
+  await expect(page.getByRole('img', { name: new RegExp(`^Runs: loss, 1 run: ${NAME}: train loss [\\d.]+, validation loss [\\d.]+ after epoch ${await epochNow()}$`) })).toBeVisible();
+});
