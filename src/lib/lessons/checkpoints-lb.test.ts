@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '$lib/runs/types';
 import type { DataSettings } from '$lib/state/playground.svelte';
 import type { EpochLog } from '$lib/worker/protocol';
-import { accuracyGap, layerKinds, lbEvent, lbRun, lbRunsDiffer, optimizerKind, runSpec } from './checkpoints-lb';
+import { accuracyGap, layerKinds, lbEvent, lbRun, lbRunsDiffer, lbRunsRepeat, optimizerKind, runSpec } from './checkpoints-lb';
 import type { LessonEvent, LessonWorld } from './types';
 
 const DATA: DataSettings = {
@@ -224,5 +224,25 @@ describe('lb-event', () => {
     expect(lbEvent(world([], [ev('quantized-compared', 1, { variants: 3 })]), { name: 'quantized-compared', key: 'variants', min: 3 }).ok).toBe(true);
     expect(lbEvent(world([], [ev('onnx-exported', 1, { variant: 'fp16' })]), { name: 'onnx-exported', key: 'variant', equals: 'int8' }).ok).toBe(false);
     expect(lbEvent(world([], [ev('onnx-exported', 1, { variant: 'int8' })]), { name: 'onnx-exported', key: 'variant', equals: 'int8' }).ok).toBe(true);
+  });
+});
+
+describe('lb-runs-repeat', () => {
+  it('needs two runs of the same program and seed that ended at the same loss', () => {
+    const a = run({ logs: [{ loss: 0.5 }, { loss: 0.25 }] });
+    const b = run({ logs: [{ loss: 0.5 }, { loss: 0.25 }] });
+    const other = run({ logs: [{ loss: 0.5 }, { loss: 0.25 }], settings: { seed: 2 } });
+    const drift = run({ logs: [{ loss: 0.5 }, { loss: 0.2501 }] });
+    expect(lbRunsRepeat(world([a, other]), {}).ok).toBe(false);
+    expect(lbRunsRepeat(world([a, drift]), {})).toEqual({ ok: false, detail: `${a.name} and ${drift.name} ended at loss 0.250000 and 0.250100: not the same run` });
+    expect(lbRunsRepeat(world([a, drift, b]), {}).ok).toBe(true);
+  });
+});
+
+describe('lb-event includes', () => {
+  it('finds one item of a comma list', () => {
+    const w = world([], [{ name: 'bench-done', at: 1, detail: { models: 'tiny,wide' } }]);
+    expect(lbEvent(w, { name: 'bench-done', key: 'models', includes: 'wide' }).ok).toBe(true);
+    expect(lbEvent(w, { name: 'bench-done', key: 'models', includes: 'cnn' }).ok).toBe(false);
   });
 });

@@ -8,7 +8,8 @@
  *   lb-runs-differ  `count` runs (same status) whose `setting` differs pairwise (learning rate, batch size, optimizer,
  *                   weight seed, initializer…), optionally all from the same weight seed
  *   lb-event        an app event since the step opened (compare-done, bench-done, onnx-exported…), with an optional
- *                   minimum on one of its numeric details or an exact string detail
+ *                   minimum on one of its numeric details, an exact string detail or one item of a comma list
+ *   lb-runs-repeat  two finished runs of the same program, data and weight seed that ended at the same loss
  *
  * A run's model is read back from the program it ran (`RunSettings.code`, parsed with its data's constants), so
  * conditions on layers, regularizers, initializers and momentum look at what ran, not at the editor now.
@@ -280,25 +281,52 @@ export const lbEvent: LbCheckpoint = (world, args) => {
   const key = typeof args.key === 'string' ? args.key : null;
   const min = num(args.min);
   const equals = args.equals;
+  const includes = typeof args.includes === 'string' ? args.includes : undefined;
   const events = world.events.filter((e) => e.name === name && e.at >= world.since);
   const ok = events.find((e) => {
     if (!key) return true;
     const v = e.detail?.[key];
     if (min !== undefined) return typeof v === 'number' && v >= min;
     if (equals !== undefined) return String(v) === String(equals);
+    if (includes !== undefined) return String(v ?? '').split(',').includes(includes);
     return v !== undefined;
   });
   const label = typeof args.label === 'string' ? args.label : name;
   if (ok) return { ok: true, detail: `${label}${key && ok.detail?.[key] !== undefined ? ` (${key} ${ok.detail[key]})` : ''}` };
   if (events.length && key) {
     const seen = events.map((e) => e.detail?.[key]).filter((v) => v !== undefined);
-    return { ok: false, detail: `${label} happened, but ${key} was ${seen.length ? seen.join(', ') : 'not reported'}; needs ${min !== undefined ? `≥ ${min}` : String(equals)}` };
+    return { ok: false, detail: `${label} happened, but ${key} was ${seen.length ? seen.join(', ') : 'not reported'}; needs ${min !== undefined ? `≥ ${min}` : includes !== undefined ? `to include ${includes}` : String(equals)}` };
   }
   return { ok: false, detail: `${label}: not yet` };
+};
+
+/**
+ * The lb-runs-repeat checkpoint: two finished runs of the same program, data, weight seed and backend that ended at
+ * the same loss (relative difference ≤ `tolerance`, default 1e-5): a seeded run is reproducible.
+ */
+export const lbRunsRepeat: LbCheckpoint = (world, args) => {
+  const tol = num(args.tolerance) ?? 1e-5;
+  const done = world.runs.filter((r) => r.status === 'completed' && r.history.length);
+  const key = (r: RunRecord) => JSON.stringify([r.settings.code, r.settings.data, r.settings.seed, r.ranOn ?? r.settings.backend, r.settings.engine, r.history.length]);
+  let closest: { a: RunRecord; b: RunRecord; rel: number } | null = null;
+  for (let i = 0; i < done.length; i++)
+    for (let j = i + 1; j < done.length; j++) {
+      if (key(done[i]) !== key(done[j])) continue;
+      const x = lastLog(done[i])!.loss;
+      const y = lastLog(done[j])!.loss;
+      const rel = Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y), 1e-12);
+      if (!closest || rel < closest.rel) closest = { a: done[i], b: done[j], rel };
+    }
+  if (!closest) return { ok: false, detail: `no two finished runs of the same program, data and weight seed yet (${done.length} finished)` };
+  const la = lastLog(closest.a)!.loss.toPrecision(6);
+  const lb = lastLog(closest.b)!.loss.toPrecision(6);
+  if (closest.rel <= tol) return { ok: true, detail: `${closest.a.name} and ${closest.b.name} both ended at loss ${la}` };
+  return { ok: false, detail: `${closest.a.name} and ${closest.b.name} ended at loss ${la} and ${lb}: not the same run` };
 };
 
 export const LB_CHECKPOINTS: Record<string, LbCheckpoint> = {
   'lb-run': lbRun,
   'lb-runs-differ': lbRunsDiffer,
-  'lb-event': lbEvent
+  'lb-event': lbEvent,
+  'lb-runs-repeat': lbRunsRepeat
 };
