@@ -1,0 +1,112 @@
+/** The recorder on a stub client: in node Svelte's effects do not run, so `sync()` is called by hand as the effect would. */
+import { describe, expect, it } from 'vitest';
+import { parseProgram } from '$lib/keras/parse';
+import { DEFAULT_CODE, DEFAULT_DATA } from '$lib/state/playground.svelte';
+import type { RunStatus } from '$lib/worker/client.svelte';
+import type { EpochLog } from '$lib/worker/protocol';
+import { RunRecorder } from './recorder.svelte';
+import { RunStore } from './store';
+
+function stub() {
+  return { history: [] as EpochLog[], status: 'idle' as RunStatus, message: null as string | null, backend: null as { actual: 'wasm' } | null, params: 0 };
+}
+const ep = (epoch: number, loss: number): EpochLog => ({ epoch, loss, ms: 1, valMs: 0 });
+const source = (code = DEFAULT_CODE) => ({ code, spec: parseProgram(code).spec, data: { ...DEFAULT_DATA }, engine: 'eager' as const, backend: 'wasm' as const, seed: 1, params: 371 });
+const wait = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+describe('RunRecorder', () => {
+  it('records a run from Train to its end, and keeps it in the store', async () => {
+    const store = RunStore.memory();
+    const c = stub();
+    const rec = new RunRecorder(c as never, store);
+    await rec.load();
+    const r = rec.begin(source(), { sessionId: 's-1' });
+    expect(r.name).toBe('Run 1 · adam 0.01 · batch 32');
+    expect(rec.activeId).toBe(r.id);
+    // The client's previous state (before its train() runs) is not taken for the run's.
+    c.status = 'completed';
+    c.history = [ep(1, 9)];
+    rec.sync();
+    expect(rec.runs[0].history).toEqual([]);
+    Object.assign(c, { status: 'starting', history: [] });
+    rec.sync();
+    Object.assign(c, { status: 'running', backend: { actual: 'wasm' }, history: [ep(1, 1)] });
+    rec.sync();
+    expect(rec.runs[0]).toMatchObject({ status: 'running', ranOn: 'wasm', history: [ep(1, 1)] });
+    Object.assign(c, { status: 'diverged', message: 'The loss became NaN at epoch 2.', history: [ep(1, 1), ep(2, 0.5)] });
+    rec.sync();
+    expect(rec.activeId).toBeNull();
+    expect(rec.runs[0]).toMatchObject({ status: 'diverged', message: 'The loss became NaN at epoch 2.', sessionId: 's-1' });
+    await wait();
+    const kept = (await store.list()).runs;
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ status: 'diverged', history: [ep(1, 1), ep(2, 0.5)] });
+    // A Reset after the end does not touch the finished run.
+    Object.assign(c, { status: 'idle', history: [] });
+    rec.sync();
+    expect(rec.runs[0].history).toHaveLength(2);
+  });
+
+  it('numbers runs, continues a run on Continue, marks a run cut off by a reload as stopped', async () => {
+    const store = RunStore.memory();
+    const c = stub();
+    const a = new RunRecorder(c as never, store);
+    await a.load();
+    a.begin(source(), { sessionId: 's-1' });
+    Object.assign(c, { status: 'running', history: [ep(1, 1), ep(2, 0.8)] });
+    a.sync();
+    Object.assign(c, { status: 'stopped' });
+    a.sync();
+    const second = a.begin(source(DEFAULT_CODE.replace('0.01', '0.1')), { sessionId: 's-2' });
+    expect(second.name).toBe('Run 2 · adam 0.1 · batch 32');
+    Object.assign(c, { status: 'running', history: [ep(1, 2)] });
+    a.sync();
+    await wait();
+
+    // The page reloads while run 2 trains.
+    const b = new RunRecorder(stub() as never, store);
+    await b.load();
+    expect(b.runs.map((r) => [r.name, r.status])).toEqual([
+      ['Run 1 · adam 0.01 · batch 32', 'stopped'],
+      ['Run 2 · adam 0.1 · batch 32', 'stopped']
+    ]);
+    expect(b.runs[1].message).toMatch(/closed or reloaded/);
+
+    // Continue session s-1 from epoch 2: appends to its newest run, run 1 (run 2 is another session's).
+    const c2 = stub();
+    const d = new RunRecorder(c2 as never, store);
+    await d.load();
+    c2.history = [ep(1, 1), ep(2, 0.8)];
+    const cont = d.begin(source(), { sessionId: 's-1', keepHistory: true, startEpoch: 2 });
+    expect(cont.name).toBe('Run 1 · adam 0.01 · batch 32');
+    Object.assign(c2, { status: 'running', history: [ep(1, 1), ep(2, 0.8), ep(3, 0.7)] });
+    d.sync();
+    Object.assign(c2, { status: 'completed' });
+    d.sync();
+    expect(d.runs).toHaveLength(2);
+    expect(d.runs[0]).toMatchObject({ status: 'completed', history: [ep(1, 1), ep(2, 0.8), ep(3, 0.7)] });
+    // A new run after a reload is numbered after the kept ones.
+    expect(d.begin(source(), { sessionId: 's-1' }).name).toBe('Run 3 · adam 0.01 · batch 32');
+  });
+
+  it('renames, deletes (not the running run) and restores', async () => {
+    const store = RunStore.memory();
+    const c = stub();
+    const rec = new RunRecorder(c as never, store);
+    await rec.load();
+    const one = rec.begin(source());
+    Object.assign(c, { status: 'completed', history: [ep(1, 1)] });
+    rec.sync();
+    c.status = 'starting';
+    const two = rec.begin(source());
+    rec.sync();
+    await rec.rename(one.id, '  baseline ');
+    expect(rec.runs[0].name).toBe('baseline');
+    expect(await rec.delete([one.id, two.id])).toHaveLength(1);
+    expect(rec.runs.map((r) => r.id)).toEqual([two.id]);
+    expect((await store.list()).runs.map((r) => r.id)).toEqual([two.id]);
+    await rec.restore([{ ...one, name: 'baseline' }]);
+    expect(rec.runs.map((r) => r.name)).toEqual(['baseline', two.name]);
+    expect((await store.list()).runs).toHaveLength(2);
+  });
+});
