@@ -19,6 +19,7 @@ import { parseProgram } from '$lib/keras/parse';
 import type { RunRecord } from '$lib/runs/types';
 import type { ModelSpec } from '$lib/spec/types';
 import type { EpochLog } from '$lib/worker/protocol';
+import type { CheckpointDef } from './checkpoints';
 import type { CheckpointRef, CheckResult, LessonWorld } from './types';
 
 type Args = NonNullable<CheckpointRef['args']>;
@@ -79,19 +80,22 @@ export function initializers(spec: ModelSpec | null): Set<string> {
 }
 
 const ENDED = new Set(['completed', 'stopped', 'diverged', 'failed']);
-const list = (v: Args[string] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+/** A string argument with alternatives: `'LSTM|GRU'`. */
+const list = (v: Args[string] | undefined): string[] => (v === undefined ? [] : (Array.isArray(v) ? v.map(String) : String(v).split('|')).map((x) => x.trim()).filter(Boolean));
 const num = (v: Args[string] | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
 const fmt = (v: number) => (Math.abs(v) >= 100 || v === Math.round(v) ? String(Math.round(v * 1000) / 1000) : v < 0.01 ? v.toExponential(1) : v.toFixed(3));
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
 function statusOk(run: RunRecord, want: string): boolean {
   if (want === 'any') return true;
+  // As the framework's checkpoints: completed, or stopped after at least one epoch.
+  if (want === 'finished') return (run.status === 'completed' || run.status === 'stopped') && run.history.length > 0;
   if (want === 'ended') return ENDED.has(run.status);
   return run.status === want;
 }
 
 function statusWords(want: string): string {
-  return want === 'completed' ? 'finished' : want === 'ended' ? 'ended' : want === 'any' ? '' : want;
+  return want === 'any' ? '' : want;
 }
 
 const lastLog = (run: RunRecord): EpochLog | undefined => run.history.at(-1);
@@ -204,7 +208,7 @@ function metrics(args: Args): MetricCondition[] {
 
 /** The lb-run checkpoint. */
 export const lbRun: LbCheckpoint = (world, args) => {
-  const want = typeof args.status === 'string' ? args.status : 'completed';
+  const want = typeof args.status === 'string' ? args.status : 'finished';
   const cond = structural(args);
   const mets = metrics(args);
   const what = ['run', ...cond.map((c) => c.words)].join(' ');
@@ -254,7 +258,7 @@ export const lbRunsDiffer: LbCheckpoint = (world, args) => {
   const setting = SETTINGS[key];
   if (!setting) return { ok: false, detail: `unknown setting ${key}` };
   const count = num(args.count) ?? 2;
-  const want = typeof args.status === 'string' ? args.status : 'completed';
+  const want = typeof args.status === 'string' ? args.status : 'finished';
   const cond = structural(args);
   const runs = world.runs.filter((r) => statusOk(r, want) && cond.every((c) => c.test(r, runSpec(r))));
   const groups = new Map<string, Set<string>>();
@@ -306,7 +310,7 @@ export const lbEvent: LbCheckpoint = (world, args) => {
  */
 export const lbRunsRepeat: LbCheckpoint = (world, args) => {
   const tol = num(args.tolerance) ?? 1e-5;
-  const done = world.runs.filter((r) => r.status === 'completed' && r.history.length);
+  const done = world.runs.filter((r) => statusOk(r, 'finished'));
   const key = (r: RunRecord) => JSON.stringify([r.settings.code, r.settings.data, r.settings.seed, r.ranOn ?? r.settings.backend, r.settings.engine, r.history.length]);
   let closest: { a: RunRecord; b: RunRecord; rel: number } | null = null;
   for (let i = 0; i < done.length; i++)
@@ -324,9 +328,62 @@ export const lbRunsRepeat: LbCheckpoint = (world, args) => {
   return { ok: false, detail: `${closest.a.name} and ${closest.b.name} ended at loss ${la} and ${lb}: not the same run` };
 };
 
-export const LB_CHECKPOINTS: Record<string, LbCheckpoint> = {
-  'lb-run': lbRun,
-  'lb-runs-differ': lbRunsDiffer,
-  'lb-event': lbEvent,
-  'lb-runs-repeat': lbRunsRepeat
+type ArgDefs = CheckpointDef['args'];
+const STATUSES = ['finished', 'completed', 'stopped', 'diverged', 'failed', 'ended', 'any'];
+/** The run conditions lb-run and lb-runs-differ share. */
+const RUN_CONDITIONS: ArgDefs = {
+  status: { type: 'string', values: STATUSES },
+  optimizer: { type: 'string' },
+  layer: { type: 'string' },
+  withoutLayer: { type: 'string' },
+  regularized: { type: 'boolean' },
+  initializer: { type: 'string' },
+  engine: { type: 'string' },
+  data: { type: 'string' },
+  minSamples: { type: 'number' },
+  maxSamples: { type: 'number' },
+  minSeqLen: { type: 'number' },
+  minLearningRate: { type: 'number' },
+  maxLearningRate: { type: 'number' },
+  minBatchSize: { type: 'number' },
+  maxBatchSize: { type: 'number' },
+  minParams: { type: 'number' },
+  maxParams: { type: 'number' },
+  minEpochs: { type: 'number' },
+  maxEpochs: { type: 'number' }
+};
+const RUN_METRICS: ArgDefs = {
+  minValAcc: { type: 'number' },
+  minAcc: { type: 'number' },
+  maxValLoss: { type: 'number' },
+  maxLoss: { type: 'number' },
+  minLoss: { type: 'number' },
+  minGap: { type: 'number' },
+  maxGap: { type: 'number' },
+  nearBest: { type: 'number' }
+};
+
+/** lb's checkpoints as the framework declares them (registered at the end of checkpoints.ts). */
+export const LB_CHECKPOINT_DEFS: Record<string, CheckpointDef> = {
+  'lb-run': {
+    doc:
+      'A run since the step opened (status: finished by default) that meets every condition: optimizer (sgd = plain, momentum, adam, …; `a|b` for either), layer / withoutLayer (Keras class, `LSTM|GRU`), regularized, initializer, engine, data, samples, sequence length, learning rate, batch size, parameters, epochs, and final metrics (minValAcc, maxValLoss, minGap = final train − validation accuracy, nearBest = final validation loss within that fraction of the lowest).',
+    args: { ...RUN_CONDITIONS, ...RUN_METRICS },
+    check: lbRun
+  },
+  'lb-runs-differ': {
+    doc: '`count` runs (finished by default, meeting the lb-run conditions given) whose `setting` differs pairwise; with sameSeed, all from one weight seed.',
+    args: { setting: { type: 'string', required: true, values: Object.keys(SETTINGS) }, count: { type: 'number' }, sameSeed: { type: 'boolean' }, ...RUN_CONDITIONS },
+    check: lbRunsDiffer
+  },
+  'lb-event': {
+    doc: 'The app reported the event `name` since the step opened; with `key`, its detail has at least `min`, equals `equals`, or lists `includes` (comma-separated). `label` names it in the detail.',
+    args: { name: { type: 'string', required: true }, key: { type: 'string' }, min: { type: 'number' }, equals: { type: 'string' }, includes: { type: 'string' }, label: { type: 'string' } },
+    check: lbEvent
+  },
+  'lb-runs-repeat': {
+    doc: 'Two finished runs of the same program, data, weight seed, backend and engine ended at the same loss (relative `tolerance`, default 1e-5).',
+    args: { tolerance: { type: 'number' } },
+    check: lbRunsRepeat
+  }
 };

@@ -422,3 +422,11 @@ export function evaluateCheckpoint(ref: CheckpointRef, w: LessonWorld): CheckRes
     return no(`the checkpoint "${ref.name}" failed: ${e instanceof Error ? e.message : e}`);
   }
 }
+
+// lb's checkpoints (lessons 4–17): lb-run, lb-runs-differ, lb-event, lb-runs-repeat; written in checkpoints-lb.ts,
+// registered here so the rail, checkpointProblem and the lesson tests see them like the others.
+import { LB_CHECKPOINT_DEFS } from './checkpoints-lb';
+for (const [name, def] of Object.entries(LB_CHECKPOINT_DEFS)) {
+  CHECKPOINT_DEFS[name] = def;
+  CHECKPOINTS[name] = (w, a) => def.check(w, a);
+}
