@@ -565,6 +565,38 @@ export class SessionKeeper {
     this.notice = { kind: 'shared', text: parts.join(' ') };
   }
 
+  /**
+   * Opens a lesson (lessons/types.ts) as a new session named after it, with the lesson's program, data, backend and
+   * seed; the user's own sessions stay as they are (the Sessions menu lists them). Returns the new session's id (null
+   * while training runs, or without storage: then the lesson is shown in memory).
+   */
+  async openLesson(lesson: { number: number; title: string; setup: { code: string; data?: Partial<SessionContent['data']>; backend?: string; seed?: number } }): Promise<string | null> {
+    const s = lesson.setup;
+    const content: SessionContent = { code: s.code, mine: null, data: { ...DEFAULT_DATA, ...(s.data ?? {}) }, backend: s.backend ?? this.#pg.backend, seed: s.seed ?? 1 };
+    if (this.#busyMessage()) return null;
+    const store = this.#store;
+    if (!store) {
+      this.#pg.load(content);
+      this.#client.reset();
+      return null;
+    }
+    this.flush();
+    await this.#writes;
+    const taken = new Set((await store.list()).map((x) => x.name));
+    const base = `Lesson ${lesson.number}: ${lesson.title}`;
+    let name = base;
+    for (let i = 2; taken.has(name); i++) name = `${base} (${i})`;
+    const rec = await store.create(content, name);
+    await this.#acquire(rec.id);
+    await store.setCurrent(rec.id);
+    this.#setTabSession(rec.id);
+    await this.#show(rec, 'open');
+    this.#client.reset();
+    this.notice = { kind: 'info', text: `Opened the lesson as a new session, “${rec.name}”: your own sessions are in the Sessions list, unchanged.` };
+    await this.refresh();
+    return rec.id;
+  }
+
   /** The link to the current program and settings (no weights, no uploaded data). */
   shareLink(base = `${location.origin}${location.pathname}`): { url: string; note: string | null } {
     const c = this.#pg.content();

@@ -1,0 +1,31 @@
+/** Every lesson, one line each, sorted by number (the /learn page lists them in this order). */
+import type { Lesson } from './types';
+import { lesson as oneNeuron } from './one-neuron';
+// lb's lessons (4–8, 12–17)
+import { lesson as learningRate } from './learning-rate';
+import { lesson as batchSize } from './batch-size';
+import { lesson as optimizers } from './optimizers';
+import { lesson as overfitting } from './overfitting';
+import { lesson as initialization } from './initialization';
+import { lesson as eagerVsCompiled } from './eager-vs-compiled';
+import { lesson as benchmark } from './benchmark';
+import { lesson as onnx } from './onnx';
+import { lesson as quantization } from './quantization';
+
+export const LESSONS: Lesson[] = [
+  oneNeuron,
+  // lb's lessons
+  learningRate,
+  batchSize,
+  optimizers,
+  overfitting,
+  initialization,
+  eagerVsCompiled,
+  benchmark,
+  onnx,
+  quantization
+].sort((a, b) => a.number - b.number);
+
+export function lessonById(id: string): Lesson | undefined {
+  return LESSONS.find((l) => l.id === id);
+}
