@@ -192,7 +192,8 @@ async function soak(page: Page, everyS: number, done: (epoch: number, seconds: n
         lastAt = seconds;
       }
     }
-    if (done(epoch, seconds) || /Completed/.test(text)) {
+    if (/Completed/.test(text)) return samples; // (a finished run has freed its tensors: not a sample of training)
+    if (done(epoch, seconds)) {
       const s = await sample(page, t0);
       if (s && s.epoch !== last) samples.push(s);
       return samples;
