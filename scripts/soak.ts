@@ -186,7 +186,9 @@ async function soak(page: Page, everyS: number, done: (epoch: number, seconds: n
     if (/Failed|Diverged/.test(text)) throw new Error(`the run ended: ${text}`);
     if (epoch > 0 && epoch !== last && seconds - lastAt >= everyS) {
       const s = await sample(page, t0);
-      if (s) {
+      // (Taken as the run completed: its tensors are already freed, not a sample of training.)
+      const after = (await status(page).textContent()) ?? '';
+      if (s && !/Completed/.test(after)) {
         samples.push(s);
         last = epoch;
         lastAt = seconds;
