@@ -186,13 +186,16 @@ async function soak(page: Page, everyS: number, done: (epoch: number, seconds: n
     if (/Failed|Diverged/.test(text)) throw new Error(`the run ended: ${text}`);
     if (epoch > 0 && epoch !== last && seconds - lastAt >= everyS) {
       const s = await sample(page, t0);
-      if (s) {
+      // (Taken as the run completed: its tensors are already freed, not a sample of training.)
+      const after = (await status(page).textContent()) ?? '';
+      if (s && !/Completed/.test(after)) {
         samples.push(s);
         last = epoch;
         lastAt = seconds;
       }
     }
-    if (done(epoch, seconds) || /Completed/.test(text)) {
+    if (/Completed/.test(text)) return samples; // (a finished run has freed its tensors: not a sample of training)
+    if (done(epoch, seconds)) {
       const s = await sample(page, t0);
       if (s && s.epoch !== last) samples.push(s);
       return samples;

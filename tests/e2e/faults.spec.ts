@@ -15,6 +15,31 @@ async function epochOf(page: Page): Promise<number> {
   return Number(/epoch (\d+)/.exec((await runStatus(page).textContent()) ?? '')?.[1] ?? NaN);
 }
 
+/** The epoch of the weights saved with the open session (0: none yet), read from the app's IndexedDB. */
+function savedWeightsEpoch(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const req = indexedDB.open('nn-playground');
+        req.onerror = () => resolve(0);
+        req.onsuccess = () => {
+          const db = req.result;
+          try {
+            const all = db.transaction('sessions').objectStore('sessions').getAll();
+            all.onsuccess = () => {
+              db.close();
+              resolve(Math.max(0, ...(all.result as { weightsEpoch?: number }[]).map((r) => r.weightsEpoch ?? 0)));
+            };
+            all.onerror = () => (db.close(), resolve(0));
+          } catch {
+            db.close();
+            resolve(0);
+          }
+        };
+      })
+  );
+}
+
 /** Trains the spiral on `backend` until some weights are saved (a pause saves them), and returns their epoch. */
 async function trainAndSave(page: Page, backend: string): Promise<number> {
   await openPlayground(page);
@@ -28,6 +53,8 @@ async function trainAndSave(page: Page, backend: string): Promise<number> {
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(runStatus(page)).toContainText('Paused');
   const saved = await epochOf(page);
+  // (Setup, not an assertion: the pause's save of the weights has landed in IndexedDB.)
+  await expect.poll(() => savedWeightsEpoch(page), { timeout: 60_000 }).toBeGreaterThan(0);
   await page.getByRole('button', { name: 'Resume' }).click();
   await expect(runStatus(page)).toContainText('Training');
   return saved;

@@ -291,3 +291,21 @@ describe('storage faults', () => {
     expect((await store.get(a.id))!.code).toBe('still = 1\n');
   });
 });
+
+describe('saved optimizer state (resume exactly)', () => {
+  it('is kept with the weights; a damaged one is dropped and the weights still open', async () => {
+    const store = await SessionStore.open({ indexedDB: new IDBFactory(), legacyStorage: null });
+    const rec = await store.create(content);
+    const optimizer = { className: 'Adam', slots: [{ name: 'iter', shape: [], values: Float32Array.of(30) }, { name: 'dense/kernel/m', shape: [2, 3], values: new Float32Array(6) }] };
+    await store.putWeights(rec.id, { ...weights, optimizer, engine: 'eager' });
+    const back = await store.getWeights(rec.id);
+    expect(back?.optimizer?.className).toBe('Adam');
+    expect(back?.optimizer?.slots[0].values[0]).toBe(30);
+    expect(back?.engine).toBe('eager');
+    // A slot whose values do not fit its shape (a damaged record): the optimizer restarts, the weights still count.
+    await store.putWeights(rec.id, { ...weights, optimizer: { ...optimizer, slots: [optimizer.slots[0], { name: 'bad', shape: [4], values: new Float32Array(2) }] } });
+    const damaged = await store.getWeights(rec.id);
+    expect(damaged?.epoch).toBe(12);
+    expect(damaged?.optimizer).toBeUndefined();
+  });
+});

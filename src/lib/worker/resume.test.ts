@@ -116,3 +116,15 @@ describe('resume exactly (weights, optimizer state, data order)', () => {
     expect(Number.isFinite(rest.logs[0].loss)).toBe(true);
   });
 });
+
+describe('what Continue says it goes on with', () => {
+  it('names the optimizer state, or says the optimizer restarts (the compiled engine, old saves)', async () => {
+    const { resumeNote } = await import('$lib/state/session-keeper.svelte');
+    const w = { specKey: '', epoch: 3, weights: [] };
+    expect(resumeNote({ ...w, engine: 'eager', optimizer: { className: 'Adam', slots: [{ name: 'iter', shape: [], values: Float32Array.of(24) }] } })).toBe(
+      " (weights, Adam's state and step 24, the same batches)"
+    );
+    expect(resumeNote({ ...w, engine: 'compiled' })).toMatch(/compiled engine keeps its optimizer state in ONNX Runtime, which is not saved: the optimizer restarts/);
+    expect(resumeNote(w)).toBe(' (the weights only: the optimizer restarts)');
+  });
+});
