@@ -190,7 +190,12 @@ export async function runTraining(open: EngineOpener, spec: ModelSpec, data: Bou
         }
         return null;
       };
-      const diverged = (bad: { batch: number; loss: number }) => divergedResult(spec, bad, epoch, history);
+      // The message names the learning rate in use (a live change in teaching mode), not only the program's.
+      const diverged = (bad: { batch: number; loss: number }) => {
+        const c = spec.compile!;
+        const live = appliedLr !== undefined && appliedLr !== c.optimizer?.learningRate;
+        return divergedResult(live ? { ...spec, compile: { ...c, optimizer: { ...c.optimizer, learningRate: appliedLr! } } } : spec, bad, epoch, history);
+      };
 
       for (let b = 0; b < batches; b++) {
         if (hooks.shouldStop()) return await finish('stopped');

@@ -34,8 +34,11 @@ export function teachingAction(e: { key: string; ctrlKey?: boolean; metaKey?: bo
   }
 }
 
-/** The focus kind of `el` (the event target or document.activeElement). */
-export function focusKind(el: Element | null): FocusKind {
+/**
+ * The focus kind of `el` (the event target). `byPointer`: `el` got the focus from a mouse click or a touch (the
+ * page tracks it: browsers' :focus-visible guesses differ), so Space is not its own.
+ */
+export function focusKind(el: Element | null, byPointer = false): FocusKind {
   if (!el || typeof el.closest !== 'function') return 'other';
   if (el.closest('.monaco-editor, input, select, textarea, [contenteditable=""], [contenteditable="true"], [role="textbox"]')) {
     // Checkboxes, radios and buttons typed as inputs are controls, not text.
@@ -43,7 +46,7 @@ export function focusKind(el: Element | null): FocusKind {
     if (!input || !['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file'].includes((input as HTMLInputElement).type)) return 'text';
   }
   if (el.closest('button, a[href], summary, input, [role="button"], [role="checkbox"], [role="switch"], [role="tab"]')) {
-    return el.matches(':focus-visible') ? 'keyboard-control' : 'other';
+    return byPointer ? 'other' : 'keyboard-control';
   }
   return 'other';
 }

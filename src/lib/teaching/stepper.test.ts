@@ -197,3 +197,25 @@ describe('the session in teaching mode (TF.js cpu, in-process)', () => {
     await run;
   });
 });
+
+describe('divergence after a live learning-rate change', () => {
+  it('names the learning rate in use, not the program\'s', async () => {
+    const steps: { lr: number }[] = [];
+    const open: EngineOpener = async (setup) => {
+      const e = await fakeEngine(steps, 0.01)(setup);
+      const read = e.readSteps.bind(e);
+      // NaN once the rate is huge.
+      e.readSteps = async () => (await read()).map((r, i) => (steps[steps.length - 1 - i]?.lr > 1 ? { ...r, loss: NaN } : r));
+      return e;
+    };
+    let n = 0;
+    const r = await runTraining(open, spiralSpec(), data, { seed: 1, epochs: 1, batchSize: 4, validationSplit: 0 }, {
+      onEpoch: () => {},
+      shouldStop: () => false,
+      waitIfPaused: async () => {},
+      learningRate: () => (++n >= 2 ? 1000 : null)
+    });
+    expect(r.status).toBe('diverged');
+    expect(r.status === 'diverged' && r.message).toMatch(/learning rate \(1000\)/);
+  });
+});
