@@ -39,7 +39,7 @@ test('1440×900: the editor shows the longest line of every example without hori
     for (let i = 1; i < ex.line; i++) await page.keyboard.press('ArrowDown');
     await page.keyboard.press('End');
     await expect(page.locator('.monaco-editor .view-lines')).toContainText(ex.text.trim().slice(0, 30).replace(/ /g, '\u00a0'));
-    const m = await page.evaluate((want) => {
+    const measure = () => page.evaluate((want) => {
       const scrollable = document.querySelector('.monaco-editor .monaco-scrollable-element.editor-scrollable') as HTMLElement;
       const content = document.querySelector('.monaco-editor .lines-content') as HTMLElement;
       const view = [...document.querySelectorAll('.monaco-editor .view-line')].find((l) => l.textContent?.replace(/\u00a0/g, ' ') === want);
@@ -56,7 +56,16 @@ test('1440×900: the editor shows the longest line of every example without hori
         viewRight: box.left + scrollable.clientWidth
       };
     }, ex.text);
-    expect(m.found, `${ex.file}: line ${ex.line} is on screen`).toBe(true);
+    // Monaco renders and lays out on animation frames: measure once the line is drawn and the scrollbar settled.
+    await expect.poll(async () => (await measure()).found, { message: `${ex.file}: line ${ex.line} is on screen` }).toBe(true);
+    await expect
+      .poll(async () => {
+        const r = await measure();
+        return r.scrollLeft === 0 && r.slider >= r.track - 1 && r.textRight <= r.viewRight;
+      })
+      .toBe(true)
+      .catch(() => undefined);
+    const m = await measure();
     await expect(select).toHaveValue(ex.file.replace(/\.py$/, ''));
     expect(m.scrollLeft, `${ex.file}: scrolled sideways`).toBe(0);
     // Monaco's horizontal scrollbar: a slider as wide as its track means nothing to scroll to.
