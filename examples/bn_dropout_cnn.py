@@ -1,10 +1,10 @@
-# BatchNorm CNN — conv, batch normalization and relu blocks with average pooling, and a MobileNet-style head
+# BatchNorm CNN — conv, batch norm and relu blocks, average pooling, a MobileNet-style head
 # data: digits
 import keras
 from keras import layers
 
-# momentum=0.9: the moving mean and variance used at inference follow the batches within ~10 steps; Keras'
-# default 0.99 needs hundreds, so validation would lag far behind training in a short run.
+# momentum=0.9: the moving mean and variance used at inference follow the batches in ~10
+# steps; Keras' default 0.99 needs hundreds, so validation would lag training in a short run.
 model = keras.Sequential([
     keras.Input(shape=(28, 28, 1)),
     layers.Conv2D(8, 3, padding="same", use_bias=False),
@@ -18,8 +18,8 @@ model = keras.Sequential([
     layers.Conv2D(32, 3, padding="same", use_bias=False),
     layers.BatchNormalization(momentum=0.9),
     layers.Activation("relu"),
-    # The head of keras.applications.MobileNet: average each channel, drop some, a 1×1 convolution as the
-    # classifier, then Reshape (1, 1, 10) → (10,) for the softmax.
+    # The head of keras.applications.MobileNet: average each channel, drop some, a 1×1
+    # convolution as the classifier, then Reshape (1, 1, 10) → (10,) for the softmax.
     layers.GlobalAveragePooling2D(keepdims=True),
     layers.Dropout(0.2),
     layers.Conv2D(10, 1),

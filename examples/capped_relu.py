@@ -1,4 +1,4 @@
-# Capped ReLU — layers.ReLU(max_value=0.5) keeps hidden units in [0, 0.5] (as ReLU6 caps at 6), then a LeakyReLU
+# Capped ReLU — ReLU(max_value=0.5) keeps hidden units in [0, 0.5] (as ReLU6), then LeakyReLU
 # data: circle
 import keras
 from keras import layers

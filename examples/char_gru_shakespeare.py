@@ -1,4 +1,4 @@
-# Char-GRU on Shakespeare — an embedding and a GRU read the text a character at a time and predict the next one at every position
+# Char-GRU on Shakespeare — an embedding and a GRU read the text, predict each next character
 # data: shakespeare
 import keras
 from keras import layers

@@ -1,4 +1,4 @@
-# Circle with L2 — a disc inside a ring, two relu layers kept smooth by an L2 penalty on their weights (RMSprop)
+# Circle with L2 — a disc inside a ring, two relu layers smoothed by an L2 penalty (RMSprop)
 # data: circle
 import keras
 from keras import layers, regularizers

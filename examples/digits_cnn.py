@@ -1,4 +1,4 @@
-# Digits CNN — two convolution + max-pooling stages find strokes, one Dense layer reads the digit
+# Digits CNN — two convolution + max-pooling stages find strokes, a Dense layer reads digits
 # data: digits
 import keras
 from keras import layers

@@ -1,4 +1,4 @@
-# Digits MLP — flatten each 28×28 image into 784 numbers, one hidden layer with dropout, integer labels
+# Digits MLP — each 28×28 image flattened to 784 numbers, one hidden layer with dropout
 # data: digits
 import keras
 from keras import layers

@@ -1,4 +1,4 @@
-# Causal Conv1D names — dilated causal convolutions see only the past characters, like a small WaveNet
+# Causal Conv1D names — dilated causal convolutions see only past characters, a small WaveNet
 # data: names
 import keras
 from keras import layers

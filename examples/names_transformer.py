@@ -1,4 +1,4 @@
-# Names transformer — a KerasHub TransformerDecoder (causal self-attention) learns what given names look like and makes up new ones
+# Names transformer — a KerasHub TransformerDecoder learns given names, makes up new ones
 # data: names
 import keras
 from keras import layers

@@ -1,4 +1,4 @@
-# Parity with attention pooling — one self-attention layer looks at all the bits at once, an average pools them, and a small MLP reads the count
+# Parity with attention pooling — self-attention sees all bits, average pooling, an MLP counts
 # data: parity
 import keras
 from keras import layers

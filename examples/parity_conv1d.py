@@ -1,4 +1,4 @@
-# Parity with a CNN — a convolution sees a few bits at a time and global max pooling cannot count, so it stays near chance; compare the RNN examples
+# Parity with a CNN — a convolution sees a few bits, max pooling cannot count: near chance
 # data: parity
 import keras
 from keras import layers

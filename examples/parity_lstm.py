@@ -1,4 +1,4 @@
-# Parity with LSTM — the same task as the SimpleRNN example; the LSTM's gated cell keeps the bit more easily
+# Parity with LSTM — the SimpleRNN example's task; the LSTM's gated cell keeps the bit easily
 # data: parity
 import keras
 from keras import layers

@@ -1,4 +1,4 @@
-# Parity with SimpleRNN — a plain recurrent layer must carry one bit (odd or even so far) through the whole sequence
+# Parity with SimpleRNN — a plain recurrent layer must carry one bit through the sequence
 # data: parity
 import keras
 from keras import layers

@@ -1,4 +1,4 @@
-# Linear regression — one Dense unit learns y = 0.6·x1 − 0.4·x2 with mean absolute error and Adagrad
+# Linear regression — one Dense unit learns y = 0.6·x1 − 0.4·x2 with MAE and Adagrad
 # data: plane
 import keras
 from keras import layers

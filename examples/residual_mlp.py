@@ -1,4 +1,4 @@
-# Residual MLP — functional API: a loop of residual blocks (Add), the raw inputs joined back in (Concatenate)
+# Residual MLP — functional API: residual blocks (Add), the inputs joined back (Concatenate)
 # data: spiral
 import keras
 from keras import layers

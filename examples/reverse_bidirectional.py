@@ -1,4 +1,4 @@
-# Reverse with a Bidirectional LSTM — every output position sees the whole input, read both ways
+# Reverse with a Bidirectional LSTM — every output sees the whole input, read both ways
 # data: reverse
 import keras
 from keras import layers

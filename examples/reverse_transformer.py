@@ -1,4 +1,4 @@
-# Reverse with a transformer encoder — every position attends to all the others and learns to look at its mirror position (the anti-diagonal)
+# Reverse with a transformer encoder — each position learns to attend to its mirror position
 # data: reverse
 import keras
 from keras import layers

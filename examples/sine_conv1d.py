@@ -1,4 +1,4 @@
-# Sine forecaster with Conv1D — convolutions and poolings read the window at several scales before one Dense layer predicts the next value
+# Sine forecaster with Conv1D — convolutions and poolings read the window, Dense predicts next
 # data: sine_series
 import keras
 from keras import layers

@@ -1,4 +1,4 @@
-# Sine regression — fit y = 0.8·sin(πx) with two tanh layers and a linear output, mean squared error
+# Sine regression — fit y = 0.8·sin(πx) with two tanh layers and a linear output, MSE loss
 # data: sine
 import keras
 from keras import layers

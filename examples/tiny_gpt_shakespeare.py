@@ -1,4 +1,4 @@
-# Tiny GPT on Shakespeare — two transformer blocks of causal self-attention and an MLP, each added back to a residual stream, predict the next character
+# Tiny GPT on Shakespeare — two causal transformer blocks on a residual stream, next character
 # data: shakespeare
 import keras
 from keras import layers

@@ -1,4 +1,4 @@
-# Wide MLP — four Dense layers of 512 units (about 790 000 weights): heavy enough to keep a GPU busy
+# Wide MLP — four Dense layers of 512 units (about 790 000 weights): enough to keep a GPU busy
 # data: spiral
 import keras
 from keras import layers

@@ -1,4 +1,4 @@
-# XOR — two inputs, one sigmoid output: a tiny tanh network learns the quadrant rule with SGD, momentum and Nesterov
+# XOR — a tiny tanh network learns the quadrant rule with SGD, momentum and Nesterov
 # data: xor
 import keras
 from keras import layers

@@ -127,6 +127,11 @@ export class CompiledEngine implements TrainingEngine {
     await this.trainer?.flush();
   }
 
+  /** `lr` is a graph input: the next ORT run (its K queued steps, or a flushed remainder) feeds the new value. */
+  setLearningRate(lr: number): void {
+    this.trainer?.setLearningRate(lr);
+  }
+
   async readSteps(): Promise<StepValues[]> {
     const has = this.metrics.length > 0;
     if (!this.trainer) return [];

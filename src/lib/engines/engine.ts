@@ -86,6 +86,12 @@ export interface TrainingEngine {
   sync(): Promise<void>;
   getWeights(): Promise<WeightMap>;
   setWeights(weights: WeightMap): Promise<void>;
+  /**
+   * Optional: changes the optimizer's learning rate from the next step on (teaching mode's live learning rate). The
+   * eager engine sets the TF.js optimizer's; the compiled engine feeds its `lr` graph input from the next ORT run on
+   * (steps queued but not yet run included).
+   */
+  setLearningRate?(lr: number): void;
   /** Inference-mode outputs of the first output for rows `x` shaped `shape` (batch first), row-major. */
   predict(x: Float32Array, shape: number[]): Promise<Float32Array>;
   dispose(): Promise<void>;

@@ -40,6 +40,16 @@ export interface TrainHooks {
   onGradients?(grads: GradientValues[], at: { epoch: number; batch: number }): void | Promise<void>;
   /** The engine is built: what runs (called once per run, before the first batch). */
   onEngine?(report: EngineReport): void;
+  /**
+   * Called after each batch's step was queued (teaching mode's Step: the session asks for a pause after one batch or
+   * at an epoch's end; the pause then reads the step back and syncs the weights before waiting).
+   */
+  afterBatch?(at: { epoch: number; batch: number; batches: number }): void;
+  /**
+   * The learning rate for the next batch, asked before each one (a live change from the UI). A value other than the
+   * last one applied goes to the engine (`setLearningRate`); undefined/null: the program's.
+   */
+  learningRate?(): number | null | undefined;
 }
 
 export type TrainResult =
@@ -144,6 +154,8 @@ export async function runTraining(open: EngineOpener, spec: ModelSpec, data: Bou
   const engine = await open({ data, nTrain, batchSize, seed: opts.seed, startEpoch });
   const metrics = engine.metrics;
   const history: EpochLog[] = [];
+  /** The learning rate last given to the engine (live changes); the engine starts with the program's. */
+  let appliedLr = spec.compile.optimizer?.learningRate;
   let lastYield = performance.now();
   const finish = async (status: 'completed' | 'stopped'): Promise<TrainResult> => {
     if (status === 'stopped') await engine.sync();
@@ -178,7 +190,12 @@ export async function runTraining(open: EngineOpener, spec: ModelSpec, data: Bou
         }
         return null;
       };
-      const diverged = (bad: { batch: number; loss: number }) => divergedResult(spec, bad, epoch, history);
+      // The message names the learning rate in use (a live change in teaching mode), not only the program's.
+      const diverged = (bad: { batch: number; loss: number }) => {
+        const c = spec.compile!;
+        const live = appliedLr !== undefined && appliedLr !== c.optimizer?.learningRate;
+        return divergedResult(live ? { ...spec, compile: { ...c, optimizer: { ...c.optimizer, learningRate: appliedLr! } } } : spec, bad, epoch, history);
+      };
 
       for (let b = 0; b < batches; b++) {
         if (hooks.shouldStop()) return await finish('stopped');
@@ -195,10 +212,16 @@ export async function runTraining(open: EngineOpener, spec: ModelSpec, data: Bou
         const t0 = performance.now();
         const start = b * batchSize;
         const rows = order.subarray(start, Math.min(nTrain, start + batchSize));
+        const lr = hooks.learningRate?.();
+        if (lr != null && Number.isFinite(lr) && lr > 0 && lr !== appliedLr) {
+          engine.setLearningRate?.(lr);
+          appliedLr = lr;
+        }
         const wantGrads = Boolean(hooks.wantGradients?.() && hooks.onGradients);
         const grads = await engine.step(rows, wantGrads ? { gradients: true } : undefined);
         unread.push([b + 1, rows.length]);
         if (grads) await hooks.onGradients!(grads, { epoch, batch: b + 1 });
+        hooks.afterBatch?.({ epoch, batch: b + 1, batches });
         const last = b === batches - 1;
         if (last) await engine.flush();
         if (!engine.deferReadback || last || performance.now() - lastReadback >= READBACK_MS) {

@@ -18,6 +18,8 @@ export interface SettingsSource {
   backend: BackendName;
   seed: number;
   params: number;
+  /** The learning rate the run starts with when set in the teaching controls (else the program's). */
+  learningRate?: number | null;
 }
 
 /**
@@ -36,7 +38,7 @@ export function runSettings(src: SettingsSource): RunSettings {
     backend: src.backend,
     seed: src.seed,
     optimizer: spec?.compile?.optimizer.name ?? null,
-    learningRate: spec?.compile?.optimizer.learningRate ?? null,
+    learningRate: src.learningRate ?? spec?.compile?.optimizer.learningRate ?? null,
     batchSize: spec?.fit?.batchSize ?? null,
     epochs: spec?.fit?.epochs ?? null,
     params: src.params

@@ -18,6 +18,8 @@ import type { FaultKind, TestFault } from './protocol';
 
 /** While training, the worker is asked every WATCHDOG_EVERY_MS whether it is alive; no answer within `watchdogMs`: a fault. */
 const WATCHDOG_EVERY_MS = 2000;
+import type { StepUnit } from '$lib/teaching/stepper';
+import { reportLessonEvent } from '$lib/lessons/events.svelte';
 
 /** Per-batch losses of the run: `x` is the fractional epoch. Thinned to at most MAX_BATCH_POINTS. */
 export interface BatchLosses {
@@ -77,12 +79,16 @@ export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'stopped' |
 
 export interface Curve {
   epoch: number;
+  /** Drawn at a pause inside epoch `epoch`, after this batch (teaching mode's Step). */
+  batch?: number;
   xs: Float32Array;
   ys: Float32Array;
 }
 
 export interface Boundary {
   epoch: number;
+  /** Drawn at a pause inside epoch `epoch`, after this batch (teaching mode's Step). */
+  batch?: number;
   resolution: number;
   classes: number;
   probs: Float32Array;
@@ -137,6 +143,13 @@ export class TrainingClient {
   /** Event batches received from the worker (the soak's message backlog: posted there − received here). */
   eventsApplied = 0;
   #watchdog: ReturnType<typeof setInterval> | null = null;
+  /**
+   * Teaching mode: the learning rate the running run uses now, when changed from the program's (null: the program's).
+   * Set by `setLearningRate`; a new run starts from its request's (`TrainRequest.learningRate`, else the program's).
+   */
+  learningRate = $state<number | null>(null);
+  /** Every live learning-rate change of the current run: where the run was (epoch in progress, its last batch shown) and the value. */
+  learningRateChanges = $state.raw<{ epoch: number; batch: number; lr: number }[]>([]);
 
   readonly busy = $derived(this.status === 'starting' || this.status === 'running' || this.status === 'paused');
 
@@ -234,6 +247,8 @@ export class TrainingClient {
     const runId = ++this.#runId;
     this.fault = null;
     this.status = 'starting';
+    this.learningRate = request.learningRate ?? null;
+    this.learningRateChanges = [];
     if (!opts?.keepHistory) this.history = [];
     this.progress = null;
     this.message = null;
@@ -305,10 +320,10 @@ export class TrainingClient {
           this.progress = { epoch: e.epoch, batch: e.batch, batches: e.batches, loss: e.loss };
           break;
         case 'boundary':
-          this.boundary = { epoch: e.epoch, resolution: e.resolution, classes: e.classes, probs: e.probs };
+          this.boundary = { epoch: e.epoch, resolution: e.resolution, classes: e.classes, probs: e.probs, ...(e.batch ? { batch: e.batch } : {}) };
           break;
         case 'curve':
-          this.curve = { epoch: e.epoch, xs: e.xs, ys: e.ys };
+          this.curve = { epoch: e.epoch, xs: e.xs, ys: e.ys, ...(e.batch ? { batch: e.batch } : {}) };
           break;
         case 'paused':
           this.status = 'paused';
@@ -374,6 +389,31 @@ export class TrainingClient {
     void this.#api?.resume();
   }
 
+  /**
+   * Teaching mode's Step: the running (or paused) run goes on until the next batch, or the end of the epoch, then
+   * pauses with every picture updated. (No run: start one with `TrainRequest.step`.)
+   */
+  step(unit: StepUnit) {
+    if (this.status !== 'paused' && this.status !== 'running') return;
+    void this.#api?.step(unit);
+    reportLessonEvent('stepped', { unit });
+  }
+
+  /**
+   * Teaching mode: the running run's learning rate from its next batch on (compiled engine: its next K-step run).
+   * Returns why not (not a positive number). Not running: nothing to change (the next run takes its own).
+   */
+  setLearningRate(lr: number): string | null {
+    if (!Number.isFinite(lr) || lr <= 0) return 'The learning rate must be a number greater than 0.';
+    if (!this.busy) return null;
+    this.learningRate = lr;
+    const at = this.progress ?? { epoch: (this.history.at(-1)?.epoch ?? 0) + 1, batch: 0 };
+    this.learningRateChanges = [...this.learningRateChanges, { epoch: at.epoch, batch: at.batch, lr }];
+    void this.#api?.setLearningRate(lr);
+    reportLessonEvent('lr-changed', { lr });
+    return null;
+  }
+
   /** The running run's per-epoch text takes these settings from its next epoch on. */
   setGeneration(settings: Omit<GenerationSettings, 'seed'>) {
     if (!this.busy) return;
@@ -407,6 +447,8 @@ export class TrainingClient {
     this.table = null;
     this.attention = null;
     this.attentionError = null;
+    this.learningRate = null;
+    this.learningRateChanges = [];
   }
 
   #generated(key: string, epoch: number | null, prompt: string, temperature: number, chunk: string, start: boolean, done: boolean) {

@@ -41,7 +41,10 @@ export function createPictures(
   const sampleShape = request.data.xShape.slice(1);
   const test = request.test && request.data.numClasses > 0 && request.test.n > 0 ? request.test : null;
 
+  /** Where the last histograms were taken ("epoch:batch"). */
+  let lastAt = '';
   const histograms = async (epoch: number, batch: number, grads?: GradientValues[]) => {
+    lastAt = `${epoch}:${batch}`;
     const t0 = performance.now();
     const layers = await layerHistograms(tf, model, grads);
     if (layers.length) emit({ type: 'histograms', epoch, batch, layers });
@@ -83,6 +86,10 @@ export function createPictures(
     async gradients(grads: GradientValues[], at: { epoch: number; batch: number }) {
       lastGrads = grads;
       await histograms(at.epoch, at.batch, grads);
+    },
+    /** At a pause (teaching mode's Step): the histograms of the current weights, unless already taken there. */
+    async now(epoch: number, batch: number) {
+      if (lastAt !== `${epoch}:${batch}`) await histograms(epoch, batch, lastGrads);
     },
     /** After an epoch: the test set, when time allows. */
     epoch: (epoch: number) => evaluate(epoch, false),

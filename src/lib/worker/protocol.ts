@@ -12,8 +12,9 @@ import type { CompareMethods, CompiledEvent, Engine } from '$lib/compile/compile
 import type { SequenceTable, SeriesPicture } from './sequences';
 import type { RnnLayerStates } from './rnn-states';
 import type { AttentionMap } from './attention';
+import type { StepUnit } from '$lib/teaching/stepper';
 
-export type { SequenceTable, SeriesPicture, RnnLayerStates, AttentionMap };
+export type { SequenceTable, SeriesPicture, RnnLayerStates, AttentionMap, StepUnit };
 
 /** A language model's text: the vocabulary and how a prompt becomes the model's input window. */
 export interface TextVocabulary {
@@ -142,6 +143,10 @@ export interface TrainRequest {
   attention?: { x: Float32Array };
   /** 'eager' (TF.js, default) or 'compiled' (the whole step as one ONNX Runtime graph; compile/train-loop.ts). */
   engine?: Engine;
+  /** Teaching mode: start the run with a Step (pause after its first batch or epoch) instead of running freely. */
+  step?: StepUnit;
+  /** Teaching mode: the learning rate to start with instead of the program's (`setLearningRate` changes it live). */
+  learningRate?: number;
 }
 
 /** One weight tensor of a model, in `model.weights` order. */
@@ -215,8 +220,9 @@ export type TrainEvent =
   | { type: 'model'; params: number; buildMs: number }
   | { type: 'epoch'; log: EpochLog }
   | { type: 'progress'; epoch: number; batch: number; batches: number; loss: number }
-  | { type: 'boundary'; epoch: number; resolution: number; classes: number; probs: Float32Array }
-  | { type: 'curve'; epoch: number; xs: Float32Array; ys: Float32Array }
+  /** `batch`: drawn at a pause inside epoch `epoch` (teaching mode's Step), after that batch. */
+  | { type: 'boundary'; epoch: number; resolution: number; classes: number; probs: Float32Array; batch?: number }
+  | { type: 'curve'; epoch: number; xs: Float32Array; ys: Float32Array; batch?: number }
   | { type: 'paused' }
   | { type: 'resumed' }
   | { type: 'done'; outcome: RunOutcome; epochs: number }
@@ -251,6 +257,13 @@ export interface TrainingApi extends OnnxMethods, CompareMethods {
   train(request: TrainRequest, onEvents: (events: TrainEvent[]) => void): Promise<void>;
   pause(): void;
   resume(): void;
+  /**
+   * Teaching mode: run until the next batch (or the end of the epoch), then pause, with every picture sent as at an
+   * epoch's end. While running it pauses at that boundary. No run: ignored (start one with `TrainRequest.step`).
+   */
+  step(unit: StepUnit): void;
+  /** Teaching mode: the running run's learning rate from its next batch on (compiled: its next K-step run). No run: ignored. */
+  setLearningRate(lr: number): void;
   stop(): void;
   /** Stops any run and frees the model and its tensors. */
   reset(): void;

@@ -27,6 +27,8 @@ import { createCompareMethods, type OrtAccess } from '$lib/compile/compiled-meth
 import { ENGINES } from './engines';
 import { faultKindOf } from './faults';
 import { disposeCheckpoint, readCheckpoint, restoreOptimizer, takeCheckpoint, type DeviceCheckpoint } from './optimizer-state';
+import { Stepper } from '$lib/teaching/stepper';
+import type { BatchLog } from './protocol';
 
 /** `loadOrt` (optional): ONNX Runtime for the compiled engine and the eager-vs-compiled comparison. */
 export interface SessionOptions extends OrtAccess {
@@ -107,6 +109,9 @@ export function createSession(opts: SessionOptions): TrainingApi {
     disposeCheckpoint(tf, checkpoint);
     checkpoint = c;
   };
+  /** Teaching mode: a Step asked for (pause after the next batch or at the epoch's end), and the live learning rate. */
+  const stepper = new Stepper();
+  let learningRate: number | null = null;
 
   /**
    * Backend switches one at a time: an on-demand picture (next-character bars on the initial weights) and Train can
@@ -191,6 +196,11 @@ export function createSession(opts: SessionOptions): TrainingApi {
       stopRequested = false;
       generation = null;
       attentionSample = null;
+      stepper.cancel();
+      if (request.step) stepper.request(request.step);
+      learningRate = validLearningRate(request.learningRate);
+      /** The last batch read back (teaching mode: the pictures at a pause say where they are). */
+      let lastBatch: BatchLog | null = null;
 
       let queue: TrainEvent[] = [];
       let lastFlush = performance.now();
@@ -240,7 +250,7 @@ export function createSession(opts: SessionOptions): TrainingApi {
         emit({ type: 'model', params: model.countParams(), buildMs: performance.now() - t0 }, true);
 
         let nextSnapshot = -Infinity;
-        const snapshot = async (epoch: number, force = false) => {
+        const snapshot = async (epoch: number, force = false, batch?: number) => {
           const { boundary: b, curve: c } = request;
           if ((!b && !c) || !model) return;
           const now = performance.now();
@@ -248,14 +258,14 @@ export function createSession(opts: SessionOptions): TrainingApi {
           if (b) {
             const [xMin, xMax, yMin, yMax] = b.extent;
             const probs = await predictGridAsync(tf, model, { xMin, xMax, yMin, yMax, resolution: b.resolution });
-            emit({ type: 'boundary', epoch, resolution: b.resolution, classes: probs.length / (b.resolution * b.resolution), probs });
+            emit({ type: 'boundary', epoch, resolution: b.resolution, classes: probs.length / (b.resolution * b.resolution), probs, ...(batch ? { batch } : {}) });
           }
           if (c) {
             const xs = Float32Array.from({ length: c.points }, (_, i) => c.xMin + ((c.xMax - c.xMin) * i) / (c.points - 1));
             const out = tf.tidy(() => (model!.predict(tf.tensor2d(xs, [c.points, 1])) as TF.Tensor).reshape([-1]));
             const ys = new Float32Array((await out.data()) as Float32Array);
             out.dispose();
-            emit({ type: 'curve', epoch, xs, ys });
+            emit({ type: 'curve', epoch, xs, ys, ...(batch ? { batch } : {}) });
           }
           // Pictures may take at most ~10% of the run: a slow predict (a software GPU) spaces them out.
           const cost = performance.now() - now;
@@ -295,15 +305,29 @@ export function createSession(opts: SessionOptions): TrainingApi {
               injectOom = false;
               throw new RangeError('Array buffer allocation failed (injected by a test)');
             }
+            lastBatch = log;
             pictures?.batch(log);
             if (performance.now() - lastFlush >= flushMs) emit({ type: 'progress', ...log });
           },
           shouldStop: () => stopRequested,
-          wantGradients: () => pictures?.wantGradients() ?? false,
+          // A stepped batch always brings its gradients (the histograms show that very step).
+          wantGradients: () => stepper.pending === 'batch' || (pictures?.wantGradients() ?? false),
           onGradients: (grads, at) => pictures?.gradients(grads, at),
           isPaused: () => paused,
+          afterBatch: (at) => {
+            if (stepper.afterBatch(at)) paused = true;
+          },
+          learningRate: () => learningRate,
           waitIfPaused: async () => {
             if (!paused) return;
+            // Every picture as it is now (the loop has synced the weights): a pause mid-epoch (a stepped batch) too.
+            if (lastBatch && !stopRequested) {
+              const at = lastBatch;
+              const mid = at.batch < at.batches;
+              if (mid) emit({ type: 'progress', ...at });
+              await snapshot(at.epoch, true, mid ? at.batch : undefined);
+              await pictures?.now(at.epoch, at.batch);
+            }
             emit({ type: 'paused' }, true);
             while (paused && !stopRequested) await new Promise<void>((r) => (wake = r));
             if (!stopRequested) emit({ type: 'resumed' }, true);
@@ -341,7 +365,19 @@ export function createSession(opts: SessionOptions): TrainingApi {
       }
     },
     pause() {
+      stepper.cancel();
       paused = true;
+    },
+    step(unit) {
+      if (!running) return;
+      stepper.request(unit);
+      paused = false;
+      wake?.();
+      wake = null;
+    },
+    setLearningRate(lr) {
+      const v = validLearningRate(lr);
+      if (running && v !== null) learningRate = v;
     },
     setGeneration(settings) {
       if (running) generation = { prompt: settings.prompt, temperature: settings.temperature, length: settings.length };
@@ -350,11 +386,13 @@ export function createSession(opts: SessionOptions): TrainingApi {
       if (running) attentionSample = x;
     },
     resume() {
+      stepper.cancel();
       paused = false;
       wake?.();
       wake = null;
     },
     stop() {
+      stepper.cancel();
       stopRequested = true;
       paused = false;
       wake?.();
@@ -494,6 +532,11 @@ async function ortWebGpuInfo(tfjs: BackendInfo): Promise<BackendInfo> {
   const gpu = await probeWebGpu();
   if ('unavailable' in gpu) return { ...tfjs, requested: 'webgpu', failures: [{ backend: 'webgpu', reason: gpu.unavailable }, ...tfjs.failures] };
   return { requested: 'webgpu', actual: 'webgpu', failures: [], adapter: gpu.adapter, initMs: tfjs.initMs, tfjs: tfjs.actual };
+}
+
+/** A learning rate the optimizers accept (finite, > 0), else null. */
+function validLearningRate(lr: number | undefined): number | null {
+  return typeof lr === 'number' && Number.isFinite(lr) && lr > 0 ? lr : null;
 }
 
 /** The window length the model takes (its input `(seq_len,)`), when the program fixes one other than the data's. */

@@ -168,6 +168,16 @@ export class TfjsEngine implements TrainingEngine {
 
   async flush(): Promise<void> {}
 
+  /**
+   * TF.js' SGD and momentum keep −lr as a tensor (`setLearningRate` replaces it); Adam, RMSprop and Adagrad read their
+   * `learningRate` field at every `applyGradients`. Either way the next step uses `lr`.
+   */
+  setLearningRate(lr: number): void {
+    const opt = this.optimizer as TF.Optimizer & { learningRate?: number; setLearningRate?: (lr: number) => void };
+    if (typeof opt.setLearningRate === 'function') opt.setLearningRate(lr);
+    else opt.learningRate = lr;
+  }
+
   async readSteps(): Promise<StepValues[]> {
     const { tf } = this;
     if (this.pending.length === 0) return [];
