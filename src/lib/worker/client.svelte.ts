@@ -157,6 +157,8 @@ export class TrainingClient {
   #api: Comlink.Remote<TrainingApi> | null = null;
   /** The requested backend the worker was started for, `+ort` when ONNX Runtime's WebGPU provider owns its GPU. */
   #workerKey: string | null = null;
+  /** The backend the current worker was started for. */
+  #workerBackend: BackendName | null = null;
   #runId = 0;
 
   /**
@@ -178,6 +180,7 @@ export class TrainingClient {
     this.#worker = worker;
     this.#api = Comlink.wrap<TrainingApi>(worker);
     this.#workerKey = key;
+    this.#workerBackend = backend;
     return this.#api;
   }
 
@@ -235,6 +238,7 @@ export class TrainingClient {
     this.#worker = null;
     this.#api = null;
     this.#workerKey = null;
+    this.#workerBackend = null;
   }
 
   #fail(message: string) {
