@@ -11,6 +11,8 @@ import { lesson as eagerVsCompiled } from './eager-vs-compiled';
 import { lesson as benchmark } from './benchmark';
 import { lesson as onnx } from './onnx';
 import { lesson as quantization } from './quantization';
+import { lesson as rnnMemory } from './rnn-memory';
+import { lesson as attention } from './attention';
 
 export const LESSONS: Lesson[] = [
   oneNeuron,
@@ -23,7 +25,9 @@ export const LESSONS: Lesson[] = [
   eagerVsCompiled,
   benchmark,
   onnx,
-  quantization
+  quantization,
+  rnnMemory,
+  attention
 ].sort((a, b) => a.number - b.number);
 
 export function lessonById(id: string): Lesson | undefined {
