@@ -15,6 +15,8 @@ import { lesson as eagerVsCompiled } from '../../src/lib/lessons/eager-vs-compil
 import { lesson as benchmark } from '../../src/lib/lessons/benchmark';
 import { lesson as onnx } from '../../src/lib/lessons/onnx';
 import { lesson as quantization } from '../../src/lib/lessons/quantization';
+import { lesson as rnnMemory, solutions as rnnSolutions } from '../../src/lib/lessons/rnn-memory';
+import { lesson as attention, solutions as attentionSolutions } from '../../src/lib/lessons/attention';
 
 const rail = (page: Page) => page.getByRole('complementary', { name: 'Lesson' });
 const checkpoint = (page: Page) => rail(page).getByRole('status', { name: 'Checkpoint' });
@@ -346,5 +348,49 @@ test('lesson 15, the edge: float32, float16 and int8 side by side, the int8 file
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export ONNX' }).click()]);
   expect(download.suggestedFilename()).toBe('model-int8.onnx');
   await passed(page, /variant int8/);
+  await expect(rail(page).getByRole('status', { name: 'Lesson done' })).toBeVisible();
+});
+
+test('lesson 16, memory in RNNs: a SimpleRNN fails on 8 bits of parity, learns 2, then a GRU on 8', async ({ page }) => {
+  const l = rnnMemory;
+  await openLesson(page, l.id);
+  await train(page);
+  await passed(page);
+
+  await next(page, l.steps[1].title);
+  await page.getByLabel('Sequence length').fill('2');
+  await page.getByLabel('Sequence length').blur();
+  await train(page);
+  await passed(page, /final validation accuracy (9\d|100)\.\d %/);
+
+  await next(page, l.steps[2].title);
+  await page.getByLabel('Sequence length').fill('8');
+  await page.getByLabel('Sequence length').blur();
+  await setCode(page, rnnSolutions.gated);
+  await train(page);
+  await passed(page);
+  await overlay(page, [/^Overlay Run 1 /, /^Overlay Run 3 /]);
+  await expect(rail(page).getByRole('status', { name: 'Lesson done' })).toBeVisible();
+});
+
+test('lesson 17, attention: the encoder learns to reverse (the anti-diagonal), and fails without positions', async ({ page }) => {
+  const l = attention;
+  await openLesson(page, l.id);
+  await expect(page.getByRole('heading', { name: 'Attention', exact: true })).toBeVisible();
+  await next(page, l.steps[1].title);
+  await train(page);
+  await passed(page, /final validation accuracy \d+\.\d %/);
+  // The mirrored position gets far more than a uniform 1/6 of the attention.
+  const anti = page.getByText(/on the anti-diagonal \(the mirrored\s+position\) \d\.\d\d/).first();
+  await expect(anti).toBeVisible();
+  const weight = Number(/mirrored\s+position\) (\d\.\d\d)/.exec((await anti.textContent()) ?? '')?.[1]);
+  expect(weight).toBeGreaterThan(0.3);
+
+  await next(page, l.steps[2].title);
+  await setCode(page, attentionSolutions['no-positions']);
+  await train(page);
+  await passed(page);
+  const acc = await page.getByRole('table', { name: 'Training metrics' }).getByRole('row', { name: /^val_accuracy\b/ }).getByRole('cell').nth(1).textContent();
+  expect(Number(acc)).toBeLessThan(0.5);
   await expect(rail(page).getByRole('status', { name: 'Lesson done' })).toBeVisible();
 });
