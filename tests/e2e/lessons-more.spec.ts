@@ -5,7 +5,7 @@
  * small models on the CPU backend (WASM for the compiled engine), few epochs.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { openPlayground, runStatus, setCode } from './helpers';
+import { metric, openPlayground, runStatus, setCode } from './helpers';
 import { lesson as learningRate, solutions as lrSolutions, challengeTries as lrTries } from '../../src/lib/lessons/learning-rate';
 import { lesson as batchSize, solutions as batchSolutions } from '../../src/lib/lessons/batch-size';
 import { lesson as optimizers, momentum, adam, challengeTries as optTries } from '../../src/lib/lessons/optimizers';
@@ -129,15 +129,15 @@ test('lesson 5, batch size: one big batch, tiny batches, overlaid, the compromis
   await setCode(page, batchSolutions.big);
   await train(page);
   await passed(page);
-  const big = await page.getByRole('table', { name: 'Training metrics' }).getByRole('row', { name: /^loss\b/ }).getByRole('cell').nth(1).textContent();
+  const big = await metric(page, 'Loss');
 
   await next(page, l.steps[1].title);
   await setCode(page, batchSolutions.small);
   await train(page);
   await passed(page);
-  const small = await page.getByRole('table', { name: 'Training metrics' }).getByRole('row', { name: /^loss\b/ }).getByRole('cell').nth(1).textContent();
+  const small = await metric(page, 'Loss');
   // What the lesson says: in the same 20 epochs the small batches get much further.
-  expect(Number(small)).toBeLessThan(Number(big) / 2);
+  expect(small).toBeLessThan(big / 2);
 
   await next(page, l.steps[2].title);
   await overlay(page, [/^Overlay Run \d+ .*batch 256/, /^Overlay Run \d+ .*batch 8\b/]);
@@ -230,8 +230,7 @@ test('lesson 8, initialisation: the same seed repeats a run, other seeds differ,
   await train(page);
   await passed(page);
   // Stuck at a uniform guess among 3 classes: ln 3 ≈ 1.10.
-  const loss = await page.getByRole('table', { name: 'Training metrics' }).getByRole('row', { name: /^loss\b/ }).getByRole('cell').nth(1).textContent();
-  expect(Number(loss)).toBeCloseTo(Math.log(3), 1);
+  expect(await metric(page, 'Loss')).toBeCloseTo(Math.log(3), 1);
   await next(page, l.steps[3].title);
   await rail(page).getByRole('button', { name: 'Next step' }).click();
   await expect(rail(page).getByRole('status', { name: 'Lesson done' })).toBeVisible();
@@ -390,7 +389,6 @@ test('lesson 17, attention: the encoder learns to reverse (the anti-diagonal), a
   await setCode(page, attentionSolutions['no-positions']);
   await train(page);
   await passed(page);
-  const acc = await page.getByRole('table', { name: 'Training metrics' }).getByRole('row', { name: /^val_accuracy\b/ }).getByRole('cell').nth(1).textContent();
-  expect(Number(acc)).toBeLessThan(0.5);
+  expect(await metric(page, 'Validation accuracy')).toBeLessThan(0.5);
   await expect(rail(page).getByRole('status', { name: 'Lesson done' })).toBeVisible();
 });
