@@ -47,7 +47,7 @@ async function trainUntilPassed(page: Page, tries = 3) {
 
 /** The current step's title (its text, without the "passed" mark). */
 async function expectStep(page: Page, title: string) {
-  await expect(steps(page).locator('[aria-current="step"]')).toHaveText(new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  await expect(steps(page).locator('[aria-current="step"]')).toHaveText(new RegExp(`^\\d+\\. ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 }
 
 const next = (page: Page) => rail(page).getByRole('button', { name: 'Next step' }).click();
