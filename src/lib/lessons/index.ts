@@ -1,6 +1,11 @@
 /** Every lesson, one line each, sorted by number (the /learn page lists them in this order). */
 import type { Lesson } from './types';
 import { lesson as oneNeuron } from './one-neuron';
+import { lesson as hiddenLayers } from './hidden-layers';
+import { lesson as activations } from './activations';
+import { lesson as convolutions } from './convolutions';
+import { lesson as batchNorm } from './batch-norm';
+import { lesson as kerasApi } from './keras-api';
 // lb's lessons (4–8, 12–17)
 import { lesson as learningRate } from './learning-rate';
 import { lesson as batchSize } from './batch-size';
@@ -16,6 +21,11 @@ import { lesson as attention } from './attention';
 
 export const LESSONS: Lesson[] = [
   oneNeuron,
+  hiddenLayers,
+  activations,
+  convolutions,
+  batchNorm,
+  kerasApi,
   // lb's lessons
   learningRate,
   batchSize,

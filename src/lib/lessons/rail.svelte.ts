@@ -221,6 +221,17 @@ export class LessonRunner {
     });
   }
 
+  /**
+   * What the rail's effects do, in one call: records the client's run, a pass of the current step, the challenge.
+   * (Unit tests call it directly: under node, Svelte's effects do not run.)
+   */
+  observe() {
+    this.#recordRuns(this.#src.client.status, this.#src.client.history);
+    const s = this.current;
+    if (s && this.result?.ok) this.#markPassed(s);
+    if (this.challengeResult?.ok && !this.progress.challengeDone) void this.save({ challengeDone: true });
+  }
+
   #recordRuns(status: string, history: EpochLog[]) {
     const { pg, client } = this.#src;
     const started = ACTIVE.has(status) && !ACTIVE.has(this.#lastStatus);
