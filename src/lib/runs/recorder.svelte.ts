@@ -9,6 +9,7 @@
  */
 import type { TrainingClient, RunStatus } from '$lib/worker/client.svelte';
 import { untrack } from 'svelte';
+import { reportLessonEvent } from '$lib/lessons/events.svelte';
 import { nextRunNumber, runName, runSettings, type SettingsSource } from './compare';
 import { byStart, MAX_RUNS, RunStore } from './store';
 import type { RunRecord } from './types';
@@ -201,6 +202,14 @@ export class RunRecorder {
       this.overlaid = this.overlaid.filter((id) => !dropped.includes(id));
     }
     this.problem = store.problem;
+  }
+
+  /** Ticks or unticks a run for the overlay; two or more ticked is the lesson event 'runs-overlaid'. */
+  setOverlaid(id: string, on: boolean) {
+    if (on && !this.runs.some((r) => r.id === id)) return;
+    const next = on ? [...new Set([...this.overlaid, id])] : this.overlaid.filter((x) => x !== id);
+    this.overlaid = next;
+    if (on && next.length >= 2) reportLessonEvent('runs-overlaid', { runs: next.length });
   }
 
   async rename(id: string, name: string) {

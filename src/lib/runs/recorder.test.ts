@@ -4,6 +4,7 @@ import { parseProgram } from '$lib/keras/parse';
 import { DEFAULT_CODE, DEFAULT_DATA } from '$lib/state/playground.svelte';
 import type { RunStatus } from '$lib/worker/client.svelte';
 import type { EpochLog } from '$lib/worker/protocol';
+import { lessonEvents } from '$lib/lessons/events.svelte';
 import { RunRecorder } from './recorder.svelte';
 import { RunStore } from './store';
 
@@ -100,10 +101,19 @@ describe('RunRecorder', () => {
     c.status = 'starting';
     const two = rec.begin(source());
     rec.sync();
+    // Ticking two runs is the lesson event 'runs-overlaid'; a deleted run is unticked.
+    lessonEvents.clear();
+    rec.setOverlaid(one.id, true);
+    expect(lessonEvents.list).toEqual([]);
+    rec.setOverlaid(two.id, true);
+    rec.setOverlaid('nope', true);
+    expect(rec.overlaid).toEqual([one.id, two.id]);
+    expect(lessonEvents.list.map((e) => [e.name, e.detail])).toEqual([['runs-overlaid', { runs: 2 }]]);
     await rec.rename(one.id, '  baseline ');
     expect(rec.runs[0].name).toBe('baseline');
     expect(await rec.delete([one.id, two.id])).toHaveLength(1);
     expect(rec.runs.map((r) => r.id)).toEqual([two.id]);
+    expect(rec.overlaid).toEqual([two.id]);
     expect((await store.list()).runs.map((r) => r.id)).toEqual([two.id]);
     await rec.restore([{ ...one, name: 'baseline' }]);
     expect(rec.runs.map((r) => r.name)).toEqual(['baseline', two.name]);
