@@ -40,7 +40,8 @@ async function openLesson(page: Page, id: string) {
 
 /** The current step's title (its text, without the "passed" mark). */
 async function expectStep(page: Page, title: string) {
-  await expect(steps(page).locator('[aria-current="step"]')).toHaveText(new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  // The rail numbers its steps ("2. Two bits").
+  await expect(steps(page).locator('[aria-current="step"]')).toHaveText(new RegExp(`^(\\d+\\. )?${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 }
 
 async function train(page: Page, status: RegExp = /Completed/) {
