@@ -7,6 +7,11 @@ import { expect, test, type Page } from '@playwright/test';
 import { openPlayground, runStatus, setCode } from './helpers';
 import { LESSONS } from '../../src/lib/lessons/index';
 import { lesson as oneNeuron, solutions as oneNeuronSolutions } from '../../src/lib/lessons/one-neuron';
+import * as hiddenLayers from '../../src/lib/lessons/hidden-layers';
+import * as activations from '../../src/lib/lessons/activations';
+import * as convolutions from '../../src/lib/lessons/convolutions';
+import * as batchNorm from '../../src/lib/lessons/batch-norm';
+import * as kerasApi from '../../src/lib/lessons/keras-api';
 
 const rail = (page: Page) => page.getByRole('complementary', { name: 'Lesson' });
 const checkpoint = (page: Page) => rail(page).getByRole('status', { name: 'Checkpoint' });
@@ -42,8 +47,12 @@ async function trainUntilPassed(page: Page, tries = 3) {
 
 /** The current step's title (its text, without the "passed" mark). */
 async function expectStep(page: Page, title: string) {
-  await expect(steps(page).locator('[aria-current="step"]')).toHaveText(new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  await expect(steps(page).locator('[aria-current="step"]')).toHaveText(new RegExp(`^\\d+\\. ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 }
+
+const next = (page: Page) => rail(page).getByRole('button', { name: 'Next step' }).click();
+const passed = (page: Page) => expect(checkpoint(page)).toHaveText(/^Checkpoint passed/);
+const done = (page: Page) => expect(rail(page).getByRole('status', { name: 'Lesson done' })).toBeVisible();
 
 test('/learn lists every lesson with what it teaches and how long it takes', async ({ page }) => {
   await page.goto('/learn');
@@ -126,4 +135,115 @@ test('lesson 1, one neuron: fails on XOR, passes with a hidden layer; progress s
   for (const s of oneNeuron.steps) await expect(steps(page).getByRole('listitem').filter({ hasText: s.title })).toHaveText(/passed/);
   await page.goto('/learn');
   await expect(page.getByRole('list', { name: 'Lessons' }).getByRole('listitem').filter({ hasText: oneNeuron.title })).toContainText('Done');
+});
+
+test('lesson 2, hidden layers: train, inspect a point, two units', async ({ page }) => {
+  const { lesson, solutions } = hiddenLayers;
+  await openLesson(page, lesson.id);
+  await trainUntilPassed(page);
+  await next(page);
+  await expectStep(page, lesson.steps[1].title);
+  await expect(checkpoint(page)).toHaveText('Not yet: inspected: seen 0 of 1 time');
+  await expect(page.getByRole('button', { name: 'Inspect point' })).toHaveClass(/lesson-highlight/);
+  await page.getByLabel('x', { exact: true }).fill('0');
+  await page.getByLabel('y', { exact: true }).fill('0');
+  await page.getByRole('button', { name: 'Inspect point' }).click();
+  await expect(checkpoint(page)).toHaveText('Checkpoint passed: inspected: seen once');
+  await next(page);
+  await expectStep(page, lesson.steps[2].title);
+  await next(page);
+  await expectStep(page, lesson.steps[3].title);
+  await expect(checkpoint(page)).toHaveText(/^Not yet: no finished run with at most 9 parameters yet/);
+  await setCode(page, solutions['two-units']);
+  await trainAndWait(page);
+  await passed(page);
+  await done(page);
+});
+
+test('lesson 3, activations: relu, tanh, sigmoid, and dead relus in the histograms', async ({ page }) => {
+  const { lesson, solutions } = activations;
+  await openLesson(page, lesson.id);
+  await trainAndWait(page);
+  await passed(page);
+  for (const [i, id] of (['tanh', 'sigmoid'] as const).entries()) {
+    await next(page);
+    await expectStep(page, lesson.steps[i + 1].title);
+    await expect(checkpoint(page)).toHaveText(new RegExp(`^Not yet: no finished run with ${id} yet`));
+    await setCode(page, solutions[id]);
+    await trainAndWait(page);
+    await passed(page);
+  }
+  await next(page);
+  await expectStep(page, lesson.steps[3].title);
+  await setCode(page, solutions['dead-relu']);
+  await page.getByRole('heading', { name: 'Model code' }).scrollIntoViewIfNeeded();
+  await trainAndWait(page);
+  await expect(checkpoint(page)).toHaveText(/^Not yet: histograms-seen: seen 0 of 1 time/);
+  await page.getByRole('list', { name: 'Weight and gradient histograms' }).scrollIntoViewIfNeeded();
+  await passed(page);
+  await done(page);
+});
+
+test('lesson 9, convolutions: Dense vs Conv2D on the digits, feature maps, parameters', async ({ page }) => {
+  test.setTimeout(480_000);
+  const { lesson, solutions } = convolutions;
+  await openLesson(page, lesson.id);
+  await expect(page.getByLabel('Dataset')).toHaveCount(0); // the data controls are hidden
+  await trainAndWait(page);
+  await passed(page);
+  await next(page);
+  await setCode(page, solutions.conv);
+  await trainAndWait(page);
+  await expect(checkpoint(page)).toHaveText(/^Checkpoint passed: best validation accuracy 0\.(8[5-9]|9\d) ≥ 0\.85/);
+  await next(page);
+  await expectStep(page, lesson.steps[2].title);
+  await page.getByRole('list', { name: 'Test images with predicted labels' }).getByRole('button').first().click();
+  await passed(page);
+  await next(page);
+  await expectStep(page, lesson.steps[3].title);
+  await next(page);
+  await expectStep(page, lesson.steps[4].title);
+  await expect(checkpoint(page)).toHaveText(/^Checkpoint passed: 1 Conv2D layer; 13610 parameters ≤ 15000/);
+  await done(page);
+});
+
+test('lesson 10, batch normalization: a deep sigmoid network learns once normalised', async ({ page }) => {
+  const { lesson, solutions } = batchNorm;
+  await openLesson(page, lesson.id);
+  await trainAndWait(page);
+  await expect(checkpoint(page)).toHaveText(/^Checkpoint passed: a run never got past accuracy 0\.[0-6]\d/);
+  await next(page);
+  await setCode(page, solutions.bn);
+  await trainUntilPassed(page);
+  await next(page);
+  await expectStep(page, lesson.steps[2].title);
+  await next(page);
+  await setCode(page, solutions['bigger-steps']);
+  await trainAndWait(page);
+  await expect(checkpoint(page)).toHaveText(/^Not yet: 1 finished run with different learningRate \(0\.5\)/);
+  await setCode(page, solutions.bn);
+  await trainAndWait(page);
+  await expect(checkpoint(page)).toHaveText(/^Checkpoint passed: 2 finished runs with different learningRate/);
+  await done(page);
+});
+
+test('lesson 11, Keras in a few lines: Sequential, functional, residual', async ({ page }) => {
+  const { lesson, solutions } = kerasApi;
+  await openLesson(page, lesson.id);
+  await trainAndWait(page);
+  await passed(page);
+  await next(page);
+  await trainAndWait(page); // still the Sequential program: does not count
+  await expect(checkpoint(page)).toHaveText(/^Not yet: no finished run of a functional model yet/);
+  await setCode(page, solutions.functional);
+  await trainAndWait(page);
+  await passed(page);
+  await next(page);
+  await setCode(page, solutions.residual);
+  await trainAndWait(page);
+  await passed(page);
+  await next(page);
+  await expect(page.getByRole('heading', { name: 'Model graph', exact: true })).toBeVisible();
+  await next(page);
+  await done(page);
 });

@@ -149,6 +149,8 @@ function structural(args: Args): Condition[] {
   if (maxSamples !== undefined) c.push({ words: `with at most ${maxSamples} samples`, test: (r) => r.settings.data.samples <= maxSamples });
   const minSeqLen = num(args.minSeqLen);
   if (minSeqLen !== undefined) c.push({ words: `with sequences of at least ${minSeqLen} steps`, test: (r) => r.settings.data.seqLen >= minSeqLen });
+  const maxSeqLen = num(args.maxSeqLen);
+  if (maxSeqLen !== undefined) c.push({ words: `with sequences of at most ${maxSeqLen} steps`, test: (r) => r.settings.data.seqLen <= maxSeqLen });
   const lr = (r: RunRecord, s: ModelSpec | null) => r.settings.learningRate ?? s?.compile?.optimizer.learningRate ?? NaN;
   const minLr = num(args.minLearningRate);
   if (minLr !== undefined) c.push({ words: `with a learning rate ≥ ${minLr}`, test: (r, s) => lr(r, s) >= minLr });
@@ -343,6 +345,7 @@ const RUN_CONDITIONS: ArgDefs = {
   minSamples: { type: 'number' },
   maxSamples: { type: 'number' },
   minSeqLen: { type: 'number' },
+  maxSeqLen: { type: 'number' },
   minLearningRate: { type: 'number' },
   maxLearningRate: { type: 'number' },
   minBatchSize: { type: 'number' },

@@ -73,6 +73,10 @@ describe('checkpoints', () => {
     expect(check('run-finished', { withLayer: 'Conv2D' }, world({ runs: [run()] })).ok).toBe(false);
     expect(check('run-finished', { withLayer: 'Dense', withActivation: 'tanh' }, world({ runs: [run()] })).ok).toBe(true);
     expect(check('run-finished', { withActivation: 'elu' }, world({ runs: [run()] })).ok).toBe(false);
+    expect(check('run-finished', { maxParams: 65 }, world({ runs: [run()] })).ok).toBe(true);
+    expect(check('run-finished', { maxParams: 64 }, world({ runs: [run()] })).detail).toBe('no finished run with at most 64 parameters yet');
+    expect(check('run-finished', { style: 'sequential' }, world({ runs: [run()] })).ok).toBe(true);
+    expect(check('run-finished', { style: 'functional' }, world({ runs: [run()] })).ok).toBe(false);
   });
 
   it('best accuracies compare the best epoch of finished runs', () => {

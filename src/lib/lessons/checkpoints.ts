@@ -7,7 +7,8 @@
  * test failure (index.test.ts), never a silent "Not yet" in the app.
  *
  * Run-based checkpoints share optional filters on the run (see RUN_FILTERS): `withLayer: 'Conv2D'` (the run's program
- * calls that layer), `withActivation: 'tanh'`, `optimizer: 'sgd'`, `dataset: 'spiral'`, `minEpochs: 3`.
+ * calls that layer), `withActivation: 'tanh'`, `optimizer: 'sgd'`, `dataset: 'spiral'`, `minEpochs: 3`, `maxEpochs: 5`, `maxParams: 100`
+ * (trainable parameters of the run's model), `style: 'functional'` (the run's program builds no Sequential).
  */
 import type { RunRecord, RunSettings } from '$lib/runs/types';
 import type { EpochLog } from '$lib/worker/protocol';
@@ -52,10 +53,13 @@ const FINISHED = new Set(['completed', 'stopped']);
 /** Filters every run-based checkpoint accepts. */
 const RUN_FILTERS: Record<string, ArgDef> = {
   minEpochs: { type: 'number' },
+  maxEpochs: { type: 'number' },
   withLayer: { type: 'string' },
   withActivation: { type: 'string' },
   optimizer: { type: 'string' },
-  dataset: { type: 'string' }
+  dataset: { type: 'string' },
+  maxParams: { type: 'number' },
+  style: { type: 'string', values: ['sequential', 'functional'] }
 };
 
 const num = (a: Args, k: string, d = 0): number => (typeof a[k] === 'number' ? (a[k] as number) : d);
@@ -106,6 +110,9 @@ function filterWords(a: Args): string {
   if (str(a, 'optimizer')) parts.push(`with ${str(a, 'optimizer')}`);
   if (str(a, 'dataset')) parts.push(`on ${str(a, 'dataset')}`);
   if (num(a, 'minEpochs')) parts.push(`of at least ${num(a, 'minEpochs')} epochs`);
+  if (typeof a.maxEpochs === 'number') parts.push(`of at most ${a.maxEpochs} epochs`);
+  if (typeof a.maxParams === 'number') parts.push(`with at most ${a.maxParams} parameters`);
+  if (str(a, 'style')) parts.push(`of a ${str(a, 'style')} model`);
   return parts.length ? ` ${parts.join(' ')}` : '';
 }
 
@@ -115,10 +122,14 @@ function matches(r: RunRecord, a: Args): boolean {
   const opt = str(a, 'optimizer');
   const data = str(a, 'dataset');
   if (epochs(r) < num(a, 'minEpochs')) return false;
+  if (typeof a.maxEpochs === 'number' && epochs(r) > a.maxEpochs) return false;
   if (layer && !codeUsesLayer(r.settings.code, layer)) return false;
   if (act && !codeUsesActivation(r.settings.code, act)) return false;
   if (opt && (r.settings.optimizer ?? '').toLowerCase() !== opt.toLowerCase()) return false;
   if (data && r.settings.data.name !== data) return false;
+  if (typeof a.maxParams === 'number' && r.settings.params > a.maxParams) return false;
+  const style = str(a, 'style');
+  if (style && (/(^|[^A-Za-z0-9_])Sequential\s*\(/.test(stripComments(r.settings.code)) ? 'sequential' : 'functional') !== style) return false;
   return true;
 }
 
@@ -189,9 +200,9 @@ export const CHECKPOINT_DEFS: Record<string, CheckpointDef> = {
       const n = num(a, 'n', 1);
       const runs = finishedRuns(w, a);
       const key = str(a, 'differing') as SettingKey | undefined;
-      if (!key) return runs.length >= n ? ok(`${runs.length} finished runs`) : no(`${runs.length} of ${n} finished runs${filterWords(a)}`);
+      if (!key) return runs.length >= n ? ok(`${runs.length} finished ${runs.length === 1 ? 'run' : 'runs'}`) : no(`${runs.length} of ${n} finished runs${filterWords(a)}`);
       const values = [...new Set(runs.map((r) => settingValue(r.settings, key)))];
-      const words = `${values.length} finished runs with different ${key}${values.length ? ` (${values.slice(0, 6).join(', ')})` : ''}`;
+      const words = `${values.length} finished ${values.length === 1 ? 'run' : 'runs'} with different ${key}${values.length ? ` (${values.slice(0, 6).join(', ')})` : ''}`;
       return values.length >= n ? ok(words) : no(`${words}; ${n} needed`);
     }
   },

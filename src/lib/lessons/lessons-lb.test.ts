@@ -31,7 +31,7 @@ function specOf(code: string, l: Lesson): ModelSpec {
 describe("lb's lessons", () => {
   it('are all listed', () => {
     for (const { lesson } of Object.values(modules)) expect(LESSONS).toContain(lesson);
-    expect(Object.keys(modules).length).toBeGreaterThanOrEqual(9);
+    expect(Object.keys(modules).length).toBe(11);
   });
 
   for (const [file, m] of Object.entries(modules)) {
@@ -50,6 +50,12 @@ describe("lb's lessons", () => {
     expect(layerKinds(specOf(of.solutions!.dropout, of.lesson)).has('Dropout')).toBe(true);
     const init = get('./initialization.ts');
     expect(initializers(specOf(init.solutions!.zeros, init.lesson)).has('zeros')).toBe(true);
+    const rnn = get('./rnn-memory.ts');
+    expect(layerKinds(specOf(rnn.solutions!.gated, rnn.lesson)).has('GRU')).toBe(true);
+    const att = get('./attention.ts');
+    expect(layerKinds(specOf(att.solutions!.train, att.lesson)).has('TokenAndPositionEmbedding')).toBe(true);
+    expect(layerKinds(specOf(att.solutions!['no-positions'], att.lesson)).has('TokenAndPositionEmbedding')).toBe(false);
+    expect(layerKinds(specOf(att.solutions!['no-positions'], att.lesson)).has('TransformerEncoder')).toBe(true);
     const opt = get('./optimizers.ts');
     expect(inferShapes(specOf(opt.challengeTries!.met, opt.lesson)).summary!.trainable).toBe(99);
   });

@@ -12,7 +12,7 @@ import type { Playground } from '$lib/state/playground.svelte';
 import type { TrainingClient } from '$lib/worker/client.svelte';
 import type { EpochLog } from '$lib/worker/protocol';
 import { untrack } from 'svelte';
-import { evaluateCheckpoint } from './checkpoints';
+import { evaluateCheckpoint, isFinished } from './checkpoints';
 import { lessonEvents } from './events.svelte';
 import { emptyProgress, type ProgressStore } from './progress';
 import type { CheckResult, Lesson, LessonProgress, LessonStep, LessonWorld } from './types';
@@ -26,6 +26,19 @@ export interface RailSources {
 }
 
 const ACTIVE = new Set(['starting', 'running', 'paused']);
+
+/**
+ * The lesson open in this page and when each of its steps was opened, in module state: SvelteKit's client-side
+ * navigation keeps modules alive, so a learner who goes to /bench or /onnx (the top bar) and comes back (Back, or the
+ * Playground link) finds the same lesson at the same step with the same `since`, and what they did there
+ * (bench-done, onnx-opened) counts. A reload starts afresh, as the lesson events do. Cleared by Leave lesson.
+ */
+const opened = { lesson: null as string | null, step: 0, lessonSince: 0, stepSince: new Map<number, number>() };
+
+/** The lesson this page had open when the playground was left for another page (null after Leave lesson). */
+export function resumableLesson(): { id: string; step: number } | null {
+  return opened.lesson ? { id: opened.lesson, step: opened.step } : null;
+}
 
 export class LessonRunner {
   lesson = $state.raw<Lesson | null>(null);
@@ -90,6 +103,18 @@ export class LessonRunner {
     return evaluateCheckpoint(c.check, this.#world(this.lessonSince));
   });
 
+  /** When every step had passed (or the lesson reopened done): runs from then on are tries at the challenge. */
+  challengeFrom = $state(0);
+
+  /** Tries at the challenge that ended (finished or diverged) without meeting it. */
+  readonly challengeFailures = $derived.by((): number => {
+    if (!this.lesson?.challenge || !this.challengeFrom || this.challengeResult?.ok || this.progress.challengeDone) return 0;
+    return this.#world(this.challengeFrom).runs.filter((r) => isFinished(r) || r.status === 'diverged').length;
+  });
+
+  /** Challenge hints shown: those asked for, and one more after each failed try. */
+  readonly challengeHintsShown = $derived(Math.min(this.lesson?.challenge?.hints.length ?? 0, Math.max(this.challengeHints, this.challengeFailures)));
+
   isPassed(step: LessonStep): boolean {
     return this.progress.passed.includes(step.id);
   }
@@ -104,8 +129,13 @@ export class LessonRunner {
     this.progress = saved;
     this.lesson = lesson;
     const at = step ?? saved.step;
-    this.lessonSince = Date.now();
-    this.#go(Math.max(0, Math.min(lesson.steps.length - 1, Number.isFinite(at) ? at : 0)));
+    // Reopened in the same page (back from /bench or /onnx): the same lesson keeps its start and its steps theirs.
+    const again = opened.lesson === lesson.id;
+    this.lessonSince = again ? opened.lessonSince : Date.now();
+    if (!again) Object.assign(opened, { lesson: lesson.id, lessonSince: this.lessonSince, stepSince: new Map() });
+    this.challengeHints = 0;
+    this.challengeFrom = saved.done ? this.lessonSince : 0;
+    this.#go(Math.max(0, Math.min(lesson.steps.length - 1, Number.isFinite(at) ? at : 0)), again);
     this.#watch();
   }
 
@@ -116,9 +146,11 @@ export class LessonRunner {
     await this.#store?.put($state.snapshot(this.progress) as LessonProgress);
   }
 
-  #go(i: number) {
+  #go(i: number, resume = false) {
     this.step = i;
-    this.stepSince = Date.now();
+    this.stepSince = (resume ? opened.stepSince.get(i) : undefined) ?? Date.now();
+    opened.stepSince.set(i, this.stepSince);
+    opened.step = i;
     this.hintsShown = 0;
     if (this.lesson && this.progress.step !== i) void this.save({ step: i });
   }
@@ -143,7 +175,7 @@ export class LessonRunner {
 
   showChallengeHint() {
     const n = this.lesson?.challenge?.hints.length ?? 0;
-    if (this.challengeHints < n) this.challengeHints++;
+    this.challengeHints = Math.min(n, this.challengeHintsShown + 1);
   }
 
   #markPassed(s: LessonStep) {
@@ -151,18 +183,22 @@ export class LessonRunner {
     if (!l || this.progress.passed.includes(s.id)) return;
     const passed = [...this.progress.passed, s.id];
     const done = l.steps.every((x) => passed.includes(x.id));
+    if (done && !this.challengeFrom) this.challengeFrom = Date.now();
     void this.save({ passed, done: this.progress.done || done });
   }
 
   leave() {
+    opened.lesson = null;
     this.#stop?.();
     this.#stop = null;
     this.lesson = null;
     this.hintsShown = 0;
   }
 
+  /** The page goes (client-side navigation): stop watching, but keep the lesson resumable (see `opened`). */
   dispose() {
-    this.leave();
+    this.#stop?.();
+    this.#stop = null;
   }
 
   #watch() {
@@ -183,6 +219,17 @@ export class LessonRunner {
         untrack(() => this.#recordRuns(status, history));
       });
     });
+  }
+
+  /**
+   * What the rail's effects do, in one call: records the client's run, a pass of the current step, the challenge.
+   * (Unit tests call it directly: under node, Svelte's effects do not run.)
+   */
+  observe() {
+    this.#recordRuns(this.#src.client.status, this.#src.client.history);
+    const s = this.current;
+    if (s && this.result?.ok) this.#markPassed(s);
+    if (this.challengeResult?.ok && !this.progress.challengeDone) void this.save({ challengeDone: true });
   }
 
   #recordRuns(status: string, history: EpochLog[]) {
