@@ -126,18 +126,29 @@ for (const mode of ['Eager (TF.js)', 'Compiled (ONNX Runtime)']) {
   });
 }
 
-/** The tiny GPT as shipped (seq_len 64), eager and compiled on WASM, timed from Train (SEQ_MEASURE_GPT=1). */
+/**
+ * The tiny GPT as shipped (seq_len 64), eager and compiled on WASM, timed from Train (SEQ_MEASURE_GPT=1).
+ * SEQ_MEASURE_GPT_BACKEND=webgpu: on WebGPU at the char-GRU's SwiftShader size (seq_len 32, 1 000 windows, 3 epochs).
+ */
+const GPT_BACKEND = process.env.SEQ_MEASURE_GPT_BACKEND ?? 'wasm';
 for (const mode of ['Compiled (ONNX Runtime)', 'Eager (TF.js)']) {
-  test(`tiny GPT on shakespeare, wasm, ${mode}`, async ({ page }) => {
+  test(`tiny GPT on shakespeare, ${GPT_BACKEND}, ${mode}`, async ({ page }) => {
     test.skip(!process.env.SEQ_MEASURE_GPT, 'set SEQ_MEASURE_GPT=1');
     test.setTimeout((MINUTES + 5) * 60_000);
     await openPlayground(page);
     await page.getByLabel('Example', { exact: true }).selectOption({ label: 'Tiny GPT on Shakespeare' });
-    await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
+    if (GPT_BACKEND === 'webgpu') {
+      for (const [field, value] of [['Sequence length', '32'], ['Samples', '1000']]) {
+        await page.getByLabel(field).fill(value);
+        await page.getByLabel(field).press('Tab');
+      }
+    }
+    await page.getByLabel('Backend', { exact: true }).selectOption(GPT_BACKEND);
     await engine(page).getByRole('radio', { name: mode }).check();
-    const rows = await trainAndLog(page, `tiny GPT wasm ${mode}`, MINUTES);
+    const rows = await trainAndLog(page, `tiny GPT ${GPT_BACKEND} ${mode}`, MINUTES, GPT_BACKEND === 'webgpu' ? 3 : Infinity);
     const hit = rows.find((r) => r.valLoss <= 2.2);
-    console.log(`tiny GPT wasm ${mode}: ${hit ? `val loss ${hit.valLoss} ≤ 2.2 after epoch ${hit.epoch}, ${hit.s.toFixed(0)} s` : 'val loss stayed above 2.2'}`);
+    const perEpoch = rows.length > 1 ? (rows.at(-1)!.s - rows[0].s) / (rows.length - 1) : NaN;
+    console.log(`tiny GPT ${GPT_BACKEND} ${mode}: ${perEpoch.toFixed(1)} s per epoch after the first; ${hit ? `val loss ${hit.valLoss} ≤ 2.2 after epoch ${hit.epoch}, ${hit.s.toFixed(0)} s` : 'val loss stayed above 2.2'}; ${await page.getByRole('status', { name: 'Backend in use' }).textContent()}`);
     const sample = page.getByRole('list', { name: 'Generated samples' }).getByRole('listitem').first();
     if (await sample.count()) console.log(`sample: ${JSON.stringify(await sample.textContent())}`);
   });
