@@ -53,6 +53,8 @@ test('compiled on WebGPU trains the spiral, WebGPU really runs it; then eager on
   await expect(backendInUse(page)).toContainText(/^\s*Running on WebGPU .*; TF.js pictures and validation on WASM/);
   expect(await metric(page, 'Loss')).toBeLessThan(0.7 * (await metric(page, 'Loss', 'first')));
   expect(await metric(page, 'Accuracy')).toBeGreaterThanOrEqual(0.6);
+  // Validation runs in TF.js (on WASM) on the weights the compiled step synced into it.
+  expect(await metric(page, 'Validation accuracy')).toBeGreaterThanOrEqual(0.6);
   // The decision boundary is drawn from the trained weights.
   await expect(page.getByRole('img', { name: /^Decision boundary over the data: .*after epoch 30\./ })).toBeVisible();
   console.log(`[compiled webgpu] ${await inUse.textContent()} | ${await backendInUse(page).textContent()}`);
