@@ -1,5 +1,5 @@
 /**
- * Checkpoints of lessons 4–17 (lb's lessons), registered at the end of checkpoints.ts. Each is a pure predicate over
+ * Checkpoints of lessons 4–17 , registered at the end of checkpoints.ts. Each is a pure predicate over
  * the LessonWorld: what really happened (the runs the run store kept, the events components reported), never what the
  * learner says they did.
  *
@@ -366,7 +366,7 @@ const RUN_METRICS: ArgDefs = {
   nearBest: { type: 'number' }
 };
 
-/** lb's checkpoints as the framework declares them (registered at the end of checkpoints.ts). */
+/** These checkpoints as the framework declares them (registered at the end of checkpoints.ts). */
 export const LB_CHECKPOINT_DEFS: Record<string, CheckpointDef> = {
   'lb-run': {
     doc:

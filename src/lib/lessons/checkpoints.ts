@@ -434,7 +434,7 @@ export function evaluateCheckpoint(ref: CheckpointRef, w: LessonWorld): CheckRes
   }
 }
 
-// lb's checkpoints (lessons 4–17): lb-run, lb-runs-differ, lb-event, lb-runs-repeat; written in checkpoints-lb.ts,
+// Checkpoints of lessons 4–17: lb-run, lb-runs-differ, lb-event, lb-runs-repeat; written in checkpoints-lb.ts,
 // registered here so the rail, checkpointProblem and the lesson tests see them like the others.
 import { LB_CHECKPOINT_DEFS } from './checkpoints-lb';
 for (const [name, def] of Object.entries(LB_CHECKPOINT_DEFS)) {

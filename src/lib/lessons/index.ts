@@ -6,7 +6,7 @@ import { lesson as activations } from './activations';
 import { lesson as convolutions } from './convolutions';
 import { lesson as batchNorm } from './batch-norm';
 import { lesson as kerasApi } from './keras-api';
-// lb's lessons (4–8, 12–17)
+// lessons 4–8 and 12–17 (their checkpoints: checkpoints-lb.ts)
 import { lesson as learningRate } from './learning-rate';
 import { lesson as batchSize } from './batch-size';
 import { lesson as optimizers } from './optimizers';
@@ -26,7 +26,7 @@ export const LESSONS: Lesson[] = [
   convolutions,
   batchNorm,
   kerasApi,
-  // lb's lessons
+  // 4–8, 12–17
   learningRate,
   batchSize,
   optimizers,
