@@ -1,5 +1,5 @@
 /**
- * Checkpoints of lessons 4–17 , registered at the end of checkpoints.ts. Each is a pure predicate over
+ * Checkpoints of lessons 4–17, registered at the end of checkpoints.ts. Each is a pure predicate over
  * the LessonWorld: what really happened (the runs the run store kept, the events components reported), never what the
  * learner says they did.
  *
