@@ -51,7 +51,7 @@ export const lesson: Lesson = {
       id: 'train',
       title: 'Learn to reverse',
       task: 'Press Train and watch the attention maps change after every epoch.',
-      check: { name: 'lb-run', args: { layer: 'TokenAndPositionEmbedding', minValAcc: 0.5 } },
+      check: { name: 'run-matches', args: { layer: 'TokenAndPositionEmbedding', minValAcc: 0.5 } },
       notice:
         'The anti-diagonal appears: position 1 attends to position 6, position 2 to position 5, and so on. Reversing is copying from the mirror position, and attention learned to look exactly there, in one step, however long the sequence. An RNN would have to carry every digit across the whole sequence in its state; attention reads it directly.',
       hints: ['Train and let the epochs finish; the validation accuracy must reach 50 % (it is far above that after a few epochs).'],
@@ -61,7 +61,7 @@ export const lesson: Lesson = {
       id: 'no-positions',
       title: 'Without positions',
       task: 'Replace the `TokenAndPositionEmbedding(...)` line with `x = layers.Embedding(vocab_size, 32)(inputs)` (token embeddings only) and train again.',
-      check: { name: 'lb-run', args: { layer: 'TransformerEncoder', withoutLayer: 'TokenAndPositionEmbedding' } },
+      check: { name: 'run-matches', args: { layer: 'TransformerEncoder', withoutLayer: 'TokenAndPositionEmbedding' } },
       notice:
         'Stuck at a low accuracy. Attention on its own is blind to order: shuffle the input and every position gets the same weighted averages, shuffled. Without a position embedding a position cannot tell "the digit at my mirror position" from any other digit, so it cannot reverse. Transformers add the positions to the tokens (learned here; sines and cosines, or rotations in RoPE, elsewhere) for exactly this reason.',
       hints: ['Only the embedding line changes; the TransformerEncoder and the output layer stay.']

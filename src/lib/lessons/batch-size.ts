@@ -39,7 +39,7 @@ export const lesson: Lesson = {
       id: 'big',
       title: 'One big batch',
       task: 'Set `batch_size=256` in `model.fit(...)` and press Train. Watch the grey line in the Loss chart: the loss of every batch.',
-      check: { name: 'lb-run', args: { minBatchSize: 256 } },
+      check: { name: 'run-matches', args: { minBatchSize: 256 } },
       notice:
         '480 training rows make 2 steps per epoch: each gradient is an average over 256 samples, so the batch loss is smooth. But 20 epochs are only 40 steps and the loss is still high.',
       hints: ['Change `batch_size=32` to `batch_size=256`, then Train and let the 20 epochs finish.'],
@@ -49,7 +49,7 @@ export const lesson: Lesson = {
       id: 'small',
       title: 'Tiny batches',
       task: 'Now set `batch_size=8` and train again.',
-      check: { name: 'lb-run', args: { maxBatchSize: 8 } },
+      check: { name: 'run-matches', args: { maxBatchSize: 8 } },
       notice:
         '60 steps per epoch: each gradient comes from 8 samples only, so the batch loss jumps up and down, yet the loss falls much further in the same 20 epochs. Each epoch takes longer: many small steps keep the hardware less busy than a few big ones (the time per epoch is in the Training metrics).',
       hints: ['`batch_size=8`, then Train.'],
@@ -68,7 +68,7 @@ export const lesson: Lesson = {
       id: 'middle',
       title: 'The usual compromise',
       task: 'Train once more with `batch_size=32` or `batch_size=64`, the sizes most programs start with.',
-      check: { name: 'lb-run', args: { minBatchSize: 32, maxBatchSize: 64 } },
+      check: { name: 'run-matches', args: { minBatchSize: 32, maxBatchSize: 64 } },
       notice:
         'A middle size keeps most of the progress per epoch and uses the hardware well. When you make the batch k times larger, scaling the learning rate up by about k (or √k for Adam) keeps the progress per epoch similar: the "linear scaling rule".',
       hints: ['`batch_size=32`, then Train.'],

@@ -47,7 +47,7 @@ export const lesson: Lesson = {
       id: 'wide',
       title: 'A wide model',
       task: 'Go to Bench again, tick "Wide MLP (4×512)" (about 790 000 weights), Run, and come back.',
-      check: { name: 'lb-event', args: { name: 'bench-done', key: 'models', includes: 'wide', label: 'a bench run with the Wide MLP' } },
+      check: { name: 'event-matches', args: { name: 'bench-done', key: 'models', includes: 'wide', label: 'a bench run with the Wide MLP' } },
       notice:
         'Now each step multiplies 512 × 512 matrices: enough arithmetic to keep a GPU busy, so WebGPU (or WebGL) pulls ahead, by more at batch 256 than at batch 1. Where your machine\'s crossover lies depends on its GPU: on a laptop without one (or with a software GPU, which the Bench page names) the CPU backends stay ahead.',
       hints: ['Tick the "Wide MLP (4×512)" box under Models. Untick WebGL or the compiled modes to make the race shorter.']

@@ -251,7 +251,7 @@ export const CHECKPOINT_DEFS: Record<string, CheckpointDef> = {
       const r = runsSince(w).find((x) => x.status === 'diverged');
       if (r) return ok(`a run diverged${r.message ? `: ${r.message}` : ''}`);
       const n = runsSince(w).length;
-      return no(n ? `none of ${n} runs diverged yet` : 'no run yet: press Train');
+      return no(n === 1 ? 'the run so far did not diverge' : n ? `none of the ${n} runs so far diverged` : 'no run yet: press Train');
     }
   },
   'overfit-gap-at-least': {
@@ -434,10 +434,10 @@ export function evaluateCheckpoint(ref: CheckpointRef, w: LessonWorld): CheckRes
   }
 }
 
-// Checkpoints of lessons 4–17: lb-run, lb-runs-differ, lb-event, lb-runs-repeat; written in checkpoints-lb.ts,
+// Checkpoints of lessons 4–17: run-matches, runs-differ-in, event-matches, runs-repeat; written in checkpoints-runs.ts,
 // registered here so the rail, checkpointProblem and the lesson tests see them like the others.
-import { LB_CHECKPOINT_DEFS } from './checkpoints-lb';
-for (const [name, def] of Object.entries(LB_CHECKPOINT_DEFS)) {
+import { RUN_CHECKPOINT_DEFS } from './checkpoints-runs';
+for (const [name, def] of Object.entries(RUN_CHECKPOINT_DEFS)) {
   CHECKPOINT_DEFS[name] = def;
   CHECKPOINTS[name] = (w, a) => def.check(w, a);
 }

@@ -38,7 +38,7 @@ export const lesson: Lesson = {
       id: 'eager',
       title: 'Eager: one op at a time',
       task: 'The Engine is set to Eager (TF.js). Press Train.',
-      check: { name: 'lb-run', args: { engine: 'eager' } },
+      check: { name: 'run-matches', args: { engine: 'eager' } },
       notice:
         'Eager execution runs each operation the moment the program reaches it: a matrix product, then an add, then a relu, each one a separate kernel launch with its result in hand. That is PyTorch\'s default (and TF 2\'s): you can print or break at any tensor, and a Python `if` can depend on a value. The price is overhead per op: the framework decides, allocates and dispatches every op again at every step.',
       hints: ['Train with the Engine on "Eager (TF.js)" and let it finish.'],
@@ -58,7 +58,7 @@ export const lesson: Lesson = {
       id: 'compiled',
       title: 'Train compiled',
       task: 'Set the Engine to "Compiled (ONNX Runtime)" and press Train.',
-      check: { name: 'lb-run', args: { engine: 'compiled' } },
+      check: { name: 'run-matches', args: { engine: 'compiled' } },
       notice:
         'This is the JAX idea: `jax.jit` traces the whole step function once into a graph (XLA compiles it), and every later step runs that graph. Nothing happens op by op any more, so a Python `print` inside the step shows a tracer, not a number, and a value-dependent `if` must become a graph op. You trade inspectability for speed.',
       hints: ['The Engine toggle is in the Training panel, above the Train button.'],

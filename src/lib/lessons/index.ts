@@ -6,7 +6,7 @@ import { lesson as activations } from './activations';
 import { lesson as convolutions } from './convolutions';
 import { lesson as batchNorm } from './batch-norm';
 import { lesson as kerasApi } from './keras-api';
-// lessons 4–8 and 12–17 (their checkpoints: checkpoints-lb.ts)
+// lessons 4–8 and 12–17 (their checkpoints: checkpoints-runs.ts)
 import { lesson as learningRate } from './learning-rate';
 import { lesson as batchSize } from './batch-size';
 import { lesson as optimizers } from './optimizers';

@@ -38,7 +38,7 @@ export const lesson: Lesson = {
       id: 'repeat',
       title: 'Same seed, same run',
       task: 'Press Train, let it finish, then press Train again without changing anything.',
-      check: { name: 'lb-runs-repeat' },
+      check: { name: 'runs-repeat' },
       notice:
         'Both runs ended at exactly the same loss. The initial weights are drawn from a random number generator started at the Weight seed, and the batches are shuffled from a seed too: the same seed, program and data give the same run, number for number. That is what makes an experiment repeatable (and a bug reproducible).',
       hints: ['Two finished runs of the same program, data and Weight seed. Do not stop either early.'],
@@ -58,7 +58,7 @@ export const lesson: Lesson = {
       id: 'zeros',
       title: 'All equal',
       task: 'Add `kernel_initializer="zeros"` to both hidden Dense layers and train.',
-      check: { name: 'lb-run', args: { initializer: 'zeros' } },
+      check: { name: 'run-matches', args: { initializer: 'zeros' } },
       notice:
         'Stuck: the loss stays at about ln 3 ≈ 1.10, a uniform guess among 3 classes. With every weight equal, every unit of a layer computes the same thing and gets the same gradient, so they stay identical forever. Here it is worse still: tanh(0) = 0, so the hidden layers pass on nothing and their kernels get exactly zero gradient; only the biases move, and the output cannot depend on the input at all. Random initial weights break that symmetry.',
       hints: ['`layers.Dense(8, activation="tanh", kernel_initializer="zeros"),` and the same for the Dense(6) layer.'],

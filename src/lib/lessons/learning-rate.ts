@@ -59,7 +59,7 @@ export const lesson: Lesson = {
       id: 'too-low',
       title: 'Too low',
       task: 'Now set `learning_rate=0.001` and train again.',
-      check: { name: 'lb-run', args: { maxLearningRate: 0.001 } },
+      check: { name: 'run-matches', args: { maxLearningRate: 0.001 } },
       notice:
         'Nothing explodes, but after 30 epochs the loss has hardly moved from where it started: every step is a thousandth of the gradient. It would get there, thousands of epochs later.',
       hints: ['`SGD(learning_rate=0.001)`, then Train, and let the 30 epochs finish.'],
@@ -88,7 +88,7 @@ export const lesson: Lesson = {
       id: 'best',
       title: 'Pick the best',
       task: 'Which learning rate reached the lowest validation loss? Train with it (or one near it) until a run with plain SGD ends with a validation loss of at most 0.02 in 30 epochs.',
-      check: { name: 'lb-run', args: { optimizer: 'sgd', maxEpochs: 30, maxValLoss: 0.02 } },
+      check: { name: 'run-matches', args: { optimizer: 'sgd', maxEpochs: 30, maxValLoss: 0.02 } },
       notice:
         'A good learning rate sits just below the ones that diverge or jitter: roughly a factor of 3 to 10 under the first one that blows up. That is why sweeps go in factors (0.001, 0.003, 0.01, 0.03, …) rather than in steps of 0.01.',
       hints: ['Between 0.1 and 0.3 works well for this model.', 'Keep `epochs=30` and plain `SGD(learning_rate=...)` without momentum.'],
@@ -97,7 +97,7 @@ export const lesson: Lesson = {
   ],
   challenge: {
     goal: 'With SGD (momentum allowed), reach a validation loss of at most 0.02 in at most 10 epochs.',
-    check: { name: 'lb-run', args: { optimizer: 'sgd|momentum', maxEpochs: 10, maxValLoss: 0.02 } },
+    check: { name: 'run-matches', args: { optimizer: 'sgd|momentum', maxEpochs: 10, maxValLoss: 0.02 } },
     hints: [
       'Ten epochs are 100 steps here: each one must count. The largest learning rate that does not diverge is not always the best: it may jitter at the end.',
       'Momentum remembers the direction of past steps and speeds up along the valley: `keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)`.',

@@ -49,7 +49,7 @@ export const lesson: Lesson = {
       title: 'Three runners, one start',
       task:
         'Leave the Weight seed as it is, so every run starts from the same initial weights. Train three times: as written (`SGD(learning_rate=0.05)`), then with `keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)`, then with `keras.optimizers.Adam(learning_rate=0.01)`.',
-      check: { name: 'lb-runs-differ', args: { setting: 'optimizer', count: 3, sameSeed: true } },
+      check: { name: 'runs-differ-in', args: { setting: 'optimizer', count: 3, sameSeed: true } },
       notice:
         'Same weights at epoch 0, same batches in the same order: whatever differs between the curves is the optimizer alone. A fair race needs one start line.',
       hints: [
@@ -78,7 +78,7 @@ export const lesson: Lesson = {
   ],
   challenge: {
     goal: 'End a run with a validation accuracy of at least 95 % on the spiral, with a model of at most 100 parameters.',
-    check: { name: 'lb-run', args: { data: 'spiral', maxParams: 100, minValAcc: 0.95 } },
+    check: { name: 'run-matches', args: { data: 'spiral', maxParams: 100, minValAcc: 0.95 } },
     hints: [
       'Parameters of a Dense layer: inputs × units + units. Two hidden layers of 8 and 6 units with 3 outputs make 24 + 54 + 21 = 99.',
       'A small network needs a bolder optimizer: `Adam(learning_rate=0.03)` and more epochs (200).',

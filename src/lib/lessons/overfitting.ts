@@ -51,7 +51,7 @@ export const lesson: Lesson = {
       id: 'l2',
       title: 'Remedy 1: L2',
       task: 'Add `kernel_regularizer=regularizers.l2(0.01)` to both hidden Dense layers and train again.',
-      check: { name: 'lb-run', args: { regularized: true, maxValLoss: 1.0 } },
+      check: { name: 'run-matches', args: { regularized: true, maxValLoss: 1.0 } },
       notice:
         'L2 adds 0.01 × the sum of the squared weights to the loss, so large weights cost something. Without large weights the function cannot make sharp islands around single points: it stays smooth, and the validation loss stays much lower. (The training loss shown includes the penalty.)',
       hints: ['`layers.Dense(128, activation="relu", kernel_regularizer=regularizers.l2(0.01)),` — `regularizers` is imported on line 4.'],
@@ -71,7 +71,7 @@ export const lesson: Lesson = {
       id: 'more-data',
       title: 'Remedy 3: more data',
       task: 'Go back to the plain model (no Dropout, no L2), set Samples to 400 in the Data panel and train.',
-      check: { name: 'lb-run', args: { minSamples: 400, maxValLoss: 0.6 } },
+      check: { name: 'run-matches', args: { minSamples: 400, maxValLoss: 0.6 } },
       notice:
         'The best remedy when you can have it: with 200 training points the noise averages out and the same big model finds the circle. Regularization is what you do when you cannot get more data.',
       hints: ['The Samples field is in the Data panel. 400 or more.'],
@@ -82,7 +82,7 @@ export const lesson: Lesson = {
       title: 'Remedy 4: stop early',
       task:
         'Set Samples back to 60. In Keras you would pass `callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)]` to `fit`; the playground draws the curves itself and does not run callbacks. Do it by hand: find the epoch where the validation loss of your first run was lowest, set `epochs` to about that (at most 30) and train.',
-      check: { name: 'lb-run', args: { maxSamples: 60, maxEpochs: 30, nearBest: 0.25 } },
+      check: { name: 'run-matches', args: { maxSamples: 60, maxEpochs: 30, nearBest: 0.25 } },
       notice:
         'Stopped at the bottom of the validation curve, before it climbs, the model is as good on new points as this model gets on 60 samples. EarlyStopping does exactly this: it watches val_loss and stops `patience` epochs after its lowest point, then puts back the best weights.',
       hints: [

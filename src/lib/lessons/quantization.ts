@@ -44,7 +44,7 @@ export const lesson: Lesson = {
       id: 'compare',
       title: 'Three sizes side by side',
       task: 'In the ONNX section, press "Run in ONNX Runtime": it runs the float32, float16 and int8 files on the validation rows and lists them in the ONNX variants table.',
-      check: { name: 'lb-event', args: { name: 'quantized-compared', key: 'variants', min: 3, label: 'float32, float16 and int8 compared' } },
+      check: { name: 'event-matches', args: { name: 'quantized-compared', key: 'variants', min: 3, label: 'float32, float16 and int8 compared' } },
       notice:
         'float16 halves the file: 16 bits keep about 3 decimal digits, far more than the weights need, and the outputs move by about 1e-4. int8 quarters it: the weights of each output channel become integers from −127 to 127 times one float scale (symmetric: the zero point is 0), and a DequantizeLinear node turns them back into float32 inside the graph. The outputs move more (around 1e-2), yet the predicted classes, and so the accuracy, barely change: a classifier only needs the largest output to stay the largest.',
       hints: ['"Run in ONNX Runtime" is in the ONNX section of the Model code panel; wait until every row of the table has its numbers.'],
@@ -54,7 +54,7 @@ export const lesson: Lesson = {
       id: 'export-int8',
       title: 'Ship the small one',
       task: 'Choose "int8 weights (dynamic)" in the Weights menu of the ONNX section and press "Export ONNX".',
-      check: { name: 'lb-event', args: { name: 'onnx-exported', key: 'variant', equals: 'int8', label: 'the int8 model exported' } },
+      check: { name: 'event-matches', args: { name: 'onnx-exported', key: 'variant', equals: 'int8', label: 'the int8 model exported' } },
       notice:
         'This file stores int8 weights and computes in float32 after DequantizeLinear: it saves space, not arithmetic. Full int8 inference (activations quantized too, integer matrix products) also saves time and energy on hardware with int8 units, but needs calibration data to choose the activations\' ranges: that is what TensorFlow Lite\'s and ONNX Runtime\'s quantization tools do.',
       hints: ['The Weights menu is next to the Export ONNX button.'],

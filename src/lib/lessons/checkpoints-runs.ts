@@ -3,13 +3,13 @@
  * the LessonWorld: what really happened (the runs the run store kept, the events components reported), never what the
  * learner says they did.
  *
- *   lb-run          a run since the step opened that matches every condition given (status, optimizer, layers,
+ *   run-matches     a run since the step opened that matches every condition given (status, optimizer, layers,
  *                   engine, data, epochs, final metrics, gap between train and validation accuracy, …)
- *   lb-runs-differ  `count` runs (same status) whose `setting` differs pairwise (learning rate, batch size, optimizer,
+ *   runs-differ-in  `count` runs (same status) whose `setting` differs pairwise (learning rate, batch size, optimizer,
  *                   weight seed, initializer…), optionally all from the same weight seed
- *   lb-event        an app event since the step opened (compare-done, bench-done, onnx-exported…), with an optional
+ *   event-matches   an app event since the step opened (compare-done, bench-done, onnx-exported…), with an optional
  *                   minimum on one of its numeric details, an exact string detail or one item of a comma list
- *   lb-runs-repeat  two finished runs of the same program, data and weight seed that ended at the same loss
+ *   runs-repeat     two finished runs of the same program, data and weight seed that ended at the same loss
  *
  * A run's model is read back from the program it ran (`RunSettings.code`, parsed with its data's constants), so
  * conditions on layers, regularizers, initializers and momentum look at what ran, not at the editor now.
@@ -208,8 +208,8 @@ function metrics(args: Args): MetricCondition[] {
   return m;
 }
 
-/** The lb-run checkpoint. */
-export const lbRun: LbCheckpoint = (world, args) => {
+/** The run-matches checkpoint. */
+export const runMatches: LbCheckpoint = (world, args) => {
   const want = typeof args.status === 'string' ? args.status : 'finished';
   const cond = structural(args);
   const mets = metrics(args);
@@ -242,7 +242,7 @@ export const lbRun: LbCheckpoint = (world, args) => {
   return { ok: false, detail: `best ${missing.words.replace(/ [≥≤].*$/, '')} so far ${missing.show(best)}; needs ${missing.words.replace(/^.* ([≥≤])/, '$1')}` };
 };
 
-/** Settings lb-runs-differ can compare. */
+/** Settings runs-differ-in can compare. */
 const SETTINGS: Record<string, { words: string; value: (r: RunRecord, s: ModelSpec | null) => string | null }> = {
   learningRate: { words: 'learning rates', value: (r, s) => String(r.settings.learningRate ?? s?.compile?.optimizer.learningRate ?? '') || null },
   batchSize: { words: 'batch sizes', value: (r, s) => String(r.settings.batchSize ?? s?.fit?.batchSize ?? '') || null },
@@ -254,8 +254,8 @@ const SETTINGS: Record<string, { words: string; value: (r: RunRecord, s: ModelSp
   backend: { words: 'backends', value: (r) => r.ranOn ?? r.settings.backend }
 };
 
-/** The lb-runs-differ checkpoint. */
-export const lbRunsDiffer: LbCheckpoint = (world, args) => {
+/** The runs-differ-in checkpoint. */
+export const runsDifferIn: LbCheckpoint = (world, args) => {
   const key = String(args.setting ?? '');
   const setting = SETTINGS[key];
   if (!setting) return { ok: false, detail: `unknown setting ${key}` };
@@ -281,8 +281,8 @@ export const lbRunsDiffer: LbCheckpoint = (world, args) => {
   };
 };
 
-/** The lb-event checkpoint. */
-export const lbEvent: LbCheckpoint = (world, args) => {
+/** The event-matches checkpoint. */
+export const eventMatches: LbCheckpoint = (world, args) => {
   const name = String(args.name ?? '');
   const key = typeof args.key === 'string' ? args.key : null;
   const min = num(args.min);
@@ -307,10 +307,10 @@ export const lbEvent: LbCheckpoint = (world, args) => {
 };
 
 /**
- * The lb-runs-repeat checkpoint: two finished runs of the same program, data, weight seed and backend that ended at
+ * The runs-repeat checkpoint: two finished runs of the same program, data, weight seed and backend that ended at
  * the same loss (relative difference ≤ `tolerance`, default 1e-5): a seeded run is reproducible.
  */
-export const lbRunsRepeat: LbCheckpoint = (world, args) => {
+export const runsRepeat: LbCheckpoint = (world, args) => {
   const tol = num(args.tolerance) ?? 1e-5;
   const done = world.runs.filter((r) => statusOk(r, 'finished'));
   const key = (r: RunRecord) => JSON.stringify([r.settings.code, r.settings.data, r.settings.seed, r.ranOn ?? r.settings.backend, r.settings.engine, r.history.length]);
@@ -332,7 +332,7 @@ export const lbRunsRepeat: LbCheckpoint = (world, args) => {
 
 type ArgDefs = CheckpointDef['args'];
 const STATUSES = ['finished', 'completed', 'stopped', 'diverged', 'failed', 'ended', 'any'];
-/** The run conditions lb-run and lb-runs-differ share. */
+/** The run conditions run-matches and runs-differ-in share. */
 const RUN_CONDITIONS: ArgDefs = {
   status: { type: 'string', values: STATUSES },
   optimizer: { type: 'string' },
@@ -367,26 +367,26 @@ const RUN_METRICS: ArgDefs = {
 };
 
 /** These checkpoints as the framework declares them (registered at the end of checkpoints.ts). */
-export const LB_CHECKPOINT_DEFS: Record<string, CheckpointDef> = {
-  'lb-run': {
+export const RUN_CHECKPOINT_DEFS: Record<string, CheckpointDef> = {
+  'run-matches': {
     doc:
       'A run since the step opened (status: finished by default) that meets every condition: optimizer (sgd = plain, momentum, adam, …; `a|b` for either), layer / withoutLayer (Keras class, `LSTM|GRU`), regularized, initializer, engine, data, samples, sequence length, learning rate, batch size, parameters, epochs, and final metrics (minValAcc, maxValLoss, minGap = final train − validation accuracy, nearBest = final validation loss within that fraction of the lowest).',
     args: { ...RUN_CONDITIONS, ...RUN_METRICS },
-    check: lbRun
+    check: runMatches
   },
-  'lb-runs-differ': {
-    doc: '`count` runs (finished by default, meeting the lb-run conditions given) whose `setting` differs pairwise; with sameSeed, all from one weight seed.',
+  'runs-differ-in': {
+    doc: '`count` runs (finished by default, meeting the run-matches conditions given) whose `setting` differs pairwise; with sameSeed, all from one weight seed.',
     args: { setting: { type: 'string', required: true, values: Object.keys(SETTINGS) }, count: { type: 'number' }, sameSeed: { type: 'boolean' }, ...RUN_CONDITIONS },
-    check: lbRunsDiffer
+    check: runsDifferIn
   },
-  'lb-event': {
+  'event-matches': {
     doc: 'The app reported the event `name` since the step opened; with `key`, its detail has at least `min`, equals `equals`, or lists `includes` (comma-separated). `label` names it in the detail.',
     args: { name: { type: 'string', required: true }, key: { type: 'string' }, min: { type: 'number' }, equals: { type: 'string' }, includes: { type: 'string' }, label: { type: 'string' } },
-    check: lbEvent
+    check: eventMatches
   },
-  'lb-runs-repeat': {
+  'runs-repeat': {
     doc: 'Two finished runs of the same program, data, weight seed, backend and engine ended at the same loss (relative `tolerance`, default 1e-5).',
     args: { tolerance: { type: 'number' } },
-    check: lbRunsRepeat
+    check: runsRepeat
   }
 };

@@ -1,5 +1,5 @@
 /**
- * lb's lessons (4–8, 12–17) beyond the generic lesson test (index.test.ts): every program a lesson file exports for
+ * Lessons 4–8 and 12–17 beyond the generic lesson test (index.test.ts): every program a lesson file exports for
  * its steps and its challenge tries parses and fits the lesson's data, and says what the step asks for.
  */
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { dataConstants } from '$lib/data/constants';
 import { parseProgram } from '$lib/keras/parse';
 import { inferShapes } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
-import { initializers, isRegularized, layerKinds, optimizerKind } from './checkpoints-lb';
+import { initializers, isRegularized, layerKinds, optimizerKind } from './checkpoints-runs';
 import { LESSONS } from './index';
 import type { Lesson } from './types';
 
@@ -28,7 +28,7 @@ function specOf(code: string, l: Lesson): ModelSpec {
   return r.spec!;
 }
 
-describe("lb's lessons", () => {
+describe('lessons 4–8 and 12–17', () => {
   it('are all listed', () => {
     for (const { lesson } of Object.values(modules)) expect(LESSONS).toContain(lesson);
     expect(Object.keys(modules).length).toBe(11);
