@@ -1,21 +1,8 @@
+import { spiralNetwork } from './programs';
 import type { Lesson } from './types';
 
 /** Lesson 5: batch size — big batches give smooth but few steps, small ones noisy but many. */
-const code = `# Batch size — the same spiral network; only batch_size changes between runs
-# data: spiral
-import keras
-from keras import layers
-
-model = keras.Sequential([
-    keras.Input(shape=(2,)),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(3, activation="softmax"),
-])
-model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
-              loss="categorical_crossentropy", metrics=["accuracy"])
-model.fit(x_train, y_train, epochs=20, batch_size=32, validation_split=0.2)
-`;
+const code = spiralNetwork('Batch size — the same spiral network; only batch_size changes between runs');
 
 /** Programs for the steps (step id → program): parsed by the tests, pasted by the e2e test. */
 const batch = (n: number) => code.replace('batch_size=32', `batch_size=${n}`);

@@ -1,21 +1,8 @@
+import { spiralNetwork } from './programs';
 import type { Lesson } from './types';
 
 /** Lesson 13: race the backends on /bench — where does the GPU start to win? */
-const code = `# Benchmark — the spiral network; the race itself runs on the Bench page
-# data: spiral
-import keras
-from keras import layers
-
-model = keras.Sequential([
-    keras.Input(shape=(2,)),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(3, activation="softmax"),
-])
-model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
-              loss="categorical_crossentropy", metrics=["accuracy"])
-model.fit(x_train, y_train, epochs=20, batch_size=32, validation_split=0.2)
-`;
+const code = spiralNetwork('Benchmark — the spiral network; the race itself runs on the Bench page');
 
 export const lesson: Lesson = {
   id: 'benchmark',

@@ -1,21 +1,8 @@
+import { spiralNetwork } from './programs';
 import type { Lesson } from './types';
 
 /** Lesson 12: eager (op by op, the PyTorch idea) against compiled (the whole step as one graph, the JAX idea). */
-const code = `# Eager vs compiled — the spiral network, trained op by op or as one compiled graph
-# data: spiral
-import keras
-from keras import layers
-
-model = keras.Sequential([
-    keras.Input(shape=(2,)),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(3, activation="softmax"),
-])
-model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
-              loss="categorical_crossentropy", metrics=["accuracy"])
-model.fit(x_train, y_train, epochs=20, batch_size=32, validation_split=0.2)
-`;
+const code = spiralNetwork('Eager vs compiled — the spiral network, trained op by op or as one compiled graph');
 
 export const solutions: Record<string, string> = { eager: code, compiled: code };
 

@@ -1,21 +1,8 @@
+import { spiralNetwork } from './programs';
 import type { Lesson } from './types';
 
 /** Lesson 14: leaving the playground — export to ONNX, run it in ONNX Runtime, open it in the ONNX viewer. */
-const code = `# Leaving the playground — train the spiral network, then take it anywhere as an .onnx file
-# data: spiral
-import keras
-from keras import layers
-
-model = keras.Sequential([
-    keras.Input(shape=(2,)),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(3, activation="softmax"),
-])
-model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
-              loss="categorical_crossentropy", metrics=["accuracy"])
-model.fit(x_train, y_train, epochs=30, batch_size=32, validation_split=0.2)
-`;
+const code = spiralNetwork('Leaving the playground — train the spiral network, then take it anywhere as an .onnx file', { epochs: 30 });
 
 export const lesson: Lesson = {
   id: 'onnx',

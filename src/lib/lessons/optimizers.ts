@@ -1,21 +1,8 @@
+import { spiralNetwork } from './programs';
 import type { Lesson } from './types';
 
 /** Lesson 6: SGD, momentum and Adam race from the same initial weights. */
-const code = `# Optimizers race — the spiral network; only the optimizer changes between runs
-# data: spiral
-import keras
-from keras import layers
-
-model = keras.Sequential([
-    keras.Input(shape=(2,)),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(16, activation="relu"),
-    layers.Dense(3, activation="softmax"),
-])
-model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05),
-              loss="categorical_crossentropy", metrics=["accuracy"])
-model.fit(x_train, y_train, epochs=30, batch_size=32, validation_split=0.2)
-`;
+const code = spiralNetwork('Optimizers race — the spiral network; only the optimizer changes between runs', { epochs: 30, optimizer: 'keras.optimizers.SGD(learning_rate=0.05)' });
 
 /** Programs for the steps (step id → program): parsed by the tests, pasted by the e2e test. */
 const withOptimizer = (o: string) => code.replace('keras.optimizers.SGD(learning_rate=0.05)', o);
