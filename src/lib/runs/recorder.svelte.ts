@@ -18,6 +18,8 @@ import type { RunRecord } from './types';
 const ENDED: RunStatus[] = ['stopped', 'completed', 'diverged', 'failed'];
 /** How often a running run is saved, at most (ms). */
 const SAVE_EVERY_MS = 1000;
+/** The BroadcastChannel on which tabs tell each other the names of the runs they start. */
+const NAMES_CHANNEL = 'nn-playground-run-names';
 
 export interface BeginOptions {
   /** Continuing a saved run: the client keeps its history and the run continues the one it came from. */
@@ -50,6 +52,8 @@ export class RunRecorder {
   #lastSave = 0;
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
   #sawStart = false;
+  /** Tells the other tabs each new run's name, and hears theirs, so two tabs never both name a run "Run N". */
+  #names: BroadcastChannel | null = null;
 
   constructor(client: Pick<TrainingClient, 'history' | 'status' | 'message' | 'backend' | 'params'>, store?: Promise<RunStore> | RunStore, max = MAX_RUNS) {
     this.#client = client;
@@ -75,9 +79,23 @@ export class RunRecorder {
     this.#stop = null;
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
+    this.#names?.close();
+    this.#names = null;
+  }
+
+  #listenForNames() {
+    if (this.#names || typeof BroadcastChannel === 'undefined') return;
+    this.#names = new BroadcastChannel(NAMES_CHANNEL);
+    this.#names.onmessage = (e: MessageEvent) => {
+      const name = (e.data as { name?: unknown } | null)?.name;
+      if (typeof name === 'string') this.#seen = nextRunNumber([{ name }], this.#seen) - 1;
+    };
+    // Node's channel would keep a test process alive; browsers have no unref.
+    (this.#names as { unref?: () => void }).unref?.();
   }
 
   async load() {
+    this.#listenForNames();
     const store = await this.#storeReady;
     this.#store = store;
     const { runs, skipped } = await store.list();
@@ -128,6 +146,7 @@ export class RunRecorder {
         message: null,
         ranOn: null
       };
+      this.#names?.postMessage({ name: rec.name });
     }
     this.#sawStart = false;
     this.activeId = rec.id;

@@ -48,6 +48,24 @@ describe('RunRecorder', () => {
     expect(rec.runs[0].history).toHaveLength(2);
   });
 
+  it('two tabs open at once never give two runs the same number', async () => {
+    const store = RunStore.memory();
+    const tabA = new RunRecorder(stub() as never, store);
+    const tabB = new RunRecorder(stub() as never, store);
+    await Promise.all([tabA.load(), tabB.load()]);
+    try {
+      expect(tabA.begin(source(), { sessionId: 's-a' }).name).toBe('Run 1 · adam 0.01 · batch 32');
+      await wait();
+      // Tab B listed the runs before tab A's run started; it hears the name and numbers its own run after it.
+      expect(tabB.begin(source(), { sessionId: 's-b' }).name).toBe('Run 2 · adam 0.01 · batch 32');
+      await wait();
+      expect(tabA.begin(source(), { sessionId: 's-a' }).name).toBe('Run 3 · adam 0.01 · batch 32');
+    } finally {
+      tabA.dispose();
+      tabB.dispose();
+    }
+  });
+
   it('numbers runs, continues a run on Continue, marks a run cut off by a reload as stopped', async () => {
     const store = RunStore.memory();
     const c = stub();
