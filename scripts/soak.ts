@@ -108,9 +108,21 @@ async function waitForServer(url: string, child: ChildProcess): Promise<void> {
 }
 
 const status = (page: Page) => page.getByRole('status', { name: 'Run status' });
+/**
+ * The status line's text. On a loaded machine the page can take tens of seconds to answer a query: wait up to two
+ * minutes, and say when it took more than five seconds (a page that stops answering is a finding, not a crash of
+ * the soak).
+ */
+async function statusText(page: Page): Promise<string> {
+  const t = Date.now();
+  const text = (await status(page).textContent({ timeout: 120_000 })) ?? '';
+  const ms = Date.now() - t;
+  if (ms > 5000) err(`soak: the page took ${(ms / 1000).toFixed(1)} s to answer`);
+  return text;
+}
 
 async function epochNow(page: Page): Promise<number> {
-  return Number(/epoch (\d+)/.exec((await status(page).textContent()) ?? '')?.[1] ?? 0);
+  return Number(/epoch (\d+)/.exec(await statusText(page))?.[1] ?? 0);
 }
 
 async function trainingWorker(page: Page): Promise<Worker | null> {
@@ -157,14 +169,14 @@ async function setCode(page: Page, code: string) {
   await page.getByText('No problems.').waitFor({ timeout: 30_000 });
 }
 
+const HEADER = 'epoch    time_s  tf_tensors  tf_MB   heap_MB  backlog  idb_MB';
+const row = (s: Sample) =>
+  `${String(s.epoch).padStart(5)}  ${s.seconds.toFixed(0).padStart(8)}  ${String(s.tensors).padStart(10)}  ${(s.tfBytes / 2 ** 20).toFixed(2).padStart(6)}  ${s.heapMb.toFixed(1).padStart(8)}  ${String(s.backlog).padStart(7)}  ${s.idbMb.toFixed(2).padStart(6)}`;
+
 function report(name: string, samples: Sample[]) {
   out(`\n${name}: ${samples.length} samples`);
-  out('epoch    time_s  tf_tensors  tf_MB   heap_MB  backlog  idb_MB');
-  for (const s of samples) {
-    out(
-      `${String(s.epoch).padStart(5)}  ${s.seconds.toFixed(0).padStart(8)}  ${String(s.tensors).padStart(10)}  ${(s.tfBytes / 2 ** 20).toFixed(2).padStart(6)}  ${s.heapMb.toFixed(1).padStart(8)}  ${String(s.backlog).padStart(7)}  ${s.idbMb.toFixed(2).padStart(6)}`
-    );
-  }
+  out(HEADER);
+  for (const s of samples) out(row(s));
   const xs = samples.map((s) => s.epoch);
   const per100 = (f: (s: Sample) => number) => (slope(xs, samples.map(f)) * 100).toFixed(3);
   out(
@@ -176,20 +188,23 @@ function report(name: string, samples: Sample[]) {
 async function soak(page: Page, everyS: number, done: (epoch: number, seconds: number) => boolean): Promise<Sample[]> {
   const samples: Sample[] = [];
   const t0 = Date.now();
+  // Each sample is printed as it is taken, so a soak cut short still shows what it measured.
+  err(`soak: ${HEADER}`);
   let last = -1;
   let lastAt = 0;
   for (;;) {
     await page.waitForTimeout(250);
-    const text = (await status(page).textContent()) ?? '';
+    const text = await statusText(page);
     const epoch = await epochNow(page);
     const seconds = (Date.now() - t0) / 1000;
     if (/Failed|Diverged/.test(text)) throw new Error(`the run ended: ${text}`);
     if (epoch > 0 && epoch !== last && seconds - lastAt >= everyS) {
       const s = await sample(page, t0);
       // (Taken as the run completed: its tensors are already freed, not a sample of training.)
-      const after = (await status(page).textContent()) ?? '';
+      const after = await statusText(page);
       if (s && !/Completed/.test(after)) {
         samples.push(s);
+        err(`soak: ${row(s)}`);
         last = epoch;
         lastAt = seconds;
       }
