@@ -5,7 +5,8 @@
  * playground in headless Chromium (Debian's /usr/bin/chromium or CHROME_PATH, the flags of playwright.config.ts) and
  *  1. trains the spiral on WASM for `--minutes` (default 30),
  *  2. trains the digits CNN on WASM for `--digits-epochs` epochs (default 20),
- * printing, per epoch sampled, the worker's TF.js tensors and bytes, the JS heap (page + training worker), the message
+ * printing, per epoch sampled, the worker's TF.js tensors and bytes, the JS heap after a full collection (page +
+ * training worker; Chromium runs with --js-flags=--expose-gc), the message
  * backlog (event batches the worker posted − those the page received) and the IndexedDB usage, then the slope of each
  * (least squares, per 100 epochs). A leak shows as a slope that is not ~0. Not part of CI.
  */
@@ -141,13 +142,18 @@ async function sample(page: Page, t0: number): Promise<Sample | null> {
   if (!worker) return null;
   const w = await worker.evaluate(() => {
     const s = (self as unknown as { __nnStats: () => { tensors: number; bytes: number; posted: number } }).__nnStats();
+    // A full collection first: the heap then holds what is kept, not the garbage a busy machine has not swept yet.
+    (globalThis as unknown as { gc?: () => void }).gc?.();
     return { ...s, heap: (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0 };
   });
-  const p = await page.evaluate(async () => ({
-    heap: (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0,
-    idb: (await navigator.storage.estimate()).usage ?? 0,
-    received: (window as unknown as { __nnTest: { stats(): { received: number } } }).__nnTest.stats().received
-  }));
+  const p = await page.evaluate(async () => {
+    (globalThis as unknown as { gc?: () => void }).gc?.();
+    return {
+      heap: (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0,
+      idb: (await navigator.storage.estimate()).usage ?? 0,
+      received: (window as unknown as { __nnTest: { stats(): { received: number } } }).__nnTest.stats().received
+    };
+  });
   return {
     epoch: await epochNow(page),
     seconds: (Date.now() - t0) / 1000,
@@ -234,7 +240,7 @@ async function main(): Promise<number> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const preview = spawn(process.execPath, [VITE, 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: ROOT, stdio: 'ignore' });
-  const browser = await chromium.launch({ executablePath: CHROME_PATH, args: [...CHROME_ARGS, '--enable-precise-memory-info'], headless: true });
+  const browser = await chromium.launch({ executablePath: CHROME_PATH, args: [...CHROME_ARGS, '--enable-precise-memory-info', '--js-flags=--expose-gc'], headless: true });
   try {
     await waitForServer(base, preview);
     const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
