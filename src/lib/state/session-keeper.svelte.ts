@@ -31,10 +31,12 @@ export const TAB_SESSION_KEY = 'nn-playground:tab-session';
 /** BroadcastChannel on which a tab says it saved a session. */
 export const SAVED_CHANNEL = 'nn-playground:saved';
 
-/** What Continue goes on with, in words (the optimizer's state is saved with the weights by the eager engine only). */
+/**
+ * What Continue goes on with, in words (both engines save the optimizer's state with the weights; a save made before
+ * they did, or by a compiled run before compiled saves carried it, has the weights only).
+ */
 export function resumeNote(w: WeightSnapshot): string {
   if (w.optimizer) return ` (weights, ${w.optimizer.className}'s state and step ${w.optimizer.slots[0]?.values[0] ?? 0}, the same batches)`;
-  if (w.engine === 'compiled') return ' (the compiled engine keeps its optimizer state in ONNX Runtime, which is not saved: the optimizer restarts)';
   return ' (the weights only: the optimizer restarts)';
 }
 
