@@ -307,7 +307,9 @@ export class SessionKeeper {
   #watchFree(id: string) {
     const lock = this.#lock;
     if (!lock) return;
-    void lock.whenFree(id).then((got) => got && this.#onFreed(id));
+    void lock.whenFree(id).then((got) => {
+      if (got) void this.#onFreed(id);
+    });
   }
 
   /**
