@@ -54,8 +54,8 @@ for (const [kind, named] of [
     await page.screenshot({ path: `${shots}/ort-fault-${kind}.png` });
     await playgroundAlive(page);
 
-    // Back to the app's watchdog (60 s): a fresh worker starting ORT may be busy for seconds on a loaded machine.
-    if (kind === 'close') await page.evaluate(() => (window as unknown as { __nnFaults: { ort: { watchdog(ms: number): void } } }).__nnFaults.ort.watchdog(60_000));
+    // Back to the app's watchdog (the run's limit, 120 s): a fresh worker starting ORT may be busy for seconds on a loaded machine.
+    if (kind === 'close') await page.evaluate(() => (window as unknown as { __nnFaults: { ort: { watchdog(ms: number): void } } }).__nnFaults.ort.watchdog(120_000));
     await fault.getByRole('button', { name: 'Retry on WASM' }).click();
     await expect(fault).toBeHidden();
     await expect(page.getByRole('status', { name: 'ONNX Runtime provider in use' })).toHaveText(/^ONNX Runtime ran on wasm/, { timeout: 120_000 });
@@ -104,7 +104,8 @@ for (const [kind, named] of [
     // The next cell ran on a fresh worker.
     expect(Number.parseFloat((await benchRows(page).nth(2).getByRole('cell').nth(4).textContent()) ?? '')).toBeGreaterThan(0);
     await page.screenshot({ path: `${shots}/bench-fault-${kind}.png`, fullPage: true });
-    // The page answers: the controls still work, and Run runs both cells again.
+    // The page answers: the controls still work, and Run runs both cells again (with the app's watchdog).
+    if (kind === 'close') await page.evaluate(() => (window as unknown as { __nnFaults: { bench: { watchdog(ms: number): void } } }).__nnFaults.bench.watchdog(180_000));
     await page.getByLabel('Quick (fewer repeats)').uncheck();
     await page.getByLabel('Quick (fewer repeats)').check();
     await page.getByRole('button', { name: 'Run', exact: true }).click();

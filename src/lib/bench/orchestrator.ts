@@ -40,9 +40,9 @@ const CELL_TIMEOUT_MS = 180_000;
 /**
  * Faults of a bench worker (worker/faults.ts): a crash, no answer to the watchdog's ping (after `faultWatch.ms`), out
  * of memory, a lost GPU device. The cell's row names it, its worker is replaced, and the run goes on with the next cell.
- * Tests arm one fault for the next cell (`window.__nnFaults.bench`, tests/e2e/faults.spec.ts).
+ * Tests arm one fault for the next cell (`window.__nnFaults.bench`, tests/e2e/worker-faults.spec.ts).
  */
-const faultWatch: { ms: number; armed: TestFault | null } = { ms: 60_000, armed: null };
+const faultWatch: { ms: number; armed: TestFault | null } = { ms: CELL_TIMEOUT_MS, armed: null }; // a live but busy worker is never cut off before the cell limit
 exposeFaultHooks('bench', { fault: (k) => (faultWatch.armed = k), watchdog: (ms) => (faultWatch.ms = ms) });
 
 /** A cell's error in words: a fault of the worker is named as such (the row's reason), anything else as it is. */

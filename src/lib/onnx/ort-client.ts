@@ -16,8 +16,12 @@ export type { OrtRunResult } from './ort.worker';
 export class OrtClient {
   #worker: Worker | null = null;
   #api: Comlink.Remote<OrtWorkerApi> | null = null;
-  /** How long the worker may take to answer a ping during a call before it counts as gone (a test may shorten it). */
-  watchdogMs = 60_000;
+  /**
+   * How long the worker may take to answer a ping during a call before it counts as gone: by default the call's own
+   * time limit (creating a session for a large model blocks the worker; a live worker is never cut off earlier than
+   * the limit). A test shortens it.
+   */
+  watchdogMs: number | null = null;
 
   constructor() {
     // Tests only (tests/e2e/faults.spec.ts): the next call has this fault; a shorter watchdog.
@@ -49,7 +53,7 @@ export class OrtClient {
     let stopWatch = () => {};
     const fault = (kind: FaultKind, detail: string) => new WorkerFault(kind, 'ONNX Runtime', `${what} failed. ${workerFaultMessage('ONNX Runtime', kind, provider, detail)}`);
     const guard = new Promise<never>((_, reject) => {
-      stopWatch = watchWorker(worker, () => api.ping(), { timeoutMs: () => this.watchdogMs }, (kind, detail) => {
+      stopWatch = watchWorker(worker, () => api.ping(), { timeoutMs: () => this.watchdogMs ?? timeoutMs }, (kind, detail) => {
         reject(fault(kind, detail));
         this.dispose();
       });
