@@ -100,3 +100,25 @@ test('without Web Locks the tabs still find each other (by messages) and say so'
   await expect(otherTabs(page)).toContainText('Another tab took over this session');
   await expect(editorText(second)).toContainText(nbsp('# no locks here'));
 });
+
+test('when the tab that saves a session closes, the read-only tab takes it over and saves it', async ({ page }) => {
+  await openPlayground(page);
+  await setCode(page, spiral.replace('model.compile(', '# from the first tab\nmodel.compile('));
+  await page.waitForTimeout(800);
+  const second = await openSecondTab(page);
+  await second.getByRole('button', { name: 'Open read-only' }).click();
+  await expect(otherTabs(second)).toContainText('Read-only');
+
+  await page.close(); // the owner goes away (the browser frees its lock)
+  // After a short grace time (an owner that only reloads takes its session back meanwhile).
+  await expect(sessionNotice(second)).toContainText('The other tab closed: this tab now saves “Session 1”.', { timeout: 30_000 });
+  await expect(otherTabs(second)).toHaveCount(0);
+  await expect(editorText(second)).toContainText(nbsp('# from the first tab'));
+
+  // Its edits are saved now: they survive a reload.
+  await setCode(second, spiral.replace('model.compile(', '# saved by the second tab\nmodel.compile('));
+  await second.waitForTimeout(800);
+  await reload(second);
+  await expect(editorText(second)).toContainText(nbsp('# saved by the second tab'));
+  await expect(otherTabs(second)).toHaveCount(0);
+});

@@ -16,12 +16,16 @@ import { buildTfjsEngine } from '$lib/engines/tfjs/engine';
 import { emptyRow, type BenchRow, type Cell, type RepeatOptions } from './suite';
 import { ortCellEngine } from './ort-cells';
 import { loadOrt } from '$lib/onnx/load-ort';
+import { fireTestFault } from '$lib/worker/faults';
+import type { TestFault } from '$lib/worker/protocol';
 
 const loaders = createBackendLoaders(tf);
 
 let info: BackendInfo | null = null;
 let initError: string | null = null;
 let firstCell = true;
+/** Tests only: the fault the next cell has (worker/faults.ts fireTestFault). */
+let armed: TestFault | null = null;
 
 export interface RunCellOptions {
   repeats: RepeatOptions;
@@ -31,6 +35,16 @@ export interface RunCellOptions {
 }
 
 const api = {
+  /** The orchestrator's watchdog: answers while the worker lives and its event loop turns. */
+  ping(): true {
+    return true;
+  },
+
+  /** Tests only: the next cell has this fault (a crash, no answer, out of memory, a lost GPU device). */
+  testFault(kind: TestFault): void {
+    armed = kind;
+  },
+
   /** Starts the backend (once); returns what actually runs and its one-line description. */
   async init(backend: BackendName): Promise<{ info: BackendInfo | null; detail: string | null; error: string | null }> {
     if (!info && !initError) {
@@ -49,6 +63,11 @@ const api = {
     if (!info) return { row: emptyRow(cell, 'unavailable', `unavailable: ${initError}`), values: null };
     const m = benchModel(cell.model);
     try {
+      if (armed) {
+        const kind = armed;
+        armed = null;
+        await fireTestFault(kind);
+      }
       // The cell's engine (engines/engine.ts), measured alike: ONNX Runtime cells (ort-cells.ts: TF.js only builds the
       // seeded weights) or the eager TF.js engine on this worker's backend.
       const ort = cell.engine === 'ort';

@@ -4,7 +4,8 @@
  * (workers are terminated). Also the app-overhead measurement: the spiral trained through the playground's own
  * TrainingClient → training worker → session path, against bare `model.fit` in a bench worker.
  */
-import { faultKindOf } from '$lib/worker/faults';
+import { exposeFaultHooks, faultKindOf, watchWorker, WorkerFault, workerFaultMessage } from '$lib/worker/faults';
+import type { TestFault } from '$lib/worker/protocol';
 import * as Comlink from 'comlink';
 import { bindData } from '$lib/data/bind';
 import { makeToy } from '$lib/data/toys';
@@ -35,6 +36,21 @@ import {
 export const BENCH_SEED = 1;
 /** A cell that has not answered after this long is failed and its worker replaced (a hung GPU, say). */
 const CELL_TIMEOUT_MS = 180_000;
+
+/**
+ * Faults of a bench worker (worker/faults.ts): a crash, no answer to the watchdog's ping (after `faultWatch.ms`), out
+ * of memory, a lost GPU device. The cell's row names it, its worker is replaced, and the run goes on with the next cell.
+ * Tests arm one fault for the next cell (`window.__nnFaults.bench`, tests/e2e/worker-faults.spec.ts).
+ */
+const faultWatch: { ms: number; armed: TestFault | null } = { ms: CELL_TIMEOUT_MS, armed: null }; // a live but busy worker is never cut off before the cell limit
+exposeFaultHooks('bench', { fault: (k) => (faultWatch.armed = k), watchdog: (ms) => (faultWatch.ms = ms) });
+
+/** A cell's error in words: a fault of the worker is named as such (the row's reason), anything else as it is. */
+function namedReason(message: string, backend: string): string {
+  if (/^The bench worker /.test(message) || /in the bench worker/.test(message)) return message;
+  const kind = faultKindOf(message);
+  return kind ? workerFaultMessage('bench', kind, backend, message) : message;
+}
 
 export class Canceled extends Error {
   constructor() {
@@ -69,8 +85,8 @@ export class BenchRunner {
     const crashed = new Promise<never>((_, reject) =>
       worker.addEventListener('error', (e) => {
         this.#drop(backend);
-        const kind = faultKindOf(e.message || '');
-        reject(new Error(`The ${backend} bench worker ${kind === 'oom' ? 'ran out of memory' : kind === 'device-lost' ? 'lost its GPU device' : 'crashed'}: ${e.message || 'unknown error'}`));
+        const kind = faultKindOf(e.message || '') ?? 'crash';
+        reject(new WorkerFault(kind, 'bench', workerFaultMessage('bench', kind, backend, e.message || 'unknown error')));
       })
     );
     crashed.catch(() => undefined);
@@ -91,7 +107,14 @@ export class BenchRunner {
   async #call<T>(backend: BackendId, f: (api: Comlink.Remote<BenchWorkerApi>) => Promise<T>): Promise<T> {
     const h = this.#handle(backend);
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopWatch = () => {};
     const timeout = new Promise<never>((_, reject) => {
+      // No answer to a ping (a worker that closed itself or hangs); its crash is `h.crashed`.
+      stopWatch = watchWorker(h.worker, () => h.api.ping(), { timeoutMs: () => faultWatch.ms }, (kind, detail) => {
+        if (kind === 'crash') return;
+        this.#drop(backend);
+        reject(new WorkerFault(kind, 'bench', workerFaultMessage('bench', kind, backend, detail)));
+      });
       timer = setTimeout(() => {
         this.#drop(backend);
         reject(new Error(`no answer from the ${backend} worker after ${CELL_TIMEOUT_MS / 1000} s; it was stopped`));
@@ -101,6 +124,7 @@ export class BenchRunner {
       return await Promise.race([f(h.api), h.crashed, timeout, this.#cancelPromise]);
     } finally {
       clearTimeout(timer);
+      stopWatch();
     }
   }
 
@@ -127,8 +151,14 @@ export class BenchRunner {
             if (!refs.has(key) && cell.backend !== 'cpu') {
               refs.set(key, await this.#call('cpu', (api) => api.reference({ ...cell, backend: 'cpu' }, BENCH_SEED, repeats.warmCalls)));
             }
+            if (faultWatch.armed) {
+              const kind = faultWatch.armed;
+              faultWatch.armed = null;
+              await this.#call(cell.backend, (api) => api.testFault(kind));
+            }
             const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null }));
             row = res.row;
+            if (row.status === 'error' && row.reason) row.reason = namedReason(row.reason, cell.backend);
             // A failed step can leave TF.js state behind (tensors saved for a backward pass that never ran):
             // the next cell on this backend gets a fresh worker.
             if (row.status !== 'ok') this.#drop(cell.backend);
@@ -139,7 +169,7 @@ export class BenchRunner {
             if (row.actualBackend === 'webgl' && row.backendDetail) hooks.onWebglRenderer?.(row.backendDetail.replace(/^WebGL \((.*)\)$/, '$1'));
           } catch (e) {
             if (e instanceof Canceled) break;
-            row = emptyRow(cell, 'error', e instanceof Error ? e.message : String(e));
+            row = emptyRow(cell, 'error', namedReason(e instanceof Error ? e.message : String(e), cell.backend));
           }
         }
         rows.push(row);

@@ -11,6 +11,7 @@ import type { ModelSpec } from '$lib/spec/types';
 import { runComparison, type CompareEvent, type CompareRequest } from './compare';
 import { compiledSupport, type OrtModule } from './runner';
 import type * as TF from '@tensorflow/tfjs';
+import type { OptimizerState } from '$lib/worker/protocol';
 import { compiledEngine } from './engine';
 import { compiledInfo, compiledProviderFor, type CompiledInfo } from './train-loop';
 
@@ -44,14 +45,16 @@ export async function compiledOpener(
   spec: ModelSpec,
   backend: string,
   mirror: { tf: Tfjs; model: TF.LayersModel },
-  emit: (e: CompiledEvent) => void
+  emit: (e: CompiledEvent) => void,
+  /** A continued run's saved optimizer state (compile/engine.ts `optimizer`). */
+  optimizer?: OptimizerState
 ): Promise<EngineOpener> {
   if (!access.loadOrt) throw new Error('The compiled engine is not available here (ONNX Runtime is not loaded in this worker)');
   const refusal = compiledRefusal(spec);
   if (refusal) throw new Error(refusal);
   const ort = await access.loadOrt();
   const { provider, note } = compiledProviderFor(backend);
-  const open = compiledEngine({ ort, spec, provider, mirror });
+  const open = compiledEngine({ ort, spec, provider, mirror, ...(optimizer ? { optimizer } : {}) });
   return async (setup) => {
     const engine = await open(setup);
     const info = compiledInfo(engine.report);

@@ -26,7 +26,9 @@ import { inspectModel } from '$lib/onnx/inspect';
 import { createOrtSession, parsePlacements } from '$lib/onnx/ort-run';
 import { compileTrainStep } from './train-step';
 import type { CompiledProvider } from './providers';
-import { CompiledTrainer, type OrtModule } from './runner';
+import { CompiledTrainer, type CompiledOptimizerState, type OrtModule } from './runner';
+import type { OptimizerState } from '$lib/worker/protocol';
+import { compiledToSaved, savedToCompiled } from '$lib/worker/optimizer-state';
 
 export interface CompiledEngineOptions {
   ort: OrtModule;
@@ -48,6 +50,11 @@ export interface CompiledEngineOptions {
    * forward graph with `weights`, its session created at open (`report.buildMs`); `step` refuses.
    */
   inferOnly?: boolean;
+  /**
+   * The optimizer's saved state to continue from (resume exactly; either engine's save, read through the `mirror`'s
+   * layout). A state that does not fit the program is dropped and `optimizerNote` says why: the optimizer restarts.
+   */
+  optimizer?: OptimizerState;
 }
 
 /** Opens the compiled engine for a run: compiles the step for the run's batch size and creates the ORT sessions. */
@@ -61,6 +68,8 @@ export class CompiledEngine implements TrainingEngine {
   private trained = false;
   /** Whether the mirror holds the current weights. */
   private synced = false;
+  /** Why the saved optimizer state (`opts.optimizer`) was not restored; null when it was, or none was given. */
+  optimizerNote: string | null = null;
 
   private constructor(
     private opts: CompiledEngineOptions,
@@ -88,14 +97,23 @@ export class CompiledEngine implements TrainingEngine {
       Object.assign(engine.report, { actual, fallbacks, buildMs: performance.now() - t0, detail: describeOrt(actual, fallbacks) });
       return engine;
     }
+    let restored: CompiledOptimizerState | undefined;
+    let optimizerNote: string | null = null;
+    if (opts.optimizer) {
+      const r = mirror ? savedToCompiled(opts.optimizer, mirror.model, spec) : 'the compiled engine reads the saved layout through its TF.js mirror';
+      if (typeof r === 'string') optimizerNote = r;
+      else restored = r;
+    }
     const trainer = await CompiledTrainer.create(ort, {
       spec,
       batchSize: setup.batchSize,
       provider: opts.provider,
       weights,
       stepsPerRun: opts.stepsPerRun,
-      // Step numbering of the masks restarts with each run; the seed keeps a continued run distinct.
-      seed: opts.maskSeed ?? mixSeed(setup.seed, setup.startEpoch)
+      // Step numbering of the masks restarts with each run; the seed keeps a continued run distinct. A run continued
+      // with its optimizer state numbers them on from its step count with the run's seed: the uninterrupted masks.
+      seed: opts.maskSeed ?? mixSeed(setup.seed, restored ? 0 : setup.startEpoch),
+      ...(restored ? { optimizer: restored } : {})
     });
     const fallbacks: EngineReport['fallbacks'] = trainer.fallbacks.slice();
     const capture = trainer.graphCapture;
@@ -111,7 +129,17 @@ export class CompiledEngine implements TrainingEngine {
       stepsPerRun: trainer.stepsPerRun,
       ...(trainer.provider === 'webgpu' ? { graphCapture: capture.active } : {})
     };
-    return new CompiledEngine(opts, setup, trainer, weights, report, metrics, evalEngine);
+    const engine = new CompiledEngine(opts, setup, trainer, weights, report, metrics, evalEngine);
+    engine.optimizerNote = optimizerNote;
+    return engine;
+  }
+
+  /** The optimizer's state now, in the saved layout (null without a trainer or a mirror to name the weights). */
+  async optimizerState(): Promise<OptimizerState | null> {
+    const m = this.opts.mirror;
+    if (!this.trainer || !m) return null;
+    const s = compiledToSaved(await this.trainer.getOptimizerState(), m.model, this.opts.spec);
+    return typeof s === 'string' ? null : s;
   }
 
   async step(rows: Int32Array): Promise<null> {

@@ -44,6 +44,22 @@ export interface CompiledTrainerOptions {
    * whether it is in use and why not.
    */
   graphCapture?: boolean;
+  /**
+   * The optimizer's state to start from (resume exactly, worker/optimizer-state.ts): default, the plan's initial
+   * values. Also numbers the dropout masks from `step` on, as an uninterrupted run would.
+   */
+  optimizer?: CompiledOptimizerState;
+}
+
+/**
+ * The compiled optimizer's state, keyed by weight rather than by offset in the flat vector: `step` optimizer steps
+ * taken so far, per slot (the plan's names: Adam's `m`, `v`) the values per trainable weight (`node/weight`), and
+ * the graph's scalars (Adam's `beta1_power`, `beta2_power`) as the graph carries them.
+ */
+export interface CompiledOptimizerState {
+  step: number;
+  slots: Record<string, Record<string, Float32Array>>;
+  globals: Record<string, number>;
 }
 
 export interface StepResult {
@@ -137,6 +153,11 @@ export class CompiledTrainer {
     return this.core.getWeights();
   }
 
+  /** The optimizer's current state (flushes first), keyed by weight: what `optimizer` restores. */
+  getOptimizerState(): Promise<CompiledOptimizerState> {
+    return this.core.getOptimizerState();
+  }
+
   dispose(): Promise<void> {
     return this.core.dispose();
   }
@@ -151,6 +172,27 @@ type Session = OrtNs.InferenceSession;
 interface Compiled {
   step: CompiledStep;
   session: Session;
+}
+
+const SLOT = 'state:slot/';
+const GLOBAL = 'state:opt/';
+
+/** The restored values of an optimizer state input of the graph (a flat slot or a scalar), or null to keep its initial value. */
+function restoredState(o: CompiledOptimizerState, input: string, step: CompiledStep): Float32Array | null {
+  if (input.startsWith(GLOBAL)) {
+    const v = o.globals[input.slice(GLOBAL.length)];
+    return Number.isFinite(v) ? Float32Array.of(v) : null;
+  }
+  if (!input.startsWith(SLOT) || !step.flat) return null;
+  const per = o.slots[input.slice(SLOT.length)];
+  if (!per) return null;
+  const data = new Float32Array(sizeOf(step.flat.shape));
+  for (const p of step.params) {
+    const v = per[`${p.node}/${p.weight}`];
+    if (!v || v.length !== p.size) throw new Error(`The optimizer state to restore has no ${input.slice(SLOT.length)} of the size of ${p.node}/${p.weight}`);
+    data.set(v, p.offset);
+  }
+  return data;
 }
 
 function supportOf(spec: ModelSpec): CompiledSupport {
@@ -172,6 +214,8 @@ class TrainerCore {
   private pending: { loss: Tensor; metric: Tensor | null; count: number }[] = [];
   private lr: number;
   private stepIndex = 0;
+  /** Optimizer steps taken before this trainer (a restored state): the step count and the masks go on from it. */
+  private stepBase = 0;
   private rowX: number;
   private chain: Promise<void> = Promise.resolve();
   private gpu: boolean;
@@ -189,6 +233,7 @@ class TrainerCore {
     this.rowX = sizeOf(opts.spec.inputs[0]?.shape ?? []);
     this.gpu = opts.provider === 'webgpu';
     this.k = Math.max(1, Math.floor(opts.stepsPerRun ?? (opts.provider === 'webgpu' ? 4 : 8)));
+    this.stepBase = Math.max(0, Math.floor(opts.optimizer?.step ?? 0));
   }
 
   static async create(ort: OrtModule, opts: CompiledTrainerOptions): Promise<TrainerCore> {
@@ -206,6 +251,8 @@ class TrainerCore {
     }
     for (const s of c.step.state) {
       const data = typeof s.init === 'number' ? new Float32Array(sizeOf(s.shape)).fill(s.init) : Float32Array.from(s.init);
+      const restored = opts.optimizer && !s.node && restoredState(opts.optimizer, s.input, c.step);
+      if (restored) data.set(restored);
       core.values.set(s.input, new ort.Tensor('float32', data, s.shape));
     }
     const want = opts.graphCapture ?? opts.provider === 'webgpu';
@@ -352,6 +399,25 @@ class TrainerCore {
     return out;
   }
 
+  async getOptimizerState(): Promise<CompiledOptimizerState> {
+    await this.flush();
+    const c = await this.compiled(this.opts.batchSize, this.k);
+    const res: CompiledOptimizerState = { step: this.stepBase + this.stepIndex, slots: {}, globals: {} };
+    for (const s of c.step.state) {
+      if (s.node) continue; // a non-trainable weight (moving statistics), not the optimizer's
+      const slot = s.input.startsWith(SLOT) ? s.input.slice(SLOT.length) : null;
+      const global = s.input.startsWith(GLOBAL) ? s.input.slice(GLOBAL.length) : null;
+      if (!slot && !global) continue;
+      const data = Float32Array.from((await this.values.get(s.input)!.getData()) as Float32Array);
+      if (global) res.globals[global] = data[0];
+      else {
+        const per: Record<string, Float32Array> = (res.slots[slot!] = {});
+        for (const p of c.step.params) per[`${p.node}/${p.weight}`] = data.slice(p.offset, p.offset + p.size);
+      }
+    }
+    return res;
+  }
+
   /** x, y, lr and the dropout masks of one run, on the host (wrapped as ORT tensors, or uploaded by graph capture). */
   private hostFeeds(s: CompiledStep, batches: { x: Float32Array; y: Float32Array }[]): Map<string, Float32Array> {
     const K = s.steps;
@@ -372,7 +438,7 @@ class TrainerCore {
     for (const m of s.masks) {
       const data = new Float32Array(sizeOf(m.shape));
       const per = data.length / K;
-      for (let k = 0; k < K; k++) dropoutMask(this.opts.seed, this.stepIndex + k, m.layerIndex, per, m.rate, data.subarray(k * per, (k + 1) * per));
+      for (let k = 0; k < K; k++) dropoutMask(this.opts.seed, this.stepBase + this.stepIndex + k, m.layerIndex, per, m.rate, data.subarray(k * per, (k + 1) * per));
       feeds.set(m.input, data);
     }
     return feeds;

@@ -11,7 +11,7 @@ import type { BoundData } from '$lib/data/types';
 import type { WeightMap } from '$lib/onnx/export';
 import type { ModelInfo } from '$lib/onnx/inspect';
 import type { Placement } from '$lib/onnx/ort-run';
-import type { GradientValues } from '$lib/worker/protocol';
+import type { GradientValues, OptimizerState } from '$lib/worker/protocol';
 
 /** The engines the app knows ('eager' = TF.js op by op, 'compiled' = one ONNX Runtime graph per K steps). */
 export type EngineKind = 'eager' | 'compiled';
@@ -105,6 +105,11 @@ export interface TrainingEngine {
    * nodes after optimizing it (read from the runtime's log through `capture`; empty when it did not say).
    */
   stepGraph?(capture: LogCapture): Promise<StepGraph>;
+  /**
+   * Optional: the optimizer's state now, in the saved layout (worker/optimizer-state.ts), for an engine that keeps it
+   * outside the TF.js model (the compiled engine: in ONNX Runtime); null when it cannot be read.
+   */
+  optimizerState?(): Promise<OptimizerState | null>;
 }
 
 /** Runs `f`, collecting the runtime's log lines meanwhile (ORT's verbose log: onnx/load-ort.ts captureOrtLog). */

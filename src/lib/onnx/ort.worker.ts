@@ -12,6 +12,8 @@ import { decodeModel } from './graph';
 import { captureOrtLog, loadOrt } from './load-ort';
 import { makeVariant, VARIANTS, type Variant } from './quantize';
 import { probeWebGpu } from '$lib/engines/backend';
+import { fireTestFault } from '$lib/worker/faults';
+import type { TestFault } from '$lib/worker/protocol';
 import { createOrtSession, EP_NAMES, parsePlacements, runBatched, type OrtProvider, type Placement, type TensorIn } from './ort-run';
 
 export interface OrtRunOptions {
@@ -62,7 +64,27 @@ function describePlacements(requested: OrtProvider, placements: Placement[]): st
   return `${requested === 'webgpu' ? 'WebGPU' : 'wasm'} (${rest.join('; ')})`;
 }
 
+/** Tests only: the fault the next call has (faults.ts fireTestFault). */
+let armed: TestFault | null = null;
+
+async function armedFault(): Promise<void> {
+  const kind = armed;
+  armed = null;
+  // A lost device is said in the browser's words (ORT's WebGPU device is not reachable without starting it).
+  if (kind) await fireTestFault(kind);
+}
+
 const api = {
+  /** The client's watchdog: answers while the worker lives and its event loop turns. */
+  ping(): true {
+    return true;
+  },
+
+  /** Tests only: the next `run` or `variants` call has this fault. */
+  testFault(kind: TestFault): void {
+    armed = kind;
+  },
+
   async version(): Promise<{ version: string; webgpu: boolean; crossOriginIsolated: boolean }> {
     const ort = await loadOrt();
     return { version: ort.env.versions?.web ?? '', webgpu: !('unavailable' in (await probeWebGpu())), crossOriginIsolated: self.crossOriginIsolated };
@@ -70,6 +92,7 @@ const api = {
 
   /** fp32 / fp16 / int8 files of one model (bytes and sizes). */
   async variants(fp32: Uint8Array, which: Variant[] = VARIANTS): Promise<{ variant: Variant; data: Uint8Array; bytes: number; converted: number }[]> {
+    await armedFault();
     const model = decodeModel(fp32);
     const out = which.map((v) => {
       const r = v === 'fp32' ? { bytes: fp32, info: { bytes: fp32.byteLength, converted: [] as string[] } } : makeVariant(model, v);
@@ -81,6 +104,7 @@ const api = {
   /** `feeds`: by input name, or a list in the order of the model's inputs. */
   async run(bytes: Uint8Array, provider: OrtProvider, feeds: Record<string, TensorIn> | TensorIn[], opts: OrtRunOptions = {}): Promise<OrtRunResult> {
     const ort = await loadOrt();
+    await armedFault();
     const t0 = performance.now();
     const adapter = provider === 'webgpu' ? await adapterText() : undefined;
     let created: Awaited<ReturnType<typeof createSession>>;

@@ -31,10 +31,12 @@ export const TAB_SESSION_KEY = 'nn-playground:tab-session';
 /** BroadcastChannel on which a tab says it saved a session. */
 export const SAVED_CHANNEL = 'nn-playground:saved';
 
-/** What Continue goes on with, in words (the optimizer's state is saved with the weights by the eager engine only). */
+/**
+ * What Continue goes on with, in words (both engines save the optimizer's state with the weights; a save made before
+ * they did, or by a compiled run before compiled saves carried it, has the weights only).
+ */
 export function resumeNote(w: WeightSnapshot): string {
   if (w.optimizer) return ` (weights, ${w.optimizer.className}'s state and step ${w.optimizer.slots[0]?.values[0] ?? 0}, the same batches)`;
-  if (w.engine === 'compiled') return ' (the compiled engine keeps its optimizer state in ONNX Runtime, which is not saved: the optimizer restarts)';
   return ' (the weights only: the optimizer restarts)';
 }
 
@@ -85,9 +87,15 @@ export class SessionKeeper {
   #saved: BroadcastChannel | null = null;
   /** A saved session that could not be opened because its record is damaged (role=alert), or null. */
   damagedNote = $state<string | null>(null);
+  /**
+   * The tab that saved the session has let it go (closed) while this tab could not take it by itself (a run is going
+   * on, or it has unsaved changes): this tab offers to take over.
+   */
+  ownerGone = $state(false);
   /** What the tab says about other tabs (role=alert), or null. */
   get ownershipText(): string | null {
-    return ownershipMessage(this.ownership, this.guard, this.dirty);
+    const text = ownershipMessage(this.ownership, this.guard, this.dirty);
+    return text && this.ownerGone && !this.writes ? `${text} The other tab has closed: take over to save this session here.` : text;
   }
   get writes(): boolean {
     return canWrite(this.ownership);
@@ -289,8 +297,38 @@ export class SessionKeeper {
     if (!lock) return 'owner';
     const got = await lock.acquire(id, steal);
     this.ownership = ownershipAfter(this.ownership, got === 'owner' ? { type: 'acquired', guard: lock.guard } : { type: 'held-elsewhere' });
+    this.ownerGone = false;
     if (got === 'owner') this.dirty = false;
+    else this.#watchFree(id);
     return got;
+  }
+
+  /** When the tab that saves session `id` lets it go (it closes), this tab takes it over (tab-lock.ts whenFree). */
+  #watchFree(id: string) {
+    const lock = this.#lock;
+    if (!lock) return;
+    void lock.whenFree(id).then((got) => {
+      if (got) void this.#onFreed(id);
+    });
+  }
+
+  /**
+   * The session's owner closed and this tab holds its lock now: it takes the session over (showing what was saved
+   * last; its own unsaved changes go to a new session, as Take over does). While a run is going on, or with unsaved
+   * changes, it offers instead (the message says the other tab closed) and lets the lock go, so that an owner that
+   * was only reloading slowly gets its session back.
+   */
+  async #onFreed(id: string) {
+    if (id !== this.currentId || this.writes) {
+      if (this.#lock?.held === id && !this.writes) this.#lock.release();
+      return;
+    }
+    if (this.#client.busy || this.dirty) {
+      this.#lock?.release();
+      this.ownerGone = true;
+      return;
+    }
+    await this.takeOver(true);
   }
 
   #announce(id: string) {
@@ -304,6 +342,7 @@ export class SessionKeeper {
   /** Another tab saved a session: a tab showing it without saving (and without changes of its own) follows. */
   async #onSaved(m: unknown) {
     const id = (m as { saved?: unknown } | null)?.saved;
+    if (id === this.currentId) this.ownerGone = false; // its owner is there after all (it was reloading)
     if (typeof id !== 'string' || id !== this.currentId || this.writes || this.dirty || this.#client.busy || !this.#store) return;
     const rec = await this.#store.get(id);
     if (rec && id === this.currentId && !this.writes && !this.dirty) await this.#show(rec, 'sync');
@@ -321,6 +360,7 @@ export class SessionKeeper {
     if (this.#historyTimer) clearTimeout(this.#historyTimer);
     this.#historyTimer = null;
     this.ownership = ownershipAfter(this.ownership, { type: 'stolen' });
+    this.#watchFree(id);
   }
 
   /** Look at the session without saving it (another tab owns it). */
@@ -332,13 +372,18 @@ export class SessionKeeper {
    * Makes this tab the one that saves the open session: the other tab becomes read-only and says so. This tab then
    * shows the latest saved version; its own unsaved changes, if any, are kept as a new session first.
    */
-  async takeOver() {
+  async takeOver(freed = false) {
     const store = this.#store;
     const id = this.currentId;
     if (!store || !id || this.writes || this.#busyMessage()) return;
     let kept: SessionRecord | null = null;
     if (this.dirty) kept = await store.create(this.#pg.content(), `${this.#rec?.name ?? 'Session'} (unsaved edits)`);
-    await this.#acquire(id, true);
+    if (freed && this.#lock?.held === id) {
+      // The owner closed and this tab holds the lock already (#onFreed): no steal.
+      this.ownership = ownershipAfter(this.ownership, { type: 'acquired', guard: this.#lock.guard });
+      this.ownerGone = false;
+      this.dirty = false;
+    } else await this.#acquire(id, true);
     const rec = await store.get(id);
     if (!rec) {
       this.notice = { kind: 'info', text: 'That session is no longer saved.' };
@@ -348,7 +393,7 @@ export class SessionKeeper {
     await this.#show(rec, 'open');
     await this.#queue(() => store.setCurrent(id));
     this.#setTabSession(id);
-    const parts = [`This tab now saves “${rec.name}”; the other tab is read-only.`];
+    const parts = [freed ? `The other tab closed: this tab now saves “${rec.name}”.` : `This tab now saves “${rec.name}”; the other tab is read-only.`];
     if (kept) parts.push(`Your unsaved changes from this tab are in a new session, “${kept.name}”.`);
     this.notice = { kind: 'info', text: parts.join(' ') };
     await this.refresh();

@@ -27,10 +27,10 @@ function stubClient(): TrainingClient {
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function tab(indexedDB: IDBFactory, locks: LockManagerLike | null) {
+async function tab(indexedDB: IDBFactory, locks: LockManagerLike | null, graceMs?: number) {
   const pg = new Playground();
   const keeper = new SessionKeeper(pg, stubClient());
-  await keeper.start({ indexedDB, legacyStorage: null, lock: { locks } });
+  await keeper.start({ indexedDB, legacyStorage: null, lock: { locks, ...(graceMs !== undefined ? { graceMs } : {}) } });
   return { pg, keeper };
 }
 
@@ -103,6 +103,45 @@ describe('one writer per session', () => {
     expect(rec!.code).not.toContain('# A2');
     expect(a.keeper.dirty).toBe(true);
     a.keeper.dispose();
+    b.keeper.dispose();
+  });
+
+  it('when the owner tab closes, a read-only tab takes the session over by itself and saves it', async () => {
+    const indexedDB = new IDBFactory();
+    const locks = fakeLocks();
+    const a = await tab(indexedDB, locks);
+    await edit(a, '# A1\n');
+    const b = await tab(indexedDB, locks, 50);
+    b.keeper.readOnly();
+    await wait(120);
+    expect(b.keeper.ownership).toBe('readonly'); // the owner is still there
+    a.keeper.dispose(); // the first tab closes
+    await wait(300);
+    expect(b.keeper.ownership).toBe('owner');
+    expect(b.keeper.ownershipText).toBeNull();
+    expect(b.keeper.notice?.text).toMatch(/^The other tab closed: this tab now saves “Session 1”/);
+    expect(b.pg.code).toContain('# A1');
+    await edit(b, '# B after the close\n');
+    const store = await SessionStore.open({ indexedDB, legacyStorage: null });
+    expect((await store.get(b.keeper.currentId!))!.code).toContain('# B after the close');
+    b.keeper.dispose();
+  });
+
+  it('with unsaved changes it offers instead, and Take over then keeps them in a new session', async () => {
+    const indexedDB = new IDBFactory();
+    const locks = fakeLocks();
+    const a = await tab(indexedDB, locks);
+    await edit(a, '# A1\n');
+    const b = await tab(indexedDB, locks, 50);
+    await edit(b, '# B unsaved\n');
+    expect(b.keeper.dirty).toBe(true);
+    a.keeper.dispose();
+    await wait(300);
+    expect(b.keeper.ownership).toBe('elsewhere');
+    expect(b.keeper.ownershipText).toMatch(/The other tab has closed: take over to save this session here\.$/);
+    await b.keeper.takeOver();
+    expect(b.keeper.ownership).toBe('owner');
+    expect(b.keeper.notice?.text).toMatch(/unsaved changes from this tab are in a new session, “Session 1 \(unsaved edits\)”/);
     b.keeper.dispose();
   });
 

@@ -52,6 +52,61 @@ describe('TabLock with Web Locks', () => {
   });
 });
 
+describe('TabLock.whenFree: a tab that does not hold the session gets it when the owner lets go', () => {
+  const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+  it('the owner closes: after the grace time the waiting tab holds the session', async () => {
+    const locks = fakeLocks();
+    const a = new TabLock({ locks });
+    const b = new TabLock({ locks, graceMs: 20 });
+    expect(await a.acquire('s1')).toBe('owner');
+    expect(await b.acquire('s1')).toBe('elsewhere');
+    let got: boolean | null = null;
+    void b.whenFree('s1').then((g) => (got = g));
+    await tick(40);
+    expect(got).toBeNull(); // the owner still holds it
+    a.dispose(); // the tab closes
+    await tick(60);
+    expect(got).toBe(true);
+    expect(b.held).toBe('s1');
+    expect(await new TabLock({ locks }).acquire('s1')).toBe('elsewhere');
+  });
+
+  it('the owner reloads (takes it back within the grace time): the waiting tab does not take it, and waits on', async () => {
+    const locks = fakeLocks();
+    const a = new TabLock({ locks });
+    const b = new TabLock({ locks, graceMs: 50 });
+    await a.acquire('s1');
+    await b.acquire('s1');
+    let got: boolean | null = null;
+    void b.whenFree('s1').then((g) => (got = g));
+    a.release();
+    await tick(5);
+    const reloaded = new TabLock({ locks });
+    expect(await reloaded.acquire('s1')).toBe('owner');
+    await tick(100);
+    expect(got).toBeNull();
+    expect(b.held).toBeNull();
+    reloaded.dispose(); // now it closes for good
+    await tick(100);
+    expect(got).toBe(true);
+  });
+
+  it('ends (false) when the tab opens another session or takes over', async () => {
+    const locks = fakeLocks();
+    const a = new TabLock({ locks });
+    const b = new TabLock({ locks, graceMs: 10 });
+    await a.acquire('s1');
+    await b.acquire('s1');
+    const wait = b.whenFree('s1');
+    expect(await b.acquire('s2')).toBe('owner');
+    expect(await wait).toBe(false);
+    a.dispose();
+    await tick(30);
+    expect(b.held).toBe('s2');
+  });
+});
+
 describe('TabLock without Web Locks (BroadcastChannel fallback)', () => {
   it('asks the other tabs and hears a take-over', async () => {
     const a = new TabLock({ locks: null, probeMs: 50, tabId: 'a' });

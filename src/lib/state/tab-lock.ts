@@ -76,7 +76,7 @@ export function ownershipMessage(state: Ownership, guard: Guard, dirty: boolean)
 
 /** The parts of `navigator.locks` used here. */
 export interface LockManagerLike {
-  request(name: string, options: { ifAvailable?: boolean; steal?: boolean }, callback: (lock: unknown) => unknown): Promise<unknown>;
+  request(name: string, options: { ifAvailable?: boolean; steal?: boolean; signal?: AbortSignal }, callback: (lock: unknown) => unknown): Promise<unknown>;
 }
 
 interface ChannelLike {
@@ -92,6 +92,11 @@ export interface TabLockOptions {
   channel?: ((name: string) => ChannelLike) | null;
   /** How long a channel probe waits for an owner's answer. */
   probeMs?: number;
+  /**
+   * `whenFree`: how long the session's lock must stay free before this tab takes it (an owner that reloads takes it
+   * back within this time and keeps it). Default 5 s.
+   */
+  graceMs?: number;
   /** This tab's id on the channel. */
   tabId?: string;
 }
@@ -113,6 +118,9 @@ export class TabLock {
   #id: string | null = null;
   #release: (() => void) | null = null;
   #answers = new Set<string>();
+  #graceMs: number;
+  /** Ends the wait of `whenFree`. */
+  #waiting: AbortController | null = null;
 
   constructor(opts: TabLockOptions = {}) {
     const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
@@ -124,6 +132,7 @@ export class TabLock {
           ? (name: string) => new BroadcastChannel(name) as unknown as ChannelLike
           : null;
     this.#probeMs = opts.probeMs ?? 1000; // a busy tab (a long task, a background tab) answers late
+    this.#graceMs = opts.graceMs ?? 5000;
     this.#tab = opts.tabId ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     this.guard = this.#locks ? 'locks' : makeChannel ? 'channel' : 'none';
     if (this.guard === 'channel' && makeChannel) {
@@ -202,8 +211,39 @@ export class TabLock {
     });
   }
 
-  /** Lets go of the session held (another tab may take it). */
+  /**
+   * Web Locks only: waits until the tab that holds session `id` lets it go (closes, or its session changes) and the
+   * lock stays free for the grace time, then holds it as `acquire` does and resolves true. Resolves false when the
+   * wait ends first (`acquire`, `release`, another `whenFree`) or cannot be had (no Web Locks).
+   */
+  async whenFree(id: string): Promise<boolean> {
+    this.#stopWaiting();
+    if (this.guard !== 'locks' || this.#id === id) return false;
+    const ac = new AbortController();
+    this.#waiting = ac;
+    const locks = this.#locks!;
+    while (!ac.signal.aborted) {
+      // Queued behind the holder: granted when it lets go, and let go at once (a reloading owner may want it back).
+      const freed = await locks.request(LOCK_PREFIX + id, { signal: ac.signal }, () => true).catch(() => false);
+      if (!freed || ac.signal.aborted) return false;
+      await new Promise((r) => setTimeout(r, this.#graceMs));
+      if (ac.signal.aborted) return false;
+      this.#waiting = null;
+      if ((await this.acquire(id)) === 'owner') return true;
+      if (this.#waiting) return false; // a new wait started meanwhile
+      this.#waiting = ac; // taken back in the grace time (a reload): wait again
+    }
+    return false;
+  }
+
+  #stopWaiting() {
+    this.#waiting?.abort();
+    this.#waiting = null;
+  }
+
+  /** Lets go of the session held (another tab may take it), and stops waiting for one (`whenFree`). */
   release() {
+    this.#stopWaiting();
     this.#release?.();
     this.#release = null;
     this.#id = null;

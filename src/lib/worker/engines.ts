@@ -10,6 +10,7 @@ import { tfjsEngine } from '$lib/engines/tfjs/engine';
 import type { Tfjs } from '$lib/layers/types';
 import type { ModelSpec } from '$lib/spec/types';
 import type * as TF from '@tensorflow/tfjs';
+import type { OptimizerState } from './protocol';
 
 export interface EngineContext {
   tf: Tfjs;
@@ -21,9 +22,11 @@ export interface EngineContext {
   access: OrtAccess;
   /** Engine-specific events for the UI (the compiled engine's 'compiled'). */
   emit(e: CompiledEvent): void;
+  /** A continued run: the optimizer's saved state (the eager engine restores it into the model's optimizer first). */
+  optimizer?: OptimizerState;
 }
 
 export const ENGINES: Record<EngineKind, (ctx: EngineContext) => Promise<EngineOpener>> = {
   eager: async (c) => tfjsEngine({ tf: c.tf, model: c.model, spec: c.spec, backend: c.backend }),
-  compiled: (c) => compiledOpener(c.access, c.spec, c.backend.requested, { tf: c.tf, model: c.model }, c.emit)
+  compiled: (c) => compiledOpener(c.access, c.spec, c.backend.requested, { tf: c.tf, model: c.model }, c.emit, c.optimizer)
 };

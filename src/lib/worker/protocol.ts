@@ -176,6 +176,11 @@ export interface WeightSnapshot {
 export interface OptimizerState {
   className: string;
   slots: WeightTensor[];
+  /**
+   * Saved by the compiled engine: its graph's scalars as it carries them (Adam's `beta1_power`, `beta2_power`), so a
+   * compiled run continues bit for bit; the eager engine recomputes its own from `iter` and ignores them.
+   */
+  globals?: { name: string; value: number }[];
 }
 
 /** Rows shaped like the training rows (`data.xShape` without the batch axis), with their class labels. */

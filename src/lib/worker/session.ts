@@ -7,6 +7,7 @@ import { probeWebGpu, resolveBackend, type BackendInfo, type BackendLoaders } fr
 import { buildModel } from '$lib/engines/tfjs/build';
 import { predictGridAsync } from '$lib/engines/tfjs/train';
 import { runTraining } from '$lib/engines/train-loop';
+import type { EngineOpener, TrainingEngine } from '$lib/engines/engine';
 import { exportTfjsModel } from '$lib/engines/tfjs/export';
 import { LAYERS } from '$lib/layers';
 import type { Tfjs } from '$lib/layers/types';
@@ -243,10 +244,13 @@ export function createSession(opts: SessionOptions): TrainingApi {
         if (request.initialWeights) {
           writeWeights(tf, model, request.initialWeights);
           modelEpoch = request.startEpoch ?? 0;
-          // Resume exactly: the optimizer goes on with its saved moments and step count (eager engine only).
+          // Resume exactly: the optimizer goes on with its saved moments and step count (the compiled engine restores
+          // them into its graph's state when it opens, see ENGINES below).
           if ((request.engine ?? 'eager') === 'eager') await restoreOptimizer(tf, model, request.initialWeights.optimizer);
         }
-        setCheckpoint(await takeCheckpoint(tf, model, modelEpoch, request.engine ?? 'eager'));
+        // The compiled engine's state until its first epoch end: the saved one it continues from.
+        const savedOptimizer = request.engine === 'compiled' ? request.initialWeights?.optimizer : undefined;
+        setCheckpoint(await takeCheckpoint(tf, model, modelEpoch, request.engine ?? 'eager', savedOptimizer));
         emit({ type: 'model', params: model.countParams(), buildMs: performance.now() - t0 }, true);
 
         let nextSnapshot = -Infinity;
@@ -289,11 +293,23 @@ export function createSession(opts: SessionOptions): TrainingApi {
         const startEpoch = request.initialWeights ? Math.max(0, Math.floor(request.startEpoch ?? 0)) : 0;
         const trainOpts = startEpoch > 0 ? { seed: request.seed, startEpoch, epochs: Math.max(0, (request.spec.fit?.epochs ?? 1) - startEpoch) } : { seed: request.seed };
         // The one training loop, driving the engine asked for (engines/engine.ts).
-        const open = await ENGINES[request.engine ?? 'eager']({ tf, model, spec: request.spec, backend: info, access: opts, emit: (e) => emit(e, true) });
+        const opener = await ENGINES[request.engine ?? 'eager']({
+          tf,
+          model,
+          spec: request.spec,
+          backend: info,
+          access: opts,
+          emit: (e) => emit(e, true),
+          ...(savedOptimizer && startEpoch > 0 ? { optimizer: savedOptimizer } : {})
+        });
+        /** The run's engine (the compiled one keeps its optimizer state in ONNX Runtime: read at each epoch end). */
+        let engine: TrainingEngine | null = null;
+        const open: EngineOpener = async (setup) => (engine = await opener(setup));
         const result = await runTraining(open, request.spec, request.data, trainOpts, {
           onEpoch: async (log) => {
             modelEpoch = log.epoch;
-            if (model) setCheckpoint(await takeCheckpoint(tf, model, log.epoch, request.engine ?? 'eager'));
+            const host = request.engine === 'compiled' ? await (engine as TrainingEngine | null)?.optimizerState?.().catch(() => null) : undefined;
+            if (model) setCheckpoint(await takeCheckpoint(tf, model, log.epoch, request.engine ?? 'eager', host));
             emit({ type: 'epoch', log });
             await snapshot(log.epoch);
             await pictures?.epoch(log.epoch);
