@@ -127,7 +127,7 @@ export class BenchRunner {
             if (!refs.has(key) && cell.backend !== 'cpu') {
               refs.set(key, await this.#call('cpu', (api) => api.reference({ ...cell, backend: 'cpu' }, BENCH_SEED, repeats.warmCalls)));
             }
-            const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null }));
+            const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null, ortThreads: filters.ortThreads }));
             row = res.row;
             // A failed step can leave TF.js state behind (tensors saved for a backward pass that never ran):
             // the next cell on this backend gets a fresh worker.
