@@ -23,7 +23,7 @@ Builds the app, serves it with vite preview, and runs the /bench suite in headle
   --mode train-eager|train-compiled|infer|infer-1|infer-256   modes or mode-batch (default: all)
   --quick                             small models, fewer repeats (about 2 minutes here)
   --ort-threads 1,2                   ONNX Runtime WASM thread counts: the ORT cells run once per count
-                                      (default: the app's, min(4, cores); the first count also runs the rest)
+                                      (default: the app's, min(4, ceil(cores / 2)); the first count runs the rest too)
   --json FILE                         also write { device, versions, ortThreads, rows, overhead } to FILE
   --no-build                          serve the existing build/ instead of running vite build
   --no-overhead                       skip the app-overhead measurement

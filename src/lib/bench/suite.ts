@@ -116,7 +116,7 @@ export interface Filters {
   modes?: string[];
   /** Small models only, fewer repeats. */
   quick?: boolean;
-  /** ONNX Runtime's WASM thread count for the ORT cells (default: onnx/ort-threads.ts, min(4, cores)). */
+  /** ONNX Runtime's WASM thread count for the ORT cells (default: onnx/ort-threads.ts, min(4, ceil(cores / 2))). */
   ortThreads?: number;
 }
 

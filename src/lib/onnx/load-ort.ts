@@ -7,7 +7,7 @@
  * its Emscripten script. Bundled, that script is inside our worker bundle, so each pthread would re-load the whole
  * worker. So the script (ort-wasm-simd-threaded.jsep.mjs) is served as a file of its own (`?url`), and
  * `env.wasm.wasmPaths.mjs` points ORT at it: ORT imports it from there (not the bundled copy), and its pthreads load
- * only it. The thread count: ort-threads.ts (min(4, cores), or 1 with the reason: not cross-origin isolated, no
+ * only it. The thread count: ort-threads.ts (ORT's min(4, ceil(cores / 2)), or 1 with the reason: not cross-origin isolated, no
  * nested workers, or the script failed to load in a probe worker).
  *
  * `captureOrtLog` collects ORT's own log lines (printed through console) while a function runs, so the caller can

@@ -6,13 +6,11 @@ import { describeBackend } from '$lib/engines/backend';
 const isolated = (cores: number): ThreadContext => ({ crossOriginIsolated: true, sharedArrayBuffer: true, workers: true, hardwareConcurrency: cores });
 
 describe('ONNX Runtime thread count', () => {
-  it('defaults to min(4, logical cores) when threads can run', () => {
-    expect(defaultOrtThreads(1)).toBe(1);
-    expect(defaultOrtThreads(2)).toBe(2);
-    expect(defaultOrtThreads(8)).toBe(4);
-    expect(defaultOrtThreads(0)).toBe(1);
-    expect(chooseOrtThreads(isolated(2))).toEqual({ threads: 2, requested: 2, reason: null });
+  it("defaults to ORT's min(4, ceil(logical cores / 2)) when threads can run", () => {
+    expect([1, 2, 3, 4, 6, 8, 16, 0].map(defaultOrtThreads)).toEqual([1, 1, 2, 2, 3, 4, 4, 1]);
+    expect(chooseOrtThreads(isolated(4))).toEqual({ threads: 2, requested: 2, reason: null });
     expect(chooseOrtThreads(isolated(16))).toEqual({ threads: 4, requested: 4, reason: null });
+    expect(chooseOrtThreads(isolated(2))).toEqual({ threads: 1, requested: 1, reason: "2 logical cores: ONNX Runtime's default is half the cores" });
   });
 
   it('honours an explicit count, above the default too', () => {
@@ -26,7 +24,7 @@ describe('ONNX Runtime thread count', () => {
     expect(one({ sharedArrayBuffer: false })).toMatchObject({ threads: 1, reason: expect.stringMatching(/SharedArrayBuffer/) });
     expect(one({ workers: false })).toMatchObject({ threads: 1, reason: expect.stringMatching(/workers from a worker/) });
     expect(one({}, 'Failed to fetch dynamically imported module')).toMatchObject({ threads: 1, reason: expect.stringMatching(/could not start in a worker \(Failed to fetch/) });
-    expect(one({ hardwareConcurrency: 1 })).toMatchObject({ threads: 1, reason: expect.stringMatching(/1 logical core/) });
+    expect(one({ hardwareConcurrency: 1 })).toMatchObject({ threads: 1, reason: expect.stringMatching(/^1 logical core:/) });
   });
 
   it('refuses counts that are not whole numbers from 1 to 16', () => {

@@ -2,11 +2,12 @@
  * How many threads ONNX Runtime's WASM runs on, and why (pure: the worker's onnx/load-ort.ts reads the context and
  * calls `chooseOrtThreads`; unit-tested in ort-threads.test.ts).
  *
- * Default: min(4, navigator.hardwareConcurrency). While a compiled step runs, ORT is the only busy code of the app
- * (the page and TF.js in the same worker wait on it), and ORT's calling thread works in its pool too, so N threads
- * keep N cores busy. ORT's own default is min(4, ceil(cores / 2)) (it assumes two hyper-threads per core and leaves
- * room for the page); with 2 logical cores that is 1 thread. 4 is ORT's cap too: the graphs here are small and more
- * threads mostly wait on each other.
+ * Default: ORT's own, min(4, ceil(cores / 2)): 1 thread on 2 logical cores, 2 on 4, 4 on 8 and more. ORT's pool
+ * spins at every node's barrier, so a thread that the OS takes away (the page, the browser's GPU process, other
+ * programs) stalls the whole step: on this 2-core machine, busy, 2 threads made the compiled training step of the
+ * wide MLP and the digits CNN 2-4× slower than 1 (README, "What we learned"), while half the cores leaves room for
+ * them. 4 is ORT's cap: the graphs here are small and more threads mostly wait on each other. The benchmark
+ * (`--ort-threads`, `/bench?ort-threads=`) asks for other counts.
  */
 
 export interface OrtThreads {
@@ -33,7 +34,7 @@ export const MAX_DEFAULT_ORT_THREADS = 4;
 /** The largest thread count accepted from a user (the benchmark's --ort-threads). */
 export const MAX_ORT_THREADS = 16;
 
-export const defaultOrtThreads = (cores: number) => Math.max(1, Math.min(MAX_DEFAULT_ORT_THREADS, Math.floor(cores) || 1));
+export const defaultOrtThreads = (cores: number) => Math.max(1, Math.min(MAX_DEFAULT_ORT_THREADS, Math.ceil((Math.floor(cores) || 1) / 2)));
 
 /** Why `n` is not a thread count ORT accepts from us, or null when it is. */
 export function invalidThreads(n: unknown): string | null {
@@ -50,7 +51,10 @@ export function chooseOrtThreads(ctx: ThreadContext, requested?: number, probeFa
   const bad = invalidThreads(want);
   if (bad) throw new Error(`ONNX Runtime threads: ${bad}`);
   const one = (reason: string) => ({ threads: 1, requested: want, reason });
-  if (want === 1) return { threads: 1, requested: 1, reason: requested === undefined ? 'this device has 1 logical core' : null };
+  if (want === 1) {
+    const cores = Math.floor(ctx.hardwareConcurrency) || 1;
+    return { threads: 1, requested: 1, reason: requested === undefined ? `${cores} logical core${cores === 1 ? '' : 's'}: ONNX Runtime's default is half the cores` : null };
+  }
   if (!ctx.crossOriginIsolated) return one('the page is not cross-origin isolated (no COOP/COEP headers), so WASM threads cannot share memory');
   if (!ctx.sharedArrayBuffer) return one('SharedArrayBuffer is not available in this browser');
   if (!ctx.workers) return one('this browser cannot start workers from a worker, and ONNX Runtime runs its threads as workers');
