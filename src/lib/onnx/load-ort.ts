@@ -16,13 +16,14 @@
 import jsepWasm from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import jsepMjs from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import type * as Ort from 'onnxruntime-web';
-import { chooseOrtThreads, invalidThreads, recordOrtThreads, type OrtThreads } from './ort-threads';
+import { chooseOrtThreads, invalidThreads, ortThreadsOf, recordOrtThreads, type OrtThreads } from './ort-threads';
 
 export type OrtModule = typeof Ort;
 
 let ortPromise: Promise<OrtModule> | null = null;
 let loadedRequest: number | undefined;
 let threads: OrtThreads | null = null;
+let loadedModule: OrtModule | null = null;
 let capture: string[] | null = null;
 let hooked = false;
 
@@ -121,6 +122,7 @@ export function loadOrt(opts: { threads?: number } = {}): Promise<OrtModule> {
     if (t.threads > 1) countPthreads(mjs, t);
     threads = t;
     recordOrtThreads(ort, t);
+    loadedModule = ort;
     // Both files named: ORT imports its script from `mjs` (not the copy inside this bundle), so its pthreads load that.
     ort.env.wasm.wasmPaths = { mjs, wasm: new URL(jsepWasm, self.location.href).href };
     ort.env.wasm.numThreads = t.threads;
@@ -138,9 +140,9 @@ export function loadOrt(opts: { threads?: number } = {}): Promise<OrtModule> {
   return ortPromise;
 }
 
-/** ORT's threads in this worker (null until loadOrt ran). */
+/** ORT's threads in this worker, as they run (ort-threads.ts ortThreadsOf; null until loadOrt ran). */
 export function loadedOrtThreads(): OrtThreads | null {
-  return threads ? { ...threads } : null;
+  return loadedModule ? ortThreadsOf(loadedModule) : null;
 }
 
 /** Runs `f` with ORT's verbose log on, returning its result and the log lines it printed. */

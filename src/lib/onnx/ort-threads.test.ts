@@ -39,6 +39,9 @@ describe('ONNX Runtime thread count', () => {
     expect(ortThreadsOf(ort)).toEqual({ threads: 2, requested: 2, reason: null, workers: 1 });
     ort.env.wasm.numThreads = 1; // what ORT does when WebAssembly threads turn out unsupported
     expect(ortThreadsOf(ort)).toMatchObject({ threads: 1, reason: expect.stringMatching(/unsupported/) });
+    const short = { env: { wasm: { numThreads: 4 } } };
+    recordOrtThreads(short, { threads: 4, requested: 4, reason: null, workers: 1 });
+    expect(ortThreadsOf(short)).toMatchObject({ threads: 2, reason: 'ONNX Runtime started 1 of its 3 thread workers' });
     expect(ortThreadsOf({ env: { wasm: {} } })).toEqual({ threads: 1, requested: 1, reason: null, workers: null });
     expect(describeOrtThreads({ threads: 2, reason: null })).toBe('2 threads');
     expect(describeOrtThreads({ threads: 1, reason: 'why' })).toBe('1 thread (why)');

@@ -75,8 +75,9 @@ export function recordOrtThreads(ort: object, t: OrtThreads): void {
 }
 
 /**
- * What `ort` runs on: what load-ort.ts recorded, else (ORT loaded some other way: tests, node) its own setting.
- * After its first session ORT has lowered `env.wasm.numThreads` to 1 where threads could not start.
+ * What `ort` runs on (ask after its first session): what load-ort.ts recorded, lowered to what really started, else
+ * (ORT loaded some other way: tests, node) its own setting. ORT lowers `env.wasm.numThreads` to 1 where threads
+ * cannot run; `workers` counts the pthread workers it started.
  */
 export function ortThreadsOf(ort: { env?: { wasm?: { numThreads?: number } } }): OrtThreads {
   const known = registry.get(ort);
@@ -84,6 +85,9 @@ export function ortThreadsOf(ort: { env?: { wasm?: { numThreads?: number } } }):
   if (known) {
     // ORT had the last word: it falls back to 1 thread on its own when threads do not work.
     if (typeof env === 'number' && env >= 1 && env < known.threads) return { ...known, threads: env, reason: known.reason ?? 'ONNX Runtime found WebAssembly threads unsupported here' };
+    if (known.workers !== null && known.workers + 1 < known.threads) {
+      return { ...known, threads: known.workers + 1, reason: `ONNX Runtime started ${known.workers} of its ${known.threads - 1} thread workers` };
+    }
     return { ...known };
   }
   const n = typeof env === 'number' && env >= 1 ? env : 1;
