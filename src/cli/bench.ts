@@ -134,11 +134,11 @@ async function main(): Promise<number> {
     const device = await page.evaluate(() => (window as unknown as { __bench: Hook }).__bench.device());
     err(`bench: ${describeDevice(device)}`);
     err(`bench: running the suite${args.filters.quick ? ' (--quick)' : ''}…`);
-    const report = await page.evaluate((f) => (window as unknown as { __bench: Hook }).__bench.run(f), args.ortThreads.length ? { ...args.filters, ortThreads: args.ortThreads[0] } : args.filters);
+    const report = await page.evaluate((f) => (window as unknown as { __bench: Hook }).__bench.run(f), args.ortThreads?.length ? { ...args.filters, ortThreads: args.ortThreads[0] } : args.filters);
     // --ort-threads 1,2: the ORT cells again with each further thread count (fresh bench workers: ORT starts its
     // threads once per worker).
     const ortTargets = selectTargets(args.filters).filter((t) => t.engine === 'ort').map((t) => t.id);
-    for (const n of args.ortThreads.slice(1)) {
+    for (const n of args.ortThreads?.slice(1) ?? []) {
       if (!ortTargets.length) break;
       err(`bench: the ONNX Runtime cells again with ${n} thread${n === 1 ? '' : 's'}…`);
       const again = await page.evaluate((f) => (window as unknown as { __bench: Hook }).__bench.run(f), { ...args.filters, engines: ortTargets, ortThreads: n });
@@ -176,7 +176,7 @@ async function main(): Promise<number> {
 
     if (args.json) {
       const versions = { chromium: browser.version(), tfjs: packageVersion('@tensorflow/tfjs'), onnxruntimeWeb: packageVersion('onnxruntime-web'), node: process.version };
-      writeFileSync(args.json, `${JSON.stringify({ device: report.device, versions, ortThreads: args.ortThreads.length ? args.ortThreads : 'default', quick: report.quick, rows: report.rows, overhead }, null, 2)}\n`);
+      writeFileSync(args.json, `${JSON.stringify({ device: report.device, versions, ortThreads: args.ortThreads?.length ? args.ortThreads : 'default', quick: report.quick, rows: report.rows, overhead }, null, 2)}\n`);
       out(`Wrote ${args.json}`);
     }
     return failed ? 1 : 0;

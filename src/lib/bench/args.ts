@@ -9,7 +9,7 @@ export interface BenchArgs {
   overhead: boolean;
   help: boolean;
   /** `--ort-threads 1,2`: ONNX Runtime's WASM thread counts, one pass of the ORT cells each ([] = the app's default). */
-  ortThreads: number[];
+  ortThreads?: number[];
 }
 
 export const BENCH_USAGE = `npm run bench -- [options]
@@ -35,7 +35,7 @@ const LIST = ['model', 'engine', 'backend', 'mode'] as const;
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const lists: Record<(typeof LIST)[number], string[]> = { model: [], engine: [], backend: [], mode: [] };
-  const out: BenchArgs = { filters: {}, json: null, build: true, overhead: true, help: false, ortThreads: [] };
+  const out: BenchArgs = { filters: {}, json: null, build: true, overhead: true, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
@@ -56,6 +56,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         const n = /^\d+$/.test(v) ? Number(v) : Number.NaN;
         const bad = invalidThreads(n);
         if (bad) throw new Error(`--ort-threads: ${bad.replace(/not NaN$/, `not "${v}"`)}`);
+        out.ortThreads ??= [];
         if (!out.ortThreads.includes(n)) out.ortThreads.push(n);
       }
     }
