@@ -6,7 +6,7 @@
  * `npm run bench -- --timing`: no browser; eager TF.js vs the compiled step on ORT wasm in node (src/lib/bench/timing.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,15 @@ import { CHROME_ARGS, CHROME_PATH } from '../../playwright.config';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VITE = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+
+/** The installed version of a package (what the build bundled). */
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 const err = (text: string) => process.stderr.write(`${text}\n`);
 const out = (text: string) => process.stdout.write(`${text}\n`);
@@ -125,7 +134,16 @@ async function main(): Promise<number> {
     const device = await page.evaluate(() => (window as unknown as { __bench: Hook }).__bench.device());
     err(`bench: ${describeDevice(device)}`);
     err(`bench: running the suite${args.filters.quick ? ' (--quick)' : ''}…`);
-    const report = await page.evaluate((f) => (window as unknown as { __bench: Hook }).__bench.run(f), args.filters);
+    const report = await page.evaluate((f) => (window as unknown as { __bench: Hook }).__bench.run(f), args.ortThreads?.length ? { ...args.filters, ortThreads: args.ortThreads[0] } : args.filters);
+    // --ort-threads 1,2: the ORT cells again with each further thread count (fresh bench workers: ORT starts its
+    // threads once per worker).
+    const ortTargets = selectTargets(args.filters).filter((t) => t.engine === 'ort').map((t) => t.id);
+    for (const n of args.ortThreads?.slice(1) ?? []) {
+      if (!ortTargets.length) break;
+      err(`bench: the ONNX Runtime cells again with ${n} thread${n === 1 ? '' : 's'}…`);
+      const again = await page.evaluate((f) => (window as unknown as { __bench: Hook }).__bench.run(f), { ...args.filters, engines: ortTargets, ortThreads: n });
+      report.rows.push(...again.rows);
+    }
 
     let overhead: OverheadRow[] = [];
     const backends = [...new Set(selectTargets(args.filters).filter((t) => t.engine === 'tfjs').map((t) => t.backend))];
@@ -157,7 +175,8 @@ async function main(): Promise<number> {
     out(`${report.rows.length} rows (${report.rows.filter((r) => r.status === 'ok').length} measured, ${report.rows.filter((r) => r.status === 'unavailable').length} unavailable, ${failed} failed) in ${secs()}.`);
 
     if (args.json) {
-      writeFileSync(args.json, `${JSON.stringify({ device: report.device, quick: report.quick, rows: report.rows, overhead }, null, 2)}\n`);
+      const versions = { chromium: browser.version(), tfjs: packageVersion('@tensorflow/tfjs'), onnxruntimeWeb: packageVersion('onnxruntime-web'), node: process.version };
+      writeFileSync(args.json, `${JSON.stringify({ device: report.device, versions, ortThreads: args.ortThreads?.length ? args.ortThreads : 'default', quick: report.quick, rows: report.rows, overhead }, null, 2)}\n`);
       out(`Wrote ${args.json}`);
     }
     return failed ? 1 : 0;

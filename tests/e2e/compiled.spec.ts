@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { openPlayground, runStatus, setCode } from './helpers';
+import { backendInUse, openPlayground, runStatus, setCode } from './helpers';
 
 /**
  * Issue 6 (app side): the Eager / Compiled engine toggle on normal training, and the "Eager vs compiled" view.
@@ -23,6 +23,10 @@ test('trains the spiral with the compiled engine on WASM: the loss falls and acc
   await expect(engine(page)).toContainText('one ONNX Runtime graph on WASM');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByRole('status', { name: 'Compiled engine in use' })).toContainText(/ONNX Runtime on WASM, graph of \d+ nodes/, { timeout: 60_000 });
+  // Issue 15: "Backend in use" names ONNX Runtime's WASM threads, ORT's default min(4, ceil(cores / 2)) (1 on 2 cores, with why).
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  const want = Math.min(4, Math.ceil(cores / 2));
+  await expect(backendInUse(page)).toContainText(want > 1 ? `compiled step on ONNX Runtime WASM (${want} threads)` : `compiled step on ONNX Runtime WASM (1 thread: ${cores} logical core`);
   await expect(runStatus(page)).toContainText('Completed — epoch 100 of 100', { timeout: 200_000 });
   expect(await metric(page, 'Loss')).toBeLessThan(0.5 * (await metric(page, 'Loss', 'first')));
   expect(await metric(page, 'Validation accuracy')).toBeGreaterThanOrEqual(0.9);

@@ -1,5 +1,6 @@
 /** Command-line options of `npm run bench` (pure, so it is unit-tested; src/cli/bench.ts does the work). */
 import { validateFilters, type Filters, type ModelId } from './suite';
+import { invalidThreads } from '$lib/onnx/ort-threads';
 
 export interface BenchArgs {
   filters: Filters;
@@ -7,6 +8,8 @@ export interface BenchArgs {
   build: boolean;
   overhead: boolean;
   help: boolean;
+  /** `--ort-threads 1,2`: ONNX Runtime's WASM thread counts, one pass of the ORT cells each ([] = the app's default). */
+  ortThreads?: number[];
 }
 
 export const BENCH_USAGE = `npm run bench -- [options]
@@ -19,7 +22,9 @@ Builds the app, serves it with vite preview, and runs the /bench suite in headle
   --backend cpu,wasm,webgl,webgpu     backends on any engine (default: all)
   --mode train-eager|train-compiled|infer|infer-1|infer-256   modes or mode-batch (default: all)
   --quick                             small models, fewer repeats (about 2 minutes here)
-  --json FILE                         also write { device, rows, overhead } to FILE
+  --ort-threads 1,2                   ONNX Runtime WASM thread counts: the ORT cells run once per count
+                                      (default: the app's, min(4, ceil(cores / 2)); the first count runs the rest too)
+  --json FILE                         also write { device, versions, ortThreads, rows, overhead } to FILE
   --no-build                          serve the existing build/ instead of running vite build
   --no-overhead                       skip the app-overhead measurement
   --help                              this text
@@ -46,6 +51,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       lists[name as (typeof LIST)[number]].push(...value().split(',').map((s) => s.trim()).filter(Boolean));
     } else if (name === 'json') out.json = value();
     else if (name === 'quick') out.filters.quick = true;
+    else if (name === 'ort-threads') {
+      for (const v of value().split(',').map((s) => s.trim()).filter(Boolean)) {
+        const n = /^\d+$/.test(v) ? Number(v) : Number.NaN;
+        const bad = invalidThreads(n);
+        if (bad) throw new Error(`--ort-threads: ${bad.replace(/not NaN$/, `not "${v}"`)}`);
+        out.ortThreads ??= [];
+        if (!out.ortThreads.includes(n)) out.ortThreads.push(n);
+      }
+    }
     else if (name === 'no-build') out.build = false;
     else if (name === 'no-overhead') out.overhead = false;
     else if (name === 'help') out.help = true;

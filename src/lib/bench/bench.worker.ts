@@ -15,7 +15,8 @@ import { fitEpochs, measureCell, measureEngineCell, toRow } from './runner';
 import { buildTfjsEngine } from '$lib/engines/tfjs/engine';
 import { emptyRow, type BenchRow, type Cell, type RepeatOptions } from './suite';
 import { ortCellEngine } from './ort-cells';
-import { loadOrt } from '$lib/onnx/load-ort';
+import { loadedOrtThreads, loadOrt } from '$lib/onnx/load-ort';
+import { describeOrtThreads } from '$lib/onnx/ort-threads';
 import { fireTestFault } from '$lib/worker/faults';
 import type { TestFault } from '$lib/worker/protocol';
 
@@ -32,6 +33,8 @@ export interface RunCellOptions {
   seed: number;
   /** CPU values to compare with (null: none yet). */
   reference: Float32Array | null;
+  /** ONNX Runtime's WASM thread count (onnx/load-ort.ts; default when absent). Set once per worker. */
+  ortThreads?: number;
 }
 
 const api = {
@@ -71,15 +74,18 @@ const api = {
       // The cell's engine (engines/engine.ts), measured alike: ONNX Runtime cells (ort-cells.ts: TF.js only builds the
       // seeded weights) or the eager TF.js engine on this worker's backend.
       const ort = cell.engine === 'ort';
-      const open = ort ? ortCellEngine(await loadOrt(), tf, m, cell, opts.seed) : buildTfjsEngine(tf, m.spec, opts.seed, { backend: info, fenceUpdate: true });
+      const open = ort ? ortCellEngine(await loadOrt({ threads: opts.ortThreads }), tf, m, cell, opts.seed) : buildTfjsEngine(tf, m.spec, opts.seed, { backend: info, fenceUpdate: true });
       if (!ort && cell.mode === 'train-compiled') throw new Error('the compiled train step runs on ONNX Runtime, not TF.js');
       const r = await measureEngineCell(open, m, cell, { repeats: opts.repeats, seed: opts.seed }, ort ? undefined : () => tf.memory());
       const row = toRow(cell, m, r, ort ? null : info, opts.reference);
       if (ort) {
         row.actualBackend = r.provider;
-        row.backendDetail = `ONNX Runtime ${r.provider === 'webgpu' ? 'WebGPU' : 'WASM'}${cell.mode === 'train-compiled' ? ` (compiled step: ${r.nodeCount} nodes for ${r.stepsPerRun} steps per run, compiled in ${r.compileMs.toFixed(0)} ms)` : ` (session ${r.compileMs.toFixed(0)} ms)`}`;
+        const t = loadedOrtThreads();
+        row.threads = r.provider === 'wasm' ? (t?.threads ?? null) : null;
+        row.backendDetail = `ONNX Runtime ${r.provider === 'webgpu' ? 'WebGPU' : `WASM, ${t ? describeOrtThreads(t) : '? threads'}`}${cell.mode === 'train-compiled' ? ` (compiled step: ${r.nodeCount} nodes for ${r.stepsPerRun} steps per run, compiled in ${r.compileMs.toFixed(0)} ms)` : ` (session ${r.compileMs.toFixed(0)} ms)`}`;
       } else {
         // Backend start-up is paid once per worker, by its first cell; later rows leave it out.
+        if (info.actual === 'wasm') row.threads = info.wasm?.threads ?? null;
         if (!firstCell) row.initMs = null;
         firstCell = false;
       }

@@ -156,7 +156,7 @@ export class BenchRunner {
               faultWatch.armed = null;
               await this.#call(cell.backend, (api) => api.testFault(kind));
             }
-            const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null }));
+            const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null, ortThreads: filters.ortThreads }));
             row = res.row;
             if (row.status === 'error' && row.reason) row.reason = namedReason(row.reason, cell.backend);
             // A failed step can leave TF.js state behind (tensors saved for a backward pass that never ran):

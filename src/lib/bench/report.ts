@@ -27,6 +27,7 @@ export const COLUMNS = [
   'initMs',
   'actualBackend',
   'backendDetail',
+  'threads',
   'reason'
 ] as const satisfies readonly (keyof BenchRow)[];
 

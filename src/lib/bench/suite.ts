@@ -116,6 +116,8 @@ export interface Filters {
   modes?: string[];
   /** Small models only, fewer repeats. */
   quick?: boolean;
+  /** ONNX Runtime's WASM thread count for the ORT cells (default: onnx/ort-threads.ts, min(4, ceil(cores / 2))). */
+  ortThreads?: number;
 }
 
 function pick<T>(all: readonly T[], wanted: readonly T[] | undefined): T[] {
@@ -202,6 +204,8 @@ export interface BenchRow {
   actualBackend: string | null;
   /** "WebGPU (google swiftshader, software fallback adapter)", "WASM (SIMD on, 1 thread)", ... */
   backendDetail: string | null;
+  /** Threads the row ran on: ONNX Runtime's WASM threads (ORT rows) or TF.js WASM's (tfjs-wasm); null elsewhere. */
+  threads?: number | null;
   /** Backend start-up (once per worker, paid before the first cell that used it). */
   initMs: number | null;
   /** Model build plus the first call (kernel/shader compilation included). */

@@ -13,6 +13,7 @@ import { compiledSupport, type OrtModule } from './runner';
 import type * as TF from '@tensorflow/tfjs';
 import type { OptimizerState } from '$lib/worker/protocol';
 import { compiledEngine } from './engine';
+import { ortThreadsOf } from '$lib/onnx/ort-threads';
 import { compiledInfo, compiledProviderFor, type CompiledInfo } from './train-loop';
 
 export type { EngineKind as Engine } from '$lib/engines/engine';
@@ -28,6 +29,8 @@ export interface CompiledEvent {
   info: CompiledInfo;
   /** Why the ORT provider differs from the TF.js backend chosen (cpu/webgl → wasm), or null. */
   note: string | null;
+  /** ORT's provider and WASM thread count (onnx/ort-threads.ts), for the "Backend in use" line. */
+  ort?: { provider: string; threads: number; reason: string | null };
 }
 
 /** Why the compiled engine cannot train `spec` (op, layer and line), or null when it can. */
@@ -60,7 +63,8 @@ export async function compiledOpener(
     const info = compiledInfo(engine.report);
     // A provider that could not start is said, with ORT's error (the mapping note, when there is one, comes first).
     const failed = info.fallbacks.length ? `ONNX Runtime could not start ${info.fallbacks.map((f) => `${f.tried} (${f.reason})`).join(', ')}; the compiled step runs on ${info.provider}.` : null;
-    emit({ type: 'compiled', info, note: [note, failed].filter(Boolean).join(' ') || null });
+    const t = ortThreadsOf(ort);
+    emit({ type: 'compiled', info, note: [note, failed].filter(Boolean).join(' ') || null, ort: { provider: info.provider, threads: t.threads, reason: t.reason } });
     return engine;
   };
 }

@@ -40,6 +40,11 @@ export interface BackendInfo {
    * validation, pictures) runs on this backend (see worker/session.ts).
    */
   tfjs?: BackendName;
+  /**
+   * A compiled run: the ONNX Runtime provider of the training step, and on WASM its thread count (with why, when
+   * fewer run than asked: onnx/ort-threads.ts).
+   */
+  ort?: { provider: string; threads: number; reason: string | null };
 }
 
 /** The order tried when a requested backend is not available: the next ones down the list. */
@@ -150,6 +155,11 @@ function webglRenderer(tf: Tfjs): string | undefined {
 
 /** A one-line description for the UI: "WebGPU (google swiftshader, fallback adapter)". */
 export function describeBackend(info: BackendInfo): string {
+  if (info.ort) {
+    const o = info.ort;
+    const threads = `${o.threads} thread${o.threads === 1 ? '' : 's'}${o.reason ? `: ${o.reason}` : ''}`;
+    return `${describeBackend({ ...info, ort: undefined })}; compiled step on ONNX Runtime ${o.provider === 'webgpu' ? 'WebGPU' : `WASM (${threads})`}`;
+  }
   if (info.tfjs) return `${describeBackend({ ...info, tfjs: undefined })}; TF.js pictures and validation on ${BACKEND_LABELS[info.tfjs]}`;
   const label = BACKEND_LABELS[info.actual];
   if (info.actual === 'webgpu' && info.adapter) {

@@ -314,6 +314,7 @@ export class TrainingClient {
           break;
         case 'compiled':
           this.compiled = { info: e.info, note: e.note };
+          if (e.ort && this.backend) this.backend = { ...this.backend, ort: e.ort };
           break;
         case 'epoch':
           epochs.push(e.log);
