@@ -6,9 +6,10 @@
  * tf.profile over one step: opsPerCall) vs ONNX Runtime nodes per step (our graph, and after ORT's graph optimization
  * as ORT's own "Node placements" log reports it: stepGraph), and inference at batch 1 and 256.
  *
- * Timing (the definition in engines/step-timing.ts): rounds of `roundSteps` steps, eager and compiled alternately
- * (E C E C …), losses read back as the training loop does; round 0 contains the warm-up and is left out of ms/step
- * (median of the other rounds). Then one block of `roundSteps` per side read back every step: the sync figure.
+ * Timing (the definition in engines/step-timing.ts, the same as the benchmark's): rounds of `roundSteps` steps, eager
+ * and compiled alternately (E C E C …), each round timed as blocks of `blockSteps(K)` steps (`timeSteps`, losses read
+ * back as the training loop does); round 0 contains the warm-up and is left out; ms/step = `steadyMs` (the median)
+ * of the other rounds' blocks. Then one block of `roundSteps` per side read back every step: the sync figure.
  */
 import { trainRows } from '$lib/data/bind';
 import type { BoundData } from '$lib/data/types';
@@ -21,7 +22,7 @@ import type { WeightMap } from '$lib/onnx/export';
 import type { ModelInfo } from '$lib/onnx/inspect';
 import { parsePlacements, type Placement } from '$lib/onnx/ort-run';
 import type { ModelSpec } from '$lib/spec/types';
-import { timeSteps } from '$lib/engines/step-timing';
+import { blockSteps, steadyMs, timeSteps } from '$lib/engines/step-timing';
 import { compiledEngine } from './engine';
 import { compiledProviderFor } from './providers';
 import { compiledSupport, type OrtModule } from './runner';
@@ -33,7 +34,7 @@ export interface CompareRequest {
   seed: number;
   /** Steps per timing round (default 64: a multiple of K on both providers). */
   roundSteps?: number;
-  /** Timing rounds per side (default 3; the first includes warm-up). */
+  /** Timing rounds per side (default 5; the first includes warm-up). */
   rounds?: number;
   /** Steps whose losses are compared (default 50). */
   matchSteps?: number;
@@ -62,11 +63,14 @@ export interface CompareResult {
   /** max over the first matchSteps of |eager − compiled| / max(|eager|, 1e-6). */
   maxRelDiff: number;
   /** ms per step as engines/step-timing.ts defines it (steady), and read back every step (sync). */
-  eager: { msPerStep: number; msPerStepSync: number; rounds: number[]; warmupMs: number; kernelsPerStep: number; kernelNames: [string, number][] };
+  eager: { msPerStep: number; msPerStepSync: number; rounds: number[]; blocks: number; blockSteps: number; warmupMs: number; kernelsPerStep: number; kernelNames: [string, number][] };
   compiled: {
     msPerStep: number;
     msPerStepSync: number;
     rounds: number[];
+    /** Timed blocks (after round 0) whose median is msPerStep, and their steps (blockSteps(K), as the benchmark's). */
+    blocks: number;
+    blockSteps: number;
     /** First run (shader compilation / first dispatch), after compileMs. */
     warmupMs: number;
     compileMs: number;
@@ -191,7 +195,8 @@ export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtM
   const tfBackend = await resolveBackend(tf, req.backend, loaders);
   const sides: CompareSides = {
     // Eager: the training loop's step, with the shared dropout masks.
-    eager: buildTfjsEngine(tf, spec, seed, { backend: tfBackend, dropoutMaskSeed: seed }),
+    // fenceUpdate, as the benchmark's eager cells: a block's last read-back also waits for its last weight update.
+    eager: buildTfjsEngine(tf, spec, seed, { backend: tfBackend, dropoutMaskSeed: seed, fenceUpdate: true }),
     compiled: (weights) => compiledEngine({ ort, spec, provider, weights, maskSeed: seed, metrics: [] }),
     building: `Compiling the training step for ONNX Runtime (${provider})…`
   };
@@ -215,7 +220,7 @@ export async function runComparison(tf: Tfjs, loaders: BackendLoaders, ort: OrtM
 export async function compareEngines(sides: CompareSides, req: Omit<CompareRequest, 'backend'>, emit: (e: CompareEvent) => void, captureLog?: LogCapture): Promise<EngineComparison> {
   const { spec, data, seed } = req;
   const roundSteps = req.roundSteps ?? 64;
-  const rounds = Math.max(2, req.rounds ?? 3);
+  const rounds = Math.max(2, req.rounds ?? 5);
   const matchSteps = req.matchSteps ?? 50;
   const { batchSize, split } = fitSettings(spec);
   const capture: LogCapture = captureLog ?? (async <T>(f: () => Promise<T>) => ({ value: await f(), lines: [] as string[] }));
@@ -240,6 +245,13 @@ export async function compareEngines(sides: CompareSides, req: Omit<CompareReque
     const compiledLosses = new Float32Array(total);
     const eagerRounds: number[] = [];
     const compiledRounds: number[] = [];
+    /** ms per step of every timed block after round 0: the steady figure is their median (as the benchmark's). */
+    const eagerBlocks: number[] = [];
+    const compiledBlocks: number[] = [];
+    // (Rounds shorter than a block, as in quick tests, time whole rounds of K-step runs.)
+    const blockOf = (k: number) => Math.min(blockSteps(k), Math.max(k, Math.floor(roundSteps / k) * k));
+    const eagerBlock = blockOf(eager.report.stepsPerRun ?? 1);
+    const compiledBlock = blockOf(K);
     let eagerWarmup = 0;
     let compiledWarmup = 0;
     /** Runs steps `from…to` of the round on `engine`, then reads them back (flushing first); losses land in `into`. */
@@ -265,10 +277,17 @@ export async function compareEngines(sides: CompareSides, req: Omit<CompareReque
           else compiledWarmup = performance.now() - t0;
           t0 = performance.now();
         }
-        const timed = await timeSteps(engine, (i) => slice[first + i].idx, slice.length - first);
-        timed.losses.forEach((l, i) => (losses[from + first + i] = l));
-        const ms = timed.ms;
-        (side === 'eager' ? eagerRounds : compiledRounds).push(ms);
+        // Round 0 (warm-up inside) is one block, for the record; later rounds: blocks of blockSteps(K), as the bench.
+        const block = r === 0 ? slice.length - first : side === 'eager' ? eagerBlock : compiledBlock;
+        let ms = 0;
+        for (let at = first; at < slice.length; at += block) {
+          const n = Math.min(block, slice.length - at);
+          const timed = await timeSteps(engine, (i) => slice[at + i].idx, n);
+          timed.losses.forEach((l, i) => (losses[from + at + i] = l));
+          ms += timed.ms * n;
+          if (r > 0 && n === block) (side === 'eager' ? eagerBlocks : compiledBlocks).push(timed.ms);
+        }
+        (side === 'eager' ? eagerRounds : compiledRounds).push(ms / (slice.length - first));
         emit({ type: 'losses', side, from, losses: losses.slice(from, from + slice.length) });
       }
     }
@@ -312,8 +331,8 @@ export async function compareEngines(sides: CompareSides, req: Omit<CompareReque
       inference.push({ batch: nb, eagerMs: e, compiledMs: c, speedup: e / c, eagerKernels, ortNodes, ortNodesOptimized: infPlacements.length ? infPlacements.reduce((a, p) => a + p.count, 0) : null });
     }
 
-    const eagerMs = median(eagerRounds.slice(1));
-    const compiledMs = median(compiledRounds.slice(1));
+    const eagerMs = steadyMs(eagerBlocks);
+    const compiledMs = steadyMs(compiledBlocks);
     const graph: ModelInfo = stepGraph?.graph ?? { nodes: [] } as unknown as ModelInfo;
     return {
       provider: ran,
@@ -321,11 +340,13 @@ export async function compareEngines(sides: CompareSides, req: Omit<CompareReque
       steps: total,
       matchSteps,
       maxRelDiff: maxRelativeDifference(eagerLosses, compiledLosses, matchSteps),
-      eager: { msPerStep: eagerMs, msPerStepSync: eagerSync, rounds: eagerRounds, warmupMs: eagerWarmup, kernelsPerStep: eagerOps.count, kernelNames: eagerOps.names },
+      eager: { msPerStep: eagerMs, msPerStepSync: eagerSync, rounds: eagerRounds, blocks: eagerBlocks.length, blockSteps: eagerBlock, warmupMs: eagerWarmup, kernelsPerStep: eagerOps.count, kernelNames: eagerOps.names },
       compiled: {
         msPerStep: compiledMs,
         msPerStepSync: compiledSync,
         rounds: compiledRounds,
+        blocks: compiledBlocks.length,
+        blockSteps: compiledBlock,
         warmupMs: compiledWarmup,
         compileMs: compiled.report.buildMs,
         stepsPerRun: K,
