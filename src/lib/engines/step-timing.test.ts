@@ -81,7 +81,8 @@ describe('ms per training step: one definition', () => {
     it(`timeSteps reads back as the training loop does (${defer ? 'deferring engine: GPU backends, compiled' : 'eager cpu/wasm: every step'})`, async () => {
       const steps = 15;
       const loop = fakeEngine('loop', 1, defer);
-      const spec = { ...tiny().spec, fit: { epochs: 1, batchSize: 32, validationSplit: 0, shuffle: false } };
+      const base = tiny().spec;
+      const spec = { ...base, fit: { ...base.fit!, epochs: 1, batchSize: 32, validationSplit: 0, shuffle: false } };
       await runTraining(loop.open, spec, spiralData(steps * 32), { seed: 1 }, { onEpoch: () => {}, shouldStop: () => false, waitIfPaused: async () => {} });
       const timed = fakeEngine('timed', 1, defer);
       const e = await timed.open({ data: spiralData(32), nTrain: 32, batchSize: 32, seed: 1, startEpoch: 0 });
