@@ -10,7 +10,7 @@ import { describeBackend, resolveBackend, type BackendInfo, type BackendName } f
 import { explainError } from '$lib/worker/session';
 import type { BoundData } from '$lib/data/types';
 import type { ModelSpec } from '$lib/spec/types';
-import { benchModel } from './models';
+import { benchModel, registerBenchModel, type BenchModel } from './models';
 import { fitEpochs, measureCell, measureEngineCell, toRow } from './runner';
 import { buildTfjsEngine } from '$lib/engines/tfjs/engine';
 import { emptyRow, type BenchRow, type Cell, type RepeatOptions } from './suite';
@@ -31,6 +31,11 @@ export interface RunCellOptions {
 }
 
 const api = {
+  /** A custom model (the editor's program, a sweep MLP) for later cells: plain spec data from the page. */
+  define(m: BenchModel): void {
+    registerBenchModel(m);
+  },
+
   /** Starts the backend (once); returns what actually runs and its one-line description. */
   async init(backend: BackendName): Promise<{ info: BackendInfo | null; detail: string | null; error: string | null }> {
     if (!info && !initError) {
