@@ -137,7 +137,7 @@ async function main(): Promise<number> {
         kinds: args.sweep.kinds,
         targets: selectTargets(args.filters).map((t) => t.id)
       };
-      err(`bench: size sweep (${args.sweep.full ? 'full' : 'quick'}): widths ${o.widths.join(', ')}, batch ${o.batches.join(', ')}, ${o.kinds.join(' + ')}, ${o.targets.join(', ')}; cells expected over ${o.maxStepMs} ms per step are skipped…`);
+      err(`bench: size sweep (${args.sweep.full ? 'full' : 'quick'}): widths ${o.widths.join(', ')}, batch ${o.batches.join(', ')}, ${o.kinds.join(' + ')}, ${o.targets.join(', ')}; cells over ${o.maxStepMs} ms per step are stopped after a probe run…`);
       const report = await page.evaluate((opts) => (window as unknown as { __bench: Hook }).__bench.sweep(opts), o);
       const sweep = report.sweep!;
       out('');

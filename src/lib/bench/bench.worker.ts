@@ -28,6 +28,8 @@ export interface RunCellOptions {
   seed: number;
   /** CPU values to compare with (null: none yet). */
   reference: Float32Array | null;
+  /** The size sweep's limit per step: a slower cell stops after its probe, as `unavailable` with the time (runner.ts). */
+  maxStepMs?: number;
 }
 
 const api = {
@@ -59,8 +61,12 @@ const api = {
       const ort = cell.engine === 'ort';
       const open = ort ? ortCellEngine(await loadOrt(), tf, m, cell, opts.seed) : buildTfjsEngine(tf, m.spec, opts.seed, { backend: info, fenceUpdate: true });
       if (!ort && cell.mode === 'train-compiled') throw new Error('the compiled train step runs on ONNX Runtime, not TF.js');
-      const r = await measureEngineCell(open, m, cell, { repeats: opts.repeats, seed: opts.seed }, ort ? undefined : () => tf.memory());
+      const r = await measureEngineCell(open, m, cell, { repeats: opts.repeats, seed: opts.seed, maxStepMs: opts.maxStepMs }, ort ? undefined : () => tf.memory());
       const row = toRow(cell, m, r, ort ? null : info, opts.reference);
+      if (r.overLimitMs !== undefined) {
+        row.status = 'unavailable';
+        row.reason = `skipped: ${r.overLimitMs.toPrecision(3)} ms per ${cell.mode === 'infer' ? 'call' : 'step'} in its first runs, over the sweep's ${opts.maxStepMs} ms limit`;
+      }
       if (ort) {
         row.actualBackend = r.provider;
         row.backendDetail = `ONNX Runtime ${r.provider === 'webgpu' ? 'WebGPU' : 'WASM'}${cell.mode === 'train-compiled' ? ` (compiled step: ${r.nodeCount} nodes for ${r.stepsPerRun} steps per run, compiled in ${r.compileMs.toFixed(0)} ms)` : ` (session ${r.compileMs.toFixed(0)} ms)`}`;

@@ -40,6 +40,8 @@ export interface RunPlan {
   skip?(cell: Cell, rows: readonly BenchRow[], elapsedMs: number): string | null;
   /** No TF.js CPU reference values are fetched (a CPU row that ran is still the reference for its group). */
   noReference?: boolean;
+  /** A cell slower than this per step (a probe run after the warm-up) stops there, `unavailable` with its time. */
+  maxStepMs?: number;
 }
 
 /** Seed of the weights and of the synthetic batches: the same on every backend. */
@@ -141,11 +143,11 @@ export class BenchRunner {
             if (!refs.has(key) && cell.backend !== 'cpu' && !plan?.noReference) {
               refs.set(key, await this.#call('cpu', (api) => api.reference({ ...cell, backend: 'cpu' }, BENCH_SEED, repeats.warmCalls)));
             }
-            const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null }));
+            const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null, ...(plan?.maxStepMs !== undefined ? { maxStepMs: plan.maxStepMs } : {}) }));
             row = res.row;
             // A failed step can leave TF.js state behind (tensors saved for a backward pass that never ran):
             // the next cell on this backend gets a fresh worker.
-            if (row.status !== 'ok') this.#drop(cell.backend);
+            if (row.status !== 'ok' && !row.reason?.startsWith('skipped:')) this.#drop(cell.backend);
             if (cell.backend === 'cpu' && row.status === 'ok') {
               refs.set(key, res.values);
               row.maxAbsDiff = 0;

@@ -15,6 +15,7 @@ export async function runSweep(runner: BenchRunner, o: SweepOptions, hooks: RunH
     cells,
     repeats: o.repeats,
     noReference: true,
+    maxStepMs: o.maxStepMs,
     skip: (cell, done, elapsed) => sweepSkip(cell, done, o, elapsed)
   });
   return sweepResult(rows, o, softwareGpu());

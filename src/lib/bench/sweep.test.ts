@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { emptyRow, type BenchRow, type Cell } from './suite';
-import { estimateStepMs, findCrossover, formatSweep, planSweep, sweepFlops, sweepModel, sweepResult, sweepSkip, SWEEP_QUICK } from './sweep';
+import { findCrossover, formatSweep, planSweep, sweepFlops, sweepModel, sweepResult, sweepSkip, SWEEP_QUICK } from './sweep';
 
 /** A measured sweep row: width, target id, ms (null: skipped with a reason). */
 function row(width: number, target: string, ms: number | null, batch = 256, mode?: Cell['mode']): BenchRow {
   const [engine, backend] = target.split('-') as [Cell['engine'], Cell['backend']];
   const cell: Cell = { model: `mlp-${width}`, engine, backend, mode: mode ?? (engine === 'ort' ? 'train-compiled' : 'train-eager'), batch };
-  if (ms === null) return emptyRow(cell, 'unavailable', 'skipped: about 900 ms per step expected');
+  if (ms === null) return emptyRow(cell, 'unavailable', "skipped: 900 ms per step in its first runs, over the sweep's 120 ms limit");
   return { ...emptyRow(cell, 'ok', null), medianMs: ms, repeats: 3 };
 }
 
@@ -72,26 +72,19 @@ describe('findCrossover', () => {
 describe('the time budget', () => {
   const o = { maxStepMs: 100, budgetMs: 60_000 };
   const cell = (w: number, target = 'tfjs-cpu'): Cell => ({ model: `mlp-${w}`, engine: target.split('-')[0] as Cell['engine'], backend: target.split('-')[1] as Cell['backend'], mode: 'train-eager', batch: 256 });
+  const over = (w: number, target = 'tfjs-cpu') => ({ ...emptyRow(cell(w, target), 'unavailable', "skipped: 420 ms per step in its first runs, over the sweep's 100 ms limit") });
 
-  it('estimates a cell from the same series at smaller widths (fixed cost + cost per FLOP)', () => {
-    const rows = [row(64, 'tfjs-cpu', 1), row(256, 'tfjs-cpu', 4)];
-    const e = estimateStepMs(cell(1024), rows)!;
-    const slope = 3 / (sweepFlops(256) - sweepFlops(64));
-    expect(e.from).toEqual([64, 256]);
-    expect(e.ms).toBeCloseTo(4 + slope * (sweepFlops(1024) - sweepFlops(256)), 6);
-    expect(estimateStepMs(cell(64), rows)).toBeNull();
-    // One smaller width: its time, a lower bound (no slope yet; small cells are mostly fixed cost).
-    expect(estimateStepMs(cell(256), [row(16, 'tfjs-cpu', 18)])).toEqual({ ms: 18, from: [16] });
-    expect(sweepSkip(cell(64), [row(16, 'tfjs-cpu', 18)], o, 0)).toBeNull();
-    expect(estimateStepMs(cell(1024, 'tfjs-wasm'), rows)).toBeNull();
+  it('skips the wider cells of a line that was over the limit, and nothing else', () => {
+    const rows = [row(64, 'tfjs-cpu', 1), over(256)];
+    expect(sweepSkip(cell(1024), rows, o, 0)).toBe("skipped: width 256 was already over the sweep's 100 ms limit");
+    expect(sweepSkip(cell(1024, 'tfjs-wasm'), rows, o, 0)).toBeNull();
+    expect(sweepSkip({ ...cell(1024), batch: 32 }, rows, o, 0)).toBeNull();
+    expect(sweepSkip(cell(128), [row(64, 'tfjs-cpu', 90)], o, 0)).toBeNull();
   });
 
-  it('skips with a reason: expected over the limit, a series that failed, a spent budget', () => {
-    const rows = [row(64, 'tfjs-cpu', 1), row(256, 'tfjs-cpu', 8)];
-    expect(sweepSkip(cell(1024), rows, o, 0)).toMatch(/^skipped: about \d+ ms per step expected \(from widths 64 and 256\), over the sweep's 100 ms limit$/);
-    expect(sweepSkip(cell(256, 'tfjs-wasm'), rows, o, 0)).toBeNull();
-    expect(sweepSkip(cell(256, 'tfjs-wasm'), rows, o, 61_000)).toBe("skipped: the sweep's time budget (1 min) was spent");
-    const failed = [{ ...emptyRow(cell(16, 'tfjs-webgpu'), 'unavailable', 'unavailable: no WebGPU adapter'), model: 'mlp-16' as const }];
+  it('skips with a reason: a line that failed, a spent budget', () => {
+    expect(sweepSkip(cell(256, 'tfjs-wasm'), [], o, 61_000)).toBe("skipped: the sweep's time budget (1 min) was spent");
+    const failed = [emptyRow(cell(16, 'tfjs-webgpu'), 'unavailable', 'unavailable: no WebGPU adapter')];
     expect(sweepSkip(cell(64, 'tfjs-webgpu'), failed, o, 0)).toBe('skipped: it did not run at width 16 (unavailable: no WebGPU adapter)');
   });
 });
@@ -103,7 +96,7 @@ describe('formatSweep', () => {
     expect(text).toContain('Training step, batch 256: median ms per step');
     expect(text).toMatch(/width {2}TF\.js WASM \(eager\) {2}TF\.js WebGPU \(eager\)/);
     expect(text).toMatch(/2048 +50\.0 +skip \[1\]/);
-    expect(text).toContain('[1] skipped: about 900 ms per step expected');
+    expect(text).toContain("[1] skipped: 900 ms per step in its first runs, over the sweep's 120 ms limit");
     expect(text).toMatch(/Crossover: No crossover in this range \(widths 16–16/);
   });
 });
@@ -124,4 +117,22 @@ describe('npm run bench -- --sweep', async () => {
     expect(() => parseBenchArgs(['--sweep=huge'])).toThrow('--sweep=huge: use --sweep (quick) or --sweep=full');
     expect(() => parseBenchArgs(['--sweep', '--model', 'tiny'])).toThrow(/--model does not apply to --sweep/);
   });
+});
+
+describe('a sweep cell over the limit (runner.ts maxStepMs, TF.js cpu in-process)', () => {
+  it('stops after its probe run, untimed, with the probe time; under the limit it is timed as usual', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const { measureCell } = await import('./runner');
+    const m = sweepModel(16);
+    const opts = { repeats: { ...SWEEP_QUICK.repeats, budgetMs: 20 }, seed: 1 };
+    const over = await measureCell(tf, m, { mode: 'train-eager', batch: 32 }, { ...opts, maxStepMs: 0 });
+    expect(over.overLimitMs).toBeGreaterThan(0);
+    expect(over.samples).toEqual([]);
+    expect(over.values).toHaveLength(1); // far over (30×) the limit in its first run: not probed further
+    const under = await measureCell(tf, m, { mode: 'train-eager', batch: 32 }, { ...opts, maxStepMs: 1e9 });
+    expect(under.overLimitMs).toBeUndefined();
+    expect(under.samples.length).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(0);
+  }, 60_000);
 });

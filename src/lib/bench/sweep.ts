@@ -31,7 +31,10 @@ export interface SweepOptions {
   /** Target ids (`tfjs-wasm`, `ort-webgpu`, ...). */
   targets: string[];
   kinds: SweepKind[];
-  /** A cell whose ms per step is expected above this (from the smaller widths) is skipped, with the estimate shown. */
+  /**
+   * A cell over this many ms per step (per call for inference) in a probe run after its warm-up stops there, shown
+   * as skipped with its time; the wider cells of its line are skipped.
+   */
   maxStepMs: number;
   /** Once the sweep has run this long, the cells left are skipped (said so in their rows). */
   budgetMs: number;
@@ -39,10 +42,11 @@ export interface SweepOptions {
 }
 
 /**
- * Few repeats: each timed call is already a block of ≥ 32 steps (step-timing.ts). A cell costs about
- * (1 warm + 2 timed blocks) ≈ 100 steps; with maxStepMs 120 that is at most ~12 s.
+ * Few repeats: each timed call is already a block of ≥ 32 steps (step-timing.ts). A slow cell costs the warm-up and
+ * probe runs, one warm block and one timed block (≈ 70 steps; at the quick limit of 120 ms per step, ~8 s); fast
+ * cells repeat their block until ~300 ms are spent (at most 5).
  */
-export const SWEEP_REPEATS: RepeatOptions = { warmCalls: 1, minRepeats: 2, maxRepeats: 5, budgetMs: 300 };
+export const SWEEP_REPEATS: RepeatOptions = { warmCalls: 1, minRepeats: 1, maxRepeats: 5, budgetMs: 300 };
 
 export const SWEEP_QUICK: SweepOptions = {
   widths: SWEEP_WIDTHS,
@@ -114,45 +118,17 @@ const sameSeries = (a: Pick<Cell, 'engine' | 'backend' | 'mode' | 'batch'>, b: P
   a.engine === b.engine && a.backend === b.backend && a.mode === b.mode && a.batch === b.batch;
 
 /**
- * ms per step a cell is expected to take, from the same series at smaller widths: a straight line in FLOPs through
- * the last two measured widths (time = fixed cost + cost per FLOP), never below the last one; with one width, that
- * width's time (a lower bound). Null when nothing smaller ran.
- */
-export function estimateStepMs(cell: Cell, rows: readonly BenchRow[]): { ms: number; from: number[] } | null {
-  const w = widthOf(cell.model);
-  if (w === null) return null;
-  const pts = rows
-    .filter((r) => r.status === 'ok' && r.medianMs !== null && sameSeries(r, cell))
-    .map((r) => ({ w: widthOf(r.model)!, ms: r.medianMs! }))
-    .filter((p) => p.w !== null && p.w < w)
-    .sort((a, b) => a.w - b.w);
-  if (!pts.length) return null;
-  const b = pts[pts.length - 1];
-  // One width only: no slope yet (small cells are mostly fixed cost, so the FLOP ratio over-estimates by far); a
-  // larger width takes at least as long.
-  if (pts.length === 1) return { ms: b.ms, from: [b.w] };
-  const a = pts[pts.length - 2];
-  const slope = (b.ms - a.ms) / (sweepFlops(b.w) - sweepFlops(a.w));
-  const ms = slope > 0 ? b.ms + slope * (sweepFlops(w) - sweepFlops(b.w)) : b.ms;
-  return { ms: Math.max(ms, b.ms), from: [a.w, b.w] };
-}
-
-/**
- * Why a sweep cell is skipped, known before running it, or null: its series failed at a smaller width, it is
- * expected over the time limit, or the sweep's time budget is spent.
+ * Why a sweep cell is skipped before it runs, or null: its line failed at a smaller width, it was over the time
+ * limit at a smaller width (a wider MLP is slower still), or the sweep's time budget is spent. A cell that runs is
+ * stopped after a probe run when it is over the limit (runner.ts `maxStepMs`).
  */
 export function sweepSkip(cell: Cell, rows: readonly BenchRow[], o: Pick<SweepOptions, 'maxStepMs' | 'budgetMs'>, elapsedMs: number): string | null {
   const failed = rows.find((r) => r.status !== 'ok' && sameSeries(r, cell) && !r.reason?.startsWith('skipped'));
   if (failed) return `skipped: it did not run at width ${widthOf(failed.model)} (${failed.reason ?? failed.status})`;
   if (elapsedMs >= o.budgetMs) return `skipped: the sweep's time budget (${Math.round(o.budgetMs / 60_000)} min) was spent`;
-  const est = estimateStepMs(cell, rows);
-  if (est && est.ms > o.maxStepMs) {
-    const per = cell.mode === 'infer' ? 'call' : 'step';
-    return `skipped: about ${fmtMs(est.ms)} ms per ${per} expected (from width${est.from.length > 1 ? 's' : ''} ${est.from.join(' and ')}), over the sweep's ${o.maxStepMs} ms limit`;
-  }
-  // A slower series at a smaller width that was itself skipped: the larger one is slower still.
-  const skippedSmaller = rows.find((r) => sameSeries(r, cell) && r.reason?.startsWith('skipped: about') && (widthOf(r.model) ?? 0) < (widthOf(cell.model) ?? 0));
-  if (skippedSmaller) return `skipped: width ${widthOf(skippedSmaller.model)} was already over the sweep's ${o.maxStepMs} ms limit`;
+  const w = widthOf(cell.model) ?? 0;
+  const over = rows.find((r) => sameSeries(r, cell) && r.reason?.includes("over the sweep's") && (widthOf(r.model) ?? 0) < w);
+  if (over) return `skipped: width ${widthOf(over.model)} was already over the sweep's ${o.maxStepMs} ms limit`;
   return null;
 }
 
