@@ -26,7 +26,7 @@ Builds the app, serves it with vite preview, and runs the /bench suite in headle
   --no-overhead                       skip the app-overhead measurement
   --sweep[=full]                      the size sweep instead of the suite: MLP widths × batches × engine/backend,
                                       ms per training step, and where a GPU backend starts to win (quick: a few
-                                      minutes, cells over 120 ms per step stopped; full: inference too, 1 s limit)
+                                      minutes, cells over 300 ms per step stopped; full: inference too, 1 s limit)
   --widths 16,64,256,1024,2048        sweep widths (default: all five)
   --batches 32,256                    sweep batch sizes (default: both)
   --help                              this text

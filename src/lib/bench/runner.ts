@@ -76,7 +76,7 @@ export interface CellOptions {
   referenceOnly?: boolean;
   /**
    * The size sweep's limit (bench/sweep.ts): after the warm-up, a probe of max(K, 4) steps is timed (without the
-   * first call's compilation; skipped when the first call was over 30× the limit); when the faster of the two is over
+   * first call's compilation); when the faster of the two is over
    * this per step (per call for inference), the cell stops there, untimed, with `overLimitMs` set.
    */
   maxStepMs?: number;
@@ -166,14 +166,11 @@ export async function measureEngineCell(
     const warmupMs = performance.now() - t0;
     const values = [...first.values];
     if (opts.maxStepMs !== undefined && !opts.referenceOnly) {
-      let ms = first.ms;
-      // A first run far over the limit is not probed further (compilation does not cost 30× the limit per step).
-      if (first.ms <= 30 * opts.maxStepMs) {
-        // At least 4 steps: a deferring engine reads back once, at the end, as in a timed block.
-        const probe = await call(train ? Math.max(K, 4) : 1);
-        if (train) values.push(...probe.values);
-        ms = Math.min(first.ms, probe.ms);
-      }
+      // At least 4 steps: a deferring engine reads back once, at the end, as in a timed block. (The first call is no
+      // guide alone: on a GPU it compiles the shaders, seconds per step.)
+      const probe = await call(train ? Math.max(K, 4) : 1);
+      if (train) values.push(...probe.values);
+      const ms = Math.min(first.ms, probe.ms);
       if (ms > opts.maxStepMs) {
         const r = engine.report;
         return { warmupMs, samples: [], values: Float32Array.from(values), tensors: 0, bytes: 0, leakedTensors: 0, overLimitMs: ms, provider: r.actual, compileMs: r.buildMs, nodeCount: r.nodeCount ?? 0, stepsPerRun: K };

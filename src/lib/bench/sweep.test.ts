@@ -129,7 +129,7 @@ describe('a sweep cell over the limit (runner.ts maxStepMs, TF.js cpu in-process
     const over = await measureCell(tf, m, { mode: 'train-eager', batch: 32 }, { ...opts, maxStepMs: 0 });
     expect(over.overLimitMs).toBeGreaterThan(0);
     expect(over.samples).toEqual([]);
-    expect(over.values).toHaveLength(1); // far over (30×) the limit in its first run: not probed further
+    expect(over.values).toHaveLength(5); // the losses of the warm-up step and the 4 probe steps
     const under = await measureCell(tf, m, { mode: 'train-eager', batch: 32 }, { ...opts, maxStepMs: 1e9 });
     expect(under.overLimitMs).toBeUndefined();
     expect(under.samples.length).toBeGreaterThan(0);

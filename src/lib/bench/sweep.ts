@@ -43,7 +43,7 @@ export interface SweepOptions {
 
 /**
  * Few repeats: each timed call is already a block of ≥ 32 steps (step-timing.ts). A slow cell costs the warm-up and
- * probe runs, one warm block and one timed block (≈ 70 steps; at the quick limit of 120 ms per step, ~8 s); fast
+ * probe runs, one warm block and one timed block (≈ 70 steps; at the quick limit of 300 ms per step, ~20 s); fast
  * cells repeat their block until ~300 ms are spent (at most 5).
  */
 export const SWEEP_REPEATS: RepeatOptions = { warmCalls: 1, minRepeats: 1, maxRepeats: 5, budgetMs: 300 };
@@ -53,8 +53,8 @@ export const SWEEP_QUICK: SweepOptions = {
   batches: SWEEP_BATCHES,
   targets: TARGETS.map((t) => t.id),
   kinds: ['train'],
-  maxStepMs: 120,
-  budgetMs: 5 * 60_000,
+  maxStepMs: 300,
+  budgetMs: 6 * 60_000,
   repeats: SWEEP_REPEATS
 };
 
@@ -99,14 +99,17 @@ export const sweepFlops = (w: number) => 2 * (SWEEP_INPUTS * w + w * w + w * SWE
 
 export const kindOf = (mode: Cell['mode']): SweepKind => (mode === 'infer' ? 'infer' : 'train');
 
-/** Every cell of a sweep, in run order: per kind, per batch, widths ascending, every target (CPU first). */
+/**
+ * Every cell of a sweep, in run order: per kind, widths ascending, per batch, every target (CPU first). Batches are
+ * interleaved per width so that a spent time budget cuts the widest cells of every batch alike.
+ */
 export function planSweep(o: Pick<SweepOptions, 'widths' | 'batches' | 'targets' | 'kinds'>): Cell[] {
   const targets = TARGETS.filter((t) => o.targets.includes(t.id));
   const widths = [...new Set(o.widths)].sort((a, b) => a - b);
   const cells: Cell[] = [];
   for (const kind of o.kinds)
-    for (const batch of o.batches)
-      for (const width of widths)
+    for (const width of widths)
+      for (const batch of o.batches)
         for (const t of targets) {
           const mode = kind === 'infer' ? 'infer' : t.engine === 'ort' ? 'train-compiled' : 'train-eager';
           cells.push({ model: sweepModelId(width), engine: t.engine, backend: t.backend, mode, batch });
