@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { BENCH_USAGE, parseBenchArgs } from '$lib/bench/args';
 import { formatOverhead, formatTable } from '$lib/bench/report';
+import { formatSweep, SWEEP_FULL, SWEEP_QUICK, type SweepOptions } from '$lib/bench/sweep';
 import { describeDevice, selectTargets, type BackendId, type BenchReport, type DeviceInfo, type Filters, type OverheadRow } from '$lib/bench/suite';
 import { CHROME_ARGS, CHROME_PATH } from '../../playwright.config';
 
@@ -130,9 +131,40 @@ async function main(): Promise<number> {
       device(): Promise<DeviceInfo>;
       run(f: Filters): Promise<BenchReport>;
       overhead(o: { backends: BackendId[]; epochs?: number; rounds?: number }): Promise<OverheadRow[]>;
+      sweep(o: Partial<SweepOptions>): Promise<BenchReport>;
     };
     const device = await page.evaluate(() => (window as unknown as { __bench: Hook }).__bench.device());
     err(`bench: ${describeDevice(device)}`);
+
+    if (args.sweep) {
+      // The size sweep instead of the suite (src/lib/bench/sweep.ts): the page's own sweep, printed as a table.
+      const base = args.sweep.full ? SWEEP_FULL : SWEEP_QUICK;
+      const o: SweepOptions = {
+        ...base,
+        widths: args.sweep.widths ?? base.widths,
+        batches: args.sweep.batches ?? base.batches,
+        kinds: args.sweep.kinds,
+        targets: selectTargets(args.filters).map((t) => t.id)
+      };
+      err(`bench: size sweep (${args.sweep.full ? 'full' : 'quick'}): widths ${o.widths.join(', ')}, batch ${o.batches.join(', ')}, ${o.kinds.join(' + ')}, ${o.targets.join(', ')}; cells over ${o.maxStepMs} ms per step are stopped after a probe run…`);
+      const report = await page.evaluate((opts) => (window as unknown as { __bench: Hook }).__bench.sweep(opts), o);
+      const sweep = report.sweep!;
+      out('');
+      out(`Device: ${describeDevice(report.device)}`);
+      if (report.device.softwareGpu) out('NOTE: WebGPU and WebGL ran on SwiftShader (a software rasteriser on the CPU): their lines are not GPU timings.');
+      out(`Size sweep: MLP 32 → Dense(w, relu) → Dense(w, relu) → Dense(10, softmax); median ms per step (train: TF.js eager, ONNX Runtime compiled), as the race measures a cell.`);
+      out('');
+      out(formatSweep(sweep));
+      out('');
+      const failed = sweep.rows.filter((r) => r.status === 'error').length;
+      const skipped = sweep.rows.filter((r) => r.reason?.startsWith('skipped')).length;
+      out(`${sweep.rows.length} cells (${sweep.rows.filter((r) => r.status === 'ok').length} measured, ${skipped} skipped, ${failed} failed) in ${secs()}.`);
+      if (args.json) {
+        writeFileSync(args.json, `${JSON.stringify({ device: report.device, quick: !args.sweep.full, rows: [], sweep }, null, 2)}\n`);
+        out(`Wrote ${args.json}`);
+      }
+      return failed ? 1 : 0;
+    }
     err(`bench: running the suite${args.filters.quick ? ' (--quick)' : ''}…`);
     const report = await page.evaluate((f) => (window as unknown as { __bench: Hook }).__bench.run(f), args.ortThreads?.length ? { ...args.filters, ortThreads: args.ortThreads[0] } : args.filters);
     // --ort-threads 1,2: the ORT cells again with each further thread count (fresh bench workers: ORT starts its

@@ -10,7 +10,7 @@ import { describeBackend, resolveBackend, type BackendInfo, type BackendName } f
 import { explainError } from '$lib/worker/session';
 import type { BoundData } from '$lib/data/types';
 import type { ModelSpec } from '$lib/spec/types';
-import { benchModel } from './models';
+import { benchModel, registerBenchModel, type BenchModel } from './models';
 import { fitEpochs, measureCell, measureEngineCell, toRow } from './runner';
 import { buildTfjsEngine } from '$lib/engines/tfjs/engine';
 import { emptyRow, type BenchRow, type Cell, type RepeatOptions } from './suite';
@@ -35,6 +35,8 @@ export interface RunCellOptions {
   reference: Float32Array | null;
   /** ONNX Runtime's WASM thread count (onnx/load-ort.ts; default when absent). Set once per worker. */
   ortThreads?: number;
+  /** The size sweep's limit per step: a slower cell stops after its probe, as `unavailable` with the time (runner.ts). */
+  maxStepMs?: number;
 }
 
 const api = {
@@ -46,6 +48,11 @@ const api = {
   /** Tests only: the next cell has this fault (a crash, no answer, out of memory, a lost GPU device). */
   testFault(kind: TestFault): void {
     armed = kind;
+  },
+
+  /** A custom model (the editor's program, a sweep MLP) for later cells: plain spec data from the page. */
+  define(m: BenchModel): void {
+    registerBenchModel(m);
   },
 
   /** Starts the backend (once); returns what actually runs and its one-line description. */
@@ -76,8 +83,12 @@ const api = {
       const ort = cell.engine === 'ort';
       const open = ort ? ortCellEngine(await loadOrt({ threads: opts.ortThreads }), tf, m, cell, opts.seed) : buildTfjsEngine(tf, m.spec, opts.seed, { backend: info, fenceUpdate: true });
       if (!ort && cell.mode === 'train-compiled') throw new Error('the compiled train step runs on ONNX Runtime, not TF.js');
-      const r = await measureEngineCell(open, m, cell, { repeats: opts.repeats, seed: opts.seed }, ort ? undefined : () => tf.memory());
+      const r = await measureEngineCell(open, m, cell, { repeats: opts.repeats, seed: opts.seed, maxStepMs: opts.maxStepMs }, ort ? undefined : () => tf.memory());
       const row = toRow(cell, m, r, ort ? null : info, opts.reference);
+      if (r.overLimitMs !== undefined) {
+        row.status = 'unavailable';
+        row.reason = `skipped: ${r.overLimitMs.toPrecision(3)} ms per ${cell.mode === 'infer' ? 'call' : 'step'} in its first runs, over the sweep's ${opts.maxStepMs} ms limit`;
+      }
       if (ort) {
         row.actualBackend = r.provider;
         const t = loadedOrtThreads();

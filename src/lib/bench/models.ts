@@ -7,22 +7,36 @@ import { EXAMPLES } from '$lib/examples';
 import { parseProgram } from '$lib/keras/parse';
 import { inferShapes, type ModelSummary } from '$lib/spec/shape';
 import type { ModelSpec } from '$lib/spec/types';
-import { MODELS, type ModelId } from './suite';
+import { MODELS, type AnyModelId, type ModelId } from './suite';
 
 export interface BenchModel {
-  id: ModelId;
+  id: AnyModelId;
   spec: ModelSpec;
   summary: ModelSummary;
   /** The example's model.fit batch_size. */
   trainBatch: number;
 }
 
-const cache = new Map<ModelId, BenchModel>();
+const cache = new Map<AnyModelId, BenchModel>();
+/** Models made at run time (the editor's program, the sweep's MLPs), by id; the bench workers get them too. */
+const custom = new Map<AnyModelId, BenchModel>();
 
-export function benchModel(id: ModelId): BenchModel {
+/** Registers (or replaces) a custom model, so `benchModel(id)` finds it. Plain data: it travels to the workers. */
+export function registerBenchModel(m: BenchModel): void {
+  custom.set(m.id, m);
+}
+
+export function customBenchModels(): BenchModel[] {
+  return [...custom.values()];
+}
+
+export function benchModel(id: AnyModelId): BenchModel {
+  const mine = custom.get(id);
+  if (mine) return mine;
   const hit = cache.get(id);
   if (hit) return hit;
-  const info = MODELS[id];
+  if (!(id in MODELS)) throw new Error(`the model "${id}" is not known here (a custom model that was not registered)`);
+  const info = MODELS[id as ModelId];
   const example = EXAMPLES.find((e) => e.id === info.example);
   if (!example) throw new Error(`examples/${info.example}.py is missing`);
   const { spec, diagnostics } = parseProgram(example.source, { constants: dataConstants(example.data) });

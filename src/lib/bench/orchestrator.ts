@@ -14,7 +14,7 @@ import { DEFAULT_DATA } from '$lib/state/playground.svelte';
 import type { ModelSpec } from '$lib/spec/types';
 import { TrainingClient } from '$lib/worker/client.svelte';
 import type { BenchWorkerApi } from './bench.worker';
-import { benchModel } from './models';
+import { benchModel, customBenchModels } from './models';
 import { median } from './stats';
 import {
   emptyRow,
@@ -29,8 +29,21 @@ import {
   type Cell,
   type DeviceInfo,
   type Filters,
-  type OverheadRow
+  type OverheadRow,
+  type RepeatOptions
 } from './suite';
+
+/** A run of given cells (the size sweep) instead of the filters' plan: its repeats, and a skip rule asked before each cell. */
+export interface RunPlan {
+  cells: Cell[];
+  repeats: RepeatOptions;
+  /** Why to skip a cell (a row `unavailable` with this reason), from the rows so far and the ms since the start; null runs it. */
+  skip?(cell: Cell, rows: readonly BenchRow[], elapsedMs: number): string | null;
+  /** No TF.js CPU reference values are fetched (a CPU row that ran is still the reference for its group). */
+  noReference?: boolean;
+  /** A cell slower than this per step (a probe run after the warm-up) stops there, `unavailable` with its time. */
+  maxStepMs?: number;
+}
 
 /** Seed of the weights and of the synthetic batches: the same on every backend. */
 export const BENCH_SEED = 1;
@@ -91,6 +104,8 @@ export class BenchRunner {
     );
     crashed.catch(() => undefined);
     const handle = { worker, api: Comlink.wrap<BenchWorkerApi>(worker), crashed };
+    // Custom models (the editor's program, the sweep's MLPs) are plain specs: every new worker gets them first.
+    for (const m of customBenchModels()) void handle.api.define(m).catch(() => undefined);
     this.#workers.set(backend, handle);
     return handle;
   }
@@ -129,12 +144,13 @@ export class BenchRunner {
   }
 
   /** Runs every selected cell, one at a time, in order; resolves with the rows done (all of them unless canceled). */
-  async run(filters: Filters, hooks: RunHooks): Promise<BenchRow[]> {
+  async run(filters: Filters, hooks: RunHooks, plan?: RunPlan): Promise<BenchRow[]> {
     this.#canceled = false;
     this.#cancelPromise = new Promise<never>((_, reject) => (this.#cancel = () => reject(new Canceled())));
     this.#cancelPromise.catch(() => undefined);
-    const repeats = filters.quick ? REPEATS_QUICK : REPEATS_FULL;
-    const cells = planCells(filters, (m) => benchModel(m).trainBatch);
+    const repeats = plan?.repeats ?? (filters.quick ? REPEATS_QUICK : REPEATS_FULL);
+    const cells = plan?.cells ?? planCells(filters, (m) => benchModel(m).trainBatch);
+    const started = performance.now();
     const refs = new Map<string, Float32Array | null>();
     const rows: BenchRow[] = [];
     try {
@@ -142,13 +158,13 @@ export class BenchRunner {
         if (this.#canceled) break;
         hooks.onStart?.(cell, i, cells.length);
         let row: BenchRow;
-        const why = staticUnavailable(cell);
+        const why = staticUnavailable(cell) ?? plan?.skip?.(cell, rows, performance.now() - started) ?? null;
         if (why) {
           row = emptyRow(cell, 'unavailable', why);
         } else {
           try {
             const key = referenceKey(cell);
-            if (!refs.has(key) && cell.backend !== 'cpu') {
+            if (!refs.has(key) && cell.backend !== 'cpu' && !plan?.noReference) {
               refs.set(key, await this.#call('cpu', (api) => api.reference({ ...cell, backend: 'cpu' }, BENCH_SEED, repeats.warmCalls)));
             }
             if (faultWatch.armed) {
@@ -156,12 +172,12 @@ export class BenchRunner {
               faultWatch.armed = null;
               await this.#call(cell.backend, (api) => api.testFault(kind));
             }
-            const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null, ortThreads: filters.ortThreads }));
+            const res = await this.#call(cell.backend, (api) => api.run(cell, { repeats, seed: BENCH_SEED, reference: refs.get(key) ?? null, ortThreads: filters.ortThreads, ...(plan?.maxStepMs !== undefined ? { maxStepMs: plan.maxStepMs } : {}) }));
             row = res.row;
             if (row.status === 'error' && row.reason) row.reason = namedReason(row.reason, cell.backend);
             // A failed step can leave TF.js state behind (tensors saved for a backward pass that never ran):
             // the next cell on this backend gets a fresh worker.
-            if (row.status !== 'ok') this.#drop(cell.backend);
+            if (row.status !== 'ok' && !row.reason?.startsWith('skipped:')) this.#drop(cell.backend);
             if (cell.backend === 'cpu' && row.status === 'ok') {
               refs.set(key, res.values);
               row.maxAbsDiff = 0;

@@ -3,7 +3,7 @@
  * the report deflated (fflate) and base64url-encoded into the URL hash.
  */
 import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
-import { MODE_LABELS, MODELS, TARGETS, type BenchReport, type BenchRow, type OverheadRow } from './suite';
+import { MODE_LABELS, modelTitle, TARGETS, type BenchReport, type BenchRow, type OverheadRow } from './suite';
 
 /** The columns of the JSON `rows` and of the CSV, in order. */
 export const COLUMNS = [
@@ -82,7 +82,7 @@ export function formatTable(rows: BenchRow[]): string {
   const body = rows.map((r) =>
     r.status === 'ok'
       ? [
-          MODELS[r.model].title,
+          modelTitle(r.model),
           targetLabel(r),
           MODE_LABELS[r.mode],
           String(r.batch),
@@ -97,7 +97,7 @@ export function formatTable(rows: BenchRow[]): string {
           fmtBytes(r.bytes),
           clip(r.backendDetail ?? '–', 56)
         ]
-      : [MODELS[r.model].title, targetLabel(r), MODE_LABELS[r.mode], String(r.batch), `${r.status === 'error' ? 'ERROR: ' : ''}${r.reason ?? r.status}`]
+      : [modelTitle(r.model), targetLabel(r), MODE_LABELS[r.mode], String(r.batch), `${r.status === 'error' ? 'ERROR: ' : ''}${r.reason ?? r.status}`]
   );
   const full = body.filter((b) => b.length === head.length);
   // The first four columns line up over every row; the others over the measured rows.

@@ -74,6 +74,12 @@ export interface CellOptions {
   shouldStop?: () => boolean;
   /** Only the values compared across backends (no timed repeats). */
   referenceOnly?: boolean;
+  /**
+   * The size sweep's limit (bench/sweep.ts): after the warm-up, a probe of max(K, 4) steps is timed (without the
+   * first call's compilation); when the faster of the two is over
+   * this per step (per call for inference), the cell stops there, untimed, with `overLimitMs` set.
+   */
+  maxStepMs?: number;
 }
 
 export interface CellMeasurement {
@@ -90,6 +96,8 @@ export interface CellMeasurement {
   bytes: number;
   /** Tensors the timed calls left behind. */
   leakedTensors: number;
+  /** ms per step of the probe when it was over `maxStepMs` (the cell was not timed). */
+  overLimitMs?: number;
 }
 
 /**
@@ -157,6 +165,17 @@ export async function measureEngineCell(
     const first = await call(K); // the warm-up: one run (K steps)
     const warmupMs = performance.now() - t0;
     const values = [...first.values];
+    if (opts.maxStepMs !== undefined && !opts.referenceOnly) {
+      // At least 4 steps: a deferring engine reads back once, at the end, as in a timed block. (The first call is no
+      // guide alone: on a GPU it compiles the shaders, seconds per step.)
+      const probe = await call(train ? Math.max(K, 4) : 1);
+      if (train) values.push(...probe.values);
+      const ms = Math.min(first.ms, probe.ms);
+      if (ms > opts.maxStepMs) {
+        const r = engine.report;
+        return { warmupMs, samples: [], values: Float32Array.from(values), tensors: 0, bytes: 0, leakedTensors: 0, overLimitMs: ms, provider: r.actual, compileMs: r.buildMs, nodeCount: r.nodeCount ?? 0, stepsPerRun: K };
+      }
+    }
     const { warmCalls, budgetMs } = opts.repeats;
     // Slow cells (seconds per call on a software GPU) get fewer warm calls: at least one, as many as fit the budget.
     const warm = opts.referenceOnly ? warmCalls : Math.min(warmCalls, Math.max(1, Math.floor(budgetMs / Math.max(first.ms * block, 1e-3))));

@@ -87,7 +87,7 @@ describe('npm run bench arguments', async () => {
     const a = parseBenchArgs(['--model', 'tiny,wide', '--model=cnn', '--engine', 'tfjs-wasm', '--mode', 'infer', '--quick', '--json', 'out.json', '--no-build']);
     expect(a.filters).toEqual({ models: ['tiny', 'wide', 'cnn'], engines: ['tfjs-wasm'], modes: ['infer'], quick: true });
     expect(a).toMatchObject({ json: 'out.json', build: false, overhead: true, help: false });
-    expect(parseBenchArgs([])).toEqual({ filters: {}, json: null, build: true, overhead: true, help: false });
+    expect(parseBenchArgs([])).toEqual({ filters: {}, json: null, build: true, overhead: true, help: false, sweep: null });
   });
 
   it('refuses unknown options, names and missing values', () => {

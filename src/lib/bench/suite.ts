@@ -26,6 +26,21 @@ export const MODELS: Record<ModelId, ModelInfo> = {
   tinygpt: { id: 'tinygpt', title: 'Tiny GPT (2 blocks, d_model 64, 64 steps)', example: 'tiny_gpt_shakespeare', quick: false }
 };
 
+/**
+ * Models made at run time, not examples: `mine` (the program in the playground's editor) and the size sweep's MLPs
+ * (`mlp-<width>`, bench/sweep.ts). Their specs are registered with models.ts `registerBenchModel`.
+ */
+export type CustomModelId = 'mine' | `mlp-${number}`;
+export type AnyModelId = ModelId | CustomModelId;
+
+/** A model's title for tables and charts (custom ones included). */
+export function modelTitle(id: string): string {
+  if (id in MODELS) return MODELS[id as ModelId].title;
+  if (id === 'mine') return 'Your model (from the editor)';
+  const m = /^mlp-(\d+)$/.exec(id);
+  return m ? `MLP width ${m[1]}` : id;
+}
+
 export const ENGINES = ['tfjs', 'ort'] as const;
 export type Engine = (typeof ENGINES)[number];
 export const ENGINE_LABELS: Record<Engine, string> = { tfjs: 'TF.js', ort: 'ONNX Runtime' };
@@ -86,7 +101,7 @@ export const WORKLOADS: Workload[] = [
 ];
 
 export interface Cell {
-  model: ModelId;
+  model: AnyModelId;
   engine: Engine;
   backend: BackendId;
   mode: Mode;
@@ -118,6 +133,8 @@ export interface Filters {
   quick?: boolean;
   /** ONNX Runtime's WASM thread count for the ORT cells (default: onnx/ort-threads.ts, min(4, ceil(cores / 2))). */
   ortThreads?: number;
+  /** Custom models (registered specs: the editor's program) raced too; with no `models`, only these. */
+  extraModels?: AnyModelId[];
 }
 
 function pick<T>(all: readonly T[], wanted: readonly T[] | undefined): T[] {
@@ -160,9 +177,10 @@ export function selectWorkloads(f: Filters): Workload[] {
  * Every cell a filter selects, interleaved: for each model, for each workload, every target in turn (CPU first,
  * so its outputs are the reference for the rest). Timing noise drifts over a run; interleaving spreads it evenly.
  */
-export function planCells(f: Filters, trainBatch: (m: ModelId) => number = (m) => TRAIN_BATCH[m]): Cell[] {
+export function planCells(f: Filters, trainBatch: (m: AnyModelId) => number = (m) => TRAIN_BATCH[m as ModelId] ?? 32): Cell[] {
   const cells: Cell[] = [];
-  for (const model of selectModels(f)) {
+  const extra = f.extraModels ?? [];
+  for (const model of [...(extra.length && !f.models?.length ? [] : selectModels(f)), ...extra]) {
     for (const w of selectWorkloads(f)) {
       for (const t of selectTargets(f)) {
         cells.push({ model, engine: t.engine, backend: t.backend, mode: w.mode, batch: w.batch ?? trainBatch(model) });
@@ -191,7 +209,7 @@ export type RowStatus = 'ok' | 'unavailable' | 'error';
 
 /** One result: a cell and what it measured. Numbers are null where the cell did not run. */
 export interface BenchRow {
-  model: ModelId;
+  model: AnyModelId;
   engine: Engine;
   /** The backend asked for. */
   backend: BackendId;
@@ -308,4 +326,31 @@ export interface BenchReport {
   quick: boolean;
   rows: BenchRow[];
   overhead?: OverheadRow[];
+  /** The size sweep (bench/sweep.ts), when one ran. */
+  sweep?: SweepResult;
+}
+
+/** The size sweep's results: MLP widths × batches × engine/backends, and where a GPU backend starts to win. */
+export interface SweepResult {
+  widths: number[];
+  batches: number[];
+  /** One row per cell (model `mlp-<width>`), in the BenchRow format; skipped cells are `unavailable` with the reason. */
+  rows: BenchRow[];
+  /** One per (mode, batch): the crossover width or null, and the sentence that says it. */
+  crossovers: Crossover[];
+  /** Max ms per step before a cell is skipped (estimated from the smaller widths). */
+  maxStepMs: number;
+}
+
+export interface Crossover {
+  /** Training steps (TF.js eager, ONNX Runtime compiled) or inference calls. */
+  kind: 'train' | 'infer';
+  batch: number;
+  /** The smallest width from which a GPU backend beats the best CPU-side one (at it and every larger width measured), or null. */
+  width: number | null;
+  gpu: string | null;
+  cpu: string | null;
+  gpuMs: number | null;
+  cpuMs: number | null;
+  text: string;
 }
