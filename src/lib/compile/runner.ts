@@ -20,6 +20,7 @@ import type { ModelSpec } from '$lib/spec/types';
 import type * as OrtNs from 'onnxruntime-web';
 import { dropoutMask } from './dropout-masks';
 import { carried, GraphCapture, sizeOf } from './graph-capture';
+import { legalizeForWebGpu } from './webgpu-legalize';
 import { checkCompiledSupport, CompileError, compileTrainStep, type CompiledStep } from './train-step';
 
 export { CompileError };
@@ -228,6 +229,12 @@ class TrainerCore {
     if (!c) {
       c = (async () => {
         const step = compileTrainStep(this.opts.spec, { batchSize: batch, steps, weights: this.opts.weights });
+        // WebGPU: no kernel may bind more than 8 storage buffers, and JSEP has no Sum (webgpu-legalize.ts).
+        if (this.gpu) {
+          const legal = legalizeForWebGpu(step.model);
+          step.model = legal.model;
+          step.nodeCount = legal.report.nodeCount;
+        }
         const bytes = encodeModel(step.model);
         const stateOutputs = carried(step).map((t) => t.output);
         const base: OrtNs.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
