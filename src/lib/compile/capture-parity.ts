@@ -4,7 +4,8 @@
  * compiled trainer on ORT WebGPU with and without graph capture, from the same weights. Per-step losses of all three,
  * and ms per step of the compiled runs in steady state: the steps after the first 4 runs (each session's first run
  * and capture), losses read back once at the end. Exposed as `window.__captureParity` on
- * /bench for tests/e2e/graph-capture.spec.ts.
+ * /bench for tests/e2e/graph-capture.spec.ts. With `model: 'gru'` (or a `source`), a sequence model on `reverse`
+ * instead; `wasm` adds the compiled step on ORT wasm, `placements` lists the step's nodes ORT keeps off WebGPU.
  */
 import { bindData } from '$lib/data/bind';
 import { makeSequence } from '$lib/data/sequences';

@@ -615,27 +615,9 @@ export const RULES: Record<string, OpRule> = {
       const g = c.g;
       const m = size(c.shape(idx));
       const rest = size(xs.slice(1));
-      // An Embedding's ids (int32 from a Cast) are compared as int32: ORT's WebGPU provider ran the Cast of int32 ids to
-      // float on the CPU (a copy each way, and no graph capture for the whole step). Constant indices: a constant one-hot.
-      const known = c.constant(idx);
-      const producer = g.graph.nodes.find((n) => n.outputs.includes(idx));
-      let onehot: string;
-      if (known) {
-        const oh = new Float32Array(xs[0] * m);
-        known.forEach((v, j) => {
-          const r = v < 0 ? v + xs[0] : v;
-          if (r >= 0 && r < xs[0]) oh[r * m + j] = 1;
-        });
-        onehot = g.constFloat(oh, [xs[0], m]);
-      } else if (producer?.op === 'Cast' && producer.attrs.to === 6) {
-        const range = g.fresh('range');
-        g.graph.initializers.push({ name: range, dtype: 'int32', dims: [xs[0], 1], data: Int32Array.from({ length: xs[0] }, (_, k) => k) });
-        onehot = g.node('Cast', [g.node('Equal', [range, g.node('Reshape', [idx, g.constInt64([1, m])])])], { to: 1 });
-      } else {
-        const rows = g.node('Reshape', [g.node('Cast', [idx], { to: 1 }), g.constInt64([1, m])]);
-        const range = g.constFloat(Float32Array.from({ length: xs[0] }, (_, k) => k), [xs[0], 1]);
-        onehot = g.node('Cast', [g.node('Equal', [range, rows])], { to: 1 });
-      }
+      const rows = g.node('Reshape', [g.node('Cast', [idx], { to: 1 }), g.constInt64([1, m])]);
+      const range = g.constFloat(Float32Array.from({ length: xs[0] }, (_, k) => k), [xs[0], 1]);
+      const onehot = g.node('Cast', [g.node('Equal', [range, rows])], { to: 1 });
       const gx = g.node('MatMul', [onehot, g.node('Reshape', [gy, g.constInt64([m, rest])])]);
       return [g.node('Reshape', [gx, g.constInt64(xs)]), null];
     }
