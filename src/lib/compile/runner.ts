@@ -28,6 +28,13 @@ export type { WeightMap };
 
 export type OrtModule = typeof import('onnxruntime-web');
 
+/**
+ * Largest K-step graph run with WebGPU graph capture. Capture creates the graph's session twice more, each a long
+ * blocking call in the worker: the char-GRU at seq_len 16 (3 403 nodes) then failed the client's 60 s watchdog on this
+ * (loaded, software-WebGPU) machine, while seq_len 8 (~1 700 nodes) ran captured and seq_len 16 ran uncaptured.
+ */
+export const CAPTURE_NODE_LIMIT = 2500;
+
 
 export interface CompiledTrainerOptions {
   spec: ModelSpec;
@@ -210,7 +217,9 @@ class TrainerCore {
       core.values.set(s.input, new ort.Tensor('float32', data, s.shape));
     }
     const want = opts.graphCapture ?? opts.provider === 'webgpu';
-    if (want && core.gpu && core.provider === 'webgpu') {
+    if (want && core.gpu && core.provider === 'webgpu' && c.step.nodeCount > CAPTURE_NODE_LIMIT) {
+      core.captureError = `graph capture is off for graphs over ${CAPTURE_NODE_LIMIT} nodes (this one has ${c.step.nodeCount}): its two extra sessions of the graph kept the worker from answering for over 60 s (the char-GRU at seq_len 16)`;
+    } else if (want && core.gpu && core.provider === 'webgpu') {
       try {
         core.capture = await GraphCapture.create(ort, c.step);
       } catch (e) {
