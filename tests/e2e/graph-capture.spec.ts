@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 
 /**
@@ -24,3 +25,63 @@ for (const optimizer of ['adam', 'sgd'] as const) {
     expect(r.relCapture).toBeLessThanOrEqual(1e-5);
   });
 }
+
+/**
+ * The same for a sequence model: a tiny char-GRU (Embedding(10, 8) → GRU(4, return_sequences) → per-step
+ * Dense(10, softmax), sparse cross-entropy, Adam) on `reverse` (seq_len 8, batches of 8), 20 steps: compiled on ORT
+ * wasm, on ORT WebGPU without and with graph capture, each against TF.js eager on cpu.
+ */
+test('graph capture on WebGPU matches eager for a char-GRU (Embedding, GRU, per-step Dense) over 20 steps', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/bench');
+  await page.waitForFunction(() => 'gpu' in navigator && '__captureParity' in window, null, { timeout: 30_000 });
+  const r = await page.evaluate(async () => {
+    const f = (window as unknown as { __captureParity: (o: object) => Promise<Record<string, any>> }).__captureParity;
+    return f({ model: 'gru', seqLen: 8, steps: 20, wasm: true, placements: true });
+  });
+  const fmt = (a: number[]) => a.map((v) => v.toFixed(4)).join(' ');
+  console.log(`[gru] eager   ${fmt(r.eager)}\n[gru] wasm    ${fmt(r.wasm.losses)}\n[gru] plain   ${fmt(r.plain.losses)}\n[gru] capture ${fmt(r.capture.losses)}`);
+  console.log(`[gru] nodes off WebGPU: ${JSON.stringify(r.offGpu)}`);
+  console.log(`[gru] capture ${JSON.stringify(r.capture.capture)}; max rel diff vs eager: wasm ${r.relWasm.toExponential(2)}, webgpu plain ${r.relPlain.toExponential(2)}, webgpu capture ${r.relCapture.toExponential(2)}`);
+  expect(r.capture.provider).toBe('webgpu');
+  expect(r.eager).toHaveLength(20);
+  expect(r.capture.losses).toHaveLength(20);
+  expect(r.relWasm).toBeLessThanOrEqual(1e-4);
+  expect(r.relPlain).toBeLessThanOrEqual(1e-4);
+  expect(r.relCapture).toBeLessThanOrEqual(1e-4);
+  // Every node on WebGPU, so the step runs captured.
+  expect(r.offGpu).toEqual([]);
+  expect(r.capture.capture).toEqual({ active: true, error: '' });
+});
+
+/**
+ * And for the tiny GPT (examples/tiny_gpt_shakespeare.py made small: d_model 16, 2 heads, 2 blocks, seq_len 8,
+ * vocabulary 10, on `reverse`): Embedding + PositionEmbedding, causal MultiHeadAttention, LayerNormalization, gelu
+ * Dense, per-step softmax. Its 38 weights make the flat parameter vector's Split (and the gradients' Concat) 38 wide.
+ */
+test('graph capture on WebGPU matches eager for a tiny GPT over 12 steps', async ({ page }) => {
+  test.setTimeout(400_000);
+  const source = readFileSync('examples/tiny_gpt_shakespeare.py', 'utf8')
+    .replaceAll('seq_len', '8')
+    .replaceAll('vocab_size', '10')
+    .replace('d_model = 64', 'd_model = 16')
+    .replace('n_heads = 4', 'n_heads = 2')
+    .replace('# data: shakespeare', '');
+  await page.goto('/bench');
+  await page.waitForFunction(() => 'gpu' in navigator && '__captureParity' in window, null, { timeout: 30_000 });
+  const r = await page.evaluate(async (source) => {
+    const f = (window as unknown as { __captureParity: (o: object) => Promise<Record<string, any>> }).__captureParity;
+    return f({ source, seqLen: 8, steps: 12, wasm: true, placements: true });
+  }, source);
+  const fmt = (a: number[]) => a.map((v) => v.toFixed(4)).join(' ');
+  console.log(`[gpt] eager   ${fmt(r.eager)}\n[gpt] wasm    ${fmt(r.wasm.losses)}\n[gpt] plain   ${fmt(r.plain.losses)}\n[gpt] capture ${fmt(r.capture.losses)}`);
+  console.log(`[gpt] nodes off WebGPU: ${JSON.stringify(r.offGpu)}`);
+  console.log(`[gpt] capture ${JSON.stringify(r.capture.capture)}; max rel diff vs eager: wasm ${r.relWasm.toExponential(2)}, webgpu plain ${r.relPlain.toExponential(2)}, webgpu capture ${r.relCapture.toExponential(2)}`);
+  expect(r.capture.provider).toBe('webgpu');
+  expect(r.capture.losses).toHaveLength(12);
+  expect(r.relWasm).toBeLessThanOrEqual(1e-4);
+  expect(r.relPlain).toBeLessThanOrEqual(1e-4);
+  expect(r.relCapture).toBeLessThanOrEqual(1e-4);
+  expect(r.offGpu).toEqual([]);
+  expect(r.capture.capture).toEqual({ active: true, error: '' });
+});

@@ -4,16 +4,22 @@
  * compiled trainer on ORT WebGPU with and without graph capture, from the same weights. Per-step losses of all three,
  * and ms per step of the compiled runs in steady state: the steps after the first 4 runs (each session's first run
  * and capture), losses read back once at the end. Exposed as `window.__captureParity` on
- * /bench for tests/e2e/graph-capture.spec.ts.
+ * /bench for tests/e2e/graph-capture.spec.ts. With `model: 'gru'` (or a `source`), a sequence model on `reverse`
+ * instead; `wasm` adds the compiled step on ORT wasm, `placements` lists the step's nodes ORT keeps off WebGPU.
  */
 import { bindData } from '$lib/data/bind';
+import { makeSequence } from '$lib/data/sequences';
 import { makeToy } from '$lib/data/toys';
 import { buildModel } from '$lib/engines/tfjs/build';
 import { trainModel } from '$lib/engines/tfjs/train';
 import { readTfjsWeights } from '$lib/engines/tfjs/weights';
 import { EXAMPLES } from '$lib/examples';
 import { parseProgram } from '$lib/keras/parse';
-import { loadOrt } from '$lib/onnx/load-ort';
+import { captureOrtLog, loadOrt } from '$lib/onnx/load-ort';
+import { encodeModel } from '$lib/onnx/graph';
+import { parsePlacements, type Placement } from '$lib/onnx/ort-run';
+import { compileTrainStep } from './train-step';
+import { legalizeForWebGpu } from './webgpu-legalize';
 import { inferShapes } from '$lib/spec/shape';
 import { CompiledTrainer } from './runner';
 
@@ -24,13 +30,53 @@ export interface ParityRun {
   msPerStep: number;
 }
 
-export async function captureParity(opts: { steps?: number; optimizer?: 'adam' | 'sgd'; stepsPerRun?: number } = {}) {
+/**
+ * A tiny char-GRU (the char_gru_shakespeare example's layers, small): token ids through Embedding, GRU with
+ * return_sequences and a per-step Dense softmax, sparse cross-entropy, on the `reverse` data (vocabulary 10).
+ */
+export const tinyGru = (seqLen: number, units: number) =>
+  [
+    'import keras',
+    'from keras import layers',
+    'model = keras.Sequential([',
+    `    keras.Input(shape=(${seqLen},), dtype="int32"),`,
+    '    layers.Embedding(10, 8),',
+    `    layers.GRU(${units}, return_sequences=True),`,
+    '    layers.Dense(10, activation="softmax"),',
+    '])',
+    'model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])',
+    ''
+  ].join('\n');
+
+export interface ParityOptions {
+  steps?: number;
+  optimizer?: 'adam' | 'sgd';
+  stepsPerRun?: number;
+  /** 'spiral' (default) or 'gru': `tinyGru(seqLen, units)` on `reverse`; or `source` on `reverse`. */
+  model?: 'spiral' | 'gru';
+  source?: string;
+  seqLen?: number;
+  units?: number;
+  batch?: number;
+  /** Also run the compiled step on ORT wasm (`wasm` in the result). */
+  wasm?: boolean;
+  /** Also list the K-step graph's nodes that ORT WebGPU does not place on WebGPU (`offGpu` in the result). */
+  placements?: boolean;
+  /** false: list the placements of the graph before webgpu-legalize.ts. */
+  legalize?: boolean;
+}
+
+export async function captureParity(opts: ParityOptions = {}) {
   const steps = opts.steps ?? 50;
-  const batch = 32;
-  let source = EXAMPLES.find((e) => e.id === 'spiral')!.source;
+  const seq = opts.model === 'gru' || !!opts.source;
+  const batch = opts.batch ?? (seq ? 8 : 32);
+  let source = opts.source ?? (seq ? tinyGru(opts.seqLen ?? 4, opts.units ?? 4) : EXAMPLES.find((e) => e.id === 'spiral')!.source);
   if (opts.optimizer === 'sgd') source = source.replace(/keras\.optimizers\.Adam\([^)]*\)/, 'keras.optimizers.SGD(learning_rate=0.1)');
-  const spec = parseProgram(source).spec!;
-  const bound = bindData(makeToy({ name: 'spiral', seed: 1, samples: batch * steps }), spec, inferShapes(spec).summary!.outputShapes[0]);
+  const parsed = parseProgram(source);
+  if (!parsed.spec) throw new Error(parsed.diagnostics.map((d) => d.message).join('; '));
+  const spec = parsed.spec;
+  const ds = seq ? makeSequence({ name: 'reverse', seed: 1, seqLen: opts.seqLen ?? 4, samples: Math.max(20, batch * steps) }) : makeToy({ name: 'spiral', seed: 1, samples: batch * steps });
+  const bound = bindData(ds, spec, inferShapes(spec).summary!.outputShapes[0]);
   if (!bound.ok) throw new Error(bound.message);
   const data = bound.data;
   const tf = await import('@tensorflow/tfjs');
@@ -49,8 +95,8 @@ export async function captureParity(opts: { steps?: number; optimizer?: 'adam' |
   const rx = data.x.length / data.n;
   const ry = data.y.length / data.n;
   const full = Math.floor(data.n / batch);
-  const run = async (graphCapture: boolean): Promise<ParityRun> => {
-    const t = await CompiledTrainer.create(ort, { spec, batchSize: batch, provider: 'webgpu', weights, seed: 1, stepsPerRun: opts.stepsPerRun, graphCapture: graphCapture ? undefined : false }); // capture: the default on webgpu
+  const run = async (graphCapture: boolean, provider: 'webgpu' | 'wasm' = 'webgpu'): Promise<ParityRun> => {
+    const t = await CompiledTrainer.create(ort, { spec, batchSize: batch, provider, weights, seed: 1, stepsPerRun: opts.stepsPerRun, graphCapture: graphCapture ? undefined : false }); // capture: the default on webgpu
     const K = t.stepsPerRun;
     const warm = Math.min(4 * K, steps - K);
     let t0 = performance.now();
@@ -66,8 +112,16 @@ export async function captureParity(opts: { steps?: number; optimizer?: 'adam' |
     await t.dispose();
     return r;
   };
+  let offGpu: Placement[] | null = null;
+  if (opts.placements) {
+    const step = compileTrainStep(spec, { batchSize: batch, steps: opts.stepsPerRun ?? 4, weights });
+    const probe = await captureOrtLog(ort, () => ort.InferenceSession.create(encodeModel(opts.legalize === false ? step.model : legalizeForWebGpu(step.model).model), { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 0, logVerbosityLevel: 0 }));
+    await probe.value.release();
+    offGpu = parsePlacements(probe.lines).filter((p) => p.provider !== 'JsExecutionProvider');
+  }
+  const wasm = opts.wasm ? await run(false, 'wasm') : null;
   const plain = await run(false);
   const capture = await run(true);
   const rel = (a: number[]) => Math.max(...a.slice(0, Math.min(eager.length, full)).map((v, i) => Math.abs(v - eager[i]) / Math.max(Math.abs(eager[i]), 1e-6)));
-  return { eager, plain, capture, relPlain: rel(plain.losses), relCapture: rel(capture.losses) };
+  return { eager, offGpu, wasm, plain, capture, relWasm: wasm ? rel(wasm.losses) : null, relPlain: rel(plain.losses), relCapture: rel(capture.losses) };
 }

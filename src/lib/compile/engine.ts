@@ -25,6 +25,7 @@ import { encodeModel } from '$lib/onnx/graph';
 import { inspectModel } from '$lib/onnx/inspect';
 import { createOrtSession, parsePlacements } from '$lib/onnx/ort-run';
 import { compileTrainStep } from './train-step';
+import { legalizeForWebGpu } from './webgpu-legalize';
 import type { CompiledProvider } from './providers';
 import { CompiledTrainer, type CompiledOptimizerState, type OrtModule } from './runner';
 import type { OptimizerState } from '$lib/worker/protocol';
@@ -234,6 +235,7 @@ export class CompiledEngine implements TrainingEngine {
    */
   async stepGraph(capture: LogCapture): Promise<StepGraph> {
     const one = compileTrainStep(this.opts.spec, { batchSize: this.setup.batchSize, steps: 1, weights: this.initial });
+    if (this.report.actual === 'webgpu') one.model = legalizeForWebGpu(one.model).model; // as the trainer runs it
     const probe = await capture(() =>
       createOrtSession(this.opts.ort, encodeModel(one.model), this.report.actual === 'webgpu' ? 'webgpu' : 'wasm', { graphOptimizationLevel: 'all', logSeverityLevel: 0, logVerbosityLevel: 0 })
     );

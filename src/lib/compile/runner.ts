@@ -20,12 +20,20 @@ import type { ModelSpec } from '$lib/spec/types';
 import type * as OrtNs from 'onnxruntime-web';
 import { dropoutMask } from './dropout-masks';
 import { carried, GraphCapture, sizeOf } from './graph-capture';
+import { legalizeForWebGpu } from './webgpu-legalize';
 import { checkCompiledSupport, CompileError, compileTrainStep, type CompiledStep } from './train-step';
 
 export { CompileError };
 export type { WeightMap };
 
 export type OrtModule = typeof import('onnxruntime-web');
+
+/**
+ * Largest K-step graph run with WebGPU graph capture. Capture creates the graph's session twice more, each a long
+ * blocking call in the worker: the char-GRU at seq_len 16 (3 403 nodes) then failed the client's 60 s watchdog on this
+ * (loaded, software-WebGPU) machine, while seq_len 8 (~1 700 nodes) ran captured and seq_len 16 ran uncaptured.
+ */
+export const CAPTURE_NODE_LIMIT = 2500;
 
 
 export interface CompiledTrainerOptions {
@@ -256,7 +264,9 @@ class TrainerCore {
       core.values.set(s.input, new ort.Tensor('float32', data, s.shape));
     }
     const want = opts.graphCapture ?? opts.provider === 'webgpu';
-    if (want && core.gpu && core.provider === 'webgpu') {
+    if (want && core.gpu && core.provider === 'webgpu' && c.step.nodeCount > CAPTURE_NODE_LIMIT) {
+      core.captureError = `graph capture is off for graphs over ${CAPTURE_NODE_LIMIT} nodes (this one has ${c.step.nodeCount}): its two extra sessions of the graph kept the worker from answering for over 60 s (the char-GRU at seq_len 16)`;
+    } else if (want && core.gpu && core.provider === 'webgpu') {
       try {
         core.capture = await GraphCapture.create(ort, c.step);
       } catch (e) {
@@ -275,6 +285,12 @@ class TrainerCore {
     if (!c) {
       c = (async () => {
         const step = compileTrainStep(this.opts.spec, { batchSize: batch, steps, weights: this.opts.weights });
+        // WebGPU: no kernel may bind more than 8 storage buffers, and JSEP has no Sum (webgpu-legalize.ts).
+        if (this.gpu) {
+          const legal = legalizeForWebGpu(step.model);
+          step.model = legal.model;
+          step.nodeCount = legal.report.nodeCount;
+        }
         const bytes = encodeModel(step.model);
         const stateOutputs = carried(step).map((t) => t.output);
         const base: OrtNs.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
