@@ -58,6 +58,14 @@ interface Sample {
   tensors: number;
   tfBytes: number;
   heapMb: number;
+  /** The page's and the training worker's parts of heapMb. */
+  pageMb: number;
+  workerMb: number;
+  /** IndexedDB put requests of the page not yet answered now, and the most at once since the last sample. */
+  idbPending: number;
+  idbPendingMax: number;
+  /** IndexedDB puts the page has made so far. */
+  idbStarted: number;
   backlog: number;
   idbMb: number;
 }
@@ -151,7 +159,13 @@ async function sample(page: Page, t0: number): Promise<Sample | null> {
     return {
       heap: (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0,
       idb: (await navigator.storage.estimate()).usage ?? 0,
-      received: (window as unknown as { __nnTest: { stats(): { received: number } } }).__nnTest.stats().received
+      received: (window as unknown as { __nnTest: { stats(): { received: number } } }).__nnTest.stats().received,
+      pending: (() => {
+        const c = (window as unknown as { __soakIdb?: { pending: number; max: number; started: number } }).__soakIdb ?? { pending: 0, max: 0, started: 0 };
+        const r = { pending: c.pending, max: c.max, started: c.started };
+        c.max = c.pending; // the next sample's maximum starts from now
+        return r;
+      })()
     };
   });
   return {
@@ -160,10 +174,35 @@ async function sample(page: Page, t0: number): Promise<Sample | null> {
     tensors: w.tensors,
     tfBytes: w.bytes,
     heapMb: (p.heap + w.heap) / 2 ** 20,
+    pageMb: p.heap / 2 ** 20,
+    workerMb: w.heap / 2 ** 20,
+    idbPending: p.pending.pending,
+    idbPendingMax: p.pending.max,
+    idbStarted: p.pending.started,
     backlog: Math.max(0, w.posted - p.received),
     idbMb: p.idb / 2 ** 20
   };
 }
+
+/**
+ * Counts the page's IndexedDB put requests in flight (a write that takes longer than the period it is made in piles
+ * up, each holding its value until it lands). Soak instrumentation only: the app is not changed.
+ */
+// A string, not a function: the TypeScript runner would add helpers (__name) that the page does not have.
+const COUNT_IDB_PUTS = `(() => {
+  const c = { pending: 0, max: 0, started: 0 };
+  window.__soakIdb = c;
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (...args) {
+    const req = put.apply(this, args);
+    c.pending++;
+    c.started++;
+    c.max = Math.max(c.max, c.pending);
+    req.addEventListener('success', () => c.pending--);
+    req.addEventListener('error', () => c.pending--);
+    return req;
+  };
+})();`;
 
 /** Replaces the program as a person would: select all and paste. */
 async function setCode(page: Page, code: string) {
@@ -175,9 +214,9 @@ async function setCode(page: Page, code: string) {
   await page.getByText('No problems.').waitFor({ timeout: 30_000 });
 }
 
-const HEADER = 'epoch    time_s  tf_tensors  tf_MB   heap_MB  backlog  idb_MB';
+const HEADER = 'epoch    time_s  tf_tensors  tf_MB   heap_MB  page_MB  wrkr_MB  idb_puts(max)/made  backlog  idb_MB';
 const row = (s: Sample) =>
-  `${String(s.epoch).padStart(5)}  ${s.seconds.toFixed(0).padStart(8)}  ${String(s.tensors).padStart(10)}  ${(s.tfBytes / 2 ** 20).toFixed(2).padStart(6)}  ${s.heapMb.toFixed(1).padStart(8)}  ${String(s.backlog).padStart(7)}  ${s.idbMb.toFixed(2).padStart(6)}`;
+  `${String(s.epoch).padStart(5)}  ${s.seconds.toFixed(0).padStart(8)}  ${String(s.tensors).padStart(10)}  ${(s.tfBytes / 2 ** 20).toFixed(2).padStart(6)}  ${s.heapMb.toFixed(1).padStart(8)}  ${s.pageMb.toFixed(1).padStart(7)}  ${s.workerMb.toFixed(1).padStart(7)}  ${`${s.idbPending}(${s.idbPendingMax})/${s.idbStarted}`.padStart(18)}  ${String(s.backlog).padStart(7)}  ${s.idbMb.toFixed(2).padStart(6)}`;
 
 function report(name: string, samples: Sample[]) {
   out(`\n${name}: ${samples.length} samples`);
@@ -186,7 +225,7 @@ function report(name: string, samples: Sample[]) {
   const xs = samples.map((s) => s.epoch);
   const per100 = (f: (s: Sample) => number) => (slope(xs, samples.map(f)) * 100).toFixed(3);
   out(
-    `${name} slope per 100 epochs (least squares): tf_tensors ${per100((s) => s.tensors)}, tf_MB ${per100((s) => s.tfBytes / 2 ** 20)}, heap_MB ${per100((s) => s.heapMb)}, backlog ${per100((s) => s.backlog)}, idb_MB ${per100((s) => s.idbMb)}`
+    `${name} slope per 100 epochs (least squares): tf_tensors ${per100((s) => s.tensors)}, tf_MB ${per100((s) => s.tfBytes / 2 ** 20)}, heap_MB ${per100((s) => s.heapMb)} (page ${per100((s) => s.pageMb)}, worker ${per100((s) => s.workerMb)}), backlog ${per100((s) => s.backlog)}, idb_MB ${per100((s) => s.idbMb)}`
   );
 }
 
@@ -245,6 +284,7 @@ async function main(): Promise<number> {
     await waitForServer(base, preview);
     const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
+    await page.addInitScript({ content: COUNT_IDB_PUTS });
     await page.goto(`${base}/`);
     await page.locator('.monaco-editor').waitFor({ timeout: 60_000 });
     await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
