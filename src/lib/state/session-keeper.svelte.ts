@@ -530,13 +530,12 @@ export class SessionKeeper {
 
   /** Writes `rec` (its session's newest record) through that session's writer: one put in flight at a time. */
   #write(store: SessionStore, rec: SessionRecord): Promise<void> {
-    let w = this.#writers.get(rec.id);
-    if (!w) {
-      const slot = { rec, save: latestOnly(() => store.put(slot.rec)) };
-      this.#writers.set(rec.id, (w = slot));
+    const writer = this.#writers.get(rec.id) ?? { rec, save: () => Promise.resolve() };
+    if (!this.#writers.has(rec.id)) {
+      writer.save = latestOnly(() => store.put(writer.rec));
+      this.#writers.set(rec.id, writer);
     }
-    w.rec = rec;
-    const writer = w;
+    writer.rec = rec;
     const done = () => {
       // Landed, and nothing newer waits: the writer (and the record it holds) can go.
       if (writer.rec === rec && this.#writers.get(rec.id) === writer) this.#writers.delete(rec.id);
