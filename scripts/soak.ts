@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page, type Worker } from 'playwright-core';
+import { chromium, type CDPSession, type Page, type Worker } from 'playwright-core';
 import { CHROME_ARGS, CHROME_PATH } from '../playwright.config';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -145,7 +145,34 @@ async function trainingWorker(page: Page): Promise<Worker | null> {
   return null;
 }
 
-async function sample(page: Page, t0: number): Promise<Sample | null> {
+/**
+ * The JS heap of the training worker, from DevTools (performance.memory is the page's only: a worker has none).
+ * Called right after the worker's own gc(), so it is what the worker keeps.
+ */
+async function workerHeap(cdp: CDPSession, url: string): Promise<number> {
+  const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string; url: string; targetId: string }[] };
+  const t = targetInfos.find((t) => t.type === 'worker' && t.url === url);
+  if (!t) return 0;
+  const { sessionId } = (await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false })) as { sessionId: string };
+  let on: ((e: { sessionId: string; message: string }) => void) | undefined;
+  try {
+    const answer = new Promise<number>((resolve) => {
+      on = (e) => {
+        if (e.sessionId !== sessionId) return;
+        const m = JSON.parse(e.message) as { id?: number; result?: { usedSize?: number } };
+        if (m.id === 1) resolve(m.result?.usedSize ?? 0);
+      };
+      cdp.on('Target.receivedMessageFromTarget', on);
+    });
+    await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }) });
+    return await answer;
+  } finally {
+    if (on) cdp.off('Target.receivedMessageFromTarget', on);
+    await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => undefined);
+  }
+}
+
+async function sample(page: Page, t0: number, cdp?: CDPSession): Promise<Sample | null> {
   const worker = await trainingWorker(page);
   if (!worker) return null;
   const w = await worker.evaluate(() => {
@@ -154,6 +181,7 @@ async function sample(page: Page, t0: number): Promise<Sample | null> {
     (globalThis as unknown as { gc?: () => void }).gc?.();
     return { ...s, heap: (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0 };
   });
+  if (!w.heap && cdp) w.heap = await workerHeap(cdp, worker.url()).catch(() => 0);
   const p = await page.evaluate(async () => {
     (globalThis as unknown as { gc?: () => void }).gc?.();
     return {
@@ -230,7 +258,7 @@ function report(name: string, samples: Sample[]) {
 }
 
 /** Trains until `done` says so, sampling at most every `everyS` seconds and whenever a new epoch shows. */
-async function soak(page: Page, everyS: number, done: (epoch: number, seconds: number) => boolean): Promise<Sample[]> {
+async function soak(page: Page, everyS: number, done: (epoch: number, seconds: number) => boolean, cdp?: CDPSession): Promise<Sample[]> {
   const samples: Sample[] = [];
   const t0 = Date.now();
   // Each sample is printed as it is taken, so a soak cut short still shows what it measured.
@@ -244,7 +272,7 @@ async function soak(page: Page, everyS: number, done: (epoch: number, seconds: n
     const seconds = (Date.now() - t0) / 1000;
     if (/Failed|Diverged/.test(text)) throw new Error(`the run ended: ${text}`);
     if (epoch > 0 && epoch !== last && seconds - lastAt >= everyS) {
-      const s = await sample(page, t0);
+      const s = await sample(page, t0, cdp);
       // (Taken as the run completed: its tensors are already freed, not a sample of training.)
       const after = await statusText(page);
       if (s && !/Completed/.test(after)) {
@@ -256,7 +284,7 @@ async function soak(page: Page, everyS: number, done: (epoch: number, seconds: n
     }
     if (/Completed/.test(text)) return samples; // (a finished run has freed its tensors: not a sample of training)
     if (done(epoch, seconds)) {
-      const s = await sample(page, t0);
+      const s = await sample(page, t0, cdp);
       if (s && s.epoch !== last) samples.push(s);
       return samples;
     }
@@ -285,6 +313,8 @@ async function main(): Promise<number> {
     const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
     await page.addInitScript({ content: COUNT_IDB_PUTS });
+    // The worker's heap is read through DevTools (a worker has no performance.memory).
+    const cdp = await browser.newBrowserCDPSession();
     await page.goto(`${base}/`);
     await page.locator('.monaco-editor').waitFor({ timeout: 60_000 });
     await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
@@ -294,7 +324,7 @@ async function main(): Promise<number> {
       await setCode(page, spiral);
       err(`soak: spiral on WASM for ${args.minutes} min…`);
       await page.getByRole('button', { name: 'Train', exact: true }).click();
-      const samples = await soak(page, args.sampleS, (_, s) => s >= args.minutes * 60);
+      const samples = await soak(page, args.sampleS, (_, s) => s >= args.minutes * 60, cdp);
       await page.getByRole('button', { name: 'Stop' }).click();
       await status(page).filter({ hasText: 'Stopped' }).waitFor({ timeout: 60_000 });
       report(`spiral, WASM, ${args.minutes} min`, samples);
@@ -306,7 +336,7 @@ async function main(): Promise<number> {
       await page.getByText('No problems.').waitFor({ timeout: 120_000 });
       err(`soak: digits CNN on WASM for ${args.digitsEpochs} epochs…`);
       await page.getByRole('button', { name: 'Train', exact: true }).click();
-      const samples = await soak(page, 0, (e) => e >= args.digitsEpochs);
+      const samples = await soak(page, 0, (e) => e >= args.digitsEpochs, cdp);
       report(`digits CNN, WASM, ${args.digitsEpochs} epochs`, samples);
     }
     return 0;
