@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page, type Worker } from 'playwright-core';
+import { chromium, type CDPSession, type Page, type Worker } from 'playwright-core';
 import { CHROME_ARGS, CHROME_PATH } from '../playwright.config';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,6 +58,14 @@ interface Sample {
   tensors: number;
   tfBytes: number;
   heapMb: number;
+  /** The page's and the training worker's parts of heapMb. */
+  pageMb: number;
+  workerMb: number;
+  /** IndexedDB put requests of the page not yet answered now, and the most at once since the last sample. */
+  idbPending: number;
+  idbPendingMax: number;
+  /** IndexedDB puts the page has made so far. */
+  idbStarted: number;
   backlog: number;
   idbMb: number;
 }
@@ -137,7 +145,34 @@ async function trainingWorker(page: Page): Promise<Worker | null> {
   return null;
 }
 
-async function sample(page: Page, t0: number): Promise<Sample | null> {
+/**
+ * The JS heap of the training worker, from DevTools (performance.memory is the page's only: a worker has none).
+ * Called right after the worker's own gc(), so it is what the worker keeps.
+ */
+async function workerHeap(cdp: CDPSession, url: string): Promise<number> {
+  const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string; url: string; targetId: string }[] };
+  const t = targetInfos.find((t) => t.type === 'worker' && t.url === url);
+  if (!t) return 0;
+  const { sessionId } = (await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false })) as { sessionId: string };
+  let on: ((e: { sessionId: string; message: string }) => void) | undefined;
+  try {
+    const answer = new Promise<number>((resolve) => {
+      on = (e) => {
+        if (e.sessionId !== sessionId) return;
+        const m = JSON.parse(e.message) as { id?: number; result?: { usedSize?: number } };
+        if (m.id === 1) resolve(m.result?.usedSize ?? 0);
+      };
+      cdp.on('Target.receivedMessageFromTarget', on);
+    });
+    await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }) });
+    return await answer;
+  } finally {
+    if (on) cdp.off('Target.receivedMessageFromTarget', on);
+    await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => undefined);
+  }
+}
+
+async function sample(page: Page, t0: number, cdp?: CDPSession): Promise<Sample | null> {
   const worker = await trainingWorker(page);
   if (!worker) return null;
   const w = await worker.evaluate(() => {
@@ -146,12 +181,19 @@ async function sample(page: Page, t0: number): Promise<Sample | null> {
     (globalThis as unknown as { gc?: () => void }).gc?.();
     return { ...s, heap: (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0 };
   });
+  if (!w.heap && cdp) w.heap = await workerHeap(cdp, worker.url()).catch(() => 0);
   const p = await page.evaluate(async () => {
     (globalThis as unknown as { gc?: () => void }).gc?.();
     return {
       heap: (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0,
       idb: (await navigator.storage.estimate()).usage ?? 0,
-      received: (window as unknown as { __nnTest: { stats(): { received: number } } }).__nnTest.stats().received
+      received: (window as unknown as { __nnTest: { stats(): { received: number } } }).__nnTest.stats().received,
+      pending: (() => {
+        const c = (window as unknown as { __soakIdb?: { pending: number; max: number; started: number } }).__soakIdb ?? { pending: 0, max: 0, started: 0 };
+        const r = { pending: c.pending, max: c.max, started: c.started };
+        c.max = c.pending; // the next sample's maximum starts from now
+        return r;
+      })()
     };
   });
   return {
@@ -160,10 +202,35 @@ async function sample(page: Page, t0: number): Promise<Sample | null> {
     tensors: w.tensors,
     tfBytes: w.bytes,
     heapMb: (p.heap + w.heap) / 2 ** 20,
+    pageMb: p.heap / 2 ** 20,
+    workerMb: w.heap / 2 ** 20,
+    idbPending: p.pending.pending,
+    idbPendingMax: p.pending.max,
+    idbStarted: p.pending.started,
     backlog: Math.max(0, w.posted - p.received),
     idbMb: p.idb / 2 ** 20
   };
 }
+
+/**
+ * Counts the page's IndexedDB put requests in flight (a write that takes longer than the period it is made in piles
+ * up, each holding its value until it lands). Soak instrumentation only: the app is not changed.
+ */
+// A string, not a function: the TypeScript runner would add helpers (__name) that the page does not have.
+const COUNT_IDB_PUTS = `(() => {
+  const c = { pending: 0, max: 0, started: 0 };
+  window.__soakIdb = c;
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (...args) {
+    const req = put.apply(this, args);
+    c.pending++;
+    c.started++;
+    c.max = Math.max(c.max, c.pending);
+    req.addEventListener('success', () => c.pending--);
+    req.addEventListener('error', () => c.pending--);
+    return req;
+  };
+})();`;
 
 /** Replaces the program as a person would: select all and paste. */
 async function setCode(page: Page, code: string) {
@@ -175,9 +242,9 @@ async function setCode(page: Page, code: string) {
   await page.getByText('No problems.').waitFor({ timeout: 30_000 });
 }
 
-const HEADER = 'epoch    time_s  tf_tensors  tf_MB   heap_MB  backlog  idb_MB';
+const HEADER = 'epoch    time_s  tf_tensors  tf_MB   heap_MB  page_MB  wrkr_MB  idb_puts(max)/made  backlog  idb_MB';
 const row = (s: Sample) =>
-  `${String(s.epoch).padStart(5)}  ${s.seconds.toFixed(0).padStart(8)}  ${String(s.tensors).padStart(10)}  ${(s.tfBytes / 2 ** 20).toFixed(2).padStart(6)}  ${s.heapMb.toFixed(1).padStart(8)}  ${String(s.backlog).padStart(7)}  ${s.idbMb.toFixed(2).padStart(6)}`;
+  `${String(s.epoch).padStart(5)}  ${s.seconds.toFixed(0).padStart(8)}  ${String(s.tensors).padStart(10)}  ${(s.tfBytes / 2 ** 20).toFixed(2).padStart(6)}  ${s.heapMb.toFixed(1).padStart(8)}  ${s.pageMb.toFixed(1).padStart(7)}  ${s.workerMb.toFixed(1).padStart(7)}  ${`${s.idbPending}(${s.idbPendingMax})/${s.idbStarted}`.padStart(18)}  ${String(s.backlog).padStart(7)}  ${s.idbMb.toFixed(2).padStart(6)}`;
 
 function report(name: string, samples: Sample[]) {
   out(`\n${name}: ${samples.length} samples`);
@@ -186,12 +253,12 @@ function report(name: string, samples: Sample[]) {
   const xs = samples.map((s) => s.epoch);
   const per100 = (f: (s: Sample) => number) => (slope(xs, samples.map(f)) * 100).toFixed(3);
   out(
-    `${name} slope per 100 epochs (least squares): tf_tensors ${per100((s) => s.tensors)}, tf_MB ${per100((s) => s.tfBytes / 2 ** 20)}, heap_MB ${per100((s) => s.heapMb)}, backlog ${per100((s) => s.backlog)}, idb_MB ${per100((s) => s.idbMb)}`
+    `${name} slope per 100 epochs (least squares): tf_tensors ${per100((s) => s.tensors)}, tf_MB ${per100((s) => s.tfBytes / 2 ** 20)}, heap_MB ${per100((s) => s.heapMb)} (page ${per100((s) => s.pageMb)}, worker ${per100((s) => s.workerMb)}), backlog ${per100((s) => s.backlog)}, idb_MB ${per100((s) => s.idbMb)}`
   );
 }
 
 /** Trains until `done` says so, sampling at most every `everyS` seconds and whenever a new epoch shows. */
-async function soak(page: Page, everyS: number, done: (epoch: number, seconds: number) => boolean): Promise<Sample[]> {
+async function soak(page: Page, everyS: number, done: (epoch: number, seconds: number) => boolean, cdp?: CDPSession): Promise<Sample[]> {
   const samples: Sample[] = [];
   const t0 = Date.now();
   // Each sample is printed as it is taken, so a soak cut short still shows what it measured.
@@ -205,7 +272,7 @@ async function soak(page: Page, everyS: number, done: (epoch: number, seconds: n
     const seconds = (Date.now() - t0) / 1000;
     if (/Failed|Diverged/.test(text)) throw new Error(`the run ended: ${text}`);
     if (epoch > 0 && epoch !== last && seconds - lastAt >= everyS) {
-      const s = await sample(page, t0);
+      const s = await sample(page, t0, cdp);
       // (Taken as the run completed: its tensors are already freed, not a sample of training.)
       const after = await statusText(page);
       if (s && !/Completed/.test(after)) {
@@ -217,7 +284,7 @@ async function soak(page: Page, everyS: number, done: (epoch: number, seconds: n
     }
     if (/Completed/.test(text)) return samples; // (a finished run has freed its tensors: not a sample of training)
     if (done(epoch, seconds)) {
-      const s = await sample(page, t0);
+      const s = await sample(page, t0, cdp);
       if (s && s.epoch !== last) samples.push(s);
       return samples;
     }
@@ -245,6 +312,9 @@ async function main(): Promise<number> {
     await waitForServer(base, preview);
     const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
+    await page.addInitScript({ content: COUNT_IDB_PUTS });
+    // The worker's heap is read through DevTools (a worker has no performance.memory).
+    const cdp = await browser.newBrowserCDPSession();
     await page.goto(`${base}/`);
     await page.locator('.monaco-editor').waitFor({ timeout: 60_000 });
     await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
@@ -254,7 +324,7 @@ async function main(): Promise<number> {
       await setCode(page, spiral);
       err(`soak: spiral on WASM for ${args.minutes} min…`);
       await page.getByRole('button', { name: 'Train', exact: true }).click();
-      const samples = await soak(page, args.sampleS, (_, s) => s >= args.minutes * 60);
+      const samples = await soak(page, args.sampleS, (_, s) => s >= args.minutes * 60, cdp);
       await page.getByRole('button', { name: 'Stop' }).click();
       await status(page).filter({ hasText: 'Stopped' }).waitFor({ timeout: 60_000 });
       report(`spiral, WASM, ${args.minutes} min`, samples);
@@ -266,7 +336,7 @@ async function main(): Promise<number> {
       await page.getByText('No problems.').waitFor({ timeout: 120_000 });
       err(`soak: digits CNN on WASM for ${args.digitsEpochs} epochs…`);
       await page.getByRole('button', { name: 'Train', exact: true }).click();
-      const samples = await soak(page, 0, (e) => e >= args.digitsEpochs);
+      const samples = await soak(page, 0, (e) => e >= args.digitsEpochs, cdp);
       report(`digits CNN, WASM, ${args.digitsEpochs} epochs`, samples);
     }
     return 0;

@@ -12,6 +12,7 @@ import { untrack } from 'svelte';
 import { reportLessonEvent } from '$lib/lessons/events.svelte';
 import { nextRunNumber, runName, runSettings, type SettingsSource } from './compare';
 import { byStart, MAX_RUNS, RunStore } from './store';
+import { latestOnly } from '$lib/state/latest-only';
 import type { RunRecord } from './types';
 
 /** Client statuses after which a run is over. */
@@ -51,6 +52,8 @@ export class RunRecorder {
   #seen = 0;
   #lastSave = 0;
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
+  /** One writer per run: at most one put in flight, the next takes the run's newest record (see latest-only.ts). */
+  #writers = new Map<string, () => Promise<void>>();
   #sawStart = false;
   /** Tells the other tabs each new run's name, and hears theirs, so two tabs never both name a run "Run N". */
   #names: BroadcastChannel | null = null;
@@ -213,8 +216,17 @@ export class RunRecorder {
       return;
     }
     this.#lastSave = Date.now();
+    if (!this.#store) return; // saved by load() once the store is open
+    let save = this.#writers.get(rec.id);
+    if (!save) this.#writers.set(rec.id, (save = latestOnly(() => this.#write(rec.id))));
+    await save();
+  }
+
+  /** Puts the run's newest record (every save #replace-s the run first; a run deleted meanwhile is not put back). */
+  async #write(id: string) {
     const store = this.#store;
-    if (!store) return; // saved by load() once the store is open
+    const rec = this.runs.find((r) => r.id === id);
+    if (!store || !rec) return;
     const dropped = await store.put(rec);
     if (dropped.length) {
       this.runs = this.runs.filter((r) => !dropped.includes(r.id));

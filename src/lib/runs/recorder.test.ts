@@ -137,4 +137,34 @@ describe('RunRecorder', () => {
     expect(rec.runs.map((r) => r.name)).toEqual(['baseline', two.name]);
     expect((await store.list()).runs).toHaveLength(2);
   });
+
+  it('a store slower than the saves never has more than one put in flight, and the newest record lands', async () => {
+    const store = RunStore.memory();
+    const put = store.put.bind(store);
+    let inFlight = 0;
+    let most = 0;
+    // 1.5 s a put (a long history on a loaded machine) while a running run is saved about once a second.
+    store.put = async (r) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        await wait(1500);
+        return await put(r);
+      } finally {
+        inFlight--;
+      }
+    };
+    const c = stub();
+    const rec = new RunRecorder(c as never, store);
+    await rec.load();
+    rec.begin(source(), { sessionId: 's-1' });
+    for (let e = 1; e <= 16; e++) {
+      Object.assign(c, { status: 'running', history: [...c.history, ep(e, 1 / e)] });
+      rec.sync();
+      await wait(200);
+    }
+    expect(most).toBe(1); // each put in flight holds its own record (with the whole history)
+    await wait(3500);
+    expect((await store.list()).runs[0].history).toHaveLength(16);
+    rec.dispose();
+  }, 15_000);
 });

@@ -12,6 +12,7 @@ import { specKey } from '$lib/worker/weights';
 import { DEFAULT_CODE, DEFAULT_DATA, type Playground } from './playground.svelte';
 import { SessionStore, storageProblem, type OpenOptions, type SessionContent, type SessionRecord, type SessionSummary } from './sessions';
 import { decodeShare, sharePayload, shareUrl, ShareLinkError, type SharedProgram } from './share';
+import { latestOnly } from './latest-only';
 import { canWrite, ownershipAfter, ownershipMessage, TabLock, type Guard, type Ownership, type TabLockOptions } from './tab-lock';
 
 /** Content is saved this long after the last change; the history at most this often while training. */
@@ -119,6 +120,12 @@ export class SessionKeeper {
    * first), so a save started as the page is hidden or reloaded still lands, and puts land in the order made.
    */
   #rec: SessionRecord | null = null;
+  /**
+   * One writer per session: at most one put in flight, the next one takes the newest record (see latest-only.ts).
+   * Without it, once a put took longer than the history's period (a long run: each record copies the whole history),
+   * puts piled up, each holding its copy, and the page's heap grew faster and faster (the spiral soak, ~epoch 4600).
+   */
+  #writers = new Map<string, { rec: SessionRecord; save: () => Promise<void> }>();
   #onHide = (e: Event) => {
     // pagehide comes while the page still counts as visible; visibilitychange and pageshow say which way it goes.
     if (e.type === 'pageshow' || (e.type === 'visibilitychange' && globalThis.document?.visibilityState === 'visible')) {
@@ -127,6 +134,8 @@ export class SessionKeeper {
       return;
     }
     this.flush();
+    // A save waiting for the one in flight may not start before the page goes: issue the newest record now.
+    if (this.#rec && this.#store && this.writes && this.#writers.has(this.#rec.id)) void this.#store.put(this.#rec).catch(() => undefined);
     this.#writePending();
   };
 
@@ -515,8 +524,30 @@ export class SessionKeeper {
   #put(changes: Partial<SessionRecord>, id = this.currentId): Promise<void> | undefined {
     const store = this.#store;
     if (!store || !id || !this.#rec || this.#rec.id !== id || !this.writes) return undefined;
-    this.#rec = { ...this.#rec, ...changes, id, updated: Date.now() };
-    return store.put(this.#rec).then(() => this.#announce(id));
+    const rec = (this.#rec = { ...this.#rec, ...changes, id, updated: Date.now() });
+    return this.#write(store, rec).then(() => this.#announce(id));
+  }
+
+  /** Writes `rec` (its session's newest record) through that session's writer: one put in flight at a time. */
+  #write(store: SessionStore, rec: SessionRecord): Promise<void> {
+    const writer = this.#writers.get(rec.id) ?? { rec, save: () => Promise.resolve() };
+    if (!this.#writers.has(rec.id)) {
+      writer.save = latestOnly(() => store.put(writer.rec));
+      this.#writers.set(rec.id, writer);
+    }
+    writer.rec = rec;
+    const done = () => {
+      // Landed, and nothing newer waits: the writer (and the record it holds) can go.
+      if (writer.rec === rec && this.#writers.get(rec.id) === writer) this.#writers.delete(rec.id);
+    };
+    const p = writer.save();
+    p.then(done, done);
+    return p;
+  }
+
+  /** Puts in flight or waiting, one per session being written (for tests: never more than one each). */
+  get writesInFlight(): number {
+    return this.#writers.size;
   }
 
   #saveHistory() {

@@ -217,3 +217,39 @@ describe('typing while the app starts', () => {
     keeper.dispose();
   });
 });
+
+describe('saves slower than they are made', () => {
+  it('never pile up: one put in flight per session, and the newest record lands', async () => {
+    const indexedDB = new IDBFactory();
+    const put = SessionStore.prototype.put;
+    let inFlight = 0;
+    let most = 0;
+    // A storage that takes 600 ms a put (a long history on a loaded machine), while saves come every ~250 ms.
+    SessionStore.prototype.put = async function (this: SessionStore, rec) {
+      most = Math.max(most, ++inFlight);
+      try {
+        await wait(600);
+        return await put.call(this, rec);
+      } finally {
+        inFlight--;
+      }
+    };
+    try {
+      const t = await tab(indexedDB, null);
+      most = 0;
+      for (let i = 0; i < 8; i++) {
+        t.pg.code += `# line ${i}\n`;
+        t.keeper.contentChanged();
+        await wait(250);
+      }
+      expect(most).toBe(1); // each pending put holds its own copy of the record (and its whole history)
+      await wait(1500);
+      expect(t.keeper.writesInFlight).toBe(0);
+      const store = await SessionStore.open({ indexedDB, legacyStorage: null });
+      expect((await store.get(t.keeper.currentId!))!.code).toContain('# line 7');
+      t.keeper.dispose();
+    } finally {
+      SessionStore.prototype.put = put;
+    }
+  });
+});
