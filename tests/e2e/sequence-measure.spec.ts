@@ -86,11 +86,15 @@ for (const mode of ['Compiled (ONNX Runtime)', 'Eager (TF.js)']) {
   });
 }
 
-/** Every text and sequence example, shortened (seq_len 8, 200 windows, 2 epochs), on WebGPU: SEQ_MEASURE_WEBGPU=1. */
+/**
+ * Every text and sequence example, shortened (seq_len 8, 200 windows, 2 epochs), on WebGPU: SEQ_MEASURE_WEBGPU=1
+ * (SEQ_MEASURE_SHORT_BACKEND=wasm: the same on WASM).
+ */
+const SHORT_BACKEND = process.env.SEQ_MEASURE_SHORT_BACKEND ?? 'webgpu';
 const SHORT = ['Char-GRU on Shakespeare', 'Names GRU', 'Causal Conv1D names', 'LSTM forecaster', 'Sine forecaster with Conv1D', 'Parity with SimpleRNN', 'Parity with LSTM', 'Parity with a CNN', 'Reverse with a Bidirectional LSTM'];
 for (const label of SHORT) {
-  test(`${label}: two short epochs on WebGPU`, async ({ page }) => {
-    test.skip(!process.env.SEQ_MEASURE_WEBGPU, 'set SEQ_MEASURE_WEBGPU=1');
+  test(`${label}: two short epochs on ${SHORT_BACKEND}`, async ({ page }) => {
+    test.skip(!process.env.SEQ_MEASURE_WEBGPU && !process.env.SEQ_MEASURE_SHORT_BACKEND, 'set SEQ_MEASURE_WEBGPU=1 (or SEQ_MEASURE_SHORT_BACKEND=wasm)');
     test.setTimeout(10 * 60_000);
     await openPlayground(page);
     await page.getByLabel('Example', { exact: true }).selectOption({ label });
@@ -98,9 +102,9 @@ for (const label of SHORT) {
       await page.getByLabel(field).fill(value);
       await page.getByLabel(field).press('Tab');
     }
-    await page.getByLabel('Backend', { exact: true }).selectOption('webgpu');
-    const rows = await trainAndLog(page, `${label} webgpu`, 8, 2);
-    console.log(`${label} webgpu: ${rows.length} epochs, loss ${rows[0]?.loss} → ${rows.at(-1)?.loss}; ${await page.getByRole('status', { name: 'Backend in use' }).textContent()}`);
+    await page.getByLabel('Backend', { exact: true }).selectOption(SHORT_BACKEND);
+    const rows = await trainAndLog(page, `${label} ${SHORT_BACKEND}`, 8, 2);
+    console.log(`${label} ${SHORT_BACKEND}: ${rows.length} epochs, loss ${rows[0]?.loss} → ${rows.at(-1)?.loss}; ${await page.getByRole('status', { name: 'Backend in use' }).textContent()}`);
   });
 }
 
