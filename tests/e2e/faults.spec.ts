@@ -6,7 +6,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { openPlayground, runStatus, setCode } from './helpers';
+import { openPlayground, pageStillWorks, runStatus, setCode } from './helpers';
 
 const spiral = readFileSync(new URL('../../examples/spiral.py', import.meta.url), 'utf8').replace('epochs=100', 'epochs=5000');
 const fault = (page: Page) => page.getByRole('alert', { name: 'Training fault' });
@@ -70,17 +70,6 @@ async function inject(page: Page, kind: 'throw' | 'close' | 'oom' | 'device-lost
   await page.evaluate((k) => (window as unknown as { __nnTest: { fault(k: string): void } }).__nnTest.fault(k), kind);
 }
 
-/** The page still works: the editor takes typing and the Problems list follows it. */
-async function pageAlive(page: Page) {
-  const editor = page.getByRole('textbox', { name: 'Keras program' });
-  await editor.focus();
-  await page.keyboard.press('ControlOrMeta+End');
-  await page.keyboard.type('\nlayers.Bogus(3)\n');
-  await expect(page.getByRole('list', { name: 'Problems' })).toContainText('Bogus', { timeout: 15_000 });
-  await setCode(page, spiral);
-  await expect(page.getByText('No problems.')).toBeVisible({ timeout: 15_000 });
-}
-
 test('a crashed training worker is named; Restart goes on from the saved weights on the same backend', async ({ page }) => {
   const saved = await trainAndSave(page, 'cpu');
   await inject(page, 'throw');
@@ -89,7 +78,7 @@ test('a crashed training worker is named; Restart goes on from the saved weights
   const kept = await keptEpoch(page);
   expect(kept).toBeGreaterThanOrEqual(saved);
   await expect(runStatus(page)).toContainText('Failed');
-  await pageAlive(page);
+  await pageStillWorks(page, spiral);
   await page.screenshot({ path: '/tmp/shots-rel/fault-crash.png', fullPage: false });
 
   await fault(page).getByRole('button', { name: 'Restart on CPU' }).click();
@@ -104,7 +93,7 @@ test('a worker that stops answering is named after the watchdog, and can be rest
   await page.evaluate(() => (window as unknown as { __nnTest: { watchdog(ms: number): void } }).__nnTest.watchdog(3000));
   await inject(page, 'close');
   await expect(fault(page)).toContainText('The training worker stopped answering', { timeout: 30_000 });
-  await pageAlive(page);
+  await pageStillWorks(page, spiral);
   await fault(page).getByRole('button', { name: 'Restart on WASM' }).click();
   await expect(page.getByRole('status', { name: 'Backend in use' })).toContainText('WASM', { timeout: 60_000 });
   await expect(runStatus(page)).toContainText(/Training — epoch \d+ of 5000/, { timeout: 60_000 });
@@ -116,7 +105,7 @@ test('running out of memory is named as such, with the backend', async ({ page }
   await expect(fault(page)).toContainText('Training ran out of memory on WASM');
   await expect(fault(page).getByRole('button', { name: 'Restart on WASM' })).toBeVisible();
   await expect(fault(page).getByRole('button', { name: 'Restart on CPU' })).toBeVisible();
-  await pageAlive(page);
+  await pageStillWorks(page, spiral);
 });
 
 test('a lost WebGPU device is named; the run restarts on WASM from the saved weights', async ({ page }) => {
@@ -127,7 +116,7 @@ test('a lost WebGPU device is named; the run restarts on WASM from the saved wei
   const kept = await keptEpoch(page);
   expect(kept).toBeGreaterThanOrEqual(saved);
   await page.screenshot({ path: '/tmp/shots-rel/fault-device.png', fullPage: false });
-  await pageAlive(page);
+  await pageStillWorks(page, spiral);
   await fault(page).getByRole('button', { name: 'Restart on WASM' }).click();
   await expect(page.getByRole('status', { name: 'Backend in use' })).toContainText('WASM', { timeout: 60_000 });
   await expect.poll(() => epochOf(page), { timeout: 60_000 }).toBeGreaterThan(kept);

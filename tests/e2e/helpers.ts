@@ -63,3 +63,17 @@ export async function maxDiff(page: Page, variant: RegExp): Promise<number> {
   const row = page.getByRole('table', { name: 'ONNX variants' }).getByRole('row', { name: variant });
   return Number.parseFloat((await row.getByRole('cell').nth(3).textContent()) ?? 'NaN');
 }
+
+/**
+ * After a fault, the page still works: the editor takes typing and the Problems list follows it; then `program` is
+ * back in the editor with no problems.
+ */
+export async function pageStillWorks(page: Page, program: string) {
+  const editor = page.getByRole('textbox', { name: 'Keras program' });
+  await editor.focus();
+  await page.keyboard.press('ControlOrMeta+End');
+  await page.keyboard.type('\nlayers.Bogus(3)\n');
+  await expect(page.getByRole('list', { name: 'Problems' })).toContainText('Bogus', { timeout: 15_000 });
+  await setCode(page, program);
+  await expect(page.getByText('No problems.')).toBeVisible({ timeout: 15_000 });
+}

@@ -6,7 +6,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { openPlayground, setCode } from './helpers';
+import { openPlayground, pageStillWorks, setCode } from './helpers';
 
 const spiral = readFileSync(new URL('../../examples/spiral.py', import.meta.url), 'utf8').replace('epochs=100', 'epochs=5');
 const shots = '/tmp/shots-rel';
@@ -22,17 +22,6 @@ async function arm(page: Page, worker: 'ort' | 'bench', kind: Kind, watchdogMs?:
     },
     [worker, kind, watchdogMs ?? 0] as const
   );
-}
-
-/** The playground still works: the editor takes typing and the Problems list follows it. */
-async function playgroundAlive(page: Page) {
-  const editor = page.getByRole('textbox', { name: 'Keras program' });
-  await editor.focus();
-  await page.keyboard.press('ControlOrMeta+End');
-  await page.keyboard.type('\nlayers.Bogus(3)\n');
-  await expect(page.getByRole('list', { name: 'Problems' })).toContainText('Bogus', { timeout: 15_000 });
-  await setCode(page, spiral);
-  await expect(page.getByText('No problems.')).toBeVisible({ timeout: 15_000 });
 }
 
 for (const [kind, named] of [
@@ -52,7 +41,7 @@ for (const [kind, named] of [
     await expect(fault).toContainText(named, { timeout: 60_000 });
     await expect(fault).toContainText('The next run starts a fresh worker.');
     await page.screenshot({ path: `${shots}/ort-fault-${kind}.png` });
-    await playgroundAlive(page);
+    await pageStillWorks(page, spiral);
 
     // Back to the app's watchdog (the run's limit, 120 s): a fresh worker starting ORT may be busy for seconds on a loaded machine.
     if (kind === 'close') await page.evaluate(() => (window as unknown as { __nnFaults: { ort: { watchdog(ms: number): void } } }).__nnFaults.ort.watchdog(120_000));
