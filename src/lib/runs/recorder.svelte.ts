@@ -12,12 +12,12 @@ import { untrack } from 'svelte';
 import { reportLessonEvent } from '$lib/lessons/events.svelte';
 import { nextRunNumber, runName, runSettings, type SettingsSource } from './compare';
 import { byStart, MAX_RUNS, RunStore } from './store';
-import { latestOnly } from '$lib/state/latest-only';
+import { latestOnly, WritePace } from '$lib/state/latest-only';
 import type { RunRecord } from './types';
 
 /** Client statuses after which a run is over. */
 const ENDED: RunStatus[] = ['stopped', 'completed', 'diverged', 'failed'];
-/** How often a running run is saved, at most (ms). */
+/** How often a running run is saved, at most (ms); less often when a put takes over a quarter of that (WritePace). */
 const SAVE_EVERY_MS = 1000;
 /** The BroadcastChannel on which tabs tell each other the names of the runs they start. */
 const NAMES_CHANNEL = 'nn-playground-run-names';
@@ -54,6 +54,8 @@ export class RunRecorder {
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
   /** One writer per run: at most one put in flight, the next takes the run's newest record (see latest-only.ts). */
   #writers = new Map<string, () => Promise<void>>();
+  /** Each put copies the run's whole history: a long run's saves are spaced by 4× the last put's time (latest-only.ts). */
+  #pace = new WritePace(SAVE_EVERY_MS);
   #sawStart = false;
   /** Tells the other tabs each new run's name, and hears theirs, so two tabs never both name a run "Run N". */
   #names: BroadcastChannel | null = null;
@@ -205,14 +207,15 @@ export class RunRecorder {
     this.runs = i < 0 ? [...this.runs, rec].sort(byStart) : this.runs.with(i, rec);
   }
 
-  /** Saves `rec` now (`now`) or within SAVE_EVERY_MS (the latest state of the active run then). */
+  /** Saves `rec` now (`now`) or within the pace's delay (the latest state of the active run then). */
   async #save(rec: RunRecord, now: boolean) {
-    if (!now && Date.now() - this.#lastSave < SAVE_EVERY_MS) {
+    const delay = this.#pace.delay();
+    if (!now && Date.now() - this.#lastSave < delay) {
       this.#saveTimer ??= setTimeout(() => {
         this.#saveTimer = null;
         const latest = this.runs.find((r) => r.id === rec.id);
         if (latest) void this.#save(latest, true);
-      }, SAVE_EVERY_MS);
+      }, delay);
       return;
     }
     this.#lastSave = Date.now();
@@ -227,7 +230,7 @@ export class RunRecorder {
     const store = this.#store;
     const rec = this.runs.find((r) => r.id === id);
     if (!store || !rec) return;
-    const dropped = await store.put(rec);
+    const dropped = await this.#pace.time(store.put(rec));
     if (dropped.length) {
       this.runs = this.runs.filter((r) => !dropped.includes(r.id));
       this.overlaid = this.overlaid.filter((id) => !dropped.includes(id));

@@ -163,8 +163,43 @@ describe('RunRecorder', () => {
       await wait(200);
     }
     expect(most).toBe(1); // each put in flight holds its own record (with the whole history)
+    Object.assign(c, { status: 'completed' });
+    rec.sync(); // saved at once, after the put in flight (a running run's next save waits 4 × 1.5 s: see below)
     await wait(3500);
     expect((await store.list()).runs[0].history).toHaveLength(16);
+    rec.dispose();
+  }, 15_000);
+
+  it('a running run is saved less often when its puts get slow (four times a put\'s time apart), and its end at once', async () => {
+    const store = RunStore.memory();
+    const put = store.put.bind(store);
+    let puts = 0;
+    store.put = async (r) => {
+      if (r.status === 'running') {
+        puts++;
+        await wait(600); // a history of many thousand epochs
+      }
+      return put(r);
+    };
+    const c = stub();
+    const rec = new RunRecorder(c as never, store);
+    await rec.load();
+    rec.begin(source(), { sessionId: 's-1' });
+    await wait(700);
+    puts = 0;
+    for (let e = 1; e <= 50; e++) {
+      Object.assign(c, { status: 'running', history: [...c.history, ep(e, 1 / e)] });
+      rec.sync();
+      await wait(100);
+    }
+    // 5 s of epochs. Unpaced: a put about every second (5 or more). Paced: 2.4 s apart.
+    expect(puts).toBeLessThanOrEqual(3);
+    Object.assign(c, { status: 'completed' });
+    rec.sync();
+    await wait(700);
+    const saved = (await store.list()).runs[0];
+    expect(saved.status).toBe('completed');
+    expect(saved.history).toHaveLength(50);
     rec.dispose();
   }, 15_000);
 });

@@ -39,3 +39,30 @@ export function latestOnly(write: () => Promise<unknown>): () => Promise<void> {
   };
   return save;
 }
+
+/**
+ * How long a periodic save waits: at least `minMs`, and `factor` times as long as the last write took. A save that
+ * copies a growing record (the whole epoch history) takes longer as the run goes on; paced like this it is made less
+ * often instead of keeping the storage busy all the time, and writing takes at most 1/(1 + factor) of the time.
+ * Saves that must land now (a run ending, the page going) do not wait for it.
+ */
+export class WritePace {
+  /** ms the last timed write took. */
+  lastMs = 0;
+  constructor(
+    readonly minMs: number,
+    readonly factor = 4
+  ) {}
+
+  delay(): number {
+    return Math.max(this.minMs, this.factor * this.lastMs);
+  }
+
+  /** Times `write` (started now); its duration sets the next delay. */
+  time<T>(write: Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const done = () => (this.lastMs = performance.now() - t0);
+    write.then(done, done);
+    return write;
+  }
+}

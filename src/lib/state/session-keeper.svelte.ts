@@ -12,7 +12,7 @@ import { specKey } from '$lib/worker/weights';
 import { DEFAULT_CODE, DEFAULT_DATA, type Playground } from './playground.svelte';
 import { SessionStore, storageProblem, type OpenOptions, type SessionContent, type SessionRecord, type SessionSummary } from './sessions';
 import { decodeShare, sharePayload, shareUrl, ShareLinkError, type SharedProgram } from './share';
-import { latestOnly } from './latest-only';
+import { latestOnly, WritePace } from './latest-only';
 import { canWrite, ownershipAfter, ownershipMessage, TabLock, type Guard, type Ownership, type TabLockOptions } from './tab-lock';
 
 /** Content is saved this long after the last change; the history at most this often while training. */
@@ -126,6 +126,14 @@ export class SessionKeeper {
    * puts piled up, each holding its copy, and the page's heap grew faster and faster (the spiral soak, ~epoch 4600).
    */
   #writers = new Map<string, { rec: SessionRecord; save: () => Promise<void> }>();
+  /**
+   * The history is saved HISTORY_DEBOUNCE_MS after an epoch, or 4× as long as the last put took when that is longer:
+   * each put copies the whole history, so a long run (15 000 epochs) saved every 250 ms kept the storage busy
+   * without a pause and the page's heap grew (the spiral soak). Starting, pausing and ending a run save at once.
+   */
+  #pace = new WritePace(HISTORY_DEBOUNCE_MS);
+  /** The weights are saved by one writer too: a save due while one is in flight waits and takes the newest weights. */
+  #weightsSave = latestOnly(() => this.#writeWeights());
   #onHide = (e: Event) => {
     // pagehide comes while the page still counts as visible; visibilitychange and pageshow say which way it goes.
     if (e.type === 'pageshow' || (e.type === 'visibilitychange' && globalThis.document?.visibilityState === 'visible')) {
@@ -471,25 +479,33 @@ export class SessionKeeper {
         void store.putUpload(id, table ?? undefined).then(() => this.#put({ uploadName: table?.fileName }, id));
       });
       $effect(() => {
-        const history = this.#client.history;
-        const status = this.#client.status;
-        void this.#client.totalEpochs;
-        if (history === this.#lastHistory && status === this.#lastStatus) return;
-        const statusChanged = status !== this.#lastStatus;
-        this.#lastStatus = status;
-        if (statusChanged) this.#saveHistory(); // a run starting, pausing or ending is saved at once
-        else if (!this.#historyTimer) this.#historyTimer = setTimeout(() => this.#saveHistory(), HISTORY_DEBOUNCE_MS);
-        const last = history.at(-1)?.epoch ?? 0;
-        const ended = statusChanged && (status === 'paused' || status === 'stopped' || status === 'completed' || status === 'diverged');
-        if (status === 'starting') this.#weightsAt = last;
-        const due = status === 'running' && last - this.#weightsAt >= WEIGHTS_EVERY_EPOCHS && performance.now() - this.#weightsTime >= WEIGHTS_MIN_MS;
-        if (ended || due) {
-          this.#weightsAt = last;
-          this.#weightsTime = performance.now();
-          void this.#saveWeights();
-        }
+        void [this.#client.history, this.#client.status, this.#client.totalEpochs];
+        this.trainingChanged();
       });
     });
+  }
+
+  /**
+   * Called (by an effect) when the training client's history or status may have changed: saves the history (at once
+   * when a run starts, pauses or ends; paced while it runs) and the weights (every few epochs, and when a run ends).
+   */
+  trainingChanged() {
+    const history = this.#client.history;
+    const status = this.#client.status;
+    if (history === this.#lastHistory && status === this.#lastStatus) return;
+    const statusChanged = status !== this.#lastStatus;
+    this.#lastStatus = status;
+    if (statusChanged) this.#saveHistory(); // a run starting, pausing or ending is saved at once
+    else if (!this.#historyTimer) this.#historyTimer = setTimeout(() => this.#saveHistory(), this.#pace.delay());
+    const last = history.at(-1)?.epoch ?? 0;
+    const ended = statusChanged && (status === 'paused' || status === 'stopped' || status === 'completed' || status === 'diverged');
+    if (status === 'starting') this.#weightsAt = last;
+    const due = status === 'running' && last - this.#weightsAt >= WEIGHTS_EVERY_EPOCHS && performance.now() - this.#weightsTime >= WEIGHTS_MIN_MS;
+    if (ended || due) {
+      this.#weightsAt = last;
+      this.#weightsTime = performance.now();
+      void this.#weightsSave();
+    }
   }
 
   /** Called (by an effect) when the playground's content may have changed: saves it soon, if this tab saves. */
@@ -532,7 +548,7 @@ export class SessionKeeper {
   #write(store: SessionStore, rec: SessionRecord): Promise<void> {
     const writer = this.#writers.get(rec.id) ?? { rec, save: () => Promise.resolve() };
     if (!this.#writers.has(rec.id)) {
-      writer.save = latestOnly(() => store.put(writer.rec));
+      writer.save = latestOnly(() => this.#pace.time(store.put(writer.rec)));
       this.#writers.set(rec.id, writer);
     }
     writer.rec = rec;
@@ -558,7 +574,7 @@ export class SessionKeeper {
     void this.#put({ history: $state.snapshot(history) as EpochLog[], totalEpochs: this.#client.totalEpochs, runStatus: this.#client.status });
   }
 
-  async #saveWeights() {
+  async #writeWeights() {
     const id = this.currentId;
     const store = this.#store;
     if (!id || !store) return;

@@ -252,4 +252,92 @@ describe('saves slower than they are made', () => {
       SessionStore.prototype.put = put;
     }
   });
+
+  /** A keeper whose client trains: `epoch()` adds an epoch and tells the keeper, as the page's effect would. */
+  async function training(indexedDB: IDBFactory) {
+    const client = stubClient() as unknown as { history: { epoch: number; loss: number }[]; status: string; getCheckpoint: () => Promise<unknown> };
+    client.getCheckpoint = async () => ({ specKey: 'k', epoch: client.history.at(-1)?.epoch ?? 0, weights: [] });
+    const keeper = new SessionKeeper(new Playground(), client as unknown as TrainingClient);
+    await keeper.start({ indexedDB, legacyStorage: null, lock: { locks: null } });
+    const set = (status: string) => {
+      client.status = status;
+      keeper.trainingChanged();
+    };
+    set('running');
+    const epoch = () => {
+      client.history = [...client.history, { epoch: client.history.length + 1, loss: 1 / (client.history.length + 1) }];
+      keeper.trainingChanged();
+    };
+    return { keeper, set, epoch };
+  }
+
+  it('a long run: history saves are spaced by four times what a put takes, and the end lands whole', async () => {
+    const indexedDB = new IDBFactory();
+    const put = SessionStore.prototype.put;
+    let puts = 0;
+    SessionStore.prototype.put = async function (this: SessionStore, rec) {
+      if (rec.runStatus === 'running') {
+        puts++;
+        await wait(300); // a history of many thousand epochs, on a loaded machine
+      }
+      return put.call(this, rec);
+    };
+    try {
+      const t = await training(indexedDB);
+      await wait(400);
+      puts = 0;
+      for (let i = 0; i < 150; i++) {
+        t.epoch(); // an epoch every 20 ms for 3 s
+        await wait(20);
+      }
+      // One put in flight at a time but unpaced: a put every ~300 ms, 10 or more in 3 s. Paced: one every ~1.2 s.
+      expect(puts).toBeLessThanOrEqual(4);
+      t.set('completed');
+      await wait(1500);
+      const rec = (await (await SessionStore.open({ indexedDB, legacyStorage: null })).get(t.keeper.currentId!))!;
+      expect(rec.history).toHaveLength(150);
+      expect(rec.runStatus).toBe('completed');
+      t.keeper.dispose();
+    } finally {
+      SessionStore.prototype.put = put;
+    }
+  });
+
+  it('weights saves never overlap, and the last one has the weights the run ended with', async () => {
+    const indexedDB = new IDBFactory();
+    const putWeights = SessionStore.prototype.putWeights;
+    let inFlight = 0;
+    let most = 0;
+    const landed: number[] = [];
+    SessionStore.prototype.putWeights = async function (this: SessionStore, id, snap) {
+      most = Math.max(most, ++inFlight);
+      try {
+        await wait(1500); // slower than the pauses come
+        await putWeights.call(this, id, snap);
+        landed.push(snap.epoch);
+      } finally {
+        inFlight--;
+      }
+    };
+    try {
+      const t = await training(indexedDB);
+      for (let i = 1; i <= 60; i++) {
+        t.epoch();
+        if (i % 10 === 0) {
+          t.set('paused'); // each pause saves the weights at once
+          t.set('running');
+        }
+        await wait(30);
+      }
+      t.set('completed');
+      await wait(4000);
+      expect(most).toBe(1); // each waiting save would hold its own copy of every weight
+      expect(landed.at(-1)).toBe(60);
+      const rec = (await (await SessionStore.open({ indexedDB, legacyStorage: null })).get(t.keeper.currentId!))!;
+      expect(rec.weightsEpoch).toBe(60);
+      t.keeper.dispose();
+    } finally {
+      SessionStore.prototype.putWeights = putWeights;
+    }
+  });
 });
