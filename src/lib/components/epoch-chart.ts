@@ -25,9 +25,9 @@ export function mountEpochChart(
     chart.update('none');
   };
   const redraw = throttledDraw(update);
-  import('chart.js').then(({ Chart, LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip }) => {
+  import('chart.js').then(({ Chart, LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Decimation }) => {
     if (disposed) return;
-    Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
+    Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Decimation);
     chart = new Chart(canvas.getContext('2d', { willReadFrequently: true })!, {
       type: 'line',
       data: { datasets: [] },
@@ -42,7 +42,12 @@ export function mountEpochChart(
           x: { type: 'linear', title: { display: true, text: 'epoch' }, ticks: { precision: 0 } },
           y: { type: logScale() ? 'logarithmic' : 'linear' }
         },
-        plugins: { legend: legend ? { labels: { boxWidth: 12 } } : { display: false } },
+        plugins: {
+          legend: legend ? { labels: { boxWidth: 12 } } : { display: false },
+          // A run of tens of thousands of epochs: each curve is drawn from its min and max per pixel column (chart.js
+          // decimation; on when a curve has over 4 points per pixel), so a redraw costs the chart's width, not the run's length.
+          decimation: { enabled: true, algorithm: 'min-max' }
+        },
         elements: { point: { radius: 0 }, line: { borderWidth: 2 } }
       }
     });

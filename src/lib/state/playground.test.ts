@@ -9,7 +9,7 @@ import type { WeightSnapshot } from '$lib/worker/protocol';
 import { readCsv } from '$lib/data/csv';
 import { unzipSync } from 'fflate';
 import { Playground, plotExtent } from './playground.svelte';
-import { clampSetting, formatMetric, hasMetric, medianEpochMs, metricRows, STATUS_TEXT, tfjsZip } from './run-view';
+import { clampSetting, formatMetric, hasMetric, medianEpochMs, metricRows, RunningMedian, STATUS_TEXT, tfjsZip } from './run-view';
 
 const example = (id: string) => EXAMPLES.find((e) => e.id === id)!;
 const NO_SPLIT = 'import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(3, activation="softmax")])\nmodel.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])\nmodel.fit(x_train, y_train, epochs=7, batch_size=32)\n';
@@ -167,6 +167,24 @@ describe('run-view', () => {
     expect([formatMetric(0.123456), formatMetric(undefined)]).toEqual(['0.1235', '–']);
     const r = { min: 10, max: 100, default: 50 };
     expect([clampSetting(5, r), clampSetting(500, r), clampSetting(NaN, r), clampSetting(42, r)]).toEqual([10, 100, 50, 42]);
+  });
+
+  it('the running median of a growing history is the median of the whole run at every epoch, and starts afresh on another history', () => {
+    const m = new RunningMedian((e) => e.ms);
+    let hist: ReturnType<typeof h>[] = [];
+    let x = 7;
+    for (let i = 1; i <= 300; i++) {
+      x = (x * 48271) % 2147483647;
+      // Epochs come one or a few at a time, each time in a new array that keeps the old entries (as the client does).
+      hist = [...hist, h(i, x % 97)];
+      if (i % 3 && i % 7) continue;
+      const sorted = hist.map((e) => e.ms).sort((a, b) => a - b);
+      expect(m.of(hist)).toBe(sorted[Math.floor(sorted.length / 2)]); // the same as sorting the whole run
+    }
+    // A reset, then another run: not an extension of the old one.
+    expect(m.of([])).toBeNull();
+    expect(m.of([h(1, 5), h(2, 1), h(3, 3)])).toBe(3);
+    expect(m.of([h(1, 9), h(2, 8)])).toBe(9); // same length range, other entries: sorted afresh
   });
 
   it('the TF.js zip holds the files, and says whether the weights are trained', () => {

@@ -32,10 +32,42 @@ export function metricRows(history: readonly EpochLog[]): [string, keyof EpochLo
   return METRICS.filter(([, k]) => history.some((h) => typeof h[k] === 'number'));
 }
 
+/**
+ * The median of `value` over a run's epochs (the upper one of an even count; null before the first epoch), kept up
+ * to date as epochs come in. The history grows by appending (a new array each time, the old entries kept), so each
+ * call inserts only the new epochs into a sorted copy: re-sorting the whole run on every epoch made a long run's page
+ * slower and slower (tens of thousands of epochs, the spiral soak). Any other history (a reset, another session)
+ * is sorted afresh.
+ */
+export class RunningMedian {
+  #seen: readonly EpochLog[] = [];
+  #sorted: number[] = [];
+  constructor(private readonly value: (h: EpochLog) => number) {}
+
+  of(history: readonly EpochLog[]): number | null {
+    const n = this.#seen.length;
+    const extends_ = history.length >= n && (n === 0 || (history[0] === this.#seen[0] && history[n - 1] === this.#seen[n - 1]));
+    if (!extends_) this.#sorted = [];
+    for (let i = extends_ ? n : 0; i < history.length; i++) insertSorted(this.#sorted, this.value(history[i]));
+    this.#seen = history;
+    return this.#sorted.length ? this.#sorted[Math.floor(this.#sorted.length / 2)] : null;
+  }
+}
+
+function insertSorted(a: number[], v: number) {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  a.splice(lo, 0, v);
+}
+
 /** Median wall ms of an epoch (the upper one of an even count), or null before the first epoch. */
 export function medianEpochMs(history: readonly EpochLog[]): number | null {
-  const ms = history.map((h) => h.ms).sort((a, b) => a - b);
-  return ms.length ? ms[Math.floor(ms.length / 2)] : null;
+  return new RunningMedian((h) => h.ms).of(history);
 }
 
 export const hasMetric = (history: readonly EpochLog[], key: keyof EpochLog): boolean => history.some((h) => typeof h[key] === 'number');
