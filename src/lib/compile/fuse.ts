@@ -224,10 +224,19 @@ export function fuseGraph(graph: OnnxGraph, shapes: ReadonlyMap<string, number[]
           continue;
         }
       }
-      // Reshape(Reshape(x, s1), s2) → Reshape(x, s2).
+      // Reshape(Reshape(x, s1), s2) → Reshape(x, s2); Reshape(Reduce(x), the kept-dims shape) → Reduce with keepdims.
       if (n.op === 'Reshape' && !n.attrs.allowzero) {
         const p = producer.get(n.inputs[0]);
         const s2 = constant(n.inputs[1]);
+        if (p && REDUCE.has(p.op) && !p.domain && p.attrs.keepdims === 0 && s2 && only(n.inputs[0], n)) {
+          const kept = keptDims(p, shapes.get(p.inputs[0]), constant);
+          if (kept && kept.join() === ints(s2).join()) {
+            next.push({ ...p, name: p.name, outputs: n.outputs, attrs: { ...p.attrs, keepdims: 1 } });
+            count('reduce');
+            changed = true;
+            continue;
+          }
+        }
         if (p?.op === 'Reshape' && !p.attrs.allowzero && s2 && ints(s2).every((v) => v !== 0)) {
           next.push({ ...n, inputs: [p.inputs[0], n.inputs[1]] });
           count('reshape');
@@ -269,6 +278,25 @@ export function fuseGraph(graph: OnnxGraph, shapes: ReadonlyMap<string, number[]
   graph.initializers = graph.initializers.filter((t) => refs.has(t.name) || inputDims.has(t.name));
   graph.valueInfo = graph.valueInfo.filter((v) => refs.has(v.name));
   return { before, after: graph.nodes.length, rewritten };
+}
+
+const REDUCE = new Set(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceLogSumExp', 'ReduceL2']);
+
+/** The output shape of reduce node `r` with keepdims = 1, for an input of shape `dims` (null when unknown). */
+function keptDims(r: OnnxNode, dims: number[] | undefined, constant: (n: string) => OnnxTensor | undefined): number[] | null {
+  if (!dims) return null;
+  let axes: number[] | undefined;
+  if (r.op === 'ReduceSum') {
+    if (r.inputs[1]) {
+      const t = constant(r.inputs[1]);
+      if (!t) return null;
+      axes = ints(t);
+    }
+    if (r.attrs.noop_with_empty_axes && !axes?.length) return null;
+  } else axes = r.attrs.axes as number[] | undefined;
+  const all = !axes || !axes.length;
+  const norm = new Set((axes ?? []).map((a) => (a < 0 ? a + dims.length : a)));
+  return dims.map((d, i) => (all || norm.has(i) ? 1 : d));
 }
 
 function lastAxis(axis: number | undefined, rank: number): boolean {
