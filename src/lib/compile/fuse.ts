@@ -14,6 +14,8 @@
  *   product has no other reader (a Dense layer on a batch of vectors; ORT fuses the same itself).
  * - **Reshape of a Reshape** reads the first Reshape's input.
  * - **Gather of index 0 along an axis of length 1** of a graph input (x, y, masks at K = 1) is a Reshape (no copy).
+ * - **Common subexpressions:** the same op with the same attributes on the same values (small constants compared by
+ *   value, the inputs of Add / Mul / Equal / Max / Min in either order) is computed once.
  *
  * Value names of graph inputs and outputs never change, and no graph output is folded or removed.
  */
@@ -181,7 +183,26 @@ export function fuseGraph(graph: OnnxGraph, shapes: ReadonlyMap<string, number[]
     let changed = false;
     index();
     const next: OnnxNode[] = [];
+    const seen = new Map<string, OnnxNode>();
+    const valueKey = (v: string) => {
+      const t = constant(v);
+      return t && t.data.length <= 64 ? `#${t.dtype}[${t.dims.join()}]:${Array.from(t.data as ArrayLike<number | bigint>).join()}` : v;
+    };
     for (const n of graph.nodes) {
+      // The same op on the same values (constants by value; Add, Mul, Equal in either order) is computed once.
+      if (!IMPURE.test(n.op) && !n.outputs.some((o) => outputs.has(o))) {
+        const ins = n.inputs.map(valueKey);
+        if (COMMUTATIVE.has(n.op) && !n.domain) ins.sort();
+        const key = `${n.domain ?? ''}:${n.op}(${ins.join('|')})${JSON.stringify(n.attrs)}/${n.outputs.length}`;
+        const first = seen.get(key);
+        if (first) {
+          n.outputs.forEach((o, i) => replaceUses(o, first.outputs[i]));
+          count('cse');
+          changed = true;
+          continue;
+        }
+        seen.set(key, n);
+      }
       // Constant folding.
       if (!n.domain && n.outputs.length === 1 && !outputs.has(n.outputs[0]) && n.inputs.length) {
         const f = fold(n, constant);
@@ -279,6 +300,10 @@ export function fuseGraph(graph: OnnxGraph, shapes: ReadonlyMap<string, number[]
   graph.valueInfo = graph.valueInfo.filter((v) => refs.has(v.name));
   return { before, after: graph.nodes.length, rewritten };
 }
+
+/** Ops whose value is not a function of their inputs (never merged). */
+const IMPURE = /^(Random|Dropout|Multinomial|Bernoulli)/;
+const COMMUTATIVE = new Set(['Add', 'Mul', 'Equal', 'Max', 'Min', 'Sum', 'And', 'Or', 'Xor']);
 
 const REDUCE = new Set(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceLogSumExp', 'ReduceL2']);
 
