@@ -215,7 +215,8 @@ export function fuseGraph(graph: OnnxGraph, shapes: ReadonlyMap<string, number[]
       }
       // exp(z − logsumexp(z)) → softmax(z).
       if (n.op === 'Exp' && !outputs.has(n.outputs[0])) {
-        const sm = softmaxOf(n, producer, readers, shapes, constant);
+        // Only a Softmax computed before this Exp (kept in `next`): its readers stay after it.
+        const sm = softmaxOf(n, producer, readers, shapes, constant, (m) => next.includes(m));
         if (sm) {
           replaceUses(n.outputs[0], sm);
           count('softmax');
@@ -329,7 +330,7 @@ function lastAxis(axis: number | undefined, rank: number): boolean {
 }
 
 /** The output of `Softmax(z)` (last axis) when `exp` is `Exp(Sub(z, logsumexp(z) with kept dims))`. */
-function softmaxOf(exp: OnnxNode, producer: Map<string, OnnxNode>, readers: Map<string, OnnxNode[]>, shapes: ReadonlyMap<string, number[]>, constant: (n: string) => OnnxTensor | undefined): string | null {
+function softmaxOf(exp: OnnxNode, producer: Map<string, OnnxNode>, readers: Map<string, OnnxNode[]>, shapes: ReadonlyMap<string, number[]>, constant: (n: string) => OnnxTensor | undefined, before: (n: OnnxNode) => boolean): string | null {
   const sub = producer.get(exp.inputs[0]);
   if (sub?.op !== 'Sub') return null;
   const [z, r] = sub.inputs;
@@ -345,7 +346,7 @@ function softmaxOf(exp: OnnxNode, producer: Map<string, OnnxNode>, readers: Map<
   } else if (lse?.op !== 'ReduceLogSumExp' || (lse.attrs.keepdims ?? 1) !== 1) return null;
   const axes = lse.attrs.axes as number[] | undefined;
   if (lse.inputs[0] !== z || lse.inputs.length !== 1 || !axes || axes.length !== 1 || !lastAxis(axes[0], zDims.length)) return null;
-  const sm = (readers.get(z) ?? []).find((n) => n.op === 'Softmax' && !n.domain && lastAxis((n.attrs.axis as number | undefined) ?? -1, zDims.length));
+  const sm = (readers.get(z) ?? []).find((n) => n.op === 'Softmax' && !n.domain && lastAxis((n.attrs.axis as number | undefined) ?? -1, zDims.length) && before(n));
   return sm ? sm.outputs[0] : null;
 }
 
