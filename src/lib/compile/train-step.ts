@@ -18,7 +18,9 @@
  *
  * The forward pass is the layers' own lowerings (`lowerModel` in onnx/export.ts, `training: true`); the backward pass
  * is `backprop` over the table in grad-rules.ts; the update is optimizers.ts. Loss = Keras' mean over the batch +
- * the layers' regularization penalties (l1·Σ|w| + l2·Σw²).
+ * the layers' regularization penalties (l1·Σ|w| + l2·Σw²). Last, a peephole pass (fuse.ts) removes nodes without
+ * changing the math: constants folded, the softmax cross-entropy's gradient as (softmax − y)/N, Dense as Gemm,
+ * common subexpressions once (spiral, K = 1: 79 → 58 nodes).
  */
 import { lowerModel, OnnxExportError, type WeightMap } from '$lib/onnx/export';
 import { GraphBuilder, makeModel, type OnnxModel, type OnnxNode } from '$lib/onnx/graph';
