@@ -83,6 +83,9 @@ export function unbroadcast(g: GraphBuilder, gy: string, yShape: number[], xShap
   for (let i = 0; i < yShape.length; i++) {
     if (i < lead || (xShape[i - lead] === 1 && yShape[i] !== 1)) axes.push(i);
   }
+  // Without the summed axes the shape is already xShape (a bias: [batch, units] → [units]): no Reshape.
+  const dropped = yShape.filter((_, i) => !axes.includes(i));
+  if (axes.length && dropped.length === xShape.length && dropped.every((d, i) => d === xShape[i])) return g.node('ReduceSum', [gy, g.constInt64(axes)], { keepdims: 0 });
   let r = gy;
   if (axes.length) r = g.node('ReduceSum', [gy, g.constInt64(axes)], { keepdims: 1 });
   return g.node('Reshape', [r, g.constInt64(xShape)]);

@@ -40,5 +40,5 @@ export function emitLoss(g: GraphBuilder, loss: LossName, metric: MetricKind | n
     return onehot;
   };
   const value = lossDef(loss).toOnnx({ g, pred, producer, y, outShape, oneHot });
-  return { loss: value, metric: metric === null ? null : metricVariant(metric).toOnnx(g, pred, y) };
+  return { loss: value, metric: metric === null ? null : metricVariant(metric).toOnnx(g, pred, y, producer) };
 }

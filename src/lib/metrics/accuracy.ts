@@ -18,12 +18,16 @@ export const categoricalAccuracy: MetricVariant<'categorical_accuracy'> = {
   kind: 'categorical_accuracy',
   toPytorch: (pred, y) => `(${pred}.argmax(-1) == ${y}.argmax(-1)).float().mean()`,
   toTfjs: (tf) => tf.metrics.categoricalAccuracy,
-  toOnnx(g, pred, y) {
+  toOnnx(g, pred, y, producer) {
     // argmax(pred) == argmax(y) for a one-hot y, in float32 only: the prediction's largest value is the one at the
     // true class. (WebGPU has no int64 Equal or Cast from int64: an ArgMax comparison runs on the CPU there, and
     // one node off the GPU keeps ORT from using graph capture.) Differs from argmax only on exact ties.
-    const top = g.node('ReduceMax', [pred], { axes: [-1], keepdims: 0 });
-    const atTrue = g.node('ReduceSum', [g.node('Mul', [pred, y]), g.constInt64([-1])], { keepdims: 0 });
+    // When pred is Softmax(z) over the last axis, compared on the logits z: the softmax keeps their order, and the
+    // cross-entropy computes Σ y·z already (the compiled step's peephole pass, compile/fuse.ts, shares it). A tie
+    // then means equal logits (not logits whose softmax values round to the same float).
+    const scores = producer?.op === 'Softmax' && !producer.domain && (producer.attrs.axis ?? -1) === -1 ? producer.inputs[0] : pred;
+    const top = g.node('ReduceMax', [scores], { axes: [-1], keepdims: 0 });
+    const atTrue = g.node('ReduceSum', [g.node('Mul', [scores, y]), g.constInt64([-1])], { keepdims: 0 });
     return g.node('ReduceMean', [asFloat(g, g.node('Equal', [top, atTrue]))], { keepdims: 0 }, { name: 'metric/categorical_accuracy' });
   }
 };

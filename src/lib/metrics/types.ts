@@ -4,7 +4,7 @@
  * depending on the loss and the output, as in Keras): `resolve` picks the `MetricVariant`, which carries the TF.js
  * lowering (eager engine) and the compiled lowering (ONNX ops for the train-step graph). Both report the batch's value.
  */
-import type { GraphBuilder } from '$lib/onnx/graph';
+import type { GraphBuilder, OnnxNode } from '$lib/onnx/graph';
 import type { Tfjs } from '$lib/layers/types';
 import type * as TF from '@tensorflow/tfjs';
 
@@ -16,7 +16,8 @@ export interface MetricVariant<K extends string = string> {
   /** The TF.js metric function. */
   toTfjs(tf: Tfjs): MetricFn;
   /** The compiled lowering: adds the metric's ops for prediction `pred` and targets `y`, returns the scalar. */
-  toOnnx(g: GraphBuilder, pred: string, y: string): string;
+  /** `producer`: the node that made `pred`, when known (a metric may read a Softmax's logits instead). */
+  toOnnx(g: GraphBuilder, pred: string, y: string, producer?: OnnxNode): string;
   /** The PyTorch lowering (`$lib/pytorch`): a Python expression of `pred` and `y` (as loss_fn gets them): the batch's mean. */
   toPytorch?(pred: string, y: string): string;
 }
