@@ -7,7 +7,7 @@
 import { describeBackend, type BackendInfo } from '$lib/engines/backend';
 import { buildModel } from '$lib/engines/tfjs/build';
 import type { EngineOpener } from '$lib/engines/engine';
-import { blockSteps, timeSteps } from '$lib/engines/step-timing';
+import { blockSteps, timeSteps, warmUp } from '$lib/engines/step-timing';
 import { buildTfjsEngine } from '$lib/engines/tfjs/engine';
 import { mixSeed, Rng } from '$lib/data/rng';
 import type { BoundData } from '$lib/data/types';
@@ -179,10 +179,16 @@ export async function measureEngineCell(
     const { warmCalls, budgetMs } = opts.repeats;
     // Slow cells (seconds per call on a software GPU) get fewer warm calls: at least one, as many as fit the budget.
     const warm = opts.referenceOnly ? warmCalls : Math.min(warmCalls, Math.max(1, Math.floor(budgetMs / Math.max(first.ms * block, 1e-3))));
-    for (let i = 0; i < warm; i++) {
-      const v = await call();
-      if (train) values.push(...v.values);
-    }
+    // Then on until two blocks agree (engines/step-timing.ts `warmUp`), within 4× the budget: a --quick run's slow cells
+    // (a software GPU's first blocks settle over seconds) are timed in their steady state too.
+    await warmUp(
+      async () => {
+        const v = await call();
+        if (train) values.push(...v.values);
+        return v.ms;
+      },
+      { min: warm, max: opts.referenceOnly ? warm : warm + 6, budgetMs: 4 * budgetMs }
+    );
     const before = memory?.().numTensors ?? 0;
     const samples = opts.referenceOnly ? [] : await timedRepeats(async () => (await call()).ms, opts);
     const mem = memory?.();

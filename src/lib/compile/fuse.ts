@@ -19,7 +19,7 @@
  *
  * Value names of graph inputs and outputs never change, and no graph output is folded or removed.
  */
-import type { OnnxGraph, OnnxNode, OnnxTensor, TensorData } from '$lib/onnx/graph';
+import { graphNames, type OnnxGraph, type OnnxNode, type OnnxTensor, type TensorData } from '$lib/onnx/graph';
 
 export interface FuseReport {
   before: number;
@@ -138,17 +138,7 @@ export function fuseGraph(graph: OnnxGraph, shapes: ReadonlyMap<string, number[]
   const before = graph.nodes.length;
   const rewritten: Record<string, number> = {};
   const count = (kind: string) => (rewritten[kind] = (rewritten[kind] ?? 0) + 1);
-  const used = new Set<string>();
-  for (const v of [...graph.inputs, ...graph.outputs, ...graph.valueInfo]) used.add(v.name);
-  for (const t of graph.initializers) used.add(t.name);
-  for (const n of graph.nodes) for (const v of [...n.inputs, ...n.outputs]) used.add(v);
-  const nodeNames = new Set(graph.nodes.map((n) => n.name));
-  const fresh = (base: string, set: Set<string>) => {
-    let name = base;
-    for (let k = 1; set.has(name); k++) name = `${base}_${k}`;
-    set.add(name);
-    return name;
-  };
+  const { values: used, nodes: nodeNames, fresh } = graphNames(graph);
   const inits = new Map(graph.initializers.map((t) => [t.name, t]));
   const addInit = (t: OnnxTensor) => {
     graph.initializers.push(t);

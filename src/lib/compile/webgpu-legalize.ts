@@ -20,7 +20,7 @@
  * The rewritten graph computes the same values (Concat and Split are exact; the Add tree sums in another order) and
  * keeps every value name, so the step's inputs, outputs and slots are unchanged. Used for the webgpu provider only.
  */
-import type { OnnxModel, OnnxNode, OnnxTensor } from '$lib/onnx/graph';
+import { graphNames, type OnnxModel, type OnnxNode, type OnnxTensor } from '$lib/onnx/graph';
 
 /** Storage buffers one ORT WebGPU kernel may bind (WebGPU's default `maxStorageBuffersPerShaderStage`). */
 export const WEBGPU_MAX_BUFFERS = 8;
@@ -42,17 +42,7 @@ function chunks<T>(items: T[], width: number): T[][] {
 
 export function legalizeForWebGpu(model: OnnxModel, maxBuffers = WEBGPU_MAX_BUFFERS): { model: OnnxModel; report: LegalizeReport } {
   const graph = model.graph;
-  const used = new Set<string>();
-  for (const v of [...graph.inputs, ...graph.outputs, ...graph.valueInfo]) used.add(v.name);
-  for (const t of graph.initializers) used.add(t.name);
-  for (const n of graph.nodes) for (const v of [...n.inputs, ...n.outputs]) used.add(v);
-  const nodeNames = new Set(graph.nodes.map((n) => n.name));
-  const fresh = (base: string, set: Set<string>) => {
-    let name = base;
-    for (let k = 1; set.has(name); k++) name = `${base}_${k}`;
-    set.add(name);
-    return name;
-  };
+  const { values: used, nodes: nodeNames, fresh } = graphNames(graph);
   const initializers = new Map(graph.initializers.map((t) => [t.name, t]));
   const added: OnnxTensor[] = [];
   const int64 = (base: string, values: number[]): string => {

@@ -20,7 +20,7 @@ vi.mock('./step-timing', async (importOriginal) => {
   };
 });
 
-const { blockSteps, timeSteps } = await import('./step-timing');
+const { blockSteps, timeSteps, warmUp } = await import('./step-timing');
 const { runTraining } = await import('./train-loop');
 const { compareEngines } = await import('$lib/compile/compare');
 const { measureEngineCell } = await import('$lib/bench/runner');
@@ -123,5 +123,19 @@ describe('ms per training step: one definition', () => {
     expect(r.eager.blocks).toBe(view.filter((c) => c.engine === 'eager' && c.mode === 'steady').length - 1);
     // The sync figure is labelled as such: read back every step.
     expect(view.filter((c) => c.mode === 'sync').map((c) => c.engine)).toEqual(['eager', 'compiled']);
+  });
+
+  it('the warm-up runs blocks until one is within 10 % of the one before, within its bounds', async () => {
+    const fake = (seq: number[]) => {
+      let i = 0;
+      return async () => seq[Math.min(i++, seq.length - 1)];
+    };
+    // Settling (JIT, tier-up, a software GPU's shaders): 10 → 6 → 3 → 2.9 ms per step: steady at the fourth block.
+    expect(await warmUp(fake([10, 6, 3, 2.9, 2.9]), { min: 1, max: 10, budgetMs: 1e9 })).toEqual([10, 6, 3, 2.9]);
+    // At least `min` blocks, even when steady sooner; at most `max`.
+    expect(await warmUp(fake([3, 3, 3, 3]), { min: 3, max: 10, budgetMs: 1e9 })).toHaveLength(3);
+    expect(await warmUp(fake([10, 5, 2.5, 1.2, 0.6]), { min: 1, max: 4, budgetMs: 1e9 })).toHaveLength(4);
+    // Out of budget: no block after `min`.
+    expect(await warmUp(fake([10, 5, 2.5]), { min: 1, max: 10, budgetMs: 0 })).toHaveLength(1);
   });
 });

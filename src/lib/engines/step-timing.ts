@@ -9,6 +9,8 @@
  *   readSteps), so all device work of the block is inside the time.
  *   (READBACK_MS is 1 s: a block of 32 steps is read back once, at its end, unless a step takes over 30 ms.)
  * - sync ("read back every step", labelled so): the same with flush + readSteps after every step.
+ * - warm-up (the bench's; `warmUp`): untimed blocks until one's ms per step is within 10 % of the one before, so a
+ *   short (--quick) run does not time JIT or wasm tier-up, shader compilation or graph capture settling.
  *
  * (src/lib/engines/step-timing.test.ts checks that the bench and the view time the same blocks through `timeSteps`,
  * and that `timeSteps` reads back exactly as `runTraining` does.)
@@ -46,4 +48,26 @@ export async function timeSteps(engine: TrainingEngine, rows: (i: number) => Int
     }
   }
   return { ms: (performance.now() - t0) / steps, losses };
+}
+
+/** A block is steady when its ms per step is within this fraction of the block before. */
+export const STEADY_TOLERANCE = 0.1;
+
+/**
+ * Untimed warm-up blocks: `block()` (returns its ms per step) at least `min` times, then on until a block is within
+ * STEADY_TOLERANCE of the one before, at most `max` times, and no new block once `budgetMs` is spent (after `min`).
+ * Returns the ms per step of each block run.
+ */
+export async function warmUp(block: () => Promise<number>, opts: { min: number; max: number; budgetMs: number }): Promise<number[]> {
+  const t0 = performance.now();
+  const ms: number[] = [];
+  while (ms.length < opts.max) {
+    const n = ms.length;
+    if (n >= opts.min) {
+      const steady = n >= 2 && Math.abs(ms[n - 1] - ms[n - 2]) <= STEADY_TOLERANCE * ms[n - 2];
+      if (steady || performance.now() - t0 >= opts.budgetMs) break;
+    }
+    ms.push(await block());
+  }
+  return ms;
 }

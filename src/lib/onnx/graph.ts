@@ -400,3 +400,21 @@ export function decodeModel(bytes: Uint8Array): OnnxModel {
     }
   };
 }
+
+/**
+ * For passes that add nodes to a finished graph (compile/fuse.ts, compile/webgpu-legalize.ts): the value names and
+ * node names it uses, and `fresh(base, set)`, which returns `base` (or `base_k` when that is taken) and adds it to `set`.
+ */
+export function graphNames(graph: OnnxGraph): { values: Set<string>; nodes: Set<string>; fresh: (base: string, set: Set<string>) => string } {
+  const values = new Set<string>();
+  for (const v of [...graph.inputs, ...graph.outputs, ...graph.valueInfo]) values.add(v.name);
+  for (const t of graph.initializers) values.add(t.name);
+  for (const n of graph.nodes) for (const v of [...n.inputs, ...n.outputs]) values.add(v);
+  const fresh = (base: string, set: Set<string>) => {
+    let name = base;
+    for (let k = 1; set.has(name); k++) name = `${base}_${k}`;
+    set.add(name);
+    return name;
+  };
+  return { values, nodes: new Set(graph.nodes.map((n) => n.name)), fresh };
+}
