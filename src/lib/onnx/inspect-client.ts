@@ -23,10 +23,11 @@ export class InspectClient {
   }
 
   /**
-   * Decodes and summarises `bytes` in the worker. The buffer is transferred there and back: use the returned
-   * `bytes` afterwards (the ones passed in are detached).
+   * Decodes and summarises `bytes` in the worker. A File (Blob) is read there too: reading 100 MB into an
+   * ArrayBuffer on the page held its thread for 250–480 ms. Bytes are transferred there and back: use the returned
+   * `bytes` afterwards (a Uint8Array passed in is detached).
    */
-  async inspect(bytes: Uint8Array, timeoutMs = INSPECT_TIMEOUT_MS): Promise<{ outcome: InspectOutcome; totalNodes: number; bytes: Uint8Array | null }> {
+  async inspect(bytes: Uint8Array | Blob, timeoutMs = INSPECT_TIMEOUT_MS): Promise<{ outcome: InspectOutcome; totalNodes: number; bytes: Uint8Array | null }> {
     const { worker, api } = this.#ensure();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onError: ((e: ErrorEvent) => void) | undefined;
@@ -40,7 +41,7 @@ export class InspectClient {
       worker.addEventListener('error', onError);
     });
     try {
-      return await Promise.race([api.inspect(Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer])), guard]);
+      return await Promise.race([api.inspect(bytes instanceof Blob ? bytes : Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer])), guard]);
     } catch (e) {
       this.dispose();
       return { outcome: { ok: false, message: `The file reader failed (${e instanceof Error ? e.message : e})` }, totalNodes: 0, bytes: null };
