@@ -31,7 +31,10 @@ for (const b of backends) {
     await page.getByRole('button', { name: 'Train', exact: true }).click();
     await expect(runStatus(page)).toContainText('Training', { timeout: 30_000 });
     await expect(backendInUse(page)).toHaveText(b.detail);
-    // The editor stays responsive while the worker trains: typing lands at once.
+    // The editor stays responsive while the worker trains: typing lands at once. (Typed once the first epoch is
+    // done: on WebGPU the first one compiles the shaders, and SwiftShader doing that on both of a 2-core machine's
+    // cores once delayed the typing past 2 s — the long-task check below still covers the whole run.)
+    await expect(runStatus(page)).toContainText(/epoch [1-9]\d* of 100/, { timeout: 120_000 });
     await page.getByRole('textbox', { name: 'Keras program' }).focus();
     await page.keyboard.press('ControlOrMeta+End');
     await page.keyboard.type('\n# still typing');

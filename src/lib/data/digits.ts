@@ -9,6 +9,7 @@
 import { DIGITS_CLASSES, DIGITS_HEADER_BYTES, DigitsFormatError, readDigitsHeader, unpackDigits, type DigitsSplitBytes } from './digits-pack';
 import type { ClassificationDataset, ClassificationSplit } from './types';
 import { downloadBytes, type LoadOptions, type ProgressFn } from './download';
+import { shareableFloat32 } from './shareable';
 
 export type { LoadOptions, ProgressFn } from './download';
 
@@ -37,7 +38,7 @@ export interface DigitsDataset extends ClassificationDataset {
 const SCALE = Float32Array.from({ length: 256 }, (_, k) => k / 255);
 
 function toSplit(s: DigitsSplitBytes): ClassificationSplit {
-  const x = new Float32Array(s.pixels.length);
+  const x = shareableFloat32(s.pixels.length); // posted to the training worker on every Train
   for (let i = 0; i < x.length; i++) x[i] = SCALE[s.pixels[i]];
   return { x, labels: Int32Array.from(s.labels), n: s.n };
 }
