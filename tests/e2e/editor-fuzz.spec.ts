@@ -4,10 +4,11 @@ import { openPlayground, setCode } from './helpers';
 
 /**
  * The nastiest programs of tests/unit/editor-fuzz.test.ts pasted into the real editor: each shows its problems (or
- * a model summary), no page error, and no main-thread script over 200 ms run by the debounced analysis (the program
- * is parsed on the main thread, 250 ms after the last edit, from a setTimeout). Long Animation Frame entries name
- * the script that made a frame long and what invoked it; those invoked by a timer are the analysis (or Monaco's own
- * deferred work), those invoked by the paste are the editor taking the text.
+ * a model summary), no page error, and no main-thread script over 200 ms run by the analysis. The program is
+ * analysed 250 ms after the last edit (a setTimeout) in the analysis worker, and its answer is shown when the
+ * worker's message comes back. Long Animation Frame entries name the script that made a frame long and what
+ * invoked it: those invoked by a timer or by the worker's message are the analysis (or Monaco's own deferred work);
+ * those invoked by the paste are the editor taking the text.
  */
 const spiral = readFileSync('examples/spiral.py', 'utf8');
 const HEADER = 'import keras\nfrom keras import layers\n';
@@ -81,10 +82,10 @@ test('the nastiest fuzz programs pasted into the editor: problems or a summary, 
     const settled = Date.now() - t0;
     await page.waitForTimeout(500);
     const slow = await page.evaluate(() => (window as unknown as { __slow: Slow[] }).__slow);
-    const timers = slow.filter((s) => s.invokerType === 'user-callback' && /setTimeout/.test(s.invoker));
+    const timers = slow.filter((s) => (s.invokerType === 'user-callback' && /setTimeout/.test(s.invoker)) || /Worker|message/i.test(s.invoker));
     const worst = Math.max(0, ...timers.map((s) => s.duration));
     report.push(
-      `${name.padEnd(52)} ${String(settled).padStart(6)} ms to show; timer scripts ${timers.map((s) => `${s.duration.toFixed(0)} ms`).join(', ') || '-'}; other long scripts ${
+      `${name.padEnd(52)} ${String(settled).padStart(6)} ms to show; analysis scripts ${timers.map((s) => `${s.duration.toFixed(0)} ms`).join(', ') || '-'}; other long scripts ${
         slow
           .filter((s) => !timers.includes(s))
           .map((s) => `${s.duration.toFixed(0)} ms (${s.invokerType} ${s.invoker})`)
@@ -95,5 +96,5 @@ test('the nastiest fuzz programs pasted into the editor: problems or a summary, 
   }
   console.log(report.join('\n'));
   expect(errors).toEqual([]);
-  expect(analysisOver, 'main-thread scripts over 200 ms run from a timer (the debounced analysis)').toEqual([]);
+  expect(analysisOver, 'main-thread scripts over 200 ms run from a timer or the worker\'s answer (the analysis)').toEqual([]);
 });

@@ -3,8 +3,9 @@
  * chosen backend (saved in IndexedDB by session-keeper.svelte.ts), and what the page derives from them: the data
  * bound to the model, whether it can train and why not, the training request, the Keras script to export.
  */
-import { parseProgram } from '$lib/keras/parse';
-import { inferShapes, type ModelSummary } from '$lib/spec/shape';
+import { analyseProgram, type Analysis } from '$lib/keras/analysis';
+import { AnalysisClient } from '$lib/keras/analysis-client';
+import type { ModelSummary } from '$lib/spec/shape';
 import type { Diagnostic, ModelSpec } from '$lib/spec/types';
 import { BACKENDS, type BackendName } from '$lib/engines/backend';
 import { TOYS, makeToy, type ToyName, type ToyParamRange } from '$lib/data/toys';
@@ -136,9 +137,6 @@ export function plotExtent(dataset: Dataset | null, skipAdded = 0): [number, num
   const r = Math.ceil(m * 11) / 10 || 1;
   return [-r, r, -r, r];
 }
-
-/** parseProgram with the data's constants (`ParseOptions.constants`). */
-const parse = parseProgram as (source: string, opts?: { constants?: Record<string, number> }) => ReturnType<typeof parseProgram>;
 
 export class Playground {
   code = $state(DEFAULT_CODE);
@@ -375,6 +373,10 @@ export class Playground {
   }
 
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Counts analyses started, so an answer from the worker that came after a newer one is dropped. */
+  #analysis = 0;
+  /** Where an edit is analysed (the analysis worker; tests put a fake here). */
+  analyser: Pick<AnalysisClient, 'analyse'> = new AnalysisClient();
 
   constructor() {
     const saved = loadJson<Partial<Saved>>(STORAGE_KEY);
@@ -395,26 +397,38 @@ export class Playground {
     if (isTextName(this.data.name)) void this.ensureText(this.data.name);
   }
 
-  /** Parse + shape inference now (tests and first load); `setCode` debounces. The data's constants (vocab_size, seq_len) are predefined. */
+  /** Parse + shape inference now, on this thread (tests, first load, a new example or data set); `setCode` debounces. The data's constants (vocab_size, seq_len) are predefined. */
   analyse() {
-    const result = parse(this.code, { constants: this.constants });
-    this.diagnostics = result.diagnostics;
-    if (result.spec && !result.diagnostics.some((d) => d.severity === 'error')) {
-      const { summary } = inferShapes(result.spec);
-      if (summary) {
-        this.lastGood = { spec: result.spec, summary };
-        this.upToDate = true;
-        return;
-      }
-    }
-    this.upToDate = false;
+    this.#analysis++;
+    this.#apply(analyseProgram(this.code, $state.snapshot(this.constants)));
+  }
+
+  #apply(a: Analysis) {
+    this.diagnostics = a.diagnostics;
+    if (a.model) {
+      this.lastGood = a.model;
+      this.upToDate = true;
+    } else this.upToDate = false;
+  }
+
+  /**
+   * An edit's analysis, in the analysis worker (a long program would hold the page for hundreds of ms). Its answer
+   * is used only if nothing was analysed or edited since; without a worker (or if it failed) it runs here.
+   */
+  async #analyseOffThread() {
+    const id = ++this.#analysis;
+    const code = this.code;
+    const answer = await this.analyser.analyse(code, $state.snapshot(this.constants));
+    if (id !== this.#analysis || code !== this.code) return;
+    if (answer) this.#apply(answer);
+    else this.analyse();
   }
 
   setCode(code: string) {
     this.code = code;
     this.upToDate = false;
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.analyse(), 250);
+    this.#timer = setTimeout(() => void this.#analyseOffThread(), 250);
     this.save();
   }
 

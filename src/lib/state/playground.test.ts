@@ -9,6 +9,7 @@ import type { WeightSnapshot } from '$lib/worker/protocol';
 import { readCsv } from '$lib/data/csv';
 import { unzipSync } from 'fflate';
 import { Playground, plotExtent } from './playground.svelte';
+import { analyseProgram, type Analysis } from '$lib/keras/analysis';
 import { clampSetting, formatMetric, hasMetric, medianEpochMs, metricRows, RunningMedian, STATUS_TEXT, tfjsZip } from './run-view';
 
 const example = (id: string) => EXAMPLES.find((e) => e.id === id)!;
@@ -40,6 +41,34 @@ describe('Playground: what the page derives', () => {
     expect(pg.info?.title).toBeTruthy();
     expect(pg.toyInfo).toBe(pg.info);
     expect(pg.fixedClasses).toBe(false);
+  });
+
+  it('an edit is analysed off the page and the answer shown, an answer overtaken by a newer edit is dropped, and without an answer the page analyses itself', async () => {
+    const pg = fresh();
+    const asked: { code: string; answer: (a: Analysis | null) => void }[] = [];
+    pg.analyser = { analyse: (code) => new Promise((answer) => asked.push({ code, answer })) };
+    const pause = () => new Promise((r) => setTimeout(r, 300)); // the analysis starts 250 ms after an edit
+    const broken = `${pg.code}\nx = (\n`;
+    const wider = pg.code.replace('Dense(16,', 'Dense(32,');
+    pg.setCode(broken);
+    await pause();
+    pg.setCode(wider);
+    await pause();
+    expect(asked.map((a) => a.code)).toEqual([broken, wider]);
+    expect(pg.trainBlocker(false)).toBe('Checking the code…');
+    // The broken program's answer comes last but belongs to an edit since replaced: not shown.
+    asked[1].answer(analyseProgram(wider, {}));
+    asked[0].answer(analyseProgram(broken, {}));
+    await pause();
+    expect(pg.errors).toEqual([]);
+    expect(pg.upToDate).toBe(true);
+    expect(pg.lastGood?.summary.trainable).toBe(2 * 32 + 32 + 32 * 16 + 16 + 16 * 3 + 3);
+    // The worker failed (no answer): the page analyses the edit itself.
+    pg.setCode(broken);
+    await pause();
+    asked[2].answer(null);
+    await pause();
+    expect(pg.errors.length).toBeGreaterThan(0);
   });
 
   it('broken code: Train is disabled and says how many problems; the last good spec stays', () => {
