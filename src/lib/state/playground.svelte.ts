@@ -399,6 +399,8 @@ export class Playground {
 
   /** Parse + shape inference now, on this thread (tests, first load, a new example or data set); `setCode` debounces. The data's constants (vocab_size, seq_len) are predefined. */
   analyse() {
+    // It analyses the code as it is now, so an edit's pending analysis has nothing left to do.
+    if (this.#timer) clearTimeout(this.#timer);
     this.#analysis++;
     this.#apply(analyseProgram(this.code, $state.snapshot(this.constants)));
   }
@@ -447,7 +449,6 @@ export class Playground {
    * not be used as given (an unknown data set or backend), else null.
    */
   load(c: { code: string; mine?: string | null; data: { name: string }; backend: string; seed: number }): string | null {
-    if (this.#timer) clearTimeout(this.#timer);
     const notes: string[] = [];
     this.code = c.code;
     this.mine = c.mine ?? null;
