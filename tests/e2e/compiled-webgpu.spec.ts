@@ -40,13 +40,13 @@ test('compiled on WebGPU trains the spiral, WebGPU really runs it; then eager on
   await train(page, 5, 180_000);
   await expect(backendInUse(page)).toContainText(/^\s*Running on WebGPU/);
 
-  // Compiled on WebGPU: must complete, on ONNX Runtime's WebGPU provider (not a fallback to WASM).
+  // Compiled on WebGPU: must complete, on WebGPU through the playground's own kernels (not a fallback to ONNX Runtime or WASM).
   await setCode(page, SPIRAL(30));
-  await engine(page).getByRole('radio', { name: 'Compiled (ONNX Runtime)' }).check();
-  await expect(engine(page)).toContainText('one ONNX Runtime graph on WebGPU');
+  await engine(page).getByRole('radio', { name: 'Compiled (one ONNX graph)' }).check();
+  await expect(engine(page)).toContainText("is one ONNX graph, run on WebGPU by the playground's own fused kernels");
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const inUse = page.getByRole('status', { name: 'Compiled engine in use' });
-  await expect(inUse).toContainText(/Compiled: ONNX Runtime on WebGPU, graph of \d+ nodes/, { timeout: 120_000 });
+  await expect(inUse).toContainText(/Compiled: the playground's own WebGPU kernels, graph of \d+ nodes for \d+ steps per run fused into [\d.]+ dispatches per step/, { timeout: 120_000 });
   await expect(inUse).not.toContainText('could not start');
   await expect(runStatus(page)).toContainText('Completed — epoch 30 of 30', { timeout: 240_000 });
   await expect(page.getByRole('alert').filter({ hasText: /\S/ })).toHaveCount(0);

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 
 /**
- * WebGPU graph capture computes what eager computes: the spiral, 50 steps, per-step losses of ORT WebGPU with graph
+ * The compiled step on WebGPU, on the playground's own kernels (the default) and on ONNX Runtime with and without graph
+ * capture, computes what eager computes: the spiral, 50 steps, per-step losses of ORT WebGPU with graph
  * capture (and without) against TF.js eager on cpu, within 1e-5 relative (src/lib/compile/capture-parity.ts through
  * the /bench page's `window.__captureParity`). Before the fix (bound buffers not padded to 16 bytes) capture differed
  * by ~8e-2 here.
@@ -16,7 +17,13 @@ for (const optimizer of ['adam', 'sgd'] as const) {
       const f = (window as unknown as { __captureParity: (o: object) => Promise<Record<string, any>> }).__captureParity;
       return f({ steps: 50, optimizer });
     }, optimizer);
-    console.log(`[${optimizer}] capture ${JSON.stringify(r.capture.capture)} ${r.capture.msPerStep.toFixed(1)} ms/step, plain ${r.plain.msPerStep.toFixed(1)} ms/step; max rel diff vs eager: capture ${r.relCapture.toExponential(2)}, plain ${r.relPlain.toExponential(2)}`);
+    console.log(`[${optimizer}] own kernels ${JSON.stringify(r.kernels.kernels)} ${r.kernels.msPerStep.toFixed(1)} ms/step, capture ${JSON.stringify(r.capture.capture)} ${r.capture.msPerStep.toFixed(1)} ms/step, plain ${r.plain.msPerStep.toFixed(1)} ms/step; max rel diff vs eager: own kernels ${r.relKernels.toExponential(2)}, capture ${r.relCapture.toExponential(2)}, plain ${r.relPlain.toExponential(2)}`);
+    // The default on WebGPU: the playground's own kernels run the step (Adam: 25.5 dispatches per step for 58 ONNX
+    // nodes, K = 4 steps per run plus 2 that gather their losses; SGD 21.5).
+    expect(r.kernels.provider).toBe('webgpu');
+    expect(r.kernels.kernels).toEqual({ active: true, dispatchesPerStep: optimizer === 'adam' ? 25.5 : 21.5, error: '' });
+    expect(r.kernels.losses).toHaveLength(50);
+    expect(r.relKernels).toBeLessThanOrEqual(1e-5);
     expect(r.capture.provider).toBe('webgpu');
     expect(r.capture.capture).toEqual({ active: true, error: '' });
     expect(r.eager).toHaveLength(50);
@@ -37,7 +44,7 @@ test('graph capture on WebGPU matches eager for a char-GRU (Embedding, GRU, per-
   await page.waitForFunction(() => 'gpu' in navigator && '__captureParity' in window, null, { timeout: 30_000 });
   const r = await page.evaluate(async () => {
     const f = (window as unknown as { __captureParity: (o: object) => Promise<Record<string, any>> }).__captureParity;
-    return f({ model: 'gru', seqLen: 8, steps: 20, wasm: true, placements: true });
+    return f({ model: 'gru', seqLen: 8, steps: 20, wasm: true, placements: true, kernels: false });
   });
   const fmt = (a: number[]) => a.map((v) => v.toFixed(4)).join(' ');
   console.log(`[gru] eager   ${fmt(r.eager)}\n[gru] wasm    ${fmt(r.wasm.losses)}\n[gru] plain   ${fmt(r.plain.losses)}\n[gru] capture ${fmt(r.capture.losses)}`);
@@ -71,7 +78,7 @@ test('graph capture on WebGPU matches eager for a tiny GPT over 12 steps', async
   await page.waitForFunction(() => 'gpu' in navigator && '__captureParity' in window, null, { timeout: 30_000 });
   const r = await page.evaluate(async (source) => {
     const f = (window as unknown as { __captureParity: (o: object) => Promise<Record<string, any>> }).__captureParity;
-    return f({ source, seqLen: 8, steps: 12, wasm: true, placements: true });
+    return f({ source, seqLen: 8, steps: 12, wasm: true, placements: true, kernels: false });
   }, source);
   const fmt = (a: number[]) => a.map((v) => v.toFixed(4)).join(' ');
   console.log(`[gpt] eager   ${fmt(r.eager)}\n[gpt] wasm    ${fmt(r.wasm.losses)}\n[gpt] plain   ${fmt(r.plain.losses)}\n[gpt] capture ${fmt(r.capture.losses)}`);

@@ -249,7 +249,7 @@ test('lesson 12, eager vs compiled: an eager run, the comparison, a compiled run
   await passed(page, /compare-done/);
 
   await next(page, l.steps[2].title);
-  await page.getByRole('radio', { name: 'Compiled (ONNX Runtime)' }).check();
+  await page.getByRole('radio', { name: 'Compiled (one ONNX graph)' }).check();
   await train(page);
   await expect(page.getByRole('status', { name: 'Compiled engine in use' })).toBeVisible();
   await passed(page);

@@ -47,7 +47,7 @@ async function trainAndLog(page: Page, what: string, minutes: number, maxEpochs 
 }
 
 for (const backend of BACKENDS) {
-  for (const mode of ['Eager (TF.js)', 'Compiled (ONNX Runtime)']) {
+  for (const mode of ['Eager (TF.js)', 'Compiled (one ONNX graph)']) {
     test(`char-GRU on shakespeare, ${backend}, ${mode}`, async ({ page }) => {
       test.setTimeout((MINUTES + 5) * 60_000);
       await openPlayground(page);
@@ -73,7 +73,7 @@ test('LSTM forecaster against the repeat-last-value baseline (WASM)', async ({ p
   console.log(`sine_lstm: ${await page.getByRole('status', { name: 'Series loss' }).textContent()}`);
 });
 
-for (const mode of ['Compiled (ONNX Runtime)', 'Eager (TF.js)']) {
+for (const mode of ['Compiled (one ONNX graph)', 'Eager (TF.js)']) {
   test(`reverse with the Bidirectional LSTMs (WASM, ${mode})`, async ({ page }) => {
     test.setTimeout(15 * 60_000);
     await openPlayground(page);
@@ -112,7 +112,7 @@ for (const label of SHORT) {
  * The char-GRU's compiled speed-up on WebGPU, at a size SwiftShader (this machine's software WebGPU) can hold: sequence
  * length 32, 1 000 windows, 3 epochs, eager then compiled (SEQ_MEASURE_WEBGPU=1). Seconds per epoch are printed.
  */
-for (const mode of ['Eager (TF.js)', 'Compiled (ONNX Runtime)']) {
+for (const mode of ['Eager (TF.js)', 'Compiled (one ONNX graph)']) {
   test(`char-GRU on WebGPU at seq_len 32, ${mode}`, async ({ page }) => {
     test.skip(!process.env.SEQ_MEASURE_WEBGPU, 'set SEQ_MEASURE_WEBGPU=1');
     test.setTimeout(20 * 60_000);
@@ -136,7 +136,7 @@ for (const mode of ['Eager (TF.js)', 'Compiled (ONNX Runtime)']) {
  * SEQ_MEASURE_GPT_BACKEND=webgpu: on WebGPU at the char-GRU's SwiftShader size (seq_len 32, 1 000 windows, 3 epochs).
  */
 const GPT_BACKEND = process.env.SEQ_MEASURE_GPT_BACKEND ?? 'wasm';
-for (const mode of ['Compiled (ONNX Runtime)', 'Eager (TF.js)']) {
+for (const mode of ['Compiled (one ONNX graph)', 'Eager (TF.js)']) {
   test(`tiny GPT on shakespeare, ${GPT_BACKEND}, ${mode}`, async ({ page }) => {
     test.skip(!process.env.SEQ_MEASURE_GPT, 'set SEQ_MEASURE_GPT=1');
     test.setTimeout((MINUTES + 5) * 60_000);

@@ -93,7 +93,10 @@ const api = {
         row.actualBackend = r.provider;
         const t = loadedOrtThreads();
         row.threads = r.provider === 'wasm' ? (t?.threads ?? null) : null;
-        row.backendDetail = `ONNX Runtime ${r.provider === 'webgpu' ? 'WebGPU' : `WASM, ${t ? describeOrtThreads(t) : '? threads'}`}${cell.mode === 'train-compiled' ? ` (compiled step: ${r.nodeCount} nodes for ${r.stepsPerRun} steps per run, compiled in ${r.compileMs.toFixed(0)} ms)` : ` (session ${r.compileMs.toFixed(0)} ms)`}`;
+        row.backendDetail =
+          r.dispatchesPerStep !== undefined
+            ? `WebGPU, the playground's own kernels (compiled step: ${r.nodeCount} ONNX nodes for ${r.stepsPerRun} steps per run as ${r.dispatchesPerStep} dispatches per step, compiled in ${r.compileMs.toFixed(0)} ms)`
+            : `ONNX Runtime ${r.provider === 'webgpu' ? 'WebGPU' : `WASM, ${t ? describeOrtThreads(t) : '? threads'}`}${cell.mode === 'train-compiled' ? ` (compiled step: ${r.nodeCount} nodes for ${r.stepsPerRun} steps per run, compiled in ${r.compileMs.toFixed(0)} ms)` : ` (session ${r.compileMs.toFixed(0)} ms)`}`;
       } else {
         // Backend start-up is paid once per worker, by its first cell; later rows leave it out.
         if (info.actual === 'wasm') row.threads = info.wasm?.threads ?? null;

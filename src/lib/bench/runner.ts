@@ -127,6 +127,8 @@ export interface EngineCellExtra {
   nodeCount: number;
   /** Steps per call (the compiled engine runs K per run). */
   stepsPerRun: number;
+  /** The compiled step on the playground's own WebGPU kernels: dispatches per step (absent when ORT runs it). */
+  dispatchesPerStep?: number;
 }
 
 /**
@@ -173,7 +175,7 @@ export async function measureEngineCell(
       const ms = Math.min(first.ms, probe.ms);
       if (ms > opts.maxStepMs) {
         const r = engine.report;
-        return { warmupMs, samples: [], values: Float32Array.from(values), tensors: 0, bytes: 0, leakedTensors: 0, overLimitMs: ms, provider: r.actual, compileMs: r.buildMs, nodeCount: r.nodeCount ?? 0, stepsPerRun: K };
+        return { warmupMs, samples: [], values: Float32Array.from(values), tensors: 0, bytes: 0, leakedTensors: 0, overLimitMs: ms, provider: r.actual, compileMs: r.buildMs, nodeCount: r.nodeCount ?? 0, stepsPerRun: K, dispatchesPerStep: r.dispatchesPerStep };
       }
     }
     const { warmCalls, budgetMs } = opts.repeats;
@@ -203,6 +205,7 @@ export async function measureEngineCell(
       provider: r.actual,
       compileMs: r.buildMs,
       nodeCount: r.nodeCount ?? 0,
+      dispatchesPerStep: r.dispatchesPerStep,
       stepsPerRun: K
     };
   } finally {

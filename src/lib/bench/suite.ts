@@ -95,7 +95,7 @@ export interface Workload {
 
 export const WORKLOADS: Workload[] = [
   { id: 'train-eager', mode: 'train-eager', batch: null, label: 'Train step, eager (TF.js)' },
-  { id: 'train-compiled', mode: 'train-compiled', batch: null, label: 'Train step, compiled (ONNX Runtime)' },
+  { id: 'train-compiled', mode: 'train-compiled', batch: null, label: 'Train step, compiled (one ONNX graph)' },
   { id: 'infer-1', mode: 'infer', batch: 1, label: 'Inference, batch 1' },
   { id: 'infer-256', mode: 'infer', batch: 256, label: 'Inference, batch 256' }
 ];

@@ -2,7 +2,7 @@
  * WebGPU graph capture against eager, in the browser (Node has no WebGPU): the spiral example (Adam, or SGD with
  * `optimizer: 'sgd'`), `steps` batches of 32 in order, trained by TF.js eager on cpu (the app's trainModel) and by the
  * compiled trainer on ORT WebGPU with and without graph capture, from the same weights. Per-step losses of all three,
- * and ms per step of the compiled runs in steady state: the steps after the first 4 runs (each session's first run
+ * and on the playground's own WebGPU kernels (wgsl-plan.ts), and ms per step of the compiled runs in steady state: the steps after the first 4 runs (each session's first run
  * and capture), losses read back once at the end. Exposed as `window.__captureParity` on
  * /bench for tests/e2e/graph-capture.spec.ts. With `model: 'gru'` (or a `source`), a sequence model on `reverse`
  * instead; `wasm` adds the compiled step on ORT wasm, `placements` lists the step's nodes ORT keeps off WebGPU.
@@ -26,6 +26,7 @@ import { CompiledTrainer } from './runner';
 export interface ParityRun {
   losses: number[];
   capture: { active: boolean; error: string };
+  kernels: { active: boolean; dispatchesPerStep: number; error: string };
   provider: string;
   msPerStep: number;
 }
@@ -64,6 +65,8 @@ export interface ParityOptions {
   placements?: boolean;
   /** false: list the placements of the graph before webgpu-legalize.ts. */
   legalize?: boolean;
+  /** false: leave out the run on the playground's own WebGPU kernels (`kernels` in the result). */
+  kernels?: boolean;
 }
 
 export async function captureParity(opts: ParityOptions = {}) {
@@ -95,8 +98,9 @@ export async function captureParity(opts: ParityOptions = {}) {
   const rx = data.x.length / data.n;
   const ry = data.y.length / data.n;
   const full = Math.floor(data.n / batch);
-  const run = async (graphCapture: boolean, provider: 'webgpu' | 'wasm' = 'webgpu'): Promise<ParityRun> => {
-    const t = await CompiledTrainer.create(ort, { spec, batchSize: batch, provider, weights, seed: 1, stepsPerRun: opts.stepsPerRun, graphCapture: graphCapture ? undefined : false }); // capture: the default on webgpu
+  /** 'kernels': the playground's own WebGPU kernels (the default on webgpu); 'ort' / 'capture': ONNX Runtime without / with graph capture. */
+  const run = async (mode: 'kernels' | 'ort' | 'capture', provider: 'webgpu' | 'wasm' = 'webgpu'): Promise<ParityRun> => {
+    const t = await CompiledTrainer.create(ort, { spec, batchSize: batch, provider, weights, seed: 1, stepsPerRun: opts.stepsPerRun, graphCapture: mode === 'capture' ? undefined : false, kernels: mode === 'kernels' }); // capture: the default on ORT webgpu
     const K = t.stepsPerRun;
     const warm = Math.min(4 * K, steps - K);
     let t0 = performance.now();
@@ -108,7 +112,7 @@ export async function captureParity(opts: ParityOptions = {}) {
     await t.flush();
     const losses = (await t.readLosses()).map((r) => r.loss);
     const msPerStep = (performance.now() - t0) / (steps - warm);
-    const r = { losses, capture: t.graphCapture, provider: t.provider, msPerStep };
+    const r = { losses, capture: t.graphCapture, kernels: t.kernels, provider: t.provider, msPerStep };
     await t.dispose();
     return r;
   };
@@ -119,9 +123,10 @@ export async function captureParity(opts: ParityOptions = {}) {
     await probe.value.release();
     offGpu = parsePlacements(probe.lines).filter((p) => p.provider !== 'JsExecutionProvider');
   }
-  const wasm = opts.wasm ? await run(false, 'wasm') : null;
-  const plain = await run(false);
-  const capture = await run(true);
+  const wasm = opts.wasm ? await run('ort', 'wasm') : null;
+  const kernels = opts.kernels === false ? null : await run('kernels');
+  const plain = await run('ort');
+  const capture = await run('capture');
   const rel = (a: number[]) => Math.max(...a.slice(0, Math.min(eager.length, full)).map((v, i) => Math.abs(v - eager[i]) / Math.max(Math.abs(eager[i]), 1e-6)));
-  return { eager, offGpu, wasm, plain, capture, relWasm: wasm ? rel(wasm.losses) : null, relPlain: rel(plain.losses), relCapture: rel(capture.losses) };
+  return { eager, offGpu, wasm, kernels, plain, capture, relWasm: wasm ? rel(wasm.losses) : null, relKernels: kernels ? rel(kernels.losses) : null, relPlain: rel(plain.losses), relCapture: rel(capture.losses) };
 }

@@ -82,6 +82,8 @@ export interface CompareResult {
     optimizedNodesPerStep: number | null;
     /** ORT's node placements for that session (per provider; node lists only where ORT prints them). */
     placements: { provider: string; count: number; nodes: string[] }[];
+    /** On WebGPU through the playground's own kernels (wgsl-plan.ts): dispatches per step; null when ORT runs the step. */
+    dispatchesPerStep: number | null;
   };
   speedup: number;
   inference: InferenceRow[];
@@ -358,7 +360,8 @@ export async function compareEngines(sides: CompareSides, req: Omit<CompareReque
         stepsPerRun: K,
         nodesPerStep: compiledOps.count,
         optimizedNodesPerStep: optimizedNodes,
-        placements: placements.map((p) => ({ provider: p.provider, count: p.count, nodes: p.nodes }))
+        placements: placements.map((p) => ({ provider: p.provider, count: p.count, nodes: p.nodes })),
+        dispatchesPerStep: compiled.report.dispatchesPerStep ?? null
       },
       speedup: eagerMs / compiledMs,
       inference,

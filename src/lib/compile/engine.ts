@@ -118,17 +118,22 @@ export class CompiledEngine implements TrainingEngine {
     });
     const fallbacks: EngineReport['fallbacks'] = trainer.fallbacks.slice();
     const capture = trainer.graphCapture;
-    if (trainer.provider === 'webgpu' && !capture.active) fallbacks.push({ tried: 'graph capture', reason: capture.error });
+    const kernels = trainer.kernels;
+    if (kernels.error) fallbacks.push({ tried: 'own WebGPU kernels', reason: kernels.error });
+    if (trainer.provider === 'webgpu' && !kernels.active && !capture.active) fallbacks.push({ tried: 'graph capture', reason: capture.error });
     const report: EngineReport = {
       engine: 'compiled',
       requested: opts.provider,
       actual: trainer.provider,
       fallbacks,
-      detail: describeOrt(trainer.provider, fallbacks) + (capture.active ? ', WebGPU graph capture' : ''),
+      detail: kernels.active
+        ? `WebGPU, the playground's own kernels (${kernels.dispatchesPerStep} dispatches per step)`
+        : describeOrt(trainer.provider, fallbacks) + (capture.active ? ', WebGPU graph capture' : ''),
       buildMs: trainer.compileMs,
       nodeCount: trainer.nodeCount,
       stepsPerRun: trainer.stepsPerRun,
-      ...(trainer.provider === 'webgpu' ? { graphCapture: capture.active } : {})
+      ...(kernels.active ? { dispatchesPerStep: kernels.dispatchesPerStep } : {}),
+      ...(trainer.provider === 'webgpu' && !kernels.active ? { graphCapture: capture.active } : {})
     };
     const engine = new CompiledEngine(opts, setup, trainer, weights, report, metrics, evalEngine);
     engine.optimizerNote = optimizerNote;

@@ -22,6 +22,7 @@ import { dropoutMask } from './dropout-masks';
 import { carried, GraphCapture, sizeOf } from './graph-capture';
 import { legalizeForWebGpu } from './webgpu-legalize';
 import { checkCompiledSupport, CompileError, compileTrainStep, type CompiledStep } from './train-step';
+import { WgslStep } from './wgsl-runner';
 
 export { CompileError };
 export type { WeightMap };
@@ -52,6 +53,12 @@ export interface CompiledTrainerOptions {
    * whether it is in use and why not.
    */
   graphCapture?: boolean;
+  /**
+   * On webgpu, run the step through the playground's own WebGPU kernels (wgsl-plan.ts, wgsl-runner.ts) instead of ONNX
+   * Runtime. Default: on when the provider is webgpu. A step with an op outside the kernel table (Conv, the recurrent
+   * and attention layers' ops), or one WebGPU rejects, runs on ONNX Runtime WebGPU as before; `kernels.error` says why.
+   */
+  kernels?: boolean;
   /**
    * The optimizer's state to start from (resume exactly, worker/optimizer-state.ts): default, the plan's initial
    * values. Also numbers the dropout masks from `step` on, as an uninterrupted run would.
@@ -115,7 +122,15 @@ export class CompiledTrainer {
     return this.core.fallbacks;
   }
 
-  /** Whether WebGPU graph capture runs the K-step session (default on webgpu), and why not if it is not. */
+  /**
+   * Whether the step runs on the playground's own WebGPU kernels (the default on webgpu), with how many dispatches per
+   * training step; `error` says why not when WebGPU was asked for and ONNX Runtime runs it instead.
+   */
+  get kernels(): { active: boolean; dispatchesPerStep: number; error: string } {
+    return { active: this.core.kernelsActive, dispatchesPerStep: this.core.dispatchesPerStep, error: this.core.kernelsError };
+  }
+
+  /** Whether WebGPU graph capture runs the K-step session (default on webgpu when ONNX Runtime runs the step), and why not if it is not. */
   get graphCapture(): { active: boolean; error: string } {
     return { active: this.core.capture !== null, error: this.core.captureError };
   }
@@ -231,6 +246,12 @@ class TrainerCore {
   capture: GraphCapture | null = null;
   captureError = '';
   private deadCaptures: GraphCapture[] = [];
+  /** The own-kernel path (wgsl-runner.ts), one per (batch, K); `kernelsActive` when it runs the step. */
+  private kernelSteps = new Map<string, Promise<WgslStep>>();
+  kernelsActive = false;
+  kernelsError = '';
+  dispatchesPerStep = 0;
+  private steps = new Map<string, CompiledStep>();
 
   private constructor(
     private ort: OrtModule,
@@ -247,28 +268,40 @@ class TrainerCore {
   static async create(ort: OrtModule, opts: CompiledTrainerOptions): Promise<TrainerCore> {
     const core = new TrainerCore(ort, opts);
     const t0 = performance.now();
-    const c = await core.compiled(opts.batchSize, core.k);
+    if (core.gpu && (opts.kernels ?? true)) {
+      try {
+        const ws = await core.kernelStep(opts.batchSize, core.k);
+        core.kernelsActive = true;
+        core.provider = 'webgpu';
+        core.dispatchesPerStep = ws.dispatches / core.k;
+      } catch (e) {
+        core.kernelSteps.clear();
+        core.kernelsError = `the playground's WebGPU kernels cannot run this step (${(e as Error).message}); ONNX Runtime WebGPU runs it`;
+      }
+    }
+    const step = core.kernelsActive ? core.stepOf(opts.batchSize, core.k) : (await core.compiled(opts.batchSize, core.k)).step;
     core.compileMs = performance.now() - t0;
-    core.nodeCount = c.step.nodeCount;
+    core.nodeCount = step.nodeCount;
     // Initial values of parameters (one flat vector, see train-step.ts) and state.
-    const flat = c.step.flat;
+    const flat = step.flat;
     if (flat) {
       const data = new Float32Array(sizeOf(flat.shape));
-      for (const p of c.step.params) data.set(opts.weights[p.node][p.weight].data.subarray(0, p.size), p.offset);
+      for (const p of step.params) data.set(opts.weights[p.node][p.weight].data.subarray(0, p.size), p.offset);
       core.values.set(flat.input, new ort.Tensor('float32', data, flat.shape));
     }
-    for (const s of c.step.state) {
+    for (const s of step.state) {
       const data = typeof s.init === 'number' ? new Float32Array(sizeOf(s.shape)).fill(s.init) : Float32Array.from(s.init);
-      const restored = opts.optimizer && !s.node && restoredState(opts.optimizer, s.input, c.step);
+      const restored = opts.optimizer && !s.node && restoredState(opts.optimizer, s.input, step);
       if (restored) data.set(restored);
       core.values.set(s.input, new ort.Tensor('float32', data, s.shape));
     }
+    if (core.kernelsActive) return core;
     const want = opts.graphCapture ?? opts.provider === 'webgpu';
-    if (want && core.gpu && core.provider === 'webgpu' && c.step.nodeCount > CAPTURE_NODE_LIMIT) {
-      core.captureError = `graph capture is off for graphs over ${CAPTURE_NODE_LIMIT} nodes (this one has ${c.step.nodeCount}): its two extra sessions of the graph kept the worker from answering for over 60 s (the char-GRU at seq_len 16)`;
+    if (want && core.gpu && core.provider === 'webgpu' && step.nodeCount > CAPTURE_NODE_LIMIT) {
+      core.captureError = `graph capture is off for graphs over ${CAPTURE_NODE_LIMIT} nodes (this one has ${step.nodeCount}): its two extra sessions of the graph kept the worker from answering for over 60 s (the char-GRU at seq_len 16)`;
     } else if (want && core.gpu && core.provider === 'webgpu') {
       try {
-        core.capture = await GraphCapture.create(ort, c.step);
+        core.capture = await GraphCapture.create(ort, step);
       } catch (e) {
         core.captureError = `graph capture could not start: ${(e as Error).message}`;
       }
@@ -279,18 +312,40 @@ class TrainerCore {
     return core;
   }
 
+  /** The step graph for (batch, K), built once (legalized for ORT WebGPU when the provider is webgpu). */
+  private stepOf(batch: number, steps: number): CompiledStep {
+    const key = `${batch}x${steps}`;
+    let step = this.steps.get(key);
+    if (!step) {
+      step = compileTrainStep(this.opts.spec, { batchSize: batch, steps, weights: this.opts.weights });
+      // WebGPU: no kernel may bind more than 8 storage buffers, and JSEP has no Sum (webgpu-legalize.ts).
+      if (this.gpu) {
+        const legal = legalizeForWebGpu(step.model);
+        step.model = legal.model;
+        step.nodeCount = legal.report.nodeCount;
+      }
+      this.steps.set(key, step);
+    }
+    return step;
+  }
+
+  /** The own-kernel runner for (batch, K), made once. */
+  private kernelStep(batch: number, steps: number): Promise<WgslStep> {
+    const key = `${batch}x${steps}`;
+    let w = this.kernelSteps.get(key);
+    if (!w) {
+      w = (async () => WgslStep.create(this.ort, this.stepOf(batch, steps)))();
+      this.kernelSteps.set(key, w);
+    }
+    return w;
+  }
+
   private compiled(batch: number, steps: number): Promise<Compiled> {
     const key = `${batch}x${steps}`;
     let c = this.sessions.get(key);
     if (!c) {
       c = (async () => {
-        const step = compileTrainStep(this.opts.spec, { batchSize: batch, steps, weights: this.opts.weights });
-        // WebGPU: no kernel may bind more than 8 storage buffers, and JSEP has no Sum (webgpu-legalize.ts).
-        if (this.gpu) {
-          const legal = legalizeForWebGpu(step.model);
-          step.model = legal.model;
-          step.nodeCount = legal.report.nodeCount;
-        }
+        const step = this.stepOf(batch, steps);
         const bytes = encodeModel(step.model);
         const stateOutputs = carried(step).map((t) => t.output);
         const base: OrtNs.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
@@ -317,13 +372,13 @@ class TrainerCore {
       // A partial batch: run what is queued, then this one alone through a session for its size.
       return this.enqueue(async () => {
         await this.runQueued();
-        await this.run(await this.compiled(rows, 1), [item]);
+        await this.run(rows, 1, [item]);
       });
     }
     this.queue.push(item);
     if (this.queue.length < this.k) return Promise.resolve();
     const batches = this.queue.splice(0, this.k);
-    return this.enqueue(async () => this.run(await this.compiled(this.opts.batchSize, this.k), batches));
+    return this.enqueue(async () => this.run(this.opts.batchSize, this.k, batches));
   }
 
   flush(): Promise<void> {
@@ -333,7 +388,7 @@ class TrainerCore {
   /** Queued batches (fewer than K) go one by one through the K = 1 session. */
   private async runQueued(): Promise<void> {
     const batches = this.queue.splice(0);
-    for (const b of batches) await this.run(await this.compiled(this.opts.batchSize, 1), [b]);
+    for (const b of batches) await this.run(this.opts.batchSize, 1, [b]);
   }
 
   private enqueue(f: () => Promise<void>): Promise<void> {
@@ -342,8 +397,16 @@ class TrainerCore {
     return next;
   }
 
-  private async run(c: Compiled, batches: { x: Float32Array; y: Float32Array }[]): Promise<void> {
+  private async run(batch: number, k: number, batches: { x: Float32Array; y: Float32Array }[]): Promise<void> {
     const { ort } = this;
+    if (this.kernelsActive) {
+      const s = this.stepOf(batch, k);
+      const r = await (await this.kernelStep(batch, k)).run(this.values, this.hostFeeds(s, batches));
+      this.stepIndex += k;
+      this.pending.push({ ...r, count: k });
+      return;
+    }
+    const c = await this.compiled(batch, k);
     const s = c.step;
     const K = s.steps;
     if (this.capture && s.batchSize === this.opts.batchSize && K === this.k) {
@@ -403,7 +466,7 @@ class TrainerCore {
 
   async getWeights(): Promise<WeightMap> {
     await this.flush();
-    const c = await this.compiled(this.opts.batchSize, this.k);
+    const c = { step: this.stepOf(this.opts.batchSize, this.k) };
     const out: WeightMap = {};
     const read = async (input: string) => (await this.values.get(input)!.getData()) as Float32Array;
     const put = (node: string, weight: string, shape: number[], data: Float32Array) => ((out[node] ??= {})[weight] = { shape: [...shape], data });
@@ -417,7 +480,7 @@ class TrainerCore {
 
   async getOptimizerState(): Promise<CompiledOptimizerState> {
     await this.flush();
-    const c = await this.compiled(this.opts.batchSize, this.k);
+    const c = { step: this.stepOf(this.opts.batchSize, this.k) };
     const res: CompiledOptimizerState = { step: this.stepBase + this.stepIndex, slots: {}, globals: {} };
     for (const s of c.step.state) {
       if (s.node) continue; // a non-trainable weight (moving statistics), not the optimizer's
@@ -463,6 +526,8 @@ class TrainerCore {
   async dispose(): Promise<void> {
     await this.chain.catch(() => undefined);
     for (const c of this.sessions.values()) await (await c.catch(() => null))?.session.release();
+    for (const w of this.kernelSteps.values()) (await w.catch(() => null))?.dispose();
+    this.kernelSteps.clear();
     for (const t of this.values.values()) if (t.location === 'gpu-buffer') t.dispose();
     for (const cap of [this.capture, ...this.deadCaptures]) await cap?.dispose().catch(() => undefined);
     this.capture = null;

@@ -30,11 +30,13 @@ export interface CompiledInfo {
   stepsPerRun: number;
   /** Providers tried before `provider`, with the error each gave (empty when the requested one runs). */
   fallbacks: { tried: string; reason: string }[];
+  /** On WebGPU through the playground's own kernels: dispatches per training step (absent when ORT runs the step). */
+  dispatchesPerStep?: number;
 }
 
 /** The UI's CompiledInfo from the engine's report. */
 export function compiledInfo(r: EngineReport): CompiledInfo {
-  return { requested: r.requested as CompiledProvider, provider: r.actual, compileMs: r.buildMs, nodeCount: r.nodeCount ?? 0, stepsPerRun: r.stepsPerRun ?? 1, fallbacks: r.fallbacks.slice() };
+  return { requested: r.requested as CompiledProvider, provider: r.actual, compileMs: r.buildMs, nodeCount: r.nodeCount ?? 0, stepsPerRun: r.stepsPerRun ?? 1, fallbacks: r.fallbacks.slice(), ...(r.dispatchesPerStep !== undefined ? { dispatchesPerStep: r.dispatchesPerStep } : {}) };
 }
 
 export interface CompiledHooks extends TrainHooks {

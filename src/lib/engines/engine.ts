@@ -32,8 +32,10 @@ export interface EngineReport {
   /** Compiled engine: nodes of its K-step graph and K. */
   nodeCount?: number;
   stepsPerRun?: number;
-  /** Compiled engine on WebGPU: whether the K-step graph runs with WebGPU graph capture (if not, `fallbacks` says why). */
+  /** Compiled engine on WebGPU through ONNX Runtime: whether the K-step graph runs with graph capture (if not, `fallbacks` says why). */
   graphCapture?: boolean;
+  /** Compiled engine on WebGPU through the playground's own kernels (compile/wgsl-plan.ts): dispatches per training step. */
+  dispatchesPerStep?: number;
 }
 
 /** Per-step metric keys, as the epoch log names them. */

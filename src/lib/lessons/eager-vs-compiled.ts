@@ -44,12 +44,12 @@ export const lesson: Lesson = {
     {
       id: 'compiled',
       title: 'Train compiled',
-      task: 'Set the Engine to "Compiled (ONNX Runtime)" and press Train.',
+      task: 'Set the Engine to "Compiled (one ONNX graph)" and press Train.',
       check: { name: 'run-matches', args: { engine: 'compiled' } },
       notice:
         'This is the JAX idea: `jax.jit` traces the whole step function once into a graph (XLA compiles it), and every later step runs that graph. Nothing happens op by op any more, so a Python `print` inside the step shows a tracer, not a number, and a value-dependent `if` must become a graph op. You trade inspectability for speed.',
       hints: ['The Engine toggle is in the Training panel, above the Train button.'],
-      highlight: 'Compiled (ONNX Runtime)'
+      highlight: 'Compiled (one ONNX graph)'
     },
     {
       id: 'hybridize',

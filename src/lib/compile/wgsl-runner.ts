@@ -1,0 +1,211 @@
+/**
+ * Runs a compiled step graph on WebGPU through the playground's own kernels (wgsl-plan.ts) instead of ONNX Runtime:
+ * the default for the compiled trainer on WebGPU (runner.ts) when every op of the step is in the kernel table.
+ *
+ * One run = one command buffer: the carried state (flat parameters, optimizer state) is copied into the arena, x, y,
+ * lr and the masks are written into it, every kernel is dispatched in one compute pass (WebGPU orders dispatches and
+ * makes each one's writes visible to the next), the new state is copied out to the state buffers and the loss and
+ * metric into fresh buffers read only by `readLosses`. Nothing is read back during training.
+ *
+ * The carried values stay ORT tensors (`Tensor.fromGpuBuffer` with a download function) so that the trainer's
+ * getWeights / getOptimizerState read them as before. The device is one of our own (made once per worker): while
+ * the kernels run the step, no ORT session touches these buffers.
+ */
+import type * as OrtNs from 'onnxruntime-web';
+import { carried, sizeOf } from './graph-capture';
+import type { CompiledStep } from './train-step';
+import { planWgsl, type WgslPlan } from './wgsl-plan';
+import type { OrtModule } from './runner';
+
+type Tensor = OrtNs.Tensor;
+
+/** The WebGPU members used here (the project does not depend on @webgpu/types). */
+interface GpuBuf {
+  size: number;
+  mapAsync(mode: number): Promise<void>;
+  getMappedRange(): ArrayBuffer;
+  unmap(): void;
+  destroy(): void;
+}
+interface Pass {
+  setPipeline(p: unknown): void;
+  setBindGroup(i: number, g: unknown): void;
+  dispatchWorkgroups(x: number, y?: number): void;
+  end(): void;
+}
+interface Encoder {
+  copyBufferToBuffer(a: GpuBuf, ao: number, b: GpuBuf, bo: number, size: number): void;
+  beginComputePass(): Pass;
+  finish(): unknown;
+}
+interface ShaderModule {
+  getCompilationInfo(): Promise<{ messages: readonly { type: string; message: string; lineNum: number }[] }>;
+}
+interface Pipeline {
+  getBindGroupLayout(i: number): unknown;
+}
+export interface GpuDevice {
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number };
+  createBuffer(d: { size: number; usage: number }): GpuBuf;
+  createCommandEncoder(): Encoder;
+  createShaderModule(d: { code: string }): ShaderModule;
+  createComputePipelineAsync(d: { layout: 'auto'; compute: { module: ShaderModule; entryPoint: string } }): Promise<Pipeline>;
+  createBindGroup(d: { layout: unknown; entries: { binding: number; resource: { buffer: GpuBuf } }[] }): unknown;
+  pushErrorScope(filter: string): void;
+  popErrorScope(): Promise<{ message: string } | null>;
+  queue: { writeBuffer(b: GpuBuf, offset: number, data: Float32Array): void; submit(cmds: unknown[]): void; onSubmittedWorkDone(): Promise<void> };
+  lost: Promise<{ message: string }>;
+}
+const USAGE = { MAP_READ: 0x0001, COPY_SRC: 0x0004, COPY_DST: 0x0008, STORAGE: 0x0080 };
+const MAP_READ = 0x0001;
+
+let ownDevice: Promise<GpuDevice> | null = null;
+
+/** The WebGPU device of the kernels (one per worker, made on first use, made again after a loss). */
+function kernelDevice(): Promise<GpuDevice> {
+  ownDevice ??= (async () => {
+    const gpu = (globalThis.navigator as unknown as { gpu?: { requestAdapter(): Promise<{ limits: Record<string, number>; requestDevice(d?: object): Promise<GpuDevice> } | null> } }).gpu;
+    if (!gpu) throw new Error('this browser has no WebGPU (navigator.gpu)');
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) throw new Error('no WebGPU adapter');
+    const device = await adapter.requestDevice({
+      requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize }
+    });
+    void device.lost.then(() => (ownDevice = null));
+    return device;
+  })();
+  ownDevice.catch(() => (ownDevice = null));
+  return ownDevice;
+}
+
+export class WgslStep {
+  /** Kernels (dispatches) per run, and per training step. */
+  readonly dispatches: number;
+  private constructor(
+    private ort: OrtModule,
+    private device: GpuDevice,
+    private step: CompiledStep,
+    readonly plan: WgslPlan,
+    private arena: GpuBuf,
+    private pipelines: Pipeline[],
+    private bindGroups: unknown[],
+    /** The state buffers: carried input name → buffer holding its current value after a run. */
+    private state: Map<string, GpuBuf>
+  ) {
+    this.dispatches = plan.kernels.length;
+  }
+
+  /** Plan the step's kernels (throws UnsupportedGraph for an op outside the table), compile them, check them once. */
+  static async create(ort: OrtModule, step: CompiledStep): Promise<WgslStep> {
+    const device = await kernelDevice();
+    const maxElems = Math.floor(Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize) / 4);
+    const plan = planWgsl(step.model, { maxArena: maxElems });
+    device.pushErrorScope('validation');
+    const arena = device.createBuffer({ size: Math.max(16, plan.arenaSize * 4), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
+    for (const c of plan.constants) device.queue.writeBuffer(arena, c.offset * 4, c.data);
+    // Identical kernels (the K unrolled steps differ only in offsets, but the optimizer's are often the same) share a module.
+    const modules = new Map<string, ShaderModule>();
+    const pipelines = await Promise.all(
+      plan.kernels.map((k) => {
+        let module = modules.get(k.wgsl);
+        if (!module) modules.set(k.wgsl, (module = device.createShaderModule({ code: k.wgsl })));
+        return device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+      })
+    ).catch(async (e) => {
+      for (const [code, m] of modules) {
+        const info = await m.getCompilationInfo();
+        const err = info.messages.find((x) => x.type === 'error');
+        if (err) throw new Error(`a kernel did not compile: ${err.message} (line ${err.lineNum} of\n${code})`);
+      }
+      throw e;
+    });
+    const bindGroups = pipelines.map((p) => device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: arena } }] }));
+    const state = new Map<string, GpuBuf>();
+    for (const t of carried(step)) state.set(t.input, device.createBuffer({ size: Math.max(16, Math.ceil((sizeOf(t.shape) * 4) / 16) * 16), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST }));
+    const self = new WgslStep(ort, device, step, plan, arena, pipelines, bindGroups, state);
+    // One dry run over the arena as it is (no state copied in or out): a kernel WebGPU rejects shows up here.
+    const enc = device.createCommandEncoder();
+    self.encode(enc);
+    device.queue.submit([enc.finish()]);
+    const error = await device.popErrorScope();
+    if (error) {
+      self.dispose();
+      throw new Error(`WebGPU rejected a kernel: ${error.message}`);
+    }
+    return self;
+  }
+
+  private encode(enc: Encoder): void {
+    const pass = enc.beginComputePass();
+    this.plan.kernels.forEach((k, i) => {
+      pass.setPipeline(this.pipelines[i]);
+      pass.setBindGroup(0, this.bindGroups[i]);
+      pass.dispatchWorkgroups(k.groups[0], k.groups[1]);
+    });
+    pass.end();
+  }
+
+  /** Copy `n` floats of a GPU buffer to the host. */
+  private async read(buf: GpuBuf, n: number): Promise<Float32Array> {
+    const size = Math.max(16, Math.ceil((n * 4) / 16) * 16);
+    const staging = this.device.createBuffer({ size, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(buf, 0, staging, 0, Math.min(size, buf.size));
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(MAP_READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0, n * 4));
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  private wrap(buf: GpuBuf, shape: number[], own: boolean): Tensor {
+    return this.ort.Tensor.fromGpuBuffer(buf as unknown as OrtNs.Tensor.GpuBufferType, {
+      dataType: 'float32',
+      dims: shape,
+      download: () => this.read(buf, sizeOf(shape)),
+      ...(own ? { dispose: () => buf.destroy() } : {})
+    }) as Tensor;
+  }
+
+  /** One run (K steps): `values` (the carried state, as the trainer holds it) are replaced by the new ones. */
+  async run(values: Map<string, Tensor>, host: Map<string, Float32Array>): Promise<{ loss: Tensor; metric: Tensor | null }> {
+    const { device, plan, step } = this;
+    const enc = device.createCommandEncoder();
+    for (const t of carried(step)) {
+      const v = values.get(t.input);
+      if (!v) throw new Error(`no value for ${t.input}`);
+      const at = plan.inputs.get(t.input)!.offset * 4;
+      if (v.location === 'gpu-buffer') enc.copyBufferToBuffer(v.gpuBuffer as unknown as GpuBuf, 0, this.arena, at, sizeOf(t.shape) * 4);
+      else device.queue.writeBuffer(this.arena, at, v.data as Float32Array);
+    }
+    for (const [name, data] of host) {
+      const i = plan.inputs.get(name);
+      if (!i) throw new Error(`the step has no input ${name}`);
+      device.queue.writeBuffer(this.arena, i.offset * 4, data);
+    }
+    this.encode(enc);
+    for (const t of carried(step)) enc.copyBufferToBuffer(this.arena, plan.outputs.get(t.output)!.offset * 4, this.state.get(t.input)!, 0, sizeOf(t.shape) * 4);
+    const keep = (name: string | null) => {
+      if (!name) return null;
+      const o = plan.outputs.get(name)!;
+      const n = sizeOf(o.shape);
+      const buf = device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
+      enc.copyBufferToBuffer(this.arena, o.offset * 4, buf, 0, n * 4);
+      return this.wrap(buf, o.shape, true);
+    };
+    const result = { loss: keep(step.outputs.loss)!, metric: keep(step.outputs.metric) };
+    device.queue.submit([enc.finish()]);
+    for (const t of carried(step)) {
+      const old = values.get(t.input);
+      if (old && old.location === 'gpu-buffer' && (old.gpuBuffer as unknown) !== this.state.get(t.input)) old.dispose();
+      values.set(t.input, this.wrap(this.state.get(t.input)!, t.shape, false));
+    }
+    return result;
+  }
+
+  dispose(): void {
+    this.arena.destroy();
+    for (const b of this.state.values()) b.destroy();
+  }
+}
