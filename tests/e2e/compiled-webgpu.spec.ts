@@ -50,7 +50,7 @@ test('compiled on WebGPU trains the spiral, WebGPU really runs it; then eager on
   await expect(inUse).not.toContainText('could not start');
   await expect(runStatus(page)).toContainText('Completed — epoch 30 of 30', { timeout: 240_000 });
   await expect(page.getByRole('alert').filter({ hasText: /\S/ })).toHaveCount(0);
-  await expect(backendInUse(page)).toContainText(/^\s*Running on WebGPU .*; TF.js pictures and validation on WASM/);
+  await expect(backendInUse(page)).toContainText(/^\s*Running on WebGPU .*; TF.js pictures and validation on WASM; compiled step on the playground's own WebGPU kernels/);
   expect(await metric(page, 'Loss')).toBeLessThan(0.7 * (await metric(page, 'Loss', 'first')));
   expect(await metric(page, 'Accuracy')).toBeGreaterThanOrEqual(0.6);
   // Validation runs in TF.js (on WASM) on the weights the compiled step synced into it.

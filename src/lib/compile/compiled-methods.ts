@@ -30,7 +30,7 @@ export interface CompiledEvent {
   /** Why the ORT provider differs from the TF.js backend chosen (cpu/webgl → wasm), or null. */
   note: string | null;
   /** ORT's provider and WASM thread count (onnx/ort-threads.ts), for the "Backend in use" line. */
-  ort?: { provider: string; threads: number; reason: string | null };
+  ort?: { provider: string; threads: number; reason: string | null; kernels?: boolean };
 }
 
 /** Why the compiled engine cannot train `spec` (op, layer and line), or null when it can. */
@@ -62,9 +62,13 @@ export async function compiledOpener(
     const engine = await open(setup);
     const info = compiledInfo(engine.report);
     // A provider that could not start is said, with ORT's error (the mapping note, when there is one, comes first).
-    const failed = info.fallbacks.length ? `ONNX Runtime could not start ${info.fallbacks.map((f) => `${f.tried} (${f.reason})`).join(', ')}; the compiled step runs on ${info.provider}.` : null;
+    // The own kernels' refusal is a sentence of its own ("… cannot run this step (…); ONNX Runtime WebGPU runs it").
+    const own = info.fallbacks.filter((f) => f.tried === 'own WebGPU kernels');
+    const ortFailed = info.fallbacks.filter((f) => f.tried !== 'own WebGPU kernels');
+    const failed = ortFailed.length ? `ONNX Runtime could not start ${ortFailed.map((f) => `${f.tried} (${f.reason})`).join(', ')}; the compiled step runs on ${info.provider}.` : null;
+    const kernels = own.length ? `${own[0].reason[0].toUpperCase()}${own[0].reason.slice(1)}.` : null;
     const t = ortThreadsOf(ort);
-    emit({ type: 'compiled', info, note: [note, failed].filter(Boolean).join(' ') || null, ort: { provider: info.provider, threads: t.threads, reason: t.reason } });
+    emit({ type: 'compiled', info, note: [note, kernels, failed].filter(Boolean).join(' ') || null, ort: { provider: info.provider, threads: t.threads, reason: t.reason, kernels: info.dispatchesPerStep !== undefined } });
     return engine;
   };
 }

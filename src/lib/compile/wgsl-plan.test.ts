@@ -71,7 +71,15 @@ describe('the WebGPU kernel plan gives ONNX Runtime\'s results on the compiled s
     ['capped_relu', 16],
     ['digits_mlp', 8],
     ['plane_regression', 16],
-    ['wide_mlp', 8]
+    ['wide_mlp', 8],
+    ['parity_simple_rnn', 8],
+    ['parity_lstm', 8],
+    ['names_gru', 8],
+    ['reverse_bidirectional', 4],
+    ['parity_attention', 8],
+    ['reverse_transformer', 4],
+    ['sine_lstm', 8],
+    ['tiny_gpt_shakespeare', 2]
   ] as const) {
     it(`${id} (K = 1 and K = 3)`, async () => {
       for (const k of [1, 3]) {

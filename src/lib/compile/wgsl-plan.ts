@@ -88,6 +88,8 @@ interface Dialect {
   store(idx: string, e: string): string;
   /** Boolean: i < n in index space. */
   lt(a: string, b: string): string;
+  /** A float value holding an index (a token id) as an index. */
+  toU(e: string): string;
 }
 
 const F32_MAX = 3.4028234663852886e38;
@@ -117,10 +119,11 @@ const WGSL: Dialect = {
   loop: (v, n, body) => `for (var ${v}: u32 = 0u; ${v} < ${n}u; ${v} = ${v} + 1u) {\n${body.join('\n')}\n}`,
   ifChain: (br, other) => br.map(([c, b], k) => `${k ? ' else ' : ''}if (${c}) {\n${b.join('\n')}\n}`).join('') + ` else {\n${other.join('\n')}\n}`,
   store: (idx, e) => `A[${idx}] = ${e};`,
-  lt: (a, b) => `(${a}) < (${b})`
+  lt: (a, b) => `(${a}) < (${b})`,
+  toU: (e) => `u32(${e})`
 };
 
-const JS_FN: Record<string, string> = { exp: 'Math.exp', log: 'Math.log', sqrt: 'Math.sqrt', abs: 'Math.abs', sign: 'Math.sign', tanh: 'Math.tanh', max: 'Math.max', min: 'Math.min', pow: 'Math.pow', clamp: 'clamp', sin: 'Math.sin', cos: 'Math.cos', floor: 'Math.floor', ceil: 'Math.ceil' };
+const JS_FN: Record<string, string> = { exp: 'Math.exp', log: 'Math.log', sqrt: 'Math.sqrt', abs: 'Math.abs', sign: 'Math.sign', tanh: 'Math.tanh', max: 'Math.max', min: 'Math.min', pow: 'Math.pow', clamp: 'clamp', sin: 'Math.sin', cos: 'Math.cos', floor: 'Math.floor', ceil: 'Math.ceil', trunc: 'Math.trunc' };
 
 const JS: Dialect = {
   u: (n) => String(n),
@@ -137,7 +140,8 @@ const JS: Dialect = {
   loop: (v, n, body) => `for (let ${v} = 0; ${v} < ${n}; ${v}++) {\n${body.join('\n')}\n}`,
   ifChain: (br, other) => br.map(([c, b], k) => `${k ? ' else ' : ''}if (${c}) {\n${b.join('\n')}\n}`).join('') + ` else {\n${other.join('\n')}\n}`,
   store: (idx, e) => `A[${idx}] = ${e};`,
-  lt: (a, b) => `(${a}) < (${b})`
+  lt: (a, b) => `(${a}) < (${b})`,
+  toU: (e) => `Math.trunc(${e})`
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -167,7 +171,7 @@ const ELEMENTWISE: Record<string, number> = {
   Add: 2, Sub: 2, Mul: 2, Div: 2, Pow: 2, Max: 2, Min: 2, Greater: 2, Less: 2, Equal: 2, GreaterOrEqual: 2, LessOrEqual: 2, And: 2, Or: 2,
   Where: 3, Clip: 3,
   Neg: 1, Abs: 1, Sign: 1, Relu: 1, LeakyRelu: 1, Sigmoid: 1, Tanh: 1, Exp: 1, Log: 1, Sqrt: 1, Reciprocal: 1, Not: 1, Softplus: 1, Elu: 1,
-  HardSigmoid: 1, Floor: 1, Ceil: 1, Sin: 1, Cos: 1, Cast: 1
+  HardSigmoid: 1, Floor: 1, Ceil: 1, Sin: 1, Cos: 1, Cast: 1, Erf: 1
 };
 /** Elementwise ops cheap enough to recompute in every consumer (when their input is stored). */
 const CHEAP = new Set(['Relu', 'Neg', 'Abs', 'Sign', 'Cast', 'Not', 'LeakyRelu']);
@@ -176,9 +180,13 @@ const REMAP = new Set(['Transpose', 'Expand', 'Slice', 'Concat', 'Split', 'Gathe
 /** Ops whose output is its input's elements in the same flat order. */
 const VIEW = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const REDUCE = new Set(['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceLogSumExp', 'ReduceSumSquare', 'ReduceProd']);
-const KERNEL = new Set(['Gemm', 'MatMul', 'Softmax', 'LogSoftmax', 'CumSum', ...REDUCE]);
-/** ONNX TensorProto data types of Cast's `to` that keep a value an f32 here: FLOAT, BOOL (0/1), DOUBLE. */
-const CAST_OK = new Set([1, 9, 11]);
+const KERNEL = new Set(['Gemm', 'MatMul', 'Softmax', 'LogSoftmax', 'CumSum', 'LayerNormalization', ...REDUCE]);
+/**
+ * ONNX TensorProto data types of Cast's `to` that a value can take here, every value being an f32: FLOAT, DOUBLE,
+ * BOOL (0/1), and the integer types (truncated toward zero, exact below 2^24: token ids, class indices).
+ */
+const CAST_OK = new Set([1, 11, 9, 2, 3, 4, 5, 6, 7, 12, 13]);
+const CAST_INT = new Set([2, 3, 4, 5, 6, 7, 12, 13]);
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -217,7 +225,95 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
   };
   const axis = (a: number, rank: number) => (a < 0 ? a + rank : a);
 
-  // Shapes, node by node; int64 values computed from constants stay plan-time (Shape, Concat of ints are not needed).
+  /**
+   * Integer values known at plan time (shapes: Shape, and the arithmetic, Gather, Concat, … on them that attention's
+   * reshapes do) are computed here, never on the GPU. Returns false when `n` is not such a node.
+   */
+  const folded = new Set<OnnxNode>();
+  function foldInts(n: OnnxNode): boolean {
+    const data = n.inputs.filter(Boolean);
+    if (n.op === 'Shape') {
+      const s = shapeOf(n.inputs[0]);
+      const r = s.length;
+      const start = axis(Math.max(-r, Math.min(r, attrInt(n, 'start', 0))), r);
+      const end = n.attrs.end === undefined ? r : axis(Math.max(-r, Math.min(r, attrInt(n, 'end', r))), r);
+      const v = s.slice(start, Math.max(start, end));
+      ints.set(n.outputs[0], v);
+      shapes.set(n.outputs[0], [v.length]);
+      return true;
+    }
+    if (n.op === 'ConstantOfShape') {
+      if (!ints.has(n.inputs[0])) return false;
+      const dims = ints.get(n.inputs[0])!;
+      const t = (n.attrs.value as { tensor: OnnxTensor } | undefined)?.tensor;
+      const fill = t ? Number((t.data as ArrayLike<number | bigint>)[0]) : 0;
+      const size = numel(dims);
+      if (!t || t.dtype === 'float32') floats.set(n.outputs[0], { name: n.outputs[0], dtype: 'float32', dims, data: new Float32Array(size).fill(fill) });
+      else ints.set(n.outputs[0], new Array(size).fill(fill));
+      shapes.set(n.outputs[0], dims);
+      return true;
+    }
+    if (!data.length || !data.every((i) => ints.has(i))) return false;
+    const v = data.map((i) => ints.get(i)!);
+    const sh = data.map((i) => shapeOf(i));
+    let out: number[] | null = null;
+    let shape: Shape = sh[0];
+    const elementwise = (f: (a: number, b: number) => number) => {
+      const len = Math.max(v[0].length, v[1].length);
+      shape = v[0].length >= v[1].length ? sh[0] : sh[1];
+      return Array.from({ length: len }, (_, i) => f(v[0][v[0].length === 1 ? 0 : i], v[1][v[1].length === 1 ? 0 : i]));
+    };
+    switch (n.op) {
+      case 'Cast': {
+        const to = attrInt(n, 'to', 7);
+        if (to === 1 || to === 11) {
+          floats.set(n.outputs[0], { name: n.outputs[0], dtype: 'float32', dims: sh[0], data: Float32Array.from(v[0]) });
+          shapes.set(n.outputs[0], sh[0]);
+          return true;
+        }
+        out = v[0];
+        break;
+      }
+      case 'Add': out = elementwise((a, b) => a + b); break;
+      case 'Sub': out = elementwise((a, b) => a - b); break;
+      case 'Mul': out = elementwise((a, b) => a * b); break;
+      case 'Div': out = elementwise((a, b) => Math.trunc(a / b)); break;
+      case 'Concat':
+        if (sh.some((x) => x.length !== 1)) return false;
+        out = v.flat();
+        shape = [out.length];
+        break;
+      case 'Gather': {
+        if (sh[0].length !== 1 || attrInt(n, 'axis', 0) !== 0) return false;
+        const d = v[0].length;
+        out = v[1].map((i) => v[0][i < 0 ? i + d : i]);
+        shape = sh[1];
+        break;
+      }
+      case 'Slice': {
+        if (sh[0].length !== 1) return false;
+        const d = v[0].length;
+        const c = (x: number) => Math.max(0, Math.min(d, x < 0 ? x + d : x));
+        out = v[0].slice(c(v[1][0]), c(v[2][0]));
+        shape = [out.length];
+        break;
+      }
+      case 'Range': {
+        const [start, limit, delta] = v.map((x) => x[0]);
+        out = [];
+        for (let x = start; delta > 0 ? x < limit : x > limit; x += delta) out.push(x);
+        shape = [out.length];
+        break;
+      }
+      default:
+        return false;
+    }
+    ints.set(n.outputs[0], out);
+    shapes.set(n.outputs[0], shape);
+    return true;
+  }
+
+  // Shapes, node by node.
   const uses = new Map<string, number>();
   const producer = new Map<string, OnnxNode>();
   for (const n of g.nodes) {
@@ -226,6 +322,10 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
     for (const o of n.outputs) producer.set(o, n);
     const ins = n.inputs.map((i) => (i ? shapes.get(i) ?? null : null));
     const s0 = ins[0] ?? [];
+    if (foldInts(n)) {
+      folded.add(n);
+      continue;
+    }
     let outs: Shape[];
     if (n.op in ELEMENTWISE) {
       if (n.op === 'Cast' && !CAST_OK.has(attrInt(n, 'to', 1))) throw new UnsupportedGraph('Cast', n.name, `Cast ${n.name} to an integer type is not in the playground's WebGPU kernels`);
@@ -297,18 +397,29 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
       if (a.length < 2 || b.length < 2) throw new UnsupportedGraph('MatMul', n.name, `MatMul ${n.name} of a vector`);
       outs = [[...broadcast(a.slice(0, -2), b.slice(0, -2), n), a[a.length - 2], b[b.length - 1]]];
     } else if (n.op === 'Gather') {
-      const ind = intsOf(n, 1)!;
       const indShape = shapeOf(n.inputs[1]);
-      if (indShape.length !== 0) throw new UnsupportedGraph('Gather', n.name, `Gather ${n.name} of more than one index`);
       const a = axis(attrInt(n, 'axis', 0), s0.length);
-      if (ind[0] < -s0[a] || ind[0] >= s0[a]) throw new UnsupportedGraph('Gather', n.name, `Gather ${n.name}: index ${ind[0]} out of range`);
-      outs = [s0.filter((_, k) => k !== a)];
+      if (ints.has(n.inputs[1])) {
+        const ind = ints.get(n.inputs[1])!;
+        if (indShape.length !== 0) throw new UnsupportedGraph('Gather', n.name, `Gather ${n.name} of a constant list of indices`);
+        if (ind[0] < -s0[a] || ind[0] >= s0[a]) throw new UnsupportedGraph('Gather', n.name, `Gather ${n.name}: index ${ind[0]} out of range`);
+      }
+      outs = [[...s0.slice(0, a), ...indShape, ...s0.slice(a + 1)]];
+    } else if (n.op === 'LayerNormalization') {
+      const a = axis(attrInt(n, 'axis', -1), s0.length);
+      const stats = s0.map((d, k) => (k < a ? d : 1));
+      outs = [s0, stats, stats];
     } else if (n.op === 'Softmax' || n.op === 'LogSoftmax' || n.op === 'CumSum') {
       outs = [s0];
     } else {
       throw new UnsupportedGraph(n.op, n.name, `${n.op} is not in the playground's WebGPU kernels`);
     }
     n.outputs.forEach((o, k) => shapes.set(o, outs[k] ?? outs[0]));
+    // A view of plan-time integers (Unsqueeze of a dimension before a Concat): the same integers, in the new shape.
+    if (VIEW.has(n.op) && ints.has(n.inputs[0])) {
+      ints.set(n.outputs[0], ints.get(n.inputs[0])!);
+      folded.add(n);
+    }
   }
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
 
@@ -333,7 +444,7 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
     where.set(v.name, { kind: 'stored', offset });
     inputs.set(v.name, { offset, shape: v.dims as number[] });
   }
-  for (const [name, t] of floats) {
+  function placeConstant(name: string, t: OnnxTensor) {
     const data = Float32Array.from(t.data as Float32Array);
     if (data.length === 1) where.set(name, { kind: 'scalar', value: data[0] });
     else {
@@ -342,18 +453,24 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
       constants.push({ offset, data });
     }
   }
+  for (const t of g.initializers) if (floats.has(t.name)) placeConstant(t.name, floats.get(t.name)!);
   const isStored = (v: string): boolean => {
     const w = where.get(v);
     return !!w && (w.kind === 'stored' || w.kind === 'scalar' || (w.kind === 'view' && isStored(w.of)));
   };
   const kernelsOrder: { node: OnnxNode; out: string }[] = [];
   for (const n of g.nodes) {
+    if (folded.has(n)) {
+      // Plan-time integers (and float constants made from them): a float one is stored or inlined like an initializer.
+      for (const o of n.outputs) if (floats.has(o) && !where.has(o)) placeConstant(o, floats.get(o)!);
+      continue;
+    }
     n.outputs.forEach((o, k) => {
       if (!o) return;
       const out = graphOutputs.has(o);
       const shape = shapeOf(o);
-      const gatherView = n.op === 'Gather' && contiguousSplit(n, shapeOf(n.inputs[0]));
-      if (VIEW.has(n.op) || (n.op === 'Cast' && attrInt(n, 'to', 1) !== 9 && !out) || gatherView || (n.op === 'Split' && contiguousSplit(n, shapeOf(n.inputs[0])))) {
+      const gatherView = n.op === 'Gather' && ints.has(n.inputs[1]) && contiguousSplit(n, shapeOf(n.inputs[0]));
+      if (VIEW.has(n.op) || (n.op === 'Cast' && (attrInt(n, 'to', 1) === 1 || attrInt(n, 'to', 1) === 11) && !out) || gatherView || (n.op === 'Split' && contiguousSplit(n, shapeOf(n.inputs[0])))) {
         if (!out) {
           const offset = n.op === 'Split' ? splitOffset(n, k) : gatherView ? gatherIndex(n) * numel(shapeOf(n.inputs[0]).slice(axis(attrInt(n, 'axis', 0), shapeOf(n.inputs[0]).length) + 1)) : 0;
           where.set(o, { kind: 'view', of: n.inputs[0], offset });
@@ -499,11 +616,21 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
       }
       case 'HardSigmoid':
         return D.call('max', [D.f(0), D.call('min', [D.f(1), `${D.f(attrFloat(n, 'alpha', 0.2))} * ${a()} + ${D.f(attrFloat(n, 'beta', 0.5))}`])]);
+      case 'Erf': {
+        // WGSL has no erf: Abramowitz & Stegun 7.1.26, |error| ≤ 1.5e-7 (gelu's erf in the transformer blocks).
+        const x = a();
+        const t = `(${D.f(1)} / (${D.f(1)} + ${D.f(0.3275911)} * ${D.call('abs', [x])}))`;
+        const poly = [1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592].reduce((acc, c) => `(${acc} * ${t} + ${D.f(c)})`, D.f(0));
+        return `(${D.call('sign', [x])} * (${D.f(1)} - ${poly} * ${t} * ${D.call('exp', [`-(${x} * ${x})`])}))`;
+      }
       case 'Floor': return D.call('floor', [a()]);
       case 'Ceil': return D.call('ceil', [a()]);
       case 'Sin': return D.call('sin', [a()]);
       case 'Cos': return D.call('cos', [a()]);
-      case 'Cast': return attrInt(n, 'to', 1) === 9 ? D.cmp('!=', a(), D.f(0)) : a();
+      case 'Cast': {
+        const to = attrInt(n, 'to', 1);
+        return to === 9 ? D.cmp('!=', a(), D.f(0)) : CAST_INT.has(to) ? D.call('trunc', [a()]) : a();
+      }
       case 'Reshape': case 'Flatten': case 'Squeeze': case 'Unsqueeze': case 'Identity':
         return ex(D, n.inputs[0], idx);
       case 'Expand': return ex(D, n.inputs[0], bcastIndex(D, idx, outShape, shapeOf(n.inputs[0])));
@@ -531,7 +658,12 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
         const s0 = shapeOf(n.inputs[0]);
         const ax = axis(attrInt(n, 'axis', 0), s0.length);
         const oc = coords(D, idx, outShape);
-        return ex(D, n.inputs[0], flat(D, [...oc.slice(0, ax), D.u(gatherIndex(n)), ...oc.slice(ax)], s0));
+        if (ints.has(n.inputs[1])) return ex(D, n.inputs[0], flat(D, [...oc.slice(0, ax), D.u(gatherIndex(n)), ...oc.slice(ax)], s0));
+        // Indices computed in the graph (token ids): read, as floats holding integers, at the output's coordinates.
+        const indShape = shapeOf(n.inputs[1]);
+        const r = indShape.length;
+        const id = D.toU(ex(D, n.inputs[1], flat(D, oc.slice(ax, ax + r), indShape)));
+        return ex(D, n.inputs[0], flat(D, [...oc.slice(0, ax), id, ...oc.slice(ax + r)], s0));
       }
       case 'Concat': {
         const ax = axis(attrInt(n, 'axis', 0), outShape.length);
@@ -636,6 +768,33 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
       ];
       const xi = ex(D, n.inputs[0], 'i');
       lines.push(D.store(at, n.op === 'Softmax' ? `${D.call('exp', [`${xi} - mx`])} / s` : `${xi} - mx - ${D.call('log', ['s'])}`));
+      return lines;
+    }
+    if (n.op === 'LayerNormalization') {
+      // Y = (x − mean) / √(var + ε) · scale + B over the axes from `axis` on; outputs 1 and 2: Mean and InvStdDev.
+      const s0 = shapeOf(n.inputs[0]);
+      const ax = axis(attrInt(n, 'axis', -1), s0.length);
+      const normShape = s0.slice(ax);
+      const inner = numel(normShape);
+      const k = n.outputs.indexOf(o);
+      const x = ex(D, n.inputs[0], '(rb + j)');
+      const lines = [
+        D.letU('rb', `${k === 0 ? D.idiv('i', inner) : 'i'} * ${D.u(inner)}`),
+        D.varF('mean', D.f(0)),
+        D.loop('j', inner, [`mean = mean + ${x};`]),
+        `mean = mean / ${D.f(inner)};`,
+        D.varF('vr', D.f(0)),
+        D.loop('j', inner, [`vr = vr + (${x} - mean) * (${x} - mean);`]),
+        D.varF('inv', `${D.f(1)} / ${D.call('sqrt', [`vr / ${D.f(inner)} + ${D.f(attrFloat(n, 'epsilon', 1e-5))}`])}`)
+      ];
+      if (k === 1) lines.push(D.store(at, 'mean'));
+      else if (k === 2) lines.push(D.store(at, 'inv'));
+      else {
+        const within = D.imod('i', inner);
+        let y = `(${ex(D, n.inputs[0], 'i')} - mean) * inv * ${ex(D, n.inputs[1], bcastIndex(D, within, normShape, shapeOf(n.inputs[1])))}`;
+        if (n.inputs[2]) y = `${y} + ${ex(D, n.inputs[2], bcastIndex(D, within, normShape, shapeOf(n.inputs[2])))}`;
+        lines.push(D.store(at, y));
+      }
       return lines;
     }
     if (n.op === 'CumSum') {

@@ -44,7 +44,7 @@ export interface BackendInfo {
    * A compiled run: the ONNX Runtime provider of the training step, and on WASM its thread count (with why, when
    * fewer run than asked: onnx/ort-threads.ts).
    */
-  ort?: { provider: string; threads: number; reason: string | null };
+  ort?: { provider: string; threads: number; reason: string | null; /** The compiled step runs on the playground's own WebGPU kernels, not ORT. */ kernels?: boolean };
 }
 
 /** The order tried when a requested backend is not available: the next ones down the list. */
@@ -158,7 +158,8 @@ export function describeBackend(info: BackendInfo): string {
   if (info.ort) {
     const o = info.ort;
     const threads = `${o.threads} thread${o.threads === 1 ? '' : 's'}${o.reason ? `: ${o.reason}` : ''}`;
-    return `${describeBackend({ ...info, ort: undefined })}; compiled step on ONNX Runtime ${o.provider === 'webgpu' ? 'WebGPU' : `WASM (${threads})`}`;
+    const runner = o.kernels ? "the playground's own WebGPU kernels" : `ONNX Runtime ${o.provider === 'webgpu' ? 'WebGPU' : `WASM (${threads})`}`;
+    return `${describeBackend({ ...info, ort: undefined })}; compiled step on ${runner}`;
   }
   if (info.tfjs) return `${describeBackend({ ...info, tfjs: undefined })}; TF.js pictures and validation on ${BACKEND_LABELS[info.tfjs]}`;
   const label = BACKEND_LABELS[info.actual];

@@ -52,6 +52,9 @@ describe('ONNX Runtime thread count', () => {
     expect(describeBackend({ ...base, ort: { provider: 'wasm', threads: 2, reason: null } })).toBe('WASM (SIMD on, 1 thread); compiled step on ONNX Runtime WASM (2 threads)');
     expect(describeBackend({ ...base, ort: { provider: 'wasm', threads: 1, reason: 'not isolated' } })).toBe('WASM (SIMD on, 1 thread); compiled step on ONNX Runtime WASM (1 thread: not isolated)');
     expect(describeBackend(base)).toBe('WASM (SIMD on, 1 thread)');
+    // On WebGPU the playground's own kernels run the step: ORT is not named for it.
+    expect(describeBackend({ ...base, ort: { provider: 'webgpu', threads: 1, reason: null, kernels: true } })).toBe("WASM (SIMD on, 1 thread); compiled step on the playground's own WebGPU kernels");
+    expect(describeBackend({ ...base, ort: { provider: 'webgpu', threads: 1, reason: null } })).toBe('WASM (SIMD on, 1 thread); compiled step on ONNX Runtime WebGPU');
   });
 
   it('npm run bench -- --ort-threads takes a list of counts', () => {
