@@ -49,7 +49,7 @@ test('graph capture on WebGPU matches eager for a char-GRU (Embedding, GRU, per-
   const fmt = (a: number[]) => a.map((v) => v.toFixed(4)).join(' ');
   console.log(`[gru] eager   ${fmt(r.eager)}\n[gru] wasm    ${fmt(r.wasm.losses)}\n[gru] plain   ${fmt(r.plain.losses)}\n[gru] capture ${fmt(r.capture.losses)}`);
   console.log(`[gru] nodes off WebGPU: ${JSON.stringify(r.offGpu)}`);
-  console.log(`[gru] own kernels   ${fmt(r.kernels.losses)}\n[gru] own kernels ${JSON.stringify(r.kernels.kernels)}`);
+  console.log(`[gru] own kernels   ${fmt(r.kernels.losses)}\n[gru] own kernels ${JSON.stringify(r.kernels.kernels)}, built in ${r.kernels.compileMs.toFixed(0)} ms (ORT capture: ${r.capture.compileMs.toFixed(0)} ms)`);
   console.log(`[gru] capture ${JSON.stringify(r.capture.capture)}; max rel diff vs eager: wasm ${r.relWasm.toExponential(2)}, webgpu own kernels ${r.relKernels.toExponential(2)}, webgpu plain ${r.relPlain.toExponential(2)}, webgpu capture ${r.relCapture.toExponential(2)}`);
   // The playground's own WebGPU kernels run it too (Embedding's Gather of token ids, the recurrence / attention).
   expect(r.kernels.kernels.active).toBe(true);
@@ -87,7 +87,7 @@ test('graph capture on WebGPU matches eager for a tiny GPT over 12 steps', async
   const fmt = (a: number[]) => a.map((v) => v.toFixed(4)).join(' ');
   console.log(`[gpt] eager   ${fmt(r.eager)}\n[gpt] wasm    ${fmt(r.wasm.losses)}\n[gpt] plain   ${fmt(r.plain.losses)}\n[gpt] capture ${fmt(r.capture.losses)}`);
   console.log(`[gpt] nodes off WebGPU: ${JSON.stringify(r.offGpu)}`);
-  console.log(`[gpt] own kernels   ${fmt(r.kernels.losses)}\n[gpt] own kernels ${JSON.stringify(r.kernels.kernels)}`);
+  console.log(`[gpt] own kernels   ${fmt(r.kernels.losses)}\n[gpt] own kernels ${JSON.stringify(r.kernels.kernels)}, built in ${r.kernels.compileMs.toFixed(0)} ms (ORT capture: ${r.capture.compileMs.toFixed(0)} ms)`);
   console.log(`[gpt] capture ${JSON.stringify(r.capture.capture)}; max rel diff vs eager: wasm ${r.relWasm.toExponential(2)}, webgpu own kernels ${r.relKernels.toExponential(2)}, webgpu plain ${r.relPlain.toExponential(2)}, webgpu capture ${r.relCapture.toExponential(2)}`);
   // The playground's own WebGPU kernels run it too (Embedding's Gather of token ids, the recurrence / attention).
   expect(r.kernels.kernels.active).toBe(true);

@@ -29,6 +29,8 @@ export interface ParityRun {
   kernels: { active: boolean; dispatchesPerStep: number; error: string };
   provider: string;
   msPerStep: number;
+  /** Graph build + session or kernel creation, ms. */
+  compileMs: number;
 }
 
 /**
@@ -112,7 +114,7 @@ export async function captureParity(opts: ParityOptions = {}) {
     await t.flush();
     const losses = (await t.readLosses()).map((r) => r.loss);
     const msPerStep = (performance.now() - t0) / (steps - warm);
-    const r = { losses, capture: t.graphCapture, kernels: t.kernels, provider: t.provider, msPerStep };
+    const r = { losses, capture: t.graphCapture, kernels: t.kernels, provider: t.provider, msPerStep, compileMs: t.compileMs };
     await t.dispose();
     return r;
   };

@@ -12,7 +12,7 @@ import { readTfjsWeights } from '$lib/engines/tfjs/weights';
 import { bind, dataset, load } from './test-helpers';
 import { compileTrainStep, type CompiledStep } from './train-step';
 import { legalizeForWebGpu } from './webgpu-legalize';
-import { planWgsl, runPlanInJs, UnsupportedGraph } from './wgsl-plan';
+import { distinctKernels, planWgsl, runPlanInJs, UnsupportedGraph } from './wgsl-plan';
 
 ort.env.wasm.numThreads = 1;
 
@@ -95,6 +95,15 @@ describe('the WebGPU kernel plan gives ONNX Runtime\'s results on the compiled s
     expect([one.nodeCount, one.kernels.length]).toEqual([58, 25]);
     // K steps: K times the step's kernels, plus the two that gather the K losses and metrics into one output each.
     expect(four.kernels.length).toBe(4 * one.kernels.length + 2);
+  });
+
+  it('kernels that differ only in where they read share one source (one pipeline on the GPU): the K steps, the time steps', () => {
+    const spiral = [1, 4].map((k) => planWgsl(stepFor('spiral', 32, k).step.model));
+    const gru = [1, 4].map((k) => planWgsl(stepFor('names_gru', 8, k).step.model));
+    console.log(`distinct kernels: spiral ${spiral.map((p) => `${distinctKernels(p)}/${p.kernels.length}`)}, names_gru ${gru.map((p) => `${distinctKernels(p)}/${p.kernels.length}`)}`);
+    expect(distinctKernels(spiral[1])).toBeLessThanOrEqual(distinctKernels(spiral[0]) + 2);
+    expect(distinctKernels(gru[1])).toBeLessThanOrEqual(distinctKernels(gru[0]) + 2);
+    expect(distinctKernels(gru[0])).toBeLessThan(gru[0].kernels.length / 2);
   });
 
   it('a graph with an op outside the table is refused with the op named (the CNN: ONNX Runtime runs it)', () => {

@@ -37,11 +37,17 @@ export interface Kernel {
   node: string;
   op: string;
   size: number;
-  /** WGSL source (one entry point, `main`, workgroup size 64; binding 0 is the arena). */
+  /**
+   * WGSL source (one entry point, `main`, workgroup size 64; binding 0 is the arena, binding 1 the kernel's arena
+   * offsets `O`). Kernels that differ only in their offsets (the K unrolled steps, an RNN's time steps) have the
+   * same source and share one pipeline.
+   */
   wgsl: string;
+  /** The arena offsets (elements) the kernel reads and writes at, as `O[j]`. */
+  offsets: number[];
   /** Workgroups to dispatch (x, y). */
   groups: [number, number];
-  /** The same kernel in JavaScript: `(A: Float32Array) => void`, run over every element. */
+  /** The same kernel in JavaScript: `(A: Float32Array, O: number[]) => void`, run over every element. */
   js: string;
 }
 
@@ -90,6 +96,8 @@ interface Dialect {
   lt(a: string, b: string): string;
   /** A float value holding an index (a token id) as an index. */
   toU(e: string): string;
+  /** The kernel's j-th arena offset (a parameter, so that kernels differing only in where they read share a pipeline). */
+  off(j: number): string;
 }
 
 const F32_MAX = 3.4028234663852886e38;
@@ -120,7 +128,8 @@ const WGSL: Dialect = {
   ifChain: (br, other) => br.map(([c, b], k) => `${k ? ' else ' : ''}if (${c}) {\n${b.join('\n')}\n}`).join('') + ` else {\n${other.join('\n')}\n}`,
   store: (idx, e) => `A[${idx}] = ${e};`,
   lt: (a, b) => `(${a}) < (${b})`,
-  toU: (e) => `u32(${e})`
+  toU: (e) => `u32(${e})`,
+  off: (j) => `O[${j}u]`
 };
 
 const JS_FN: Record<string, string> = { exp: 'Math.exp', log: 'Math.log', sqrt: 'Math.sqrt', abs: 'Math.abs', sign: 'Math.sign', tanh: 'Math.tanh', max: 'Math.max', min: 'Math.min', pow: 'Math.pow', clamp: 'clamp', sin: 'Math.sin', cos: 'Math.cos', floor: 'Math.floor', ceil: 'Math.ceil', trunc: 'Math.trunc' };
@@ -141,7 +150,8 @@ const JS: Dialect = {
   ifChain: (br, other) => br.map(([c, b], k) => `${k ? ' else ' : ''}if (${c}) {\n${b.join('\n')}\n}`).join('') + ` else {\n${other.join('\n')}\n}`,
   store: (idx, e) => `A[${idx}] = ${e};`,
   lt: (a, b) => `(${a}) < (${b})`,
-  toU: (e) => `Math.trunc(${e})`
+  toU: (e) => `Math.trunc(${e})`,
+  off: (j) => `O[${j}]`
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -520,6 +530,13 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
   }
 
   // Code generation (both dialects).
+  /** The arena offsets of the kernel being written, in order of first use: `slot(offset)` is its index in `O`. */
+  let slots: number[] = [];
+  const slot = (offset: number) => {
+    const j = slots.indexOf(offset);
+    return j >= 0 ? j : slots.push(offset) - 1;
+  };
+
   /** Flat index into `inShape` of the element of `outShape` at flat `idx`, numpy-broadcast. */
   function bcastIndex(D: Dialect, idx: string, outShape: Shape, inShape: Shape): string {
     if (numel(inShape) === 1) return D.u(0);
@@ -553,8 +570,18 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
     const w = where.get(v);
     if (!w) throw new UnsupportedGraph('value', v, `no value ${v}`);
     if (w.kind === 'scalar') return D.f(w.value);
-    if (w.kind === 'stored') return D.load(w.offset ? `${D.u(w.offset)} + ${idx}` : idx);
-    if (w.kind === 'view') return ex(D, w.of, w.offset ? `(${idx} + ${D.u(w.offset)})` : idx);
+    if (w.kind === 'stored') return D.load(`${D.off(slot(w.offset))} + ${idx}`);
+    if (w.kind === 'view') {
+      // A view of a stored value is a stored value at another offset (a parameter: the K steps' x slices share kernels).
+      let base: Where = w;
+      let at = 0;
+      while (base.kind === 'view') {
+        at += base.offset;
+        base = where.get(base.of)!;
+      }
+      if (base.kind === 'stored') return D.load(`${D.off(slot(base.offset + at))} + ${idx}`);
+      return ex(D, w.of, w.offset ? `(${idx} + ${D.u(w.offset)})` : idx);
+    }
     return nodeExpr(D, w.node, w.index, idx);
   }
 
@@ -689,7 +716,7 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
   /** Statements computing the stored value `o` (made by n) at flat index `i`. */
   function body(D: Dialect, n: OnnxNode, o: string, off: number): string[] {
     const outShape = shapeOf(o);
-    const at = off ? `${D.u(off)} + i` : 'i';
+    const at = `${D.off(slot(off))} + i`;
     if (n.op in ELEMENTWISE || REMAP.has(n.op) || VIEW.has(n.op)) return [D.store(at, nodeExpr(D, n, n.outputs.indexOf(o), 'i'))];
     if (REDUCE.has(n.op)) {
       const s0 = shapeOf(n.inputs[0]);
@@ -819,9 +846,15 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
     const wgs = Math.ceil(size / 64);
     const gx = Math.min(wgs, 65535);
     const gy = Math.ceil(wgs / gx);
+    slots = [];
     const wgslBody = body(WGSL, node, out, w.offset);
+    const offsets = slots;
+    slots = [];
+    const jsBody = body(JS, node, out, w.offset);
+    if (slots.join() !== offsets.join()) throw new Error(`kernel ${out}: the two dialects read different offsets`);
     const wgsl = [
       '@group(0) @binding(0) var<storage, read_write> A: array<f32>;',
+      '@group(0) @binding(1) var<storage, read> O: array<u32>;',
       '@compute @workgroup_size(64)',
       'fn main(@builtin(global_invocation_id) gid: vec3u) {',
       `let i: u32 = gid.x + gid.y * ${gx * 64}u;`,
@@ -829,8 +862,8 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
       ...wgslBody,
       '}'
     ].join('\n');
-    const js = ['(A) => {', 'const clamp = (x, lo, hi) => Math.min(Math.max(x, lo), hi);', `for (let i = 0; i < ${size}; i++) {`, ...body(JS, node, out, w.offset), '}', '}'].join('\n');
-    return { output: out, node: node.name, op: node.op, size, wgsl, groups: [gx, gy], js };
+    const js = ['(A, O) => {', 'const clamp = (x, lo, hi) => Math.min(Math.max(x, lo), hi);', `for (let i = 0; i < ${size}; i++) {`, ...jsBody, '}', '}'].join('\n');
+    return { output: out, node: node.name, op: node.op, size, wgsl, offsets, groups: [gx, gy], js };
   });
 
   return { kernels, arenaSize: arena, inputs, outputs, constants, nodeCount: g.nodes.length };
@@ -839,5 +872,13 @@ export function planWgsl(model: OnnxModel, opts: { maxArena?: number } = {}): Wg
 /** Runs a plan in JavaScript on an arena (the unit tests' stand-in for the GPU). */
 export function runPlanInJs(plan: WgslPlan, arena: Float32Array): void {
   for (const c of plan.constants) arena.set(c.data, c.offset);
-  for (const k of plan.kernels) (new Function(`return ${k.js}`)() as (a: Float32Array) => void)(arena);
+  const made = new Map<string, (a: Float32Array, o: number[]) => void>();
+  for (const k of plan.kernels) {
+    let f = made.get(k.js);
+    if (!f) made.set(k.js, (f = new Function(`return ${k.js}`)() as (a: Float32Array, o: number[]) => void));
+    f(arena, k.offsets);
+  }
 }
+
+/** Distinct kernel sources in a plan (each one shader module and pipeline on the GPU). */
+export const distinctKernels = (plan: WgslPlan): number => new Set(plan.kernels.map((k) => k.wgsl)).size;

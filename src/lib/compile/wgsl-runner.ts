@@ -50,16 +50,18 @@ export interface GpuDevice {
   createCommandEncoder(): Encoder;
   createShaderModule(d: { code: string }): ShaderModule;
   createComputePipelineAsync(d: { layout: 'auto'; compute: { module: ShaderModule; entryPoint: string } }): Promise<Pipeline>;
-  createBindGroup(d: { layout: unknown; entries: { binding: number; resource: { buffer: GpuBuf } }[] }): unknown;
+  createBindGroup(d: { layout: unknown; entries: { binding: number; resource: { buffer: GpuBuf; offset?: number; size?: number } }[] }): unknown;
   pushErrorScope(filter: string): void;
   popErrorScope(): Promise<{ message: string } | null>;
-  queue: { writeBuffer(b: GpuBuf, offset: number, data: Float32Array): void; submit(cmds: unknown[]): void; onSubmittedWorkDone(): Promise<void> };
+  queue: { writeBuffer(b: GpuBuf, offset: number, data: ArrayBufferView): void; submit(cmds: unknown[]): void; onSubmittedWorkDone(): Promise<void> };
   lost: Promise<{ message: string }>;
 }
 const USAGE = { MAP_READ: 0x0001, COPY_SRC: 0x0004, COPY_DST: 0x0008, STORAGE: 0x0080 };
 const MAP_READ = 0x0001;
 
 let ownDevice: Promise<GpuDevice> | null = null;
+/** Compiled pipelines by kernel source, per device. */
+const pipelineCache = new WeakMap<GpuDevice, Map<string, Promise<Pipeline>>>();
 
 /** The WebGPU device of the kernels (one per worker, made on first use, made again after a loss). */
 function kernelDevice(): Promise<GpuDevice> {
@@ -79,14 +81,17 @@ function kernelDevice(): Promise<GpuDevice> {
 }
 
 export class WgslStep {
-  /** Kernels (dispatches) per run, and per training step. */
+  /** Kernels (dispatches) per run. */
   readonly dispatches: number;
+  /** Distinct kernel sources, each one compiled pipeline. */
+  pipelineCount = 0;
   private constructor(
     private ort: OrtModule,
     private device: GpuDevice,
     private step: CompiledStep,
     readonly plan: WgslPlan,
     private arena: GpuBuf,
+    private offsets: GpuBuf,
     private pipelines: Pipeline[],
     private bindGroups: unknown[],
     /** The state buffers: carried input name → buffer holding its current value after a run. */
@@ -103,13 +108,30 @@ export class WgslStep {
     device.pushErrorScope('validation');
     const arena = device.createBuffer({ size: Math.max(16, plan.arenaSize * 4), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
     for (const c of plan.constants) device.queue.writeBuffer(arena, c.offset * 4, c.data);
-    // Identical kernels (the K unrolled steps differ only in offsets, but the optimizer's are often the same) share a module.
+    // Each kernel's arena offsets, in a slot of its own (storage bindings start at multiples of 256 bytes).
+    const stride = Math.ceil((Math.max(1, ...plan.kernels.map((k) => k.offsets.length)) * 4) / 256) * 256;
+    const offsets = device.createBuffer({ size: Math.max(256, plan.kernels.length * stride), usage: USAGE.STORAGE | USAGE.COPY_DST });
+    const table = new Uint32Array((plan.kernels.length * stride) / 4);
+    plan.kernels.forEach((k, i) => table.set(k.offsets, (i * stride) / 4));
+    device.queue.writeBuffer(offsets, 0, table);
+    // Kernels with the same source (the K unrolled steps, an RNN's time steps: only their offsets differ) share a
+    // pipeline: a software GPU spends ~20 ms compiling each one.
+    // Per device, across steps: the K = 1 step that runs an epoch's last batches reuses the K-step's pipelines.
+    let unique = pipelineCache.get(device);
+    if (!unique) pipelineCache.set(device, (unique = new Map()));
+    const cache = unique;
     const modules = new Map<string, ShaderModule>();
     const pipelines = await Promise.all(
       plan.kernels.map((k) => {
-        let module = modules.get(k.wgsl);
-        if (!module) modules.set(k.wgsl, (module = device.createShaderModule({ code: k.wgsl })));
-        return device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+        let p = cache.get(k.wgsl);
+        if (!p) {
+          const module = device.createShaderModule({ code: k.wgsl });
+          modules.set(k.wgsl, module);
+          p = device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+          cache.set(k.wgsl, p);
+          p.catch(() => cache.delete(k.wgsl));
+        }
+        return p;
       })
     ).catch(async (e) => {
       for (const [code, m] of modules) {
@@ -119,10 +141,19 @@ export class WgslStep {
       }
       throw e;
     });
-    const bindGroups = pipelines.map((p) => device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: arena } }] }));
+    const bindGroups = pipelines.map((p, i) =>
+      device.createBindGroup({
+        layout: p.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: arena } },
+          { binding: 1, resource: { buffer: offsets, offset: i * stride, size: stride } }
+        ]
+      })
+    );
     const state = new Map<string, GpuBuf>();
     for (const t of carried(step)) state.set(t.input, device.createBuffer({ size: Math.max(16, Math.ceil((sizeOf(t.shape) * 4) / 16) * 16), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST }));
-    const self = new WgslStep(ort, device, step, plan, arena, pipelines, bindGroups, state);
+    const self = new WgslStep(ort, device, step, plan, arena, offsets, pipelines, bindGroups, state);
+    self.pipelineCount = new Set(plan.kernels.map((k) => k.wgsl)).size;
     // One dry run over the arena as it is (no state copied in or out): a kernel WebGPU rejects shows up here.
     const enc = device.createCommandEncoder();
     self.encode(enc);
@@ -206,6 +237,7 @@ export class WgslStep {
 
   dispose(): void {
     this.arena.destroy();
+    this.offsets.destroy();
     for (const b of this.state.values()) b.destroy();
   }
 }
