@@ -22,8 +22,8 @@ type Tensor = OrtNs.Tensor;
 /** The WebGPU members used here (the project does not depend on @webgpu/types). */
 interface GpuBuf {
   size: number;
-  mapAsync(mode: number): Promise<void>;
-  getMappedRange(): ArrayBuffer;
+  mapAsync(mode: number, offset?: number, size?: number): Promise<void>;
+  getMappedRange(offset?: number, size?: number): ArrayBuffer;
   unmap(): void;
   destroy(): void;
 }
@@ -80,11 +80,36 @@ function kernelDevice(): Promise<GpuDevice> {
   return ownDevice;
 }
 
+/**
+ * The losses and metrics of successive runs, appended to one mappable buffer until it is read: readLosses after 8 runs
+ * maps once, not 16 times (each map waits a round trip to the GPU: ~2.8 ms on SwiftShader, whatever the size).
+ */
+interface LogSegment {
+  buf: GpuBuf;
+  used: number;
+  read: Promise<Float32Array> | null;
+}
+const LOG_FLOATS = 4096;
+
+function readSegment(seg: LogSegment): Promise<Float32Array> {
+  seg.read ??= (async () => {
+    const bytes = Math.max(4, seg.used * 4);
+    await seg.buf.mapAsync(MAP_READ, 0, bytes);
+    const out = new Float32Array(seg.buf.getMappedRange(0, bytes).slice(0));
+    seg.buf.unmap();
+    seg.buf.destroy();
+    return out;
+  })();
+  return seg.read;
+}
+
 export class WgslStep {
   /** Kernels (dispatches) per run. */
   readonly dispatches: number;
   /** Distinct kernel sources, each one compiled pipeline. */
   pipelineCount = 0;
+  /** The loss log's open segment (see `keep` in `run`). */
+  private log: LogSegment | null = null;
   private constructor(
     private ort: OrtModule,
     private device: GpuDevice,
@@ -190,12 +215,12 @@ export class WgslStep {
     return out;
   }
 
-  private wrap(buf: GpuBuf, shape: number[], own: boolean): Tensor {
+  /** A state buffer as the trainer's ORT tensor (read back on demand; the buffer stays ours). */
+  private wrap(buf: GpuBuf, shape: number[]): Tensor {
     return this.ort.Tensor.fromGpuBuffer(buf as unknown as OrtNs.Tensor.GpuBufferType, {
       dataType: 'float32',
       dims: shape,
-      download: () => this.read(buf, sizeOf(shape)),
-      ...(own ? { dispose: () => buf.destroy() } : {})
+      download: () => this.read(buf, sizeOf(shape))
     }) as Tensor;
   }
 
@@ -217,25 +242,34 @@ export class WgslStep {
     }
     this.encode(enc);
     for (const t of carried(step)) enc.copyBufferToBuffer(this.arena, plan.outputs.get(t.output)!.offset * 4, this.state.get(t.input)!, 0, sizeOf(t.shape) * 4);
-    const keep = (name: string | null) => {
+    // Loss and metric: copied into the open segment of the loss log; reading any of them maps the whole segment once.
+    const keep = (name: string | null): Tensor | null => {
       if (!name) return null;
       const o = plan.outputs.get(name)!;
       const n = sizeOf(o.shape);
-      const buf = device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
-      enc.copyBufferToBuffer(this.arena, o.offset * 4, buf, 0, n * 4);
-      return this.wrap(buf, o.shape, true);
+      if (!this.log || this.log.read || this.log.used + n > LOG_FLOATS) this.log = { buf: device.createBuffer({ size: LOG_FLOATS * 4, usage: USAGE.MAP_READ | USAGE.COPY_DST }), used: 0, read: null };
+      const seg = this.log;
+      const at = seg.used;
+      seg.used += n;
+      enc.copyBufferToBuffer(this.arena, o.offset * 4, seg.buf, at * 4, n * 4);
+      return this.ort.Tensor.fromGpuBuffer(seg.buf as unknown as OrtNs.Tensor.GpuBufferType, {
+        dataType: 'float32',
+        dims: o.shape,
+        download: async () => (await readSegment(seg)).slice(at, at + n)
+      }) as Tensor;
     };
     const result = { loss: keep(step.outputs.loss)!, metric: keep(step.outputs.metric) };
     device.queue.submit([enc.finish()]);
     for (const t of carried(step)) {
       const old = values.get(t.input);
       if (old && old.location === 'gpu-buffer' && (old.gpuBuffer as unknown) !== this.state.get(t.input)) old.dispose();
-      values.set(t.input, this.wrap(this.state.get(t.input)!, t.shape, false));
+      values.set(t.input, this.wrap(this.state.get(t.input)!, t.shape));
     }
     return result;
   }
 
   dispose(): void {
+    if (this.log && !this.log.read) this.log.buf.destroy();
     this.arena.destroy();
     this.offsets.destroy();
     for (const b of this.state.values()) b.destroy();
