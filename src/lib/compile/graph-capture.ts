@@ -59,6 +59,20 @@ function flushModel() {
 /** Bytes of a bound buffer: ORT's padded size (a multiple of 16, at least 16), or its vec4 kernels run past the end. */
 const bufBytes = (shape: number[]) => Math.max(16, Math.ceil((sizeOf(shape) * 4) / 16) * 16);
 
+/** Copy `n` floats of a GPU buffer to the host (through a mapped read-back buffer). Also used by wgsl-runner.ts. */
+export async function readBuffer(device: GpuDev, buf: GpuBuf, n: number): Promise<Float32Array> {
+  const size = Math.max(16, Math.ceil((n * 4) / 16) * 16);
+  const staging = device.createBuffer({ size, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buf, 0, staging, 0, Math.min(size, buf.size));
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(MAP_READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0, n * 4));
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
+
 export class GraphCapture {
   /** sets[i]: carried input name → buffer; session i reads sets[i] and writes sets[1 − i]. */
   private cur = 0;
@@ -139,18 +153,8 @@ export class GraphCapture {
     }) as Tensor;
   }
 
-  /** Copy `n` floats of a GPU buffer to the host (a read-back buffer, mapped). */
-  private async read(buf: GpuBuf, n: number): Promise<Float32Array> {
-    const size = Math.max(16, n * 4);
-    const staging = this.device.createBuffer({ size, usage: USAGE.MAP_READ | USAGE.COPY_DST });
-    const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(buf, 0, staging, 0, size);
-    this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(MAP_READ);
-    const out = new Float32Array(staging.getMappedRange().slice(0, n * 4));
-    staging.unmap();
-    staging.destroy();
-    return out;
+  private read(buf: GpuBuf, n: number): Promise<Float32Array> {
+    return readBuffer(this.device, buf, n);
   }
 
   /** One captured run: `values` (carried state, as the trainer holds it) are replaced by the new ones on success. */

@@ -12,7 +12,7 @@
  * the kernels run the step, no ORT session touches these buffers.
  */
 import type * as OrtNs from 'onnxruntime-web';
-import { carried, sizeOf } from './graph-capture';
+import { carried, readBuffer, sizeOf } from './graph-capture';
 import type { CompiledStep } from './train-step';
 import { planWgsl, type WgslPlan } from './wgsl-plan';
 import type { OrtModule } from './runner';
@@ -201,26 +201,12 @@ export class WgslStep {
     pass.end();
   }
 
-  /** Copy `n` floats of a GPU buffer to the host. */
-  private async read(buf: GpuBuf, n: number): Promise<Float32Array> {
-    const size = Math.max(16, Math.ceil((n * 4) / 16) * 16);
-    const staging = this.device.createBuffer({ size, usage: USAGE.MAP_READ | USAGE.COPY_DST });
-    const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(buf, 0, staging, 0, Math.min(size, buf.size));
-    this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(MAP_READ);
-    const out = new Float32Array(staging.getMappedRange().slice(0, n * 4));
-    staging.unmap();
-    staging.destroy();
-    return out;
-  }
-
   /** A state buffer as the trainer's ORT tensor (read back on demand; the buffer stays ours). */
   private wrap(buf: GpuBuf, shape: number[]): Tensor {
     return this.ort.Tensor.fromGpuBuffer(buf as unknown as OrtNs.Tensor.GpuBufferType, {
       dataType: 'float32',
       dims: shape,
-      download: () => this.read(buf, sizeOf(shape))
+      download: () => readBuffer(this.device as unknown as Parameters<typeof readBuffer>[0], buf, sizeOf(shape))
     }) as Tensor;
   }
 
