@@ -35,7 +35,7 @@ test('/bench: the compiled step runs ONNX Runtime WASM on several threads and it
   await expect(page.getByLabel('Device')).toContainText('cross-origin isolated');
   await setOnlyMany(page, 'Models', ['Tiny MLP']);
   await setOnlyMany(page, 'Engines and backends', ['ONNX Runtime WASM']);
-  await setOnlyMany(page, 'Modes', ['Train step, compiled (ONNX Runtime)']);
+  await setOnlyMany(page, 'Modes', ['Train step, compiled (one ONNX graph)']);
   await page.getByLabel('Quick (fewer repeats)').check();
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(page.getByRole('status', { name: 'Benchmark status' })).toContainText('Done: 1 cell in', { timeout: 100_000 });

@@ -112,7 +112,7 @@ export interface Cell {
 export const referenceKey = (c: Pick<Cell, 'model' | 'mode' | 'batch'>) => `${c.model}|${c.mode}|${c.batch}`;
 
 export const ORT_EAGER = 'unavailable: ONNX Runtime has no eager training; its training step is the compiled one (train-compiled)';
-export const COMPILED_TFJS = 'unavailable: TF.js trains eagerly; the compiled step (one ONNX graph) runs on ONNX Runtime (ort-wasm, ort-webgpu)';
+export const COMPILED_TFJS = "unavailable: TF.js trains eagerly; the compiled step (one ONNX graph) is in the ONNX Runtime rows: ONNX Runtime runs it on WASM, the playground's own kernels on WebGPU (ort-wasm, ort-webgpu)";
 
 /** Why a cell cannot run at all, known before running it; null when it should run. */
 export function staticUnavailable(cell: Pick<Cell, 'engine' | 'mode'>): string | null {

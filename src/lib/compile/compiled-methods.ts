@@ -62,11 +62,11 @@ export async function compiledOpener(
     const engine = await open(setup);
     const info = compiledInfo(engine.report);
     // A provider that could not start is said, with ORT's error (the mapping note, when there is one, comes first).
-    // The own kernels' refusal is a sentence of its own ("… cannot run this step (…); ONNX Runtime WebGPU runs it").
-    const own = info.fallbacks.filter((f) => f.tried === 'own WebGPU kernels');
+    // The own kernels' refusal is a sentence of its own.
+    const own = info.fallbacks.find((f) => f.tried === 'own WebGPU kernels');
     const ortFailed = info.fallbacks.filter((f) => f.tried !== 'own WebGPU kernels');
     const failed = ortFailed.length ? `ONNX Runtime could not start ${ortFailed.map((f) => `${f.tried} (${f.reason})`).join(', ')}; the compiled step runs on ${info.provider}.` : null;
-    const kernels = own.length ? `${own[0].reason[0].toUpperCase()}${own[0].reason.slice(1)}.` : null;
+    const kernels = own ? `The playground's own WebGPU kernels cannot run this step (${own.reason}): ONNX Runtime runs it.` : null;
     const t = ortThreadsOf(ort);
     emit({ type: 'compiled', info, note: [note, kernels, failed].filter(Boolean).join(' ') || null, ort: { provider: info.provider, threads: t.threads, reason: t.reason, kernels: info.dispatchesPerStep !== undefined } });
     return engine;

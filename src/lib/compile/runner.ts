@@ -55,8 +55,8 @@ export interface CompiledTrainerOptions {
   graphCapture?: boolean;
   /**
    * On webgpu, run the step through the playground's own WebGPU kernels (wgsl-plan.ts, wgsl-runner.ts) instead of ONNX
-   * Runtime. Default: on when the provider is webgpu. A step with an op outside the kernel table (Conv, the recurrent
-   * and attention layers' ops), or one WebGPU rejects, runs on ONNX Runtime WebGPU as before; `kernels.error` says why.
+   * Runtime. Default: on when the provider is webgpu. A step with an op outside the kernel table (Conv, pooling), or
+   * one WebGPU rejects, or a browser without WebGPU, goes to ONNX Runtime as before; `kernels.error` says why.
    */
   kernels?: boolean;
   /**
@@ -124,7 +124,8 @@ export class CompiledTrainer {
 
   /**
    * Whether the step runs on the playground's own WebGPU kernels (the default on webgpu), with how many dispatches per
-   * training step; `error` says why not when WebGPU was asked for and ONNX Runtime runs it instead.
+   * training step; `error` says why not ("Conv is not in the playground's WebGPU kernels") when WebGPU was asked for
+   * and ONNX Runtime runs the step instead.
    */
   get kernels(): { active: boolean; dispatchesPerStep: number; error: string } {
     return { active: this.core.kernelsActive, dispatchesPerStep: this.core.dispatchesPerStep, error: this.core.kernelsError };
@@ -276,7 +277,7 @@ class TrainerCore {
         core.dispatchesPerStep = ws.dispatches / core.k;
       } catch (e) {
         core.kernelSteps.clear();
-        core.kernelsError = `the playground's WebGPU kernels cannot run this step (${(e as Error).message}); ONNX Runtime WebGPU runs it`;
+        core.kernelsError = (e as Error).message;
       }
     }
     const step = core.kernelsActive ? core.stepOf(opts.batchSize, core.k) : (await core.compiled(opts.batchSize, core.k)).step;

@@ -13,7 +13,7 @@ import type { ModelInfo } from '$lib/onnx/inspect';
 import type { Placement } from '$lib/onnx/ort-run';
 import type { GradientValues, OptimizerState } from '$lib/worker/protocol';
 
-/** The engines the app knows ('eager' = TF.js op by op, 'compiled' = one ONNX Runtime graph per K steps). */
+/** The engines the app knows ('eager' = TF.js op by op, 'compiled' = one ONNX graph per K steps). */
 export type EngineKind = 'eager' | 'compiled';
 
 /** What actually ran, for the UI and the reports: never the request when something else ran. */

@@ -37,7 +37,7 @@ export const lesson: Lesson = {
       task: 'In the "Eager vs compiled" panel, press "Compare eager and compiled" and wait until it is done.',
       check: { name: 'event-seen', args: { name: 'compare-done' } },
       notice:
-        'Same initial weights, same batches: the two loss curves lie on top of each other, because both compute the same thing. What differs is how: eager dispatches dozens of kernels per step, the compiled step is one graph (forward, backward and optimizer) that ONNX Runtime optimised before the first step (fusing ops, planning memory once) and then replays. The compile time is paid once; the speed-up per step is what you keep. On a model this small the per-op overhead dominates, which is where compiling helps most.',
+        'Same initial weights, same batches: the two loss curves lie on top of each other, because both compute the same thing. What differs is how: eager dispatches dozens of kernels per step, the compiled step is one graph (forward, backward and optimizer) that ONNX Runtime optimised before the first step (fusing ops, planning memory once) and then replays. The compile time is paid once; the speed-up per step is what you keep. On a model this small the per-op overhead dominates, which is where compiling helps most. (On WebGPU the playground compiles the same graph into its own fused GPU kernels instead of handing it to ONNX Runtime: 25 dispatches per spiral step instead of about 200.)',
       hints: ['The panel is below the others, titled "Eager vs compiled". It needs a model the compiler supports: this one is.'],
       highlight: 'Compare eager and compiled'
     },

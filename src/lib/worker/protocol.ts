@@ -141,7 +141,7 @@ export interface TrainRequest {
    * attention maps are sent before training and after each epoch ('attention' events).
    */
   attention?: { x: Float32Array };
-  /** 'eager' (TF.js, default) or 'compiled' (the whole step as one ONNX Runtime graph; compile/train-loop.ts). */
+  /** 'eager' (TF.js, default) or 'compiled' (the whole step as one ONNX graph; compile/train-loop.ts). */
   engine?: Engine;
   /** Teaching mode: start the run with a Step (pause after its first batch or epoch) instead of running freely. */
   step?: StepUnit;
