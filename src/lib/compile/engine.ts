@@ -241,6 +241,8 @@ export class CompiledEngine implements TrainingEngine {
   async stepGraph(capture: LogCapture): Promise<StepGraph> {
     const one = compileTrainStep(this.opts.spec, { batchSize: this.setup.batchSize, steps: 1, weights: this.initial });
     if (this.report.actual === 'webgpu') one.model = legalizeForWebGpu(one.model).model; // as the trainer runs it
+    // On the own WebGPU kernels ORT places nothing: no probe session (it would also start ORT's WebGPU for nothing).
+    if (this.report.dispatchesPerStep !== undefined) return { graph: inspectModel(one.model), placements: [] };
     const probe = await capture(() =>
       createOrtSession(this.opts.ort, encodeModel(one.model), this.report.actual === 'webgpu' ? 'webgpu' : 'wasm', { graphOptimizationLevel: 'all', logSeverityLevel: 0, logVerbosityLevel: 0 })
     );

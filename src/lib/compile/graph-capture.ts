@@ -44,8 +44,8 @@ interface GpuDev {
   createCommandEncoder(): { copyBufferToBuffer(a: GpuBuf, ao: number, b: GpuBuf, bo: number, size: number): void; finish(): unknown };
   queue: { writeBuffer(b: GpuBuf, offset: number, data: Float32Array): void; submit(cmds: unknown[]): void };
 }
-const USAGE = { MAP_READ: 0x0001, COPY_SRC: 0x0004, COPY_DST: 0x0008, STORAGE: 0x0080 };
-const MAP_READ = 0x0001;
+export const USAGE = { MAP_READ: 0x0001, COPY_SRC: 0x0004, COPY_DST: 0x0008, STORAGE: 0x0080 };
+export const MAP_READ = 0x0001;
 /** Ops whose output ORT may alias to the input (a buffer copy when the output is bound to a buffer of its own). */
 const ALIASING = new Set(['Reshape', 'Identity', 'Squeeze', 'Unsqueeze', 'Flatten']);
 
@@ -57,7 +57,7 @@ function flushModel() {
   return makeModel(g.graph, { producerVersion: 'flush' });
 }
 /** Bytes of a bound buffer: ORT's padded size (a multiple of 16, at least 16), or its vec4 kernels run past the end. */
-const bufBytes = (shape: number[]) => Math.max(16, Math.ceil((sizeOf(shape) * 4) / 16) * 16);
+export const bufBytes = (shape: number[]) => Math.max(16, Math.ceil((sizeOf(shape) * 4) / 16) * 16);
 
 /** Copy `n` floats of a GPU buffer to the host (through a mapped read-back buffer). Also used by wgsl-runner.ts. */
 export async function readBuffer(device: GpuDev, buf: GpuBuf, n: number): Promise<Float32Array> {

@@ -12,7 +12,7 @@
  * the kernels run the step, no ORT session touches these buffers.
  */
 import type * as OrtNs from 'onnxruntime-web';
-import { carried, readBuffer, sizeOf } from './graph-capture';
+import { bufBytes, carried, MAP_READ, readBuffer, sizeOf, USAGE } from './graph-capture';
 import type { CompiledStep } from './train-step';
 import { planWgsl, type WgslPlan } from './wgsl-plan';
 import type { OrtModule } from './runner';
@@ -56,8 +56,6 @@ export interface GpuDevice {
   queue: { writeBuffer(b: GpuBuf, offset: number, data: ArrayBufferView): void; submit(cmds: unknown[]): void; onSubmittedWorkDone(): Promise<void> };
   lost: Promise<{ message: string }>;
 }
-const USAGE = { MAP_READ: 0x0001, COPY_SRC: 0x0004, COPY_DST: 0x0008, STORAGE: 0x0080 };
-const MAP_READ = 0x0001;
 
 let ownDevice: Promise<GpuDevice> | null = null;
 /** Compiled pipelines by kernel source, per device. */
@@ -106,8 +104,6 @@ function readSegment(seg: LogSegment): Promise<Float32Array> {
 export class WgslStep {
   /** Kernels (dispatches) per run. */
   readonly dispatches: number;
-  /** Distinct kernel sources, each one compiled pipeline. */
-  pipelineCount = 0;
   /** The loss log's open segment (see `keep` in `run`). */
   private log: LogSegment | null = null;
   private constructor(
@@ -142,9 +138,8 @@ export class WgslStep {
     // Kernels with the same source (the K unrolled steps, an RNN's time steps: only their offsets differ) share a
     // pipeline: a software GPU spends ~20 ms compiling each one.
     // Per device, across steps: the K = 1 step that runs an epoch's last batches reuses the K-step's pipelines.
-    let unique = pipelineCache.get(device);
-    if (!unique) pipelineCache.set(device, (unique = new Map()));
-    const cache = unique;
+    const cache = pipelineCache.get(device) ?? new Map<string, Promise<Pipeline>>();
+    pipelineCache.set(device, cache);
     const modules = new Map<string, ShaderModule>();
     const pipelines = await Promise.all(
       plan.kernels.map((k) => {
@@ -176,9 +171,8 @@ export class WgslStep {
       })
     );
     const state = new Map<string, GpuBuf>();
-    for (const t of carried(step)) state.set(t.input, device.createBuffer({ size: Math.max(16, Math.ceil((sizeOf(t.shape) * 4) / 16) * 16), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST }));
+    for (const t of carried(step)) state.set(t.input, device.createBuffer({ size: bufBytes(t.shape), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST }));
     const self = new WgslStep(ort, device, step, plan, arena, offsets, pipelines, bindGroups, state);
-    self.pipelineCount = new Set(plan.kernels.map((k) => k.wgsl)).size;
     // One dry run over the arena as it is (no state copied in or out): a kernel WebGPU rejects shows up here.
     const enc = device.createCommandEncoder();
     self.encode(enc);
